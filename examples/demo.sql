@@ -1,0 +1,2 @@
+-- demo.sql: the pipeline `make demo` runs; grows with each feature.
+;

@@ -1,0 +1,72 @@
+/*
+ * engine.c: the public handle (struct sluice) and the sluice_* entry points.
+ *
+ * The engine is where the embedding API meets the planner: it owns the
+ * catalog and the jobs, keeps the last error for sluice_errmsg, and routes
+ * each statement of sluice_exec through parse -> bind -> plan -> run. It is
+ * the top of the library's dependency graph; cli/ sees only include/sluice.h.
+ */
+#include <signal.h>
+#include <string.h>
+
+#include "engine_int.h"
+
+SLUICE_API const char *sluice_libversion(void)
+{
+    return SLUICE_VERSION;
+}
+
+SLUICE_API int sluice_libversion_number(void)
+{
+    return SLUICE_VERSION_NUMBER;
+}
+
+SLUICE_API int sluice_open(sluice **out)
+{
+    if (!out)
+        return SLUICE_MISUSE;
+    *out = NULL;
+    sluice *db = sl_calloc(1, sizeof(*db));
+    if (!db)
+        return SLUICE_NOMEM;
+    sl_err_clear(&db->err);
+    *out = db;
+    return SLUICE_OK;
+}
+
+SLUICE_API void sluice_close(sluice *db)
+{
+    if (!db)
+        return;
+    sl_free(db);
+}
+
+SLUICE_API const char *sluice_errmsg(sluice *db)
+{
+    if (!db)
+        return sluice_errstr(SLUICE_MISUSE);
+    if (db->err.code == SLUICE_OK)
+        return sluice_errstr(SLUICE_OK);
+    return db->err.msg[0] ? db->err.msg : sluice_errstr(db->err.code);
+}
+
+SLUICE_API int sluice_errcode(sluice *db)
+{
+    return db ? db->err.code : SLUICE_MISUSE;
+}
+
+SLUICE_API void sluice_interrupt(sluice *db)
+{
+    if (db)
+        db->interrupted = 1;
+}
+
+SLUICE_API int sluice_exec(sluice *db, const char *sql, sluice_row_cb cb,
+                           void *ctx)
+{
+    if (!db || !sql)
+        return SLUICE_MISUSE;
+    sl_err_clear(&db->err);
+    db->interrupted = 0;
+    return sl_engine_exec(db, sql, cb, ctx);
+}

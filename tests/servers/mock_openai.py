@@ -1,0 +1,173 @@
+#!/usr/bin/python3
+"""mock_openai.py: a local OpenAI-compatible model server for Sluice's tests.
+
+Serves /v1/chat/completions, /v1/embeddings and /health on 127.0.0.1 only,
+with fault injection so tests can exercise the async model operator against
+a real HTTP peer: fixed latency, a rate of 429 (with Retry-After), 500s,
+hangs, truncated and non-JSON bodies. Standard library only; run it with
+Debian's /usr/bin/python3. Prints "listening on 127.0.0.1:PORT" when ready.
+
+Chat answers are deterministic: the reply content is "echo: " + the last user
+message, unless --reply is given. Embeddings are derived from the input text
+(a hash spread over --dimension floats), so tests can predict them.
+Counters are served as JSON at /stats.
+"""
+import argparse
+import hashlib
+import json
+import random
+import signal
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+STATS = {"requests": 0, "chat": 0, "embeddings": 0, "faults": 0}
+LOCK = threading.Lock()
+
+
+def embedding(text, dim):
+    out = []
+    seed = text.encode("utf-8")
+    i = 0
+    while len(out) < dim:
+        h = hashlib.sha256(seed + i.to_bytes(4, "little")).digest()
+        for j in range(0, len(h), 4):
+            if len(out) == dim:
+                break
+            v = int.from_bytes(h[j:j + 4], "little") / 2**32
+            out.append(round(v * 2 - 1, 6))
+        i += 1
+    return out
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    args = None
+    rng = random.Random(1)
+
+    def log_message(self, fmt, *a):  # quiet
+        pass
+
+    def send_json(self, code, obj, headers=None):
+        body = json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        if self.path == "/health":
+            self.send_json(200, {"ok": True})
+        elif self.path == "/stats":
+            with LOCK:
+                self.send_json(200, dict(STATS))
+        else:
+            self.send_json(404, {"error": {"message": "not found"}})
+
+    def fault(self):
+        a = self.args
+        with LOCK:
+            r = self.rng.random()
+        if r < a.rate_429:
+            self.send_json(429, {"error": {"message": "rate limited"}},
+                           {"Retry-After": str(a.retry_after)})
+            return True
+        r -= a.rate_429
+        if r < a.rate_500:
+            self.send_json(500, {"error": {"message": "internal error"}})
+            return True
+        r -= a.rate_500
+        if r < a.rate_hang:
+            time.sleep(3600)
+            return True
+        r -= a.rate_hang
+        if r < a.rate_garbage:
+            body = b"<html>not json"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return True
+        return False
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(n)
+        with LOCK:
+            STATS["requests"] += 1
+        if self.args.latency_ms:
+            time.sleep(self.args.latency_ms / 1000.0)
+        try:
+            req = json.loads(raw or b"{}")
+        except ValueError:
+            self.send_json(400, {"error": {"message": "bad json"}})
+            return
+        if self.fault():
+            with LOCK:
+                STATS["faults"] += 1
+            return
+        if self.path.endswith("/chat/completions"):
+            with LOCK:
+                STATS["chat"] += 1
+            msgs = req.get("messages") or []
+            last = msgs[-1].get("content", "") if msgs else ""
+            content = self.args.reply if self.args.reply is not None \
+                else "echo: " + str(last)
+            self.send_json(200, {
+                "id": "chatcmpl-mock", "object": "chat.completion",
+                "model": req.get("model", "mock"),
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant",
+                                         "content": content}}],
+                "usage": {"prompt_tokens": len(str(last).split()),
+                          "completion_tokens": len(content.split()),
+                          "total_tokens": 0}})
+        elif self.path.endswith("/embeddings"):
+            with LOCK:
+                STATS["embeddings"] += 1
+            inp = req.get("input")
+            items = inp if isinstance(inp, list) else [inp]
+            dim = int(req.get("dimensions") or self.args.dimension)
+            self.send_json(200, {
+                "object": "list", "model": req.get("model", "mock"),
+                "data": [{"object": "embedding", "index": i,
+                          "embedding": embedding(str(t), dim)}
+                         for i, t in enumerate(items)],
+                "usage": {"prompt_tokens": 0, "total_tokens": 0}})
+        else:
+            self.send_json(404, {"error": {"message": "no such endpoint"}})
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--latency-ms", type=float, default=0)
+    p.add_argument("--rate-429", type=float, default=0)
+    p.add_argument("--retry-after", type=int, default=1)
+    p.add_argument("--rate-500", type=float, default=0)
+    p.add_argument("--rate-hang", type=float, default=0)
+    p.add_argument("--rate-garbage", type=float, default=0)
+    p.add_argument("--reply", default=None)
+    p.add_argument("--dimension", type=int, default=8)
+    p.add_argument("--seed", type=int, default=1)
+    a = p.parse_args()
+    Handler.args = a
+    Handler.rng = random.Random(a.seed)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
+    srv.daemon_threads = True
+    print("listening on 127.0.0.1:%d" % srv.server_address[1], flush=True)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
