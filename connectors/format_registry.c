@@ -1,0 +1,18 @@
+/*
+ * format_registry.c: the table of record formats ('format' = '...').
+ */
+#include <stddef.h>
+
+#include "format.h"
+
+static const sl_format *const formats[] = {
+    NULL,
+};
+
+const sl_format *sl_format_find(const char *name)
+{
+    for (int i = 0; formats[i]; i++)
+        if (sl_str_ieq(formats[i]->name, name))
+            return formats[i];
+    return NULL;
+}

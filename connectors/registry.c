@@ -1,0 +1,25 @@
+/*
+ * registry.c: the table of connectors the planner can name in
+ * 'connector' = '...'. Adding a connector touches its own file and one line
+ * here.
+ */
+#include <stddef.h>
+
+#include "connector.h"
+
+static const sl_connector *const connectors[] = {
+    NULL,
+};
+
+const sl_connector *sl_connector_find(const char *name)
+{
+    for (int i = 0; connectors[i]; i++)
+        if (sl_str_ieq(connectors[i]->name, name))
+            return connectors[i];
+    return NULL;
+}
+
+const sl_connector *const *sl_connector_all(void)
+{
+    return connectors;
+}
