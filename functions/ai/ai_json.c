@@ -17,8 +17,7 @@
 
 #define JSON_PATH_MAX_STEPS 32
 
-static int text_value(sl_arena *arena, const char *s, size_t len,
-                      sl_value *out)
+static int text_value(sl_arena *arena, const char *s, size_t len, sl_value *out)
 {
     char *d = sl_arena_strndup(arena, s, len);
     if (!d)
@@ -133,10 +132,10 @@ int sl_model_json_to_value(const sl_type *type, json_t *json, sl_arena *arena,
             const char *s = json_string_value(json);
             size_t len = json_string_length(json);
             int64_t v;
-            int rc = type->id == SL_TYPE_DATE   ? sl_parse_date(s, len, &v)
-                     : type->id == SL_TYPE_TIME ? sl_parse_time(s, len, &v)
-                                                : sl_parse_timestamp(s, len,
-                                                                     &v);
+            int rc = type->id == SL_TYPE_DATE ? sl_parse_date(s, len, &v)
+                     : type->id == SL_TYPE_TIME
+                         ? sl_parse_time(s, len, &v)
+                         : sl_parse_timestamp(s, len, &v);
             if (!rc) {
                 *out = sl_value_int(v);
                 return SL_OK;
@@ -175,9 +174,8 @@ int sl_model_json_to_value(const sl_type *type, json_t *json, sl_arena *arena,
     default:
         return json_text(json, arena, out);
     }
-    static const char *const jnames[] = {"object", "array",   "string",
-                                         "integer", "number", "true",
-                                         "false",  "null"};
+    static const char *const jnames[] = {"object", "array", "string", "integer",
+                                         "number", "true",  "false",  "null"};
     int jt = json_typeof(json);
     sl_snprintf(why, why_size, "expected %s, got a JSON %s", tname,
                 jt >= 0 && jt < 8 ? jnames[jt] : "value");
@@ -206,8 +204,8 @@ json_t *sl_model_value_to_json(const sl_type *type, const sl_value *value)
     case SL_V_TEXT:
         if (type->id == SL_TYPE_ARRAY || type->id == SL_TYPE_MAP ||
             type->id == SL_TYPE_ROW) {
-            json_t *j = json_loadb(value->u.s, value->len, JSON_DECODE_ANY,
-                                   NULL);
+            json_t *j =
+                json_loadb(value->u.s, value->len, JSON_DECODE_ANY, NULL);
             if (j)
                 return j;
         }
@@ -346,8 +344,7 @@ json_t *sl_model_json_path(json_t *root, const char *path)
     return cur;
 }
 
-int sl_model_value_text(const sl_type *type, const sl_value *value,
-                        sl_buf *out)
+int sl_model_value_text(const sl_type *type, const sl_value *value, sl_buf *out)
 {
     if (value->kind == SL_V_TEXT)
         return sl_buf_append(out, value->u.s, value->len);

@@ -71,8 +71,7 @@ static const sl_option_def common_defs[] = {
      "FAILOVER or IGNORE."},
     {"retry-backoff-strategy", "enum", "EXPONENTIAL",
      "FIXED or EXPONENTIAL backoff between retries (with jitter)."},
-    {"retry-backoff-base-interval", "duration", "1 s",
-     "First backoff delay."},
+    {"retry-backoff-base-interval", "duration", "1 s", "First backoff delay."},
     {"retry-backoff-max-interval", "duration", "60 s",
      "Largest backoff delay."},
     {"batch-size", "int", "(provider)",
@@ -161,8 +160,8 @@ typedef struct mrow {
     const char *prev_answer;
     const char *feedback;
     /* lists */
-    struct mrow *prev, *next; /* live rows in submission order */
-    struct mrow *qnext;       /* queue / free list */
+    struct mrow *prev, *next;   /* live rows in submission order */
+    struct mrow *qnext;         /* queue / free list */
     struct mrow *dprev, *dnext; /* done list (unordered) */
     bool in_done;
     mreq *req;
@@ -378,8 +377,7 @@ static int resolve_env(sl_model_client *c, const char *key, const char *value,
         if (!e) {
             sl_buf_free(&b);
             return sl_err_set(err, SL_SQL,
-                              "option '%s': unterminated '${' reference",
-                              key);
+                              "option '%s': unterminated '${' reference", key);
         }
         char var[256];
         size_t vl = (size_t)(e - s - 2);
@@ -687,8 +685,7 @@ static cache_entry *cache_find(sl_model_client *c, uint64_t hash,
     if (!c->cache_tab)
         return NULL;
     int64_t now = sl_now_ms();
-    for (cache_entry *e = c->cache_tab[hash & c->cache_mask]; e;
-         e = e->hnext) {
+    for (cache_entry *e = c->cache_tab[hash & c->cache_mask]; e; e = e->hnext) {
         if (e->hash == hash && !strcmp(e->key, key)) {
             if (e->expire_ms <= now) {
                 cache_drop(c, e);
@@ -716,8 +713,9 @@ static sl_value *values_block(const sl_value *vals, int n)
     for (int i = 0; i < n; i++) {
         out[i] = vals[i];
         if (vals[i].kind == SL_V_TEXT || vals[i].kind == SL_V_BLOB) {
-            memcpy(p, vals[i].kind == SL_V_TEXT ? (const void *)vals[i].u.s
-                                                : vals[i].u.b,
+            memcpy(p,
+                   vals[i].kind == SL_V_TEXT ? (const void *)vals[i].u.s
+                                             : vals[i].u.b,
                    vals[i].len);
             p[vals[i].len] = '\0';
             if (vals[i].kind == SL_V_TEXT)
@@ -799,8 +797,8 @@ static void fill_outputs(sl_model_client *c, mrow *r)
             }
             break;
         case 2:
-            *v = r->http_status ? sl_value_int(r->http_status)
-                                : sl_value_null();
+            *v =
+                r->http_status ? sl_value_int(r->http_status) : sl_value_null();
             break;
         case 3:
             *v = sl_value_null();
@@ -825,8 +823,8 @@ static void settle_follower(sl_model_client *c, mrow *leader, mrow *f)
     for (int i = 0; i < c->model_out.n_cols; i++)
         copy_value(&f->arena, &leader->mout[i], &f->mout[i]);
     if (leader->errmsg)
-        f->errmsg = sl_arena_strndup(&f->arena, leader->errmsg,
-                                     strlen(leader->errmsg));
+        f->errmsg =
+            sl_arena_strndup(&f->arena, leader->errmsg, strlen(leader->errmsg));
     if (leader->headers_json)
         f->headers_json = sl_arena_strndup(&f->arena, leader->headers_json,
                                            strlen(leader->headers_json));
@@ -989,8 +987,8 @@ static int64_t backoff_ms(sl_model_client *c, int attempt)
 enum { CAUSE_429, CAUSE_5XX, CAUSE_TIMEOUT, CAUSE_CONN, CAUSE_INVALID };
 
 /* A transient failure: back off and retry, or give up per policy. */
-static void req_retry_or_fail(sl_model_client *c, mreq *q, int cause,
-                              int code, long status, const char *msg)
+static void req_retry_or_fail(sl_model_client *c, mreq *q, int cause, int code,
+                              long status, const char *msg)
 {
     int64_t now = sl_now_ms();
     int64_t delay = backoff_ms(c, q->attempt);
@@ -1118,8 +1116,9 @@ static void handle_success(sl_model_client *c, mreq *q)
         char ex[BODY_EXCERPT + 4];
         excerpt(sl_buf_cstr(&q->resp), q->resp.len, ex, sizeof(ex));
         char msg[SL_ERR_MSG_MAX];
-        sl_snprintf(msg, sizeof(msg), "HTTP 200 with an unreadable answer: "
-                                      "%s; body: %s",
+        sl_snprintf(msg, sizeof(msg),
+                    "HTTP 200 with an unreadable answer: "
+                    "%s; body: %s",
                     perr.msg, ex);
         if (pr != stack)
             sl_free(pr);
@@ -1265,8 +1264,7 @@ static bool rate_permit(sl_model_client *c, int64_t est, int64_t now)
         c->tpm_tokens = SL_MIN(tcap, c->tpm_tokens + dt * (double)c->tpm);
     int64_t wait = 0;
     if (c->rpm && c->rpm_tokens < 1.0)
-        wait = (int64_t)ceil((1.0 - c->rpm_tokens) * 60000.0 /
-                             (double)c->rpm);
+        wait = (int64_t)ceil((1.0 - c->rpm_tokens) * 60000.0 / (double)c->rpm);
     if (c->tpm) {
         double need = SL_MIN((double)est, tcap);
         if (c->tpm_tokens < need) {
@@ -1486,8 +1484,7 @@ static void pump(sl_model_client *c)
 
 /* ---- construction ------------------------------------------------------ */
 
-static int parse_meta(sl_model_client *c, const sl_model_def *def,
-                      sl_err *err)
+static int parse_meta(sl_model_client *c, const sl_model_def *def, sl_err *err)
 {
     int n = c->output->n_cols;
     c->meta_kind = sl_arena_alloc(&c->arena, sizeof(int) * (size_t)(n + 1));
@@ -1572,14 +1569,14 @@ static int read_options(sl_model_client *c, sl_options *o, sl_err *err)
         rc = sl_options_enum(o, "error-handling-strategy", strats, 0,
                              &c->strategy, err);
     if (!rc)
-        rc = sl_options_int(o, "retry-num", 100, 0, 1000000, &c->retry_num,
-                            err);
+        rc =
+            sl_options_int(o, "retry-num", 100, 0, 1000000, &c->retry_num, err);
     if (!rc)
         rc = sl_options_enum(o, "retry-fallback-strategy", fallbacks, 0, &fb,
                              err);
     if (!rc)
-        rc = sl_options_enum(o, "retry-backoff-strategy", backoffs, 1, &bo,
-                             err);
+        rc =
+            sl_options_enum(o, "retry-backoff-strategy", backoffs, 1, &bo, err);
     if (!rc)
         rc = sl_options_duration_ms(o, "retry-backoff-base-interval", 1000,
                                     &c->backoff_base_ms, err);
@@ -1619,8 +1616,8 @@ static int read_options(sl_model_client *c, sl_options *o, sl_err *err)
     if (c->backoff_max_ms < c->backoff_base_ms)
         c->backoff_max_ms = c->backoff_base_ms;
     if (c->error_sink) {
-        c->error_sink = sl_arena_strndup(&c->arena, c->error_sink,
-                                         strlen(c->error_sink));
+        c->error_sink =
+            sl_arena_strndup(&c->arena, c->error_sink, strlen(c->error_sink));
     }
     c->unordered = mode == 1;
     c->fallback = fb == 0 ? STRAT_FAILOVER : STRAT_IGNORE;
@@ -1634,8 +1631,7 @@ static int build_headers(void *ctx, const char *subkey, const char *value,
     sl_model_client *c = ctx;
     if (!*subkey || strchr(subkey, ':') || strchr(subkey, '\n') ||
         strchr(value, '\n') || strchr(value, '\r'))
-        return sl_err_set(err, SL_SQL, "bad header option 'header.%s'",
-                          subkey);
+        return sl_err_set(err, SL_SQL, "bad header option 'header.%s'", subkey);
     char *h = sl_asprintf("%s: %s", subkey, value);
     if (!h)
         return sl_err_set(err, SL_NOMEM, "out of memory");
@@ -1656,8 +1652,8 @@ static const sl_schema *copy_schema(sl_arena *arena, const sl_schema *s)
         return NULL;
     for (int i = 0; i < s->n_cols; i++) {
         cols[i].type = s->cols[i].type; /* types outlive the job (catalog) */
-        cols[i].name = sl_arena_strndup(arena, s->cols[i].name,
-                                        strlen(s->cols[i].name));
+        cols[i].name =
+            sl_arena_strndup(arena, s->cols[i].name, strlen(s->cols[i].name));
         if (!cols[i].name)
             return NULL;
     }
@@ -1695,9 +1691,9 @@ static int client_init(sl_model_client *c, const sl_model_def *def,
     if (!merged.items)
         return sl_err_set(err, SL_NOMEM, "out of memory");
     for (int i = 0; !rc && def->options && i < def->options->n; i++)
-        rc = add_opt(c, merged.items, &merged.n, cap,
-                     def->options->items[i].key, def->options->items[i].value,
-                     err);
+        rc =
+            add_opt(c, merged.items, &merged.n, cap, def->options->items[i].key,
+                    def->options->items[i].value, err);
     for (int i = 0; !rc && call_opts && i < call_opts->n; i++)
         rc = add_opt(c, merged.items, &merged.n, cap, call_opts->items[i].key,
                      call_opts->items[i].value, err);
@@ -1707,8 +1703,9 @@ static int client_init(sl_model_client *c, const sl_model_def *def,
         if (p)
             pname = p;
         if (!pname)
-            rc = sl_err_set(err, SL_SQL, "model '%s' requires option "
-                                         "'provider'",
+            rc = sl_err_set(err, SL_SQL,
+                            "model '%s' requires option "
+                            "'provider'",
                             c->name);
     }
     if (!rc) {
@@ -1717,8 +1714,8 @@ static int client_init(sl_model_client *c, const sl_model_def *def,
             const char *best = NULL;
             int bd = 4;
             for (int i = 0; i < sl_model_provider_count(); i++) {
-                int d = sl_edit_distance(pname, sl_model_provider_at(i)->name,
-                                         3);
+                int d =
+                    sl_edit_distance(pname, sl_model_provider_at(i)->name, 3);
                 if (d < bd) {
                     bd = d;
                     best = sl_model_provider_at(i)->name;
@@ -1764,8 +1761,8 @@ static int client_init(sl_model_client *c, const sl_model_def *def,
             c->http_headers = curl_slist_append(c->http_headers, "Expect:");
         if (api_key && c->http_headers) {
             char *h = sl_asprintf("Authorization: Bearer %s", api_key);
-            struct curl_slist *n = h ? curl_slist_append(c->http_headers, h)
-                                     : NULL;
+            struct curl_slist *n =
+                h ? curl_slist_append(c->http_headers, h) : NULL;
             sl_free(h);
             if (n)
                 c->http_headers = n;
@@ -1992,9 +1989,9 @@ int sl_model_client_submit(sl_model_client *c, uint64_t seq,
     r->in = sl_arena_alloc(&r->arena, sizeof(sl_value) * (size_t)n_in);
     r->mout = sl_arena_alloc(&r->arena,
                              sizeof(sl_value) * (size_t)c->model_out.n_cols);
-    r->out = c->has_meta ? sl_arena_alloc(&r->arena,
-                                          sizeof(sl_value) * (size_t)n_out)
-                         : r->mout;
+    r->out = c->has_meta
+                 ? sl_arena_alloc(&r->arena, sizeof(sl_value) * (size_t)n_out)
+                 : r->mout;
     bool null_in = false;
     int rc = (r->in && r->mout && r->out) ? SL_OK : SL_NOMEM;
     for (int i = 0; !rc && i < n_in; i++) {
@@ -2189,8 +2186,7 @@ int sl_model_client_fds(sl_model_client *c, sl_model_fd *fds, int max)
     return c->n_fds;
 }
 
-void sl_model_client_set_fd_cb(sl_model_client *c, sl_model_fd_cb cb,
-                               void *ctx)
+void sl_model_client_set_fd_cb(sl_model_client *c, sl_model_fd_cb cb, void *ctx)
 {
     if (!c)
         return;
@@ -2274,10 +2270,9 @@ int sl_model_client_run(sl_model_client *c, int timeout_ms)
     }
     for (int i = 0; i < n; i++) {
         pfd[i].fd = c->fds[i].fd;
-        pfd[i].events = (short)(((c->fds[i].events & SL_MODEL_FD_IN) ? POLLIN
-                                                                      : 0) |
-                                ((c->fds[i].events & SL_MODEL_FD_OUT) ? POLLOUT
-                                                                       : 0));
+        pfd[i].events =
+            (short)(((c->fds[i].events & SL_MODEL_FD_IN) ? POLLIN : 0) |
+                    ((c->fds[i].events & SL_MODEL_FD_OUT) ? POLLOUT : 0));
         pfd[i].revents = 0;
     }
     int rc = poll(pfd, (nfds_t)n, wait);
@@ -2314,8 +2309,8 @@ void sl_model_client_metrics(const sl_model_client *c, sl_model_metrics *out)
     out->concurrency_limit = c->cwnd;
 }
 
-void sl_model_client_set_log(sl_model_client *c, sl_model_log_fn fn,
-                             void *ctx, int level)
+void sl_model_client_set_log(sl_model_client *c, sl_model_log_fn fn, void *ctx,
+                             int level)
 {
     if (!c)
         return;

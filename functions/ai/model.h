@@ -47,10 +47,10 @@
  * borrowed for the duration of sl_model_client_new only; the client copies
  * what it keeps. */
 typedef struct sl_model_def {
-    const char *name;           /* model name, for messages and cache keys */
-    const char *provider;       /* 'provider' option value: openai, http... */
-    const sl_schema *input;     /* INPUT columns, in DESCRIPTOR order */
-    const sl_schema *output;    /* OUTPUT columns, metadata ones included */
+    const char *name;        /* model name, for messages and cache keys */
+    const char *provider;    /* 'provider' option value: openai, http... */
+    const sl_schema *input;  /* INPUT columns, in DESCRIPTOR order */
+    const sl_schema *output; /* OUTPUT columns, metadata ones included */
     /* NULL, or one entry per OUTPUT column: NULL for a model column, or the
      * metadata key of a METADATA column: "error-string", "http-status-code",
      * "http-headers-map". These are filled when a row's error is ignored. */
@@ -71,11 +71,11 @@ typedef enum sl_model_status {
 typedef struct sl_model_result {
     uint64_t seq;
     sl_model_status status;
-    int n_outputs;            /* OUTPUT column count (metadata included) */
-    const sl_value *outputs;  /* typed per runtime/types.h */
-    int error_code;           /* SL_OK, or SL_TIMEOUT / SL_IO / SL_RUNTIME.. */
-    long http_status;         /* last HTTP status, 0 when none */
-    const char *error;        /* NULL, or "model 'm' row 17: HTTP 500: .." */
+    int n_outputs;           /* OUTPUT column count (metadata included) */
+    const sl_value *outputs; /* typed per runtime/types.h */
+    int error_code;          /* SL_OK, or SL_TIMEOUT / SL_IO / SL_RUNTIME.. */
+    long http_status;        /* last HTTP status, 0 when none */
+    const char *error;       /* NULL, or "model 'm' row 17: HTTP 500: .." */
     bool from_cache;
 } sl_model_result;
 
@@ -137,8 +137,7 @@ int sl_model_client_barrier(sl_model_client *client, uint64_t seq);
 
 /* The next completed row that may be emitted: SL_OK and *out filled, or
  * SL_NOTFOUND when none is ready. */
-int sl_model_client_next_result(sl_model_client *client,
-                                sl_model_result *out);
+int sl_model_client_next_result(sl_model_client *client, sl_model_result *out);
 
 /* Rows submitted and not yet handed out. 0 means idle. */
 int64_t sl_model_client_pending(const sl_model_client *client);

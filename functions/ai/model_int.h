@@ -35,8 +35,8 @@ typedef struct sl_model_row {
     const char *feedback;
     /* Set by parse on a row-level failure. */
     int err_code;
-    bool err_schema;     /* the answer did not fit the OUTPUT schema */
-    const char *answer;  /* raw answer text (arena), for feedback */
+    bool err_schema;    /* the answer did not fit the OUTPUT schema */
+    const char *answer; /* raw answer text (arena), for feedback */
     char err[256];
 } sl_model_row;
 
@@ -66,9 +66,8 @@ typedef struct sl_model_provider {
     /* Remote: parse a 2xx body. SL_OK when understood (row-level failures
      * are in rows[i].err_code); otherwise the whole response is invalid
      * and err says why. */
-    int (*parse)(void *state, const char *body, size_t len,
-                 sl_model_row *rows, int n, sl_model_usage *usage,
-                 sl_err *err);
+    int (*parse)(void *state, const char *body, size_t len, sl_model_row *rows,
+                 int n, sl_model_usage *usage, sl_err *err);
     /* Local: fill rows[i].out for n rows. */
     int (*predict)(void *state, sl_model_row *rows, int n, sl_err *err);
 } sl_model_provider;

@@ -55,8 +55,7 @@ static void http_close(void *state)
 }
 
 /* Render the row template; unknown placeholders are an error. */
-static int render(http_p *p, const sl_model_row *row, sl_buf *out,
-                  sl_err *err)
+static int render(http_p *p, const sl_model_row *row, sl_buf *out, sl_err *err)
 {
     const char *s = p->tmpl;
     while (*s) {
@@ -89,8 +88,8 @@ static int render(http_p *p, const sl_model_row *row, sl_buf *out,
                               "'request-template': '{{%s}}' is not an INPUT "
                               "column of model '%s'",
                               name, p->ctx->name);
-        json_t *j = row ? sl_model_value_to_json(
-                              p->ctx->input->cols[col].type, &row->in[col])
+        json_t *j = row ? sl_model_value_to_json(p->ctx->input->cols[col].type,
+                                                 &row->in[col])
                         : json_null();
         char *js = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
         json_decref(j);
@@ -168,8 +167,8 @@ static int http_open(const sl_model_ctx *ctx, sl_options *o, void **state,
     rc = render(p, NULL, &b, err);
     if (!rc) {
         json_error_t jerr;
-        json_t *j = json_loadb(b.data ? b.data : "", b.len, JSON_DECODE_ANY,
-                               &jerr);
+        json_t *j =
+            json_loadb(b.data ? b.data : "", b.len, JSON_DECODE_ANY, &jerr);
         if (!j)
             rc = sl_err_set(err, SL_SQL,
                             "option 'request-template' is not JSON once "

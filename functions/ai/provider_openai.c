@@ -108,8 +108,7 @@ static int openai_open(const sl_model_ctx *ctx, sl_options *o, void **state,
     p->embedding = task == 1 || task == 2;
     if (sl_options_has(o, "temperature")) {
         p->has_temp = true;
-        rc = sl_options_double(o, "temperature", 1, 0, 2, &p->temperature,
-                               err);
+        rc = sl_options_double(o, "temperature", 1, 0, 2, &p->temperature, err);
     }
     if (!rc && sl_options_has(o, "top-p")) {
         p->has_top_p = true;
@@ -130,8 +129,7 @@ static int openai_open(const sl_model_ctx *ctx, sl_options *o, void **state,
         rc = sl_options_int(o, "seed", 0, INT64_MIN, INT64_MAX, &p->seed, err);
     }
     if (!rc)
-        rc = sl_options_int(o, "dimension", 0, 1, 1 << 20, &p->dimension,
-                            err);
+        rc = sl_options_int(o, "dimension", 0, 1, 1 << 20, &p->dimension, err);
     if (rc)
         return rc;
     const char *stop = sl_options_get(o, "stop");
@@ -147,7 +145,8 @@ static int openai_open(const sl_model_ctx *ctx, sl_options *o, void **state,
         }
     }
     const sl_schema *out = ctx->output;
-    bool single_string = out->n_cols == 1 && sl_type_is_string(out->cols[0].type);
+    bool single_string =
+        out->n_cols == 1 && sl_type_is_string(out->cols[0].type);
     if (p->embedding) {
         if (ctx->input->n_cols != 1 ||
             !sl_type_is_string(ctx->input->cols[0].type))
@@ -157,9 +156,8 @@ static int openai_open(const sl_model_ctx *ctx, sl_options *o, void **state,
                               ctx->name);
         const sl_type *t = out->cols[0].type;
         if (out->n_cols != 1 ||
-            !(sl_type_is_string(t) ||
-              (t->id == SL_TYPE_ARRAY && t->elem &&
-               sl_type_is_numeric(t->elem))))
+            !(sl_type_is_string(t) || (t->id == SL_TYPE_ARRAY && t->elem &&
+                                       sl_type_is_numeric(t->elem))))
             return sl_err_set(err, SL_SQL,
                               "embedding model '%s' needs exactly one OUTPUT "
                               "column of type ARRAY<FLOAT> (or ARRAY<DOUBLE>)",
@@ -169,8 +167,8 @@ static int openai_open(const sl_model_ctx *ctx, sl_options *o, void **state,
         return SL_OK;
     }
     rc = sl_options_enum(o, "response-format", fmts,
-                         single_string ? FMT_TEXT : FMT_JSON_SCHEMA,
-                         &p->format, err);
+                         single_string ? FMT_TEXT : FMT_JSON_SCHEMA, &p->format,
+                         err);
     if (rc)
         return rc;
     p->typed = !single_string || p->format != FMT_TEXT;
@@ -182,8 +180,7 @@ static int openai_open(const sl_model_ctx *ctx, sl_options *o, void **state,
     if (p->format == FMT_JSON_SCHEMA) {
         p->response_format = json_pack(
             "{s:s, s:{s:s, s:b, s:o}}", "type", "json_schema", "json_schema",
-            "name", "output", "strict", 1, "schema",
-            sl_model_schema_for(out));
+            "name", "output", "strict", 1, "schema", sl_model_schema_for(out));
     } else if (p->format == FMT_JSON_OBJECT) {
         p->response_format = json_pack("{s:s}", "type", "json_object");
     }
@@ -218,9 +215,9 @@ static json_t *input_text(const sl_model_ctx *ctx, const sl_model_row *row)
     }
     json_t *o = json_object();
     for (int i = 0; i < ctx->input->n_cols; i++)
-        json_object_set_new(o, ctx->input->cols[i].name,
-                            sl_model_value_to_json(ctx->input->cols[i].type,
-                                                   &row->in[i]));
+        json_object_set_new(
+            o, ctx->input->cols[i].name,
+            sl_model_value_to_json(ctx->input->cols[i].type, &row->in[i]));
     char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
     json_t *j = json_string(s ? s : "");
@@ -375,8 +372,8 @@ static int openai_parse(void *state, const char *body, size_t len,
         for (size_t i = 0; i < (size_t)n; i++) {
             json_t *item = json_array_get(data, i);
             json_t *idx = json_object_get(item, "index");
-            size_t at = json_is_integer(idx) ? (size_t)json_integer_value(idx)
-                                             : i;
+            size_t at =
+                json_is_integer(idx) ? (size_t)json_integer_value(idx) : i;
             json_t *emb = json_object_get(item, "embedding");
             if (at >= (size_t)n || !json_is_array(emb)) {
                 rc = sl_err_set(err, SL_IO,
@@ -384,13 +381,12 @@ static int openai_parse(void *state, const char *body, size_t len,
                 goto out;
             }
             sl_model_row *row = &rows[at];
-            if (p->dimension &&
-                json_array_size(emb) != (size_t)p->dimension) {
+            if (p->dimension && json_array_size(emb) != (size_t)p->dimension) {
                 char a[32], b[32];
                 sl_snprintf(a, sizeof(a), "%zu", json_array_size(emb));
                 sl_snprintf(b, sizeof(b), "%lld", (long long)p->dimension);
-                row_error(row, false, "embedding has %s values, expected %s",
-                          a, b);
+                row_error(row, false, "embedding has %s values, expected %s", a,
+                          b);
                 continue;
             }
             size_t k;
@@ -398,8 +394,7 @@ static int openai_parse(void *state, const char *body, size_t len,
             bool ok = true;
             json_array_foreach(emb, k, e) if (!json_is_number(e)) ok = false;
             if (!ok) {
-                row_error(row, false, "embedding has a non-number%s%s", "",
-                          "");
+                row_error(row, false, "embedding has a non-number%s%s", "", "");
                 continue;
             }
             char *s = json_dumps(emb, JSON_COMPACT | JSON_REAL_PRECISION(9));

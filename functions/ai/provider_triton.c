@@ -93,10 +93,10 @@ static int triton_open(const sl_model_ctx *ctx, sl_options *o, void **state,
         rc = sl_options_required(o, "model", what, &model, err);
         if (rc)
             return rc;
-        p->url = ver ? sl_asprintf("%.*s/v2/models/%s/versions/%s/infer",
-                                   (int)el, ep, model, ver)
-                     : sl_asprintf("%.*s/v2/models/%s/infer", (int)el, ep,
-                                   model);
+        p->url =
+            ver ? sl_asprintf("%.*s/v2/models/%s/versions/%s/infer", (int)el,
+                              ep, model, ver)
+                : sl_asprintf("%.*s/v2/models/%s/infer", (int)el, ep, model);
     }
     return p->url ? SL_OK : sl_err_set(err, SL_NOMEM, "out of memory");
 }
@@ -145,11 +145,11 @@ static int triton_build(void *state, sl_model_row *rows, int n, sl_buf *body,
                 json_array_append_new(data, v);
             }
         }
-        json_array_append_new(
-            inputs, json_pack("{s:s, s:[I,I], s:s, s:o}", "name",
-                              p->ctx->input->cols[c].name, "shape",
-                              (json_int_t)n, (json_int_t)width, "datatype",
-                              datatype(t), "data", data));
+        json_array_append_new(inputs,
+                              json_pack("{s:s, s:[I,I], s:s, s:o}", "name",
+                                        p->ctx->input->cols[c].name, "shape",
+                                        (json_int_t)n, (json_int_t)width,
+                                        "datatype", datatype(t), "data", data));
     }
     json_object_set_new(req, "inputs", inputs);
     json_t *outs = json_array();
@@ -222,8 +222,8 @@ static int triton_parse(void *state, const char *body, size_t len,
             if (sl_model_json_to_value(t, v, rows[r].arena, &rows[r].out[c],
                                        why, sizeof(why))) {
                 rows[r].err_code = SL_RUNTIME;
-                sl_snprintf(rows[r].err, sizeof(rows[r].err),
-                            "output '%s': %s", name, why);
+                sl_snprintf(rows[r].err, sizeof(rows[r].err), "output '%s': %s",
+                            name, why);
             }
             json_decref(v);
         }

@@ -169,8 +169,7 @@ static int xgb_predict(void *state, sl_model_row *rows, int n, sl_err *err)
     xgb_handle dm = NULL;
     if (p->dmat_from_mat(mat, (xgb_ulong)n, (xgb_ulong)nf, NAN, &dm)) {
         sl_free(mat);
-        return sl_err_set(err, SL_RUNTIME, "xgboost: %.300s",
-                          p->last_error());
+        return sl_err_set(err, SL_RUNTIME, "xgboost: %.300s", p->last_error());
     }
     xgb_ulong len = 0;
     const float *res = NULL;
@@ -178,8 +177,7 @@ static int xgb_predict(void *state, sl_model_row *rows, int n, sl_err *err)
     sl_free(mat);
     if (rc) {
         p->dmat_free(dm);
-        return sl_err_set(err, SL_RUNTIME, "xgboost: %.300s",
-                          p->last_error());
+        return sl_err_set(err, SL_RUNTIME, "xgboost: %.300s", p->last_error());
     }
     size_t k = n ? (size_t)len / (size_t)n : 0;
     const sl_schema *out = p->ctx->output;
