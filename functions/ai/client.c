@@ -1374,9 +1374,11 @@ static mreq *form_request(sl_model_client *c)
     return q;
 }
 
-static void run_local(sl_model_client *c)
+static void run_local(sl_model_client *c, int64_t now)
 {
     while (c->q_head) {
+        if (c->n_queued < c->batch_size && now - c->q_first_ms < c->linger_ms)
+            return;
         mreq *q = form_request(c);
         if (!q)
             return;
@@ -1428,7 +1430,7 @@ static void pump(sl_model_client *c)
         fail_row(c, r, SL_TIMEOUT, 0, m, NULL);
     }
     if (c->provider->is_local) {
-        run_local(c);
+        run_local(c, now);
         return;
     }
     /* Backoffs that are due become ready (or time out). */
@@ -2083,8 +2085,7 @@ int sl_model_client_submit(sl_model_client *c, uint64_t seq,
     c->q_tail = r;
     c->n_queued++;
     row_set_state(c, r, ROW_QUEUED, "submitted");
-    if (c->n_queued >= c->batch_size || c->batch_size == 1 ||
-        c->provider->is_local)
+    if (c->n_queued >= c->batch_size || c->batch_size == 1)
         pump(c);
     return SL_OK;
 }
