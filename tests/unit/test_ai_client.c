@@ -177,9 +177,8 @@ static void run_rows(sl_model_client *c, int n, got *g, int timeout_ms)
         while (next < n) {
             char text[64];
             sl_snprintf(text, sizeof(text), "row %d", next);
-            sl_value v = {.kind = SL_V_TEXT,
-                          .len = (uint32_t)strlen(text),
-                          .u.s = text};
+            sl_value v = {
+                .kind = SL_V_TEXT, .len = (uint32_t)strlen(text), .u.s = text};
             sl_err err;
             sl_err_clear(&err);
             int rc = sl_model_client_submit(c, (uint64_t)next, &v, &err);
@@ -245,12 +244,27 @@ Test(ai_client, chat_rows_in_order_with_secret_key, .timeout = 60)
     int port;
     sl_test_proc *srv = sl_test_http_start(NULL, &port);
     cr_assert_not_null(srv);
-    const char *kv[] = {"provider", "openai", "endpoint",
-                        url(port, "/v1/chat/completions"), "api-key",
-                        "${SL_TEST_OPENAI_KEY}", "model", "gpt-4o-mini",
-                        "system-prompt", "Classify", "temperature", "0.5",
-                        "max-tokens", "20", "seed", "7", "stop", "a,b",
-                        "top-p", "0.9", NULL};
+    const char *kv[] = {"provider",
+                        "openai",
+                        "endpoint",
+                        url(port, "/v1/chat/completions"),
+                        "api-key",
+                        "${SL_TEST_OPENAI_KEY}",
+                        "model",
+                        "gpt-4o-mini",
+                        "system-prompt",
+                        "Classify",
+                        "temperature",
+                        "0.5",
+                        "max-tokens",
+                        "20",
+                        "seed",
+                        "7",
+                        "stop",
+                        "a,b",
+                        "top-p",
+                        "0.9",
+                        NULL};
     model m;
     sl_err err;
     sl_model_client *c = mk(&m, "text:S", "answer:S", kv, &err);
@@ -286,27 +300,34 @@ Test(ai_client, options_are_validated)
 {
     model m;
     sl_err err;
-    const char *kv1[] = {"provider", "openai", "endpoint",
+    const char *kv1[] = {"provider",
+                         "openai",
+                         "endpoint",
                          "http://127.0.0.1:1/v1/chat/completions",
-                         "max-concurent-operations", "5", NULL};
+                         "max-concurent-operations",
+                         "5",
+                         NULL};
     cr_assert_null(mk(&m, "text:S", "a:S", kv1, &err));
-    cr_assert(strstr(err.msg, "did you mean 'max-concurrent-operations'"),
-              "%s", err.msg);
+    cr_assert(strstr(err.msg, "did you mean 'max-concurrent-operations'"), "%s",
+              err.msg);
     sl_arena_free(&m.arena);
     const char *kv2[] = {"provider", "opneai", NULL};
     cr_assert_null(mk(&m, "text:S", "a:S", kv2, &err));
     cr_assert(strstr(err.msg, "did you mean 'openai'"), "%s", err.msg);
     sl_arena_free(&m.arena);
-    const char *kv3[] = {"provider", "openai", "endpoint",
-                         "http://127.0.0.1:1/v1/chat/completions",
-                         "output-mode", "SOMETIMES", NULL};
+    const char *kv3[] = {
+        "provider",    "openai",
+        "endpoint",    "http://127.0.0.1:1/v1/chat/completions",
+        "output-mode", "SOMETIMES",
+        NULL};
     cr_assert_null(mk(&m, "text:S", "a:S", kv3, &err));
     cr_assert(strstr(err.msg, "ALLOW_UNORDERED"), "%s", err.msg);
     sl_arena_free(&m.arena);
     unsetenv("SL_TEST_NOPE");
-    const char *kv4[] = {"provider", "openai", "endpoint",
-                         "http://127.0.0.1:1/v1/chat/completions", "api-key",
-                         "${SL_TEST_NOPE}", NULL};
+    const char *kv4[] = {"provider", "openai",
+                         "endpoint", "http://127.0.0.1:1/v1/chat/completions",
+                         "api-key",  "${SL_TEST_NOPE}",
+                         NULL};
     cr_assert_null(mk(&m, "text:S", "a:S", kv4, &err));
     cr_assert(strstr(err.msg, "SL_TEST_NOPE"), "%s", err.msg);
     sl_arena_free(&m.arena);
@@ -324,10 +345,14 @@ Test(ai_client, options_are_validated)
 Test(ai_client, secrets_are_masked_in_errors, .timeout = 60)
 {
     setenv("SL_TEST_SECRET", "s3cr3t-value", 1);
-    const char *kv[] = {"provider", "openai", "endpoint",
+    const char *kv[] = {"provider",
+                        "openai",
+                        "endpoint",
                         "http://127.0.0.1:1/v1/chat/completions?k=${SL_TEST_"
                         "SECRET}",
-                        "error-handling-strategy", "FAILOVER", NULL};
+                        "error-handling-strategy",
+                        "FAILOVER",
+                        NULL};
     model m;
     sl_err err;
     sl_model_client *c = mk(&m, "text:S", "a:S", kv, &err);
@@ -373,8 +398,7 @@ Test(ai_client, structured_output_typed_columns, .timeout = 60)
                         url(port, "/v1/chat/completions"), NULL};
     model m;
     sl_err err;
-    sl_model_client *c =
-        mk(&m, "text:S", "label:S,score:D,n:I,ok:B", kv, &err);
+    sl_model_client *c = mk(&m, "text:S", "label:S,score:D,n:I,ok:B", kv, &err);
     cr_assert_not_null(c, "%s", err.msg);
     sl_value v = {.kind = SL_V_TEXT, .len = 5, .u.s = "hello"};
     cr_assert_eq(sl_model_client_submit(c, 1, &v, &err), SL_OK);
@@ -423,13 +447,17 @@ Test(ai_client, wrong_schema_twice_applies_error_policy, .timeout = 60)
     const char *args[] = {"--wrong-schema-always", NULL};
     int port;
     sl_test_proc *srv = sl_test_http_start(args, &port);
-    const char *kv[] = {"provider", "openai", "endpoint",
+    const char *kv[] = {"provider",
+                        "openai",
+                        "endpoint",
                         url(port, "/v1/chat/completions"),
-                        "error-handling-strategy", "IGNORE", NULL};
+                        "error-handling-strategy",
+                        "IGNORE",
+                        NULL};
     model m;
     sl_err err;
-    sl_model_client *c = mk(&m, "text:S",
-                            "label:S,score:D,!e=error-string:S", kv, &err);
+    sl_model_client *c =
+        mk(&m, "text:S", "label:S,score:D,!e=error-string:S", kv, &err);
     cr_assert_not_null(c, "%s", err.msg);
     static got g;
     g.n = 0;
@@ -450,9 +478,16 @@ Test(ai_client, embeddings_are_batched, .timeout = 60)
 {
     int port;
     sl_test_proc *srv = sl_test_http_start(NULL, &port);
-    const char *kv[] = {"provider",    "openai", "endpoint",
-                        url(port, "/v1/embeddings"), "batch-size", "16",
-                        "dimension", "4", "max-concurrent-operations", "2",
+    const char *kv[] = {"provider",
+                        "openai",
+                        "endpoint",
+                        url(port, "/v1/embeddings"),
+                        "batch-size",
+                        "16",
+                        "dimension",
+                        "4",
+                        "max-concurrent-operations",
+                        "2",
                         NULL};
     model m;
     sl_err err;
@@ -486,10 +521,15 @@ Test(ai_client, retries_429_honour_retry_after, .timeout = 60)
     const char *args[] = {"--rate-429", "0.5", "--retry-after", "1", NULL};
     int port;
     sl_test_proc *srv = sl_test_http_start(args, &port);
-    const char *kv[] = {"provider", "openai", "endpoint",
+    const char *kv[] = {"provider",
+                        "openai",
+                        "endpoint",
                         url(port, "/v1/chat/completions"),
-                        "retry-backoff-base-interval", "10 ms",
-                        "max-concurrent-operations", "8", NULL};
+                        "retry-backoff-base-interval",
+                        "10 ms",
+                        "max-concurrent-operations",
+                        "8",
+                        NULL};
     model m;
     sl_err err;
     sl_model_client *c = mk(&m, "text:S", "a:S", kv, &err);
@@ -540,9 +580,13 @@ Test(ai_client, ignore_fills_metadata_and_dead_letter_marks, .timeout = 60)
 {
     int port;
     sl_test_proc *srv = sl_test_http_start(NULL, &port);
-    const char *kv[] = {"provider", "openai", "endpoint",
+    const char *kv[] = {"provider",
+                        "openai",
+                        "endpoint",
                         url(port, "/v1/nothing/here"),
-                        "error-handling-strategy", "IGNORE", NULL};
+                        "error-handling-strategy",
+                        "IGNORE",
+                        NULL};
     model m;
     sl_err err;
     sl_model_client *c =
@@ -554,10 +598,15 @@ Test(ai_client, ignore_fills_metadata_and_dead_letter_marks, .timeout = 60)
     cr_assert_eq(g.status[0], SL_MODEL_ROW_IGNORED);
     cr_assert_str_eq(g.meta[0], "404");
     done(&m, c);
-    const char *kv2[] = {"provider", "openai", "endpoint",
+    const char *kv2[] = {"provider",
+                         "openai",
+                         "endpoint",
                          url(port, "/v1/nothing/here"),
-                         "retry-fallback-strategy", "IGNORE", "error.sink",
-                         "bad_rows", NULL};
+                         "retry-fallback-strategy",
+                         "IGNORE",
+                         "error.sink",
+                         "bad_rows",
+                         NULL};
     c = mk(&m, "text:S", "a:S,!h=http-headers-map:S", kv2, &err);
     cr_assert_not_null(c, "%s", err.msg);
     g.n = 0;
@@ -574,11 +623,19 @@ Test(ai_client, timeout_never_sticks, .timeout = 60)
     const char *args[] = {"--rate-hang", "1", NULL};
     int port;
     sl_test_proc *srv = sl_test_http_start(args, &port);
-    const char *kv[] = {"provider", "openai", "endpoint",
-                        url(port, "/v1/chat/completions"), "timeout",
-                        "600 ms", "retry-fallback-strategy", "IGNORE",
-                        "request-timeout", "200 ms",
-                        "retry-backoff-base-interval", "10 ms", NULL};
+    const char *kv[] = {"provider",
+                        "openai",
+                        "endpoint",
+                        url(port, "/v1/chat/completions"),
+                        "timeout",
+                        "600 ms",
+                        "retry-fallback-strategy",
+                        "IGNORE",
+                        "request-timeout",
+                        "200 ms",
+                        "retry-backoff-base-interval",
+                        "10 ms",
+                        NULL};
     model m;
     sl_err err;
     sl_model_client *c = mk(&m, "text:S", "a:S", kv, &err);
@@ -602,10 +659,19 @@ Test(ai_client, timeout_never_sticks, .timeout = 60)
 /* 11: 20% faults; every row exactly once; in order when ORDERED. */
 static void fault_mix(const char *mode, const char *strategy, int n)
 {
-    const char *args[] = {"--rate-429",   "0.05", "--retry-after", "0",
-                          "--rate-500",   "0.05", "--rate-hang",   "0.02",
-                          "--rate-garbage", "0.04", "--rate-truncate",
-                          "0.04",         NULL};
+    const char *args[] = {"--rate-429",
+                          "0.05",
+                          "--retry-after",
+                          "0",
+                          "--rate-500",
+                          "0.05",
+                          "--rate-hang",
+                          "0.02",
+                          "--rate-garbage",
+                          "0.04",
+                          "--rate-truncate",
+                          "0.04",
+                          NULL};
     int port;
     sl_test_proc *srv = sl_test_http_start(args, &port);
     cr_assert_not_null(srv);
@@ -676,10 +742,17 @@ Test(ai_client, unordered_barrier_is_a_fence, .timeout = 60)
     const char *args[] = {"--rate-500", "0.3", NULL};
     int port;
     sl_test_proc *srv = sl_test_http_start(args, &port);
-    const char *kv[] = {"provider", "openai", "endpoint",
-                        url(port, "/v1/chat/completions"), "output-mode",
-                        "ALLOW_UNORDERED", "retry-backoff-base-interval",
-                        "30 ms", "max-concurrent-operations", "40", NULL};
+    const char *kv[] = {"provider",
+                        "openai",
+                        "endpoint",
+                        url(port, "/v1/chat/completions"),
+                        "output-mode",
+                        "ALLOW_UNORDERED",
+                        "retry-backoff-base-interval",
+                        "30 ms",
+                        "max-concurrent-operations",
+                        "40",
+                        NULL};
     model m;
     sl_err err;
     sl_model_client *c = mk(&m, "text:S", "a:S", kv, &err);
@@ -689,10 +762,9 @@ Test(ai_client, unordered_barrier_is_a_fence, .timeout = 60)
     for (int i = 0; i < 40; i++) {
         char text[32];
         sl_snprintf(text, sizeof(text), "row %d", i);
-        sl_value v = {.kind = SL_V_TEXT, .len = (uint32_t)strlen(text),
-                      .u.s = text};
-        cr_assert_eq(sl_model_client_submit(c, (uint64_t)i, &v, &err),
-                     SL_OK);
+        sl_value v = {
+            .kind = SL_V_TEXT, .len = (uint32_t)strlen(text), .u.s = text};
+        cr_assert_eq(sl_model_client_submit(c, (uint64_t)i, &v, &err), SL_OK);
         if (i == 19)
             cr_assert_eq(sl_model_client_barrier(c, 19), SL_OK);
     }
@@ -720,9 +792,9 @@ Test(ai_client, rpm_limits_request_rate, .timeout = 60)
 {
     int port;
     sl_test_proc *srv = sl_test_http_start(NULL, &port);
-    const char *kv[] = {"provider", "openai", "endpoint",
-                        url(port, "/v1/chat/completions"), "rpm", "1200",
-                        NULL};
+    const char *kv[] = {
+        "provider", "openai", "endpoint", url(port, "/v1/chat/completions"),
+        "rpm",      "1200",   NULL};
     model m;
     sl_err err;
     sl_model_client *c = mk(&m, "text:S", "a:S", kv, &err);
@@ -745,9 +817,9 @@ Test(ai_client, tpm_limits_token_rate, .timeout = 60)
 {
     int port;
     sl_test_proc *srv = sl_test_http_start(NULL, &port);
-    const char *kv[] = {"provider", "openai", "endpoint",
-                        url(port, "/v1/chat/completions"), "tpm", "12000",
-                        NULL};
+    const char *kv[] = {
+        "provider", "openai", "endpoint", url(port, "/v1/chat/completions"),
+        "tpm",      "12000",  NULL};
     model m;
     sl_err err;
     sl_model_client *c = mk(&m, "text:S", "a:S", kv, &err);
@@ -768,9 +840,9 @@ Test(ai_client, token_budget_refuses_with_its_own_code, .timeout = 60)
 {
     int port;
     sl_test_proc *srv = sl_test_http_start(NULL, &port);
-    const char *kv[] = {"provider", "openai", "endpoint",
-                        url(port, "/v1/chat/completions"), "token-budget",
-                        "20", NULL};
+    const char *kv[] = {
+        "provider",     "openai", "endpoint", url(port, "/v1/chat/completions"),
+        "token-budget", "20",     NULL};
     model m;
     sl_err err;
     sl_model_client *c = mk(&m, "text:S", "a:S", kv, &err);
@@ -802,9 +874,10 @@ Test(ai_client, cache_and_single_flight, .timeout = 60)
 {
     int port;
     sl_test_proc *srv = sl_test_http_start(NULL, &port);
-    const char *kv[] = {"provider", "openai", "endpoint",
-                        url(port, "/v1/chat/completions"), "cache.size",
-                        "100", "cache.ttl", "1 min", NULL};
+    const char *kv[] = {
+        "provider",   "openai", "endpoint",  url(port, "/v1/chat/completions"),
+        "cache.size", "100",    "cache.ttl", "1 min",
+        NULL};
     model m;
     sl_err err;
     sl_model_client *c = mk(&m, "text:S", "a:S", kv, &err);
@@ -837,8 +910,7 @@ Test(ai_client, cache_and_single_flight, .timeout = 60)
     sl_buf key;
     sl_buf_init(&key, 0);
     cr_assert_eq(sl_model_client_cache_key(c, &v, &key), SL_OK);
-    cr_assert(strstr(sl_buf_cstr(&key), "[\"same\"]"), "%s",
-              sl_buf_cstr(&key));
+    cr_assert(strstr(sl_buf_cstr(&key), "[\"same\"]"), "%s", sl_buf_cstr(&key));
     cr_assert_null(strstr(sl_buf_cstr(&key), "api-key"));
     sl_buf_free(&key);
     done(&m, c);
@@ -851,9 +923,13 @@ Test(ai_client, bounded_queue_refuses_when_full, .timeout = 60)
     const char *args[] = {"--latency-ms", "200", NULL};
     int port;
     sl_test_proc *srv = sl_test_http_start(args, &port);
-    const char *kv[] = {"provider", "openai", "endpoint",
+    const char *kv[] = {"provider",
+                        "openai",
+                        "endpoint",
                         url(port, "/v1/chat/completions"),
-                        "max-concurrent-operations", "2", NULL};
+                        "max-concurrent-operations",
+                        "2",
+                        NULL};
     model m;
     sl_err err;
     sl_model_client *c = mk(&m, "text:S", "a:S", kv, &err);
@@ -881,10 +957,17 @@ Test(ai_client, http_provider_single_and_batched, .timeout = 60)
 {
     int port;
     sl_test_proc *srv = sl_test_http_start(NULL, &port);
-    const char *kv[] = {"provider", "http", "endpoint", url(port, "/predict"),
-                        "request-template", "{\"text\": {{text}}}",
-                        "response-path.label", "$.result.label",
-                        "response-path.score", "$.result['score']", NULL};
+    const char *kv[] = {"provider",
+                        "http",
+                        "endpoint",
+                        url(port, "/predict"),
+                        "request-template",
+                        "{\"text\": {{text}}}",
+                        "response-path.label",
+                        "$.result.label",
+                        "response-path.score",
+                        "$.result['score']",
+                        NULL};
     model m;
     sl_err err;
     sl_model_client *c = mk(&m, "text:S", "label:S,score:D", kv, &err);
@@ -895,10 +978,17 @@ Test(ai_client, http_provider_single_and_batched, .timeout = 60)
     cr_assert_eq(g.status[2], SL_MODEL_ROW_OK, "%s", g.err[2]);
     cr_assert_str_eq(g.text[2], "len:5");
     done(&m, c);
-    const char *kv2[] = {"provider", "http", "endpoint", url(port, "/predict"),
-                         "batch-size", "8", "batch-template",
-                         "{\"rows\": {{rows}}}", "response-rows-path",
-                         "$.predictions", NULL};
+    const char *kv2[] = {"provider",
+                         "http",
+                         "endpoint",
+                         url(port, "/predict"),
+                         "batch-size",
+                         "8",
+                         "batch-template",
+                         "{\"rows\": {{rows}}}",
+                         "response-rows-path",
+                         "$.predictions",
+                         NULL};
     c = mk(&m, "text:S", "label:S,score:D", kv2, &err);
     cr_assert_not_null(c, "%s", err.msg);
     g.n = 0;
@@ -908,8 +998,13 @@ Test(ai_client, http_provider_single_and_batched, .timeout = 60)
     long maxb = stat_num(port, "max_batch");
     cr_assert(maxb > 1 && maxb <= 8, "%ld", maxb);
     done(&m, c);
-    const char *kv3[] = {"provider", "http", "endpoint", url(port, "/predict"),
-                         "request-template", "{\"text\": {{txt}}}", NULL};
+    const char *kv3[] = {"provider",
+                         "http",
+                         "endpoint",
+                         url(port, "/predict"),
+                         "request-template",
+                         "{\"text\": {{txt}}}",
+                         NULL};
     cr_assert_null(mk(&m, "text:S", "label:S", kv3, &err));
     cr_assert(strstr(err.msg, "{{txt}}"), "%s", err.msg);
     sl_arena_free(&m.arena);
@@ -921,8 +1016,9 @@ Test(ai_client, kserve_v2_tensors, .timeout = 60)
 {
     int port;
     sl_test_proc *srv = sl_test_http_start(NULL, &port);
-    const char *kv[] = {"provider", "triton", "endpoint", url(port, ""),
-                        "model", "adder", "batch-size", "4", NULL};
+    const char *kv[] = {"provider",    "triton", "endpoint",
+                        url(port, ""), "model",  "adder",
+                        "batch-size",  "4",      NULL};
     model m;
     sl_err err;
     sl_model_client *c = mk(&m, "a:D,b:D", "sum:D,pair:A", kv, &err);
@@ -975,10 +1071,9 @@ Test(ai_client, external_loop_api, .timeout = 60)
         struct pollfd p[32];
         for (int i = 0; i < k; i++) {
             p[i].fd = fds[i].fd;
-            p[i].events = (short)(((fds[i].events & SL_MODEL_FD_IN) ? POLLIN
-                                                                    : 0) |
-                                  ((fds[i].events & SL_MODEL_FD_OUT) ? POLLOUT
-                                                                     : 0));
+            p[i].events =
+                (short)(((fds[i].events & SL_MODEL_FD_IN) ? POLLIN : 0) |
+                        ((fds[i].events & SL_MODEL_FD_OUT) ? POLLOUT : 0));
         }
         int64_t t = sl_model_client_timeout_ms(c);
         int rc = poll(p, (nfds_t)k, t < 0 || t > 100 ? 100 : (int)t);
