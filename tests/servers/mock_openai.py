@@ -33,7 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 STATS = {"requests": 0, "chat": 0, "embeddings": 0, "faults": 0,
          "embedding_inputs": 0, "max_batch": 0, "predict": 0, "infer": 0,
-         "schema_feedback": 0, "auth": ""}
+         "schema_feedback": 0, "auth": "", "x_test": ""}
 LOCK = threading.Lock()
 
 
@@ -135,6 +135,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         with LOCK:
             STATS["auth"] = self.headers.get("Authorization") or ""
+            STATS["x_test"] = self.headers.get("X-Test") or ""
         if self.path.endswith("/chat/completions"):
             with LOCK:
                 STATS["chat"] += 1
