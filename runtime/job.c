@@ -29,12 +29,12 @@
 #include "job.h"
 #include "vtab.h"
 
-#define MAX_OP_FDS        8
-#define MAX_PASSES        64
-#define IDLE_POLL_MS      10  /* a source without wait hints */
-#define SINK_POLL_MS      5   /* unacked writes, sink without poll fd */
-#define PUBLISH_MS        100
-#define DEFAULT_FLUSH_MS  30000
+#define MAX_OP_FDS       8
+#define MAX_PASSES       64
+#define IDLE_POLL_MS     10 /* a source without wait hints */
+#define SINK_POLL_MS     5  /* unacked writes, sink without poll fd */
+#define PUBLISH_MS       100
+#define DEFAULT_FLUSH_MS 30000
 
 typedef struct frontier {
     sl_srcpos *pos;
@@ -363,8 +363,8 @@ static void publish(sl_job *job, bool force)
         return;
     double dt = (double)(t - job->last_pub_ns) / 1e9;
     if (job->last_pub_ns && dt > 0) {
-        job->m.rows_read_per_s = (double)(job->m.rows_read - job->last_read) /
-                                 dt;
+        job->m.rows_read_per_s =
+            (double)(job->m.rows_read - job->last_read) / dt;
         job->m.rows_written_per_s =
             (double)(job->m.rows_written - job->last_written) / dt;
     }
@@ -490,8 +490,7 @@ static int deliver(sl_job *job, bool draining, bool *progress)
             int rc = process_acks(job);
             if (rc)
                 return rc;
-            if (job->seq_written - job->seq_acked >=
-                (uint64_t)job->max_unacked)
+            if (job->seq_written - job->seq_acked >= (uint64_t)job->max_unacked)
                 return SL_OK; /* backpressure */
         }
         sl_err e;
@@ -623,8 +622,8 @@ static int read_sources(sl_job *job, bool *progress)
                     in->src->ops->wait_hint(in->src, &fd, &wake_ms);
                 int64_t now_ms = t / 1000000;
                 if (wake_ms >= 0)
-                    in->wake_ns = (wake_ms > now_ms ? wake_ms : now_ms) *
-                                  1000000;
+                    in->wake_ns =
+                        (wake_ms > now_ms ? wake_ms : now_ms) * 1000000;
                 else if (fd >= 0)
                     in->wake_ns = INT64_MAX;
                 else
@@ -635,8 +634,8 @@ static int read_sources(sl_job *job, bool *progress)
                     in->wait_fd = -1;
                 }
                 if (fd >= 0 && in->wait_fd < 0) {
-                    if (sl_loop_add_fd(job->loop, fd, SL_LOOP_READ,
-                                       src_ready, in, &job->err))
+                    if (sl_loop_add_fd(job->loop, fd, SL_LOOP_READ, src_ready,
+                                       in, &job->err))
                         return job->err.code;
                     in->wait_fd = fd;
                 }
@@ -665,8 +664,7 @@ static int finish_ops(sl_job *job, bool *all_done, bool *progress)
         bool in_empty = i == 0 || job->steps[i - 1].out->n_rows == 0;
         if (s->kind == SL_STEP_OPERATOR) {
             if (up && in_empty && !s->finished) {
-                if (s->op->ops->finish &&
-                    s->op->ops->finish(s->op, &job->err))
+                if (s->op->ops->finish && s->op->ops->finish(s->op, &job->err))
                     return job->err.code ? job->err.code : SL_ERROR;
                 s->finished = true;
                 if (!s->op->ops->finish)
@@ -802,8 +800,8 @@ static int sync_op_hints(sl_job *job)
             sl_loop_del_fd(job->loop, s->fds[k]);
         s->n_fds = 0;
         for (int k = 0; k < n; k++) {
-            if (sl_loop_add_fd(job->loop, fds[k], SL_LOOP_READ, op_fd_ready,
-                               s, &job->err))
+            if (sl_loop_add_fd(job->loop, fds[k], SL_LOOP_READ, op_fd_ready, s,
+                               &job->err))
                 return job->err.code;
             s->fds[s->n_fds++] = fds[k];
         }
@@ -840,8 +838,7 @@ static int final_flush(sl_job *job)
         rc = fail(job, SL_TIMEOUT,
                   "sink: %llu of %llu batches not acknowledged after %d ms",
                   (unsigned long long)(job->seq_written - job->seq_acked),
-                  (unsigned long long)job->seq_written,
-                  job->flush_timeout_ms);
+                  (unsigned long long)job->seq_written, job->flush_timeout_ms);
     return rc;
 }
 
@@ -860,8 +857,8 @@ static int execute(sl_job *job)
     if (!rc && job->sink && job->sink->ops->poll_fd) {
         int fd = job->sink->ops->poll_fd(job->sink);
         if (fd >= 0) {
-            rc = sl_loop_add_fd(job->loop, fd, SL_LOOP_READ, sink_fd_ready,
-                                job, &job->err);
+            rc = sl_loop_add_fd(job->loop, fd, SL_LOOP_READ, sink_fd_ready, job,
+                                &job->err);
             if (!rc)
                 job->sink_fd = fd;
         }
@@ -876,8 +873,7 @@ static int execute(sl_job *job)
         rc = sync_op_hints(job);
         if (rc)
             break;
-        rc = sl_loop_run_once(job->loop, wait_timeout_ms(job), NULL,
-                              &job->err);
+        rc = sl_loop_run_once(job->loop, wait_timeout_ms(job), NULL, &job->err);
         publish(job, false);
     }
     if (!rc)
@@ -962,8 +958,8 @@ static int check_spec(const sl_job_spec *spec, sl_err *err)
             return sl_err_set(err, SL_MISUSE, "input %d is incomplete", j);
         for (int k = 0; k < in->n_stages; k++)
             if (!in->stages[k])
-                return sl_err_set(err, SL_MISUSE, "input %d: stage %d NULL",
-                                  j, k);
+                return sl_err_set(err, SL_MISUSE, "input %d: stage %d NULL", j,
+                                  k);
     }
     for (int i = 0; i < spec->n_steps; i++) {
         const sl_job_step *s = &spec->steps[i];
@@ -985,8 +981,7 @@ static int check_spec(const sl_job_spec *spec, sl_err *err)
     return SL_OK;
 }
 
-static void step_name(sl_step_metrics *m, const char *prefix,
-                      const char *name)
+static void step_name(sl_step_metrics *m, const char *prefix, const char *name)
 {
     if (prefix)
         sl_snprintf(m->name, sizeof(m->name), "%s: %s", prefix, name);
@@ -1002,8 +997,8 @@ static int step_init(step_rt *s, sl_job_step_kind kind, sl_stage *stage,
     s->stage = stage;
     s->op = op;
     s->wakeup_ms = -1;
-    const sl_schema *out = kind == SL_STEP_STAGE ? sl_stage_out_schema(stage)
-                                                 : op->out_schema;
+    const sl_schema *out =
+        kind == SL_STEP_STAGE ? sl_stage_out_schema(stage) : op->out_schema;
     if (!name)
         name = kind == SL_STEP_STAGE ? sl_stage_name(stage)
                                      : (op->ops->name ? op->ops->name : "op");
@@ -1037,13 +1032,12 @@ int sl_job_new(const sl_job_spec *spec, sl_job **out, sl_err *err)
     job->row_ctx = spec->row_ctx;
     job->out_schema = spec->out_schema;
     job->sink_fd = -1;
-    job->batch_rows = spec->batch_rows ? spec->batch_rows
-                                       : SL_BATCH_DEFAULT_ROWS;
+    job->batch_rows =
+        spec->batch_rows ? spec->batch_rows : SL_BATCH_DEFAULT_ROWS;
     int linger = spec->linger_ms ? spec->linger_ms : SL_JOB_DEFAULT_LINGER_MS;
     job->linger_ns = linger < 0 ? 0 : (int64_t)linger * 1000000;
-    job->max_unacked = spec->max_unacked_batches > 0
-                           ? spec->max_unacked_batches
-                           : SL_JOB_DEFAULT_UNACKED;
+    job->max_unacked = spec->max_unacked_batches > 0 ? spec->max_unacked_batches
+                                                     : SL_JOB_DEFAULT_UNACKED;
     job->flush_timeout_ms = spec->sink_flush_timeout_ms > 0
                                 ? spec->sink_flush_timeout_ms
                                 : DEFAULT_FLUSH_MS;
@@ -1051,8 +1045,8 @@ int sl_job_new(const sl_job_spec *spec, sl_job **out, sl_err *err)
     job->n_inputs = spec->n_inputs;
     job->n_steps = spec->n_steps;
     job->inputs = sl_calloc((size_t)spec->n_inputs, sizeof(input_rt));
-    job->steps = sl_calloc((size_t)(spec->n_steps ? spec->n_steps : 1),
-                           sizeof(step_rt));
+    job->steps =
+        sl_calloc((size_t)(spec->n_steps ? spec->n_steps : 1), sizeof(step_rt));
     job->cap_ledger = job->max_unacked + 2;
     job->ledger = sl_calloc((size_t)job->cap_ledger, sizeof(snap));
     bool ok = job->name && job->inputs && job->steps && job->ledger;
@@ -1072,8 +1066,8 @@ int sl_job_new(const sl_job_spec *spec, sl_job **out, sl_err *err)
         ok = in->name && in->read && in->stages;
         n_metric += si->n_stages;
         for (int k = 0; ok && k < si->n_stages; k++)
-            ok = step_init(&in->stages[k], SL_STEP_STAGE, si->stages[k],
-                           NULL, NULL, in->name, job->batch_rows) == SL_OK;
+            ok = step_init(&in->stages[k], SL_STEP_STAGE, si->stages[k], NULL,
+                           NULL, in->name, job->batch_rows) == SL_OK;
     }
     for (int i = 0; ok && i < spec->n_steps; i++) {
         const sl_job_step *ss = &spec->steps[i];
@@ -1081,8 +1075,8 @@ int sl_job_new(const sl_job_spec *spec, sl_job **out, sl_err *err)
                        NULL, job->batch_rows) == SL_OK;
     }
     job->n_metric_steps = n_metric;
-    job->pub_steps = sl_calloc((size_t)(n_metric ? n_metric : 1),
-                               sizeof(sl_step_metrics));
+    job->pub_steps =
+        sl_calloc((size_t)(n_metric ? n_metric : 1), sizeof(sl_step_metrics));
     job->m.n_steps = n_metric;
     ok = ok && job->pub_steps;
     if (ok)
@@ -1185,8 +1179,7 @@ void sl_job_free(sl_job *job)
 static int begin(sl_job *job, sl_err *err)
 {
     int expected = SL_JOB_CREATED;
-    if (!atomic_compare_exchange_strong(&job->state, &expected,
-                                        SL_JOB_RUNNING))
+    if (!atomic_compare_exchange_strong(&job->state, &expected, SL_JOB_RUNNING))
         return sl_err_set(err, SL_MISUSE, "job '%s' was already started",
                           job->name);
     return SL_OK;
@@ -1320,10 +1313,9 @@ sl_loop *sl_job_loop(sl_job *job)
 int sl_job_db_open(sqlite3 **db, sl_err *err)
 {
     *db = NULL;
-    int rc = sqlite3_open_v2(":memory:", db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                 SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int rc = sqlite3_open_v2(
+        ":memory:", db,
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         sl_err_set(err, rc == SQLITE_NOMEM ? SL_NOMEM : SL_ERROR,
                    "cannot open the job's SQLite connection: %s",

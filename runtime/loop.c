@@ -165,8 +165,8 @@ int sl_loop_add_fd(sl_loop *loop, int fd, unsigned events, sl_loop_fd_cb cb,
     uint32_t gen = had ? e->gen : loop->next_gen++;
     if (loop->next_gen == 0)
         loop->next_gen = 1;
-    if (epoll_set(loop, had ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, events,
-                  gen) < 0)
+    if (epoll_set(loop, had ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, events, gen) <
+        0)
         return sl_err_set(err, SL_IO, "cannot watch fd %d: %s", fd,
                           strerror(errno));
     e->cb = cb;
@@ -276,8 +276,7 @@ static uint64_t timer_id(const sl_loop *loop, int slot)
 }
 
 int sl_loop_add_timer(sl_loop *loop, int64_t delay_ms, int64_t interval_ms,
-                      sl_loop_timer_cb cb, void *ctx, uint64_t *id,
-                      sl_err *err)
+                      sl_loop_timer_cb cb, void *ctx, uint64_t *id, sl_err *err)
 {
     if (!cb || delay_ms < 0 || interval_ms < 0)
         return sl_err_set(err, SL_MISUSE, "sl_loop_add_timer: bad arguments");

@@ -116,8 +116,8 @@ static const sl_operator_ops identity_ops = {
     .close = id_close,
 };
 
-int sl_identity_op_new(const sl_schema *schema, int max_rows,
-                       sl_operator **out, sl_err *err)
+int sl_identity_op_new(const sl_schema *schema, int max_rows, sl_operator **out,
+                       sl_err *err)
 {
     *out = NULL;
     if (max_rows < 1 || max_rows > SL_BATCH_MAX_ROWS)

@@ -121,9 +121,9 @@ int sl_stage_new_ex(sqlite3 *db, const sl_schema *in, const sl_schema *out,
         return SL_SQL;
     }
     int idx = sqlite3_bind_parameter_index(stage->stmt, SL_VTAB_PARAM);
-    if (idx > 0 && sqlite3_bind_pointer(stage->stmt, idx, &stage->bind,
-                                        SL_VTAB_POINTER_TYPE,
-                                        NULL) != SQLITE_OK) {
+    if (idx > 0 &&
+        sqlite3_bind_pointer(stage->stmt, idx, &stage->bind,
+                             SL_VTAB_POINTER_TYPE, NULL) != SQLITE_OK) {
         sl_err_set(err, SL_ERROR, "stage '%s': cannot bind the input: %s",
                    stage->name, sqlite3_errmsg(db));
         sl_stage_free(stage);
@@ -278,8 +278,8 @@ static int copy_row(sl_stage *stage, sl_batch *out, sl_err *err)
                     "column '%s' is declared %s but the stage produced %s "
                     "value '%.64s'",
                     schema->cols[c].name,
-                    sl_type_id_name(schema->cols[c].type->id),
-                    storage_name(t), txt ? (const char *)txt : "");
+                    sl_type_id_name(schema->cols[c].type->id), storage_name(t),
+                    txt ? (const char *)txt : "");
         return fail_row(stage, err, SL_RUNTIME, stage->bind.cur_row, msg);
     }
     if (stage->flags & SL_STAGE_NO_ROW) {

@@ -158,9 +158,9 @@ static int vt_filter(sqlite3_vtab_cursor *base, int idx, const char *idx_str,
         return SQLITE_OK;
     if (cur->batch->n_cols != cur->n_cols) {
         sqlite3_free(base->pVtab->zErrMsg);
-        base->pVtab->zErrMsg = sqlite3_mprintf(
-            "sl_batch: batch has %d columns, table declares %d",
-            cur->batch->n_cols, cur->n_cols);
+        base->pVtab->zErrMsg =
+            sqlite3_mprintf("sl_batch: batch has %d columns, table declares %d",
+                            cur->batch->n_cols, cur->n_cols);
         return SQLITE_ERROR;
     }
     cur->values = cur->batch->values;
