@@ -21,7 +21,8 @@
  *   row:     FREE -> QUEUED | FOLLOWER -> IN_REQUEST -> DONE -> FREE
  *            (FREE -> DONE directly for NULL input or a cache hit)
  *   request: FREE -> IN_FLIGHT -> BACKOFF -> READY -> IN_FLIGHT ... -> FREE
- * Every row reaches DONE exactly once, including on free (cancelled).
+ * Every row reaches DONE exactly once, also when the client is freed
+ * (as cancelled).
  */
 #include <curl/curl.h>
 #include <errno.h>
