@@ -250,6 +250,7 @@ struct sl_model_client {
     mreq *ready_head, *ready_tail;
     mreq *backoff_list;
     int in_flight;
+    int64_t rows_in_flight;
     double cwnd;
     int64_t last_decrease_ms;
     /* single-flight table */
@@ -1162,6 +1163,7 @@ static void handle_done(sl_model_client *c, mreq *q, CURLcode cc)
     curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &status);
     curl_multi_remove_handle(c->multi, q->easy);
     c->in_flight--;
+    c->rows_in_flight -= q->n_rows;
     int64_t ms = (sl_mono_ns() - q->start_ns) / 1000000;
     record_latency(c, ms);
     char msg[SL_ERR_MSG_MAX];
@@ -1341,6 +1343,7 @@ static bool req_start(sl_model_client *c, mreq *q, int64_t now)
         return true;
     }
     c->in_flight++;
+    c->rows_in_flight += q->n_rows;
     c->m.requests++;
     req_set_state(c, q, REQ_IN_FLIGHT, "sent");
     return true;
@@ -2307,6 +2310,7 @@ void sl_model_client_metrics(const sl_model_client *c, sl_model_metrics *out)
         return;
     *out = c->m;
     out->in_flight = c->in_flight;
+    out->rows_in_flight = c->rows_in_flight;
     out->rows_pending = sl_model_client_pending(c);
     out->concurrency_limit = c->cwnd;
 }

@@ -91,6 +91,7 @@ typedef struct sl_model_metrics {
     uint64_t rows_ignored;    /* results with status IGNORED/DEAD_LETTER */
     uint64_t rows_null_input; /* answered NULL without a call */
     int64_t in_flight;        /* requests on the wire now */
+    int64_t rows_in_flight;   /* rows inside those requests */
     int64_t rows_pending;     /* submitted, not yet handed out */
     double concurrency_limit; /* current AIMD window */
     uint64_t latency_hist[SL_MODEL_LAT_BUCKETS + 1];

@@ -948,6 +948,7 @@ Test(ai_client, bounded_queue_refuses_when_full, .timeout = 60)
     sl_model_metrics mt;
     sl_model_client_metrics(c, &mt);
     cr_assert(mt.in_flight <= 2);
+    cr_assert_eq(mt.rows_in_flight, mt.in_flight);
     done(&m, c);
     sl_test_proc_stop(srv, SIGTERM, 5000);
 }
