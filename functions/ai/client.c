@@ -1044,6 +1044,7 @@ static void aimd_decrease(sl_model_client *c)
         return;
     c->last_decrease_ms = now;
     c->cwnd = c->cwnd / 2 < 1 ? 1 : c->cwnd / 2;
+    c->m.window_decreases++;
 }
 
 static void aimd_increase(sl_model_client *c)
