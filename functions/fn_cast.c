@@ -21,9 +21,10 @@
 #include "fn_int.h"
 
 #define TYPE_MAX_DEPTH 32
-#define MS_PER_DAY 86400000LL
+#define MS_PER_DAY     86400000LL
 
-/* ---- type parser ----------------------------------------------------------- */
+/* ---- type parser -----------------------------------------------------------
+ */
 
 typedef struct tparse {
     const char *s;
@@ -271,8 +272,7 @@ static const sl_type *parse_base(tparse *tp)
                 if (*tp->s)
                     tp->s++;
             }
-            fields[n].name =
-                sl_arena_strndup(tp->arena, nb, (size_t)(ne - nb));
+            fields[n].name = sl_arena_strndup(tp->arena, nb, (size_t)(ne - nb));
             fields[n].type = ft;
             if (!fields[n].name)
                 return NULL;
@@ -283,8 +283,8 @@ static const sl_type *parse_base(tparse *tp)
         if (!punct(tp, close))
             return NULL;
         t = new_type(tp, SL_TYPE_ROW);
-        sl_field *fs = sl_arena_alloc(tp->arena, sizeof(sl_field) *
-                                                     (size_t)(n ? n : 1));
+        sl_field *fs =
+            sl_arena_alloc(tp->arena, sizeof(sl_field) * (size_t)(n ? n : 1));
         if (!t || !fs)
             return NULL;
         memcpy(fs, fields, sizeof(sl_field) * (size_t)n);
@@ -341,7 +341,8 @@ const sl_type *sl_functions_parse_type(const char *text, sl_arena *arena,
     return t;
 }
 
-/* ---- values ------------------------------------------------------------------ */
+/* ---- values
+ * ------------------------------------------------------------------ */
 
 /* A value on its way through a cast: a storage class and its payload.
  * TEXT/BLOB point to memory owned elsewhere (the argument or a buffer). */
@@ -436,6 +437,14 @@ static bool cast_json(const sl_type *from, const sl_type *to, const cval *in,
 /* Text of a non-text value as Flink prints it. */
 static bool to_text(const sl_type *from, const cval *in, sl_buf *b)
 {
+    if (in->kind == SQLITE_INTEGER &&
+        ((from->id == SL_TYPE_DATE &&
+          (in->i > 100000000000LL || in->i < -100000000000LL)) ||
+         (from->id == SL_TYPE_TIME &&
+          (in->i > 1000000000000LL || in->i < -1000000000000LL)) ||
+         (is_time_type(from) &&
+          (in->i > SL_FN_TS_LIMIT || in->i < -SL_FN_TS_LIMIT))))
+        return false;
     sl_value v = {.kind = (uint8_t)in->kind};
     if (in->kind == SQLITE_INTEGER)
         v.u.i = in->i;
@@ -445,8 +454,8 @@ static bool to_text(const sl_type *from, const cval *in, sl_buf *b)
     return b->rc == SL_OK;
 }
 
-static bool cast_scalar(const sl_type *from, const sl_type *to,
-                        const cval *in, cval *out, cast_ctx *cc, int depth)
+static bool cast_scalar(const sl_type *from, const sl_type *to, const cval *in,
+                        cval *out, cast_ctx *cc, int depth)
 {
     char tn[96];
     *out = (cval){.kind = SQLITE_NULL};
@@ -478,9 +487,9 @@ static bool cast_scalar(const sl_type *from, const sl_type *to,
         if (sl_type_is_temporal(from))
             return fail(cc, "cannot cast %s to BOOLEAN",
                         type_name(from, tn, sizeof(tn)));
-        *out = (cval){.kind = SQLITE_INTEGER,
-                      .i = in->kind == SQLITE_INTEGER ? in->i != 0
-                                                      : in->d != 0};
+        *out =
+            (cval){.kind = SQLITE_INTEGER,
+                   .i = in->kind == SQLITE_INTEGER ? in->i != 0 : in->d != 0};
         return true;
     case SL_TYPE_TINYINT:
     case SL_TYPE_SMALLINT:
@@ -568,7 +577,8 @@ static bool cast_scalar(const sl_type *from, const sl_type *to,
         if (text)
             sl_buf_append(b, in->s, in->n);
         else if (!to_text(from, in, b))
-            return fail(cc, "%s", "out of memory");
+            return fail(cc, "%s",
+                        b->rc == SL_OK ? "out of range" : "out of memory");
         const unsigned char *s = (const unsigned char *)b->data + start;
         int64_t n = (int64_t)(b->len - start);
         if (!b->data) {
@@ -578,8 +588,7 @@ static bool cast_scalar(const sl_type *from, const sl_type *to,
         if (to->precision < SL_TYPE_MAX_LEN) {
             int64_t chars = sl_fn_utf8_len(s, n);
             if (chars > to->precision) {
-                b->len = start + (size_t)sl_fn_utf8_offset(s, n,
-                                                            to->precision);
+                b->len = start + (size_t)sl_fn_utf8_offset(s, n, to->precision);
                 if (b->data)
                     b->data[b->len] = '\0';
             } else if (to->id == SL_TYPE_CHAR) {
@@ -606,8 +615,7 @@ static bool cast_scalar(const sl_type *from, const sl_type *to,
             n = (size_t)to->precision;
         sl_buf_append(b, in->s, n);
         if (to->id == SL_TYPE_BINARY)
-            for (size_t k = n; k < (size_t)to->precision && b->rc == SL_OK;
-                 k++)
+            for (size_t k = n; k < (size_t)to->precision && b->rc == SL_OK; k++)
                 sl_buf_putc(b, '\0');
         if (b->rc != SL_OK)
             return fail(cc, "%s", "result too long");
@@ -710,7 +718,8 @@ static bool cast_scalar(const sl_type *from, const sl_type *to,
     }
 }
 
-/* ---- collections ---------------------------------------------------------- */
+/* ---- collections ----------------------------------------------------------
+ */
 
 static bool json_to_cval(const json_t *j, cval *v, sl_buf *hold)
 {
@@ -822,10 +831,11 @@ static bool cast_json(const sl_type *from, const sl_type *to, const cval *in,
         return fail(cc, "%s", "nesting too deep");
     json_error_t e;
     json_t *j = json_loadb(in->s, in->n, JSON_DECODE_ANY, &e);
-    bool shape = j && ((to->id == SL_TYPE_ARRAY && json_is_array(j)) ||
-                       (to->id == SL_TYPE_ROW && json_is_object(j)) ||
-                       (to->id == SL_TYPE_MAP &&
-                        (json_is_object(j) || json_is_array(j))));
+    bool shape =
+        j &&
+        ((to->id == SL_TYPE_ARRAY && json_is_array(j)) ||
+         (to->id == SL_TYPE_ROW && json_is_object(j)) ||
+         (to->id == SL_TYPE_MAP && (json_is_object(j) || json_is_array(j))));
     if (!shape) {
         json_decref(j);
         return fail(cc, "not a valid %s", type_name(to, tn, sizeof(tn)));
@@ -854,8 +864,7 @@ static bool cast_json(const sl_type *from, const sl_type *to, const cval *in,
                 src = json_object_get(j, from->fields[f].name);
             if (same_kind && f < from->n_fields)
                 ft = from->fields[f].type;
-            json_t *c = src ? cast_elem(ft, to->fields[f].type, src, cc,
-                                        depth)
+            json_t *c = src ? cast_elem(ft, to->fields[f].type, src, cc, depth)
                             : json_null();
             if (!c) {
                 json_decref(r);
@@ -886,8 +895,7 @@ static bool cast_json(const sl_type *from, const sl_type *to, const cval *in,
                 json_t *pair = json_array_get(r, i);
                 json_t *c = json_is_array(pair) && json_array_size(pair) == 2
                                 ? cast_elem(vt, to->value,
-                                            json_array_get(pair, 1), cc,
-                                            depth)
+                                            json_array_get(pair, 1), cc, depth)
                                 : NULL;
                 if (!c) {
                     if (!cc->why[0])
@@ -923,7 +931,8 @@ static bool cast_json(const sl_type *from, const sl_type *to, const cval *in,
     return true;
 }
 
-/* ---- the SQL functions -------------------------------------------------------- */
+/* ---- the SQL functions
+ * -------------------------------------------------------- */
 
 typedef struct cached_type {
     sl_arena arena;
@@ -1046,8 +1055,7 @@ static void cast(sqlite3_context *ctx, sqlite3_value **argv, bool try_cast)
         sqlite3_result_double(ctx, out.d);
         break;
     case SQLITE_TEXT:
-        sqlite3_result_text64(ctx, out.s, out.n, SQLITE_TRANSIENT,
-                              SQLITE_UTF8);
+        sqlite3_result_text64(ctx, out.s, out.n, SQLITE_TRANSIENT, SQLITE_UTF8);
         if (out.json)
             sqlite3_result_subtype(ctx, SL_FN_JSON_SUBTYPE);
         break;

@@ -113,8 +113,7 @@ static void fn_is_digit(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 /* IS_DECIMAL(s): s reads as a number; FALSE for NULL. */
-static void fn_is_decimal(sqlite3_context *ctx, int argc,
-                          sqlite3_value **argv)
+static void fn_is_decimal(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     int t = sqlite3_value_type(argv[0]);
     if (t == SQLITE_INTEGER || t == SQLITE_FLOAT) {
@@ -140,7 +139,9 @@ static void fn_is_decimal(sqlite3_context *ctx, int argc,
 }
 
 #define C(name, sig, ret, doc, lo, hi, fn)                                     \
-    {name, sig, ret, doc, "conditional", lo, hi, 0, fn}
+    {                                                                          \
+        name, sig, ret, doc, "conditional", lo, hi, 0, fn                      \
+    }
 
 const sl_function_info sl_fn_cond_table[] = {
     C("IF", "IF(c, a, b)", "type of a and b",

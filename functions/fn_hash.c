@@ -63,12 +63,11 @@ static const uint32_t md5_k[64] = {
     0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92,
     0xffeff47d, 0x85845dd1, 0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1,
     0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391};
-static const int md5_r[64] = {7,  12, 17, 22, 7,  12, 17, 22, 7,  12, 17,
-                              22, 7,  12, 17, 22, 5,  9,  14, 20, 5,  9,
-                              14, 20, 5,  9,  14, 20, 5,  9,  14, 20, 4,
-                              11, 16, 23, 4,  11, 16, 23, 4,  11, 16, 23,
-                              4,  11, 16, 23, 6,  10, 15, 21, 6,  10, 15,
-                              21, 6,  10, 15, 21, 6,  10, 15, 21};
+static const int md5_r[64] = {
+    7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
+    5, 9,  14, 20, 5, 9,  14, 20, 5, 9,  14, 20, 5, 9,  14, 20,
+    4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
+    6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21};
 
 static void md5_block(uint32_t *h, const unsigned char *p)
 {
@@ -294,7 +293,8 @@ static void fn_sha2(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sha2(ctx, argv[0], bits == 224 ? 224 : 256);
 }
 
-/* ---- base64 ---------------------------------------------------------------- */
+/* ---- base64 ----------------------------------------------------------------
+ */
 
 static const char b64[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -338,8 +338,7 @@ static int b64_val(unsigned char c)
 
 /* FROM_BASE64(s): the decoded bytes as text (Flink returns STRING); an
  * error for characters outside the alphabet. */
-static void fn_from_base64(sqlite3_context *ctx, int argc,
-                           sqlite3_value **argv)
+static void fn_from_base64(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     if (sl_fn_any_null(argc, argv))
         return;
@@ -373,7 +372,9 @@ static void fn_from_base64(sqlite3_context *ctx, int argc,
 }
 
 #define H(name, sig, ret, doc, lo, hi, fn)                                     \
-    {name, sig, ret, doc, "string", lo, hi, 0, fn}
+    {                                                                          \
+        name, sig, ret, doc, "string", lo, hi, 0, fn                           \
+    }
 
 const sl_function_info sl_fn_hash_table[] = {
     H("MD5", "MD5(s)", "STRING", "MD5 digest of s as 32 hex digits", 1, 1,

@@ -21,6 +21,9 @@
 #define SL_FN_MAX_RESULT (64 * 1024 * 1024)
 /* Deepest JSON nesting a function walks or builds. */
 #define SL_FN_JSON_MAX_DEPTH 4096
+/* Largest |epoch ms| the temporal functions accept (about 285 million
+ * years), so calendar arithmetic on it cannot overflow. */
+#define SL_FN_TS_LIMIT 9000000000000000000LL
 /* SQLite's subtype for JSON text ('J'), shared with its json1 functions. */
 #define SL_FN_JSON_SUBTYPE 74
 
@@ -50,8 +53,8 @@ bool sl_fn_any_null(int argc, sqlite3_value **argv);
 bool sl_fn_arg_int(sqlite3_context *ctx, sqlite3_value *v, const char *what,
                    int64_t *out);
 /* Read a number: INTEGER, REAL, or numeric text. */
-bool sl_fn_arg_double(sqlite3_context *ctx, sqlite3_value *v,
-                      const char *what, double *out);
+bool sl_fn_arg_double(sqlite3_context *ctx, sqlite3_value *v, const char *what,
+                      double *out);
 /* Read a timestamp (epoch ms): INTEGER, REAL, or text parsed as
  * 'yyyy-MM-dd HH:mm:ss[.fff]' (date alone allowed). */
 bool sl_fn_arg_ts(sqlite3_context *ctx, sqlite3_value *v, const char *what,

@@ -24,7 +24,8 @@
 
 #include "fn_int.h"
 
-/* ---- parse and write ------------------------------------------------------ */
+/* ---- parse and write ------------------------------------------------------
+ */
 
 static json_t *parse_value(sqlite3_value *v)
 {
@@ -153,9 +154,8 @@ static void result_elem(sqlite3_context *ctx, const json_t *j)
         sqlite3_result_double(ctx, json_real_value(j));
         break;
     case JSON_STRING:
-        sqlite3_result_text64(ctx, json_string_value(j),
-                              json_string_length(j), SQLITE_TRANSIENT,
-                              SQLITE_UTF8);
+        sqlite3_result_text64(ctx, json_string_value(j), json_string_length(j),
+                              SQLITE_TRANSIENT, SQLITE_UTF8);
         break;
     case JSON_TRUE:
         sqlite3_result_int(ctx, 1);
@@ -214,8 +214,7 @@ static json_t *value_to_json(sqlite3_value *v)
                          i + 2 < n ? b64[x & 63] : '='};
             sl_buf_append(&b, q, 4);
         }
-        json_t *j = b.rc == SL_OK ? json_stringn(sl_buf_cstr(&b), b.len)
-                                  : NULL;
+        json_t *j = b.rc == SL_OK ? json_stringn(sl_buf_cstr(&b), b.len) : NULL;
         sl_buf_free(&b);
         return j;
     }
@@ -224,9 +223,10 @@ static json_t *value_to_json(sqlite3_value *v)
     }
 }
 
-/* ---- paths ---------------------------------------------------------------- */
+/* ---- paths ----------------------------------------------------------------
+ */
 
-#define PATH_MAX_STEPS 64
+#define PATH_MAX_STEPS   64
 #define PATH_MAX_MATCHES 100000
 
 typedef enum step_kind { ST_KEY, ST_INDEX, ST_ANY_KEY, ST_ANY_INDEX } step_kind;
@@ -430,8 +430,7 @@ static void path_walk(const path *p, int k, json_t *j, json_t *out)
     case ST_INDEX:
         if (json_is_array(j)) {
             if ((size_t)st->index < json_array_size(j))
-                path_walk(p, k + 1, json_array_get(j, (size_t)st->index),
-                          out);
+                path_walk(p, k + 1, json_array_get(j, (size_t)st->index), out);
         } else if (!p->strict && st->index == 0) {
             path_walk(p, k + 1, j, out); /* lax: a scalar is [scalar] */
         }
@@ -467,13 +466,14 @@ static json_t *path_eval(const path *p, json_t *doc)
         }
         return out;
     }
-    json_t *m = json_array_size(out) ? json_incref(json_array_get(out, 0))
-                                     : NULL;
+    json_t *m =
+        json_array_size(out) ? json_incref(json_array_get(out, 0)) : NULL;
     json_decref(out);
     return m;
 }
 
-/* ---- JSON_VALUE, JSON_QUERY, JSON_EXISTS ---------------------------------- */
+/* ---- JSON_VALUE, JSON_QUERY, JSON_EXISTS ----------------------------------
+ */
 
 /* JSON_VALUE(json, path[, returning]): the scalar at path as STRING, or
  * as the returning type (INT, BIGINT, DOUBLE, BOOLEAN, ...); NULL when the
@@ -487,8 +487,8 @@ static void fn_json_value(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     path *p = path_get(ctx, argv, 1);
     if (!p)
         return;
-    const char *ret = argc > 2 ? (const char *)sqlite3_value_text(argv[2])
-                               : NULL;
+    const char *ret =
+        argc > 2 ? (const char *)sqlite3_value_text(argv[2]) : NULL;
     json_t *doc = parse_value(argv[0]);
     if (!doc)
         return;
@@ -505,8 +505,7 @@ static void fn_json_value(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         len = json_string_length(m);
         break;
     case JSON_INTEGER:
-        sl_snprintf(num, sizeof(num), "%lld",
-                    (long long)json_integer_value(m));
+        sl_snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(m));
         txt = num;
         len = strlen(num);
         break;
@@ -561,8 +560,7 @@ static void fn_json_value(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         else if (sl_parse_double(txt, len, &d) == SL_OK)
             sqlite3_result_double(ctx, d);
     } else {
-        sl_fn_error(ctx, "JSON_VALUE: unsupported RETURNING type '%.40s'",
-                    ret);
+        sl_fn_error(ctx, "JSON_VALUE: unsupported RETURNING type '%.40s'", ret);
     }
     json_decref(m);
 }
@@ -593,8 +591,9 @@ static void fn_json_query(sqlite3_context *ctx, int argc, sqlite3_value **argv)
                  sl_str_ieq(w, "WITH CONDITIONAL ARRAY WRAPPER"))
             wrap = 2;
         else {
-            sl_fn_error(ctx, "JSON_QUERY: wrapper must be WITHOUT, WITH or "
-                             "CONDITIONAL, got '%.40s'",
+            sl_fn_error(ctx,
+                        "JSON_QUERY: wrapper must be WITHOUT, WITH or "
+                        "CONDITIONAL, got '%.40s'",
                         w);
             return;
         }
@@ -621,8 +620,7 @@ static void fn_json_query(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 /* JSON_EXISTS(json, path): FALSE for an invalid document. */
-static void fn_json_exists(sqlite3_context *ctx, int argc,
-                           sqlite3_value **argv)
+static void fn_json_exists(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     if (sl_fn_any_null(argc, argv))
         return;
@@ -648,8 +646,8 @@ static void fn_is_json(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_result_int(ctx, 0);
         return;
     }
-    const char *kind = argc > 1 ? (const char *)sqlite3_value_text(argv[1])
-                                : "VALUE";
+    const char *kind =
+        argc > 1 ? (const char *)sqlite3_value_text(argv[1]) : "VALUE";
     if (!kind)
         kind = "VALUE";
     json_t *j = parse_value(argv[0]);
@@ -663,8 +661,9 @@ static void fn_is_json(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     else if (!sl_str_ieq(kind, "VALUE") && !sl_str_ieq(kind, "SCALAR") &&
              !sl_str_ieq(kind, "ARRAY") && !sl_str_ieq(kind, "OBJECT")) {
         json_decref(j);
-        sl_fn_error(ctx, "IS_JSON: kind must be VALUE, SCALAR, ARRAY or "
-                         "OBJECT, got '%.40s'",
+        sl_fn_error(ctx,
+                    "IS_JSON: kind must be VALUE, SCALAR, ARRAY or "
+                    "OBJECT, got '%.40s'",
                     kind);
         return;
     }
@@ -672,7 +671,8 @@ static void fn_is_json(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_int(ctx, ok);
 }
 
-/* ---- constructors --------------------------------------------------------- */
+/* ---- constructors ---------------------------------------------------------
+ */
 
 static void object_build(sqlite3_context *ctx, int argc, sqlite3_value **argv,
                          bool absent_on_null)
@@ -689,8 +689,7 @@ static void object_build(sqlite3_context *ctx, int argc, sqlite3_value **argv,
     }
     for (int i = 0; i < argc; i += 2) {
         if (sqlite3_value_type(argv[i]) == SQLITE_NULL) {
-            sl_fn_error(ctx, "%s: key %d is NULL", sl_fn_name(ctx),
-                        i / 2 + 1);
+            sl_fn_error(ctx, "%s: key %d is NULL", sl_fn_name(ctx), i / 2 + 1);
             json_decref(o);
             return;
         }
@@ -708,8 +707,7 @@ static void object_build(sqlite3_context *ctx, int argc, sqlite3_value **argv,
     json_decref(o);
 }
 
-static void fn_json_object(sqlite3_context *ctx, int argc,
-                           sqlite3_value **argv)
+static void fn_json_object(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     object_build(ctx, argc, argv, false);
 }
@@ -754,8 +752,7 @@ static void fn_json_array_null(sqlite3_context *ctx, int argc,
 }
 
 /* JSON_STRING(x): x serialized as JSON (strings quoted). */
-static void fn_json_string(sqlite3_context *ctx, int argc,
-                           sqlite3_value **argv)
+static void fn_json_string(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     if (sl_fn_any_null(argc, argv))
         return;
@@ -798,7 +795,8 @@ static void fn_json_unquote(sqlite3_context *ctx, int argc,
     json_decref(j);
 }
 
-/* ---- collections ----------------------------------------------------------- */
+/* ---- collections -----------------------------------------------------------
+ */
 
 /* Parse a collection argument; reports an error naming the function when
  * it is not JSON of the wanted shape (want: 'a' array, 'o' object, '*'
@@ -812,8 +810,7 @@ static json_t *coll_arg(sqlite3_context *ctx, sqlite3_value *v, char want,
                     (want == '*' && (json_is_array(j) || json_is_object(j))));
     if (!ok) {
         json_decref(j);
-        sl_fn_error(ctx, "%s: %s must be %s (JSON text)", sl_fn_name(ctx),
-                    what,
+        sl_fn_error(ctx, "%s: %s must be %s (JSON text)", sl_fn_name(ctx), what,
                     want == 'a'   ? "an ARRAY"
                     : want == 'o' ? "a ROW"
                                   : "an ARRAY or MAP");
@@ -868,16 +865,16 @@ static bool json_eq(const json_t *a, const json_t *b)
     return json_equal(a, b);
 }
 
-static void fn_cardinality(sqlite3_context *ctx, int argc,
-                           sqlite3_value **argv)
+static void fn_cardinality(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     if (sl_fn_any_null(argc, argv))
         return;
     json_t *j = coll_arg(ctx, argv[0], '*', "argument");
     if (!j)
         return;
-    sqlite3_result_int64(ctx, (int64_t)(json_is_array(j) ? json_array_size(j)
-                                                         : json_object_size(j)));
+    sqlite3_result_int64(
+        ctx,
+        (int64_t)(json_is_array(j) ? json_array_size(j) : json_object_size(j)));
     json_decref(j);
 }
 
@@ -892,8 +889,9 @@ static void fn_element(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     if (json_array_size(j) == 1)
         result_elem(ctx, json_array_get(j, 0));
     else if (json_array_size(j) > 1)
-        sl_fn_error(ctx, "ELEMENT: the array has %zu elements, expected at "
-                         "most one",
+        sl_fn_error(ctx,
+                    "ELEMENT: the array has %zu elements, expected at "
+                    "most one",
                     json_array_size(j));
     json_decref(j);
 }
@@ -1161,14 +1159,14 @@ static void fn_map_keys(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         map_part(ctx, argv, true);
 }
 
-static void fn_map_values(sqlite3_context *ctx, int argc,
-                          sqlite3_value **argv)
+static void fn_map_values(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     if (!sl_fn_any_null(argc, argv))
         map_part(ctx, argv, false);
 }
 
-/* ---- vectors ---------------------------------------------------------------- */
+/* ---- vectors ----------------------------------------------------------------
+ */
 
 #define VEC_MAX_DIM (1 << 20)
 
@@ -1189,16 +1187,15 @@ static bool vec_parse(const char *s, size_t len, vec *v)
     if (p >= end || *p++ != '[')
         return false;
     for (;;) {
-        while (p < end &&
-               (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+        while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
             p++;
         if (p < end && *p == ']' && v->n == 0) {
             p++;
             break;
         }
         const char *b = p;
-        while (p < end && ((*p >= '0' && *p <= '9') || *p == '-' ||
-                           *p == '+' || *p == '.' || *p == 'e' || *p == 'E'))
+        while (p < end && ((*p >= '0' && *p <= '9') || *p == '-' || *p == '+' ||
+                           *p == '.' || *p == 'e' || *p == 'E'))
             p++;
         double d;
         if (p == b || sl_parse_double(b, (size_t)(p - b), &d) != SL_OK)
@@ -1214,8 +1211,7 @@ static bool vec_parse(const char *s, size_t len, vec *v)
             cap = ncap;
         }
         v->x[v->n++] = d;
-        while (p < end &&
-               (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+        while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
             p++;
         if (p < end && *p == ',') {
             p++;
@@ -1232,15 +1228,13 @@ static bool vec_parse(const char *s, size_t len, vec *v)
     return p == end;
 }
 
-static bool vec_args(sqlite3_context *ctx, sqlite3_value **argv, vec *a,
-                     vec *b)
+static bool vec_args(sqlite3_context *ctx, sqlite3_value **argv, vec *a, vec *b)
 {
     vec *vs[2] = {a, b};
     a->x = b->x = NULL;
     for (int i = 0; i < 2; i++) {
         const char *s = (const char *)sqlite3_value_text(argv[i]);
-        if (!s ||
-            !vec_parse(s, (size_t)sqlite3_value_bytes(argv[i]), vs[i])) {
+        if (!s || !vec_parse(s, (size_t)sqlite3_value_bytes(argv[i]), vs[i])) {
             sl_fn_error(ctx,
                         "%s: argument %d is not an array of numbers (JSON "
                         "text such as '[0.1, 0.2]')",
@@ -1294,24 +1288,28 @@ static void fn_cosine_similarity(sqlite3_context *ctx, int argc,
     vector_fn(ctx, argc, argv, 0);
 }
 
-static void fn_dot_product(sqlite3_context *ctx, int argc,
-                           sqlite3_value **argv)
+static void fn_dot_product(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     vector_fn(ctx, argc, argv, 1);
 }
 
-static void fn_l2_distance(sqlite3_context *ctx, int argc,
-                           sqlite3_value **argv)
+static void fn_l2_distance(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     vector_fn(ctx, argc, argv, 2);
 }
 
 #define J(name, sig, ret, doc, lo, hi, fn)                                     \
-    {name, sig, ret, doc, "json", lo, hi, SL_FN_SUBTYPE, fn}
+    {                                                                          \
+        name, sig, ret, doc, "json", lo, hi, SL_FN_SUBTYPE, fn                 \
+    }
 #define K(name, sig, ret, doc, lo, hi, fn)                                     \
-    {name, sig, ret, doc, "collection", lo, hi, SL_FN_SUBTYPE, fn}
+    {                                                                          \
+        name, sig, ret, doc, "collection", lo, hi, SL_FN_SUBTYPE, fn           \
+    }
 #define V(name, sig, ret, doc, lo, hi, fn)                                     \
-    {name, sig, ret, doc, "vector", lo, hi, 0, fn}
+    {                                                                          \
+        name, sig, ret, doc, "vector", lo, hi, 0, fn                           \
+    }
 
 const sl_function_info sl_fn_json_table[] = {
     J("JSON_VALUE", "JSON_VALUE(json, path[, returning])", "STRING",
@@ -1330,8 +1328,8 @@ const sl_function_info sl_fn_json_table[] = {
       "JSON object of the pairs; NULL values kept as null (NULL ON NULL)", 0,
       -1, fn_json_object),
     J("sl_json_object_absent", "sl_json_object_absent(k1, v1, ...)", "STRING",
-      "JSON_OBJECT(... ABSENT ON NULL): pairs with NULL values left out", 0,
-      -1, fn_json_object_absent),
+      "JSON_OBJECT(... ABSENT ON NULL): pairs with NULL values left out", 0, -1,
+      fn_json_object_absent),
     J("JSON_ARRAY", "JSON_ARRAY(v1, ...)", "STRING",
       "JSON array of the values; NULLs left out (ABSENT ON NULL)", 0, -1,
       fn_json_array),
@@ -1340,8 +1338,8 @@ const sl_function_info sl_fn_json_table[] = {
       fn_json_array_null),
     J("JSON_STRING", "JSON_STRING(x)", "STRING", "x serialized as JSON", 1, 1,
       fn_json_string),
-    J("JSON_QUOTE", "JSON_QUOTE(s)", "STRING", "s as a JSON string literal",
-      1, 1, fn_json_quote),
+    J("JSON_QUOTE", "JSON_QUOTE(s)", "STRING", "s as a JSON string literal", 1,
+      1, fn_json_quote),
     J("JSON_UNQUOTE", "JSON_UNQUOTE(s)", "STRING",
       "the value of a JSON string literal (s itself if it is not one)", 1, 1,
       fn_json_unquote),
@@ -1359,8 +1357,8 @@ const sl_function_info sl_fn_json_table[] = {
     K("ARRAY_DISTINCT", "ARRAY_DISTINCT(arr)", "ARRAY",
       "arr without duplicates (first occurrences, in order)", 1, 1,
       fn_array_distinct),
-    K("ARRAY_REVERSE", "ARRAY_REVERSE(arr)", "ARRAY", "arr in reverse order",
-      1, 1, fn_array_reverse),
+    K("ARRAY_REVERSE", "ARRAY_REVERSE(arr)", "ARRAY", "arr in reverse order", 1,
+      1, fn_array_reverse),
     K("ARRAY_JOIN", "ARRAY_JOIN(arr, sep[, null_text])", "STRING",
       "elements joined by sep; NULLs skipped unless null_text is given", 2, 3,
       fn_array_join),
@@ -1370,8 +1368,8 @@ const sl_function_info sl_fn_json_table[] = {
       "m[k]: the value for key k, NULL when absent", 2, 2, fn_map_get),
     K("sl_field", "sl_field(row, name)", "field type",
       "row.name: a field of a ROW", 2, 2, fn_field),
-    K("sl_array", "sl_array(v1, ...)", "ARRAY",
-      "ARRAY[v1, ...] (NULLs kept)", 0, -1, fn_json_array_null),
+    K("sl_array", "sl_array(v1, ...)", "ARRAY", "ARRAY[v1, ...] (NULLs kept)",
+      0, -1, fn_json_array_null),
     K("sl_map", "sl_map(k1, v1, ...)", "MAP", "MAP[k1, v1, ...]", 0, -1,
       fn_map),
     K("MAP_KEYS", "MAP_KEYS(m)", "ARRAY", "the keys of m", 1, 1, fn_map_keys),

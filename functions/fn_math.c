@@ -55,8 +55,7 @@ static void fn_abs(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     if (sl_fn_any_null(argc, argv) || !num_arg(ctx, argv[0], "argument", &x))
         return;
     if (x.is_int)
-        sqlite3_result_int64(ctx, x.i < 0 ? (int64_t)(0 - (uint64_t)x.i)
-                                          : x.i);
+        sqlite3_result_int64(ctx, x.i < 0 ? (int64_t)(0 - (uint64_t)x.i) : x.i);
     else
         sqlite3_result_double(ctx, fabs(x.d));
 }
@@ -91,7 +90,7 @@ static bool dbl_args(sqlite3_context *ctx, int argc, sqlite3_value **argv,
 }
 
 #define UNARY(fname, expr)                                                     \
-    static void fname(sqlite3_context *ctx, int argc, sqlite3_value **argv)   \
+    static void fname(sqlite3_context *ctx, int argc, sqlite3_value **argv)    \
     {                                                                          \
         double x[1];                                                           \
         if (dbl_args(ctx, argc, argv, x))                                      \
@@ -314,8 +313,8 @@ static uint64_t splitmix(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-static bool next_random(sqlite3_context *ctx, sqlite3_value **argv,
-                        bool seeded, uint64_t *out)
+static bool next_random(sqlite3_context *ctx, sqlite3_value **argv, bool seeded,
+                        uint64_t *out)
 {
     if (!seeded) {
         sqlite3_randomness(sizeof(*out), out);
@@ -441,9 +440,13 @@ static void fn_hex(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 #define M(name, sig, ret, doc, lo, hi, fn)                                     \
-    {name, sig, ret, doc, "math", lo, hi, 0, fn}
+    {                                                                          \
+        name, sig, ret, doc, "math", lo, hi, 0, fn                             \
+    }
 #define MV(name, sig, ret, doc, lo, hi, fn)                                    \
-    {name, sig, ret, doc, "math", lo, hi, SL_FN_VOLATILE, fn}
+    {                                                                          \
+        name, sig, ret, doc, "math", lo, hi, SL_FN_VOLATILE, fn                \
+    }
 
 const sl_function_info sl_fn_math_table[] = {
     M("ABS", "ABS(x)", "same as x", "absolute value", 1, 1, fn_abs),
@@ -464,8 +467,8 @@ const sl_function_info sl_fn_math_table[] = {
     M("FLOOR", "FLOOR(x)", "same as x", "largest integer value <= x", 1, 1,
       fn_floor),
     M("ROUND", "ROUND(x[, d])", "same as x",
-      "x rounded half up to d (default 0) decimal places; d may be negative",
-      1, 2, fn_round),
+      "x rounded half up to d (default 0) decimal places; d may be negative", 1,
+      2, fn_round),
     M("TRUNCATE", "TRUNCATE(x[, d])", "same as x",
       "x cut (towards zero) to d (default 0) decimal places", 1, 2,
       fn_truncate),
@@ -486,8 +489,7 @@ const sl_function_info sl_fn_math_table[] = {
     M("ASIN", "ASIN(x)", "DOUBLE", "arc sine", 1, 1, fn_asin),
     M("ACOS", "ACOS(x)", "DOUBLE", "arc cosine", 1, 1, fn_acos),
     M("ATAN", "ATAN(x)", "DOUBLE", "arc tangent", 1, 1, fn_atan),
-    M("ATAN2", "ATAN2(y, x)", "DOUBLE", "arc tangent of y / x", 2, 2,
-      fn_atan2),
+    M("ATAN2", "ATAN2(y, x)", "DOUBLE", "arc tangent of y / x", 2, 2, fn_atan2),
     M("SINH", "SINH(x)", "DOUBLE", "hyperbolic sine", 1, 1, fn_sinh),
     M("COSH", "COSH(x)", "DOUBLE", "hyperbolic cosine", 1, 1, fn_cosh),
     M("TANH", "TANH(x)", "DOUBLE", "hyperbolic tangent", 1, 1, fn_tanh),

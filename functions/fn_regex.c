@@ -55,13 +55,14 @@ static regex *regex_get(sqlite3_context *ctx, sqlite3_value **argv, int i)
     }
     int errcode;
     PCRE2_SIZE erroff;
-    re->code = pcre2_compile((PCRE2_SPTR)pat, n,
-                             PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &errcode,
-                             &erroff, NULL);
+    re->code =
+        pcre2_compile((PCRE2_SPTR)pat, n, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
+                      &errcode, &erroff, NULL);
     if (!re->code) {
         PCRE2_UCHAR msg[160];
         pcre2_get_error_message(errcode, msg, sizeof(msg));
-        sl_fn_error(ctx, "%s: invalid regular expression '%.100s': %s at "
+        sl_fn_error(ctx,
+                    "%s: invalid regular expression '%.100s': %s at "
                     "offset %zu",
                     sl_fn_name(ctx), pat, (const char *)msg, (size_t)erroff);
         regex_free(re);
@@ -86,11 +87,11 @@ static regex *regex_get(sqlite3_context *ctx, sqlite3_value **argv, int i)
 
 /* Run one match from offset; returns >0 on a match, 0 for none, -1 after
  * reporting an error. */
-static int regex_match(sqlite3_context *ctx, regex *re, const char *s,
-                       size_t n, size_t off, uint32_t opts)
+static int regex_match(sqlite3_context *ctx, regex *re, const char *s, size_t n,
+                       size_t off, uint32_t opts)
 {
-    int rc = pcre2_match(re->code, (PCRE2_SPTR)s, n, off, opts, re->md,
-                         re->mctx);
+    int rc =
+        pcre2_match(re->code, (PCRE2_SPTR)s, n, off, opts, re->md, re->mctx);
     if (rc >= 0)
         return rc == 0 ? 1 : rc;
     if (rc == PCRE2_ERROR_NOMATCH)
@@ -130,8 +131,7 @@ static void fn_regexp(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 /* Next search offset after a match [m0, m1): past an empty match, step one
  * character. Returns false at the end. */
-static bool advance(const char *s, size_t n, size_t m0, size_t m1,
-                    size_t *off)
+static bool advance(const char *s, size_t n, size_t m0, size_t m1, size_t *off)
 {
     if (m1 > m0) {
         *off = m1;
@@ -198,8 +198,7 @@ static bool expand(sqlite3_context *ctx, regex *re, int rc, const char *s,
                 group = r[++i] - '0';
                 /* more digits while they name an existing group (Java) */
                 while (i + 1 < rn && r[i + 1] >= '0' && r[i + 1] <= '9' &&
-                       (uint32_t)(group * 10 + (r[i + 1] - '0')) <=
-                           n_groups) {
+                       (uint32_t)(group * 10 + (r[i + 1] - '0')) <= n_groups) {
                     group = group * 10 + (r[++i] - '0');
                 }
                 if ((uint32_t)group > n_groups) {
@@ -275,7 +274,8 @@ static bool group_arg(sqlite3_context *ctx, regex *re, sqlite3_value *v,
     uint32_t n_groups = 0;
     pcre2_pattern_info(re->code, PCRE2_INFO_CAPTURECOUNT, &n_groups);
     if (*group < 0 || *group > (int64_t)n_groups) {
-        sl_fn_error(ctx, "%s: group index %lld out of range (the pattern has "
+        sl_fn_error(ctx,
+                    "%s: group index %lld out of range (the pattern has "
                     "%u groups)",
                     sl_fn_name(ctx), (long long)*group, n_groups);
         return false;
@@ -388,8 +388,7 @@ static void regexp_scan(sqlite3_context *ctx, sqlite3_value **argv, int mode)
         group_span(re, 0, rc, &m0, &m1);
         if (mode == 1) {
             sqlite3_result_int64(
-                ctx, sl_fn_utf8_len((const unsigned char *)s, (int64_t)m0) +
-                         1);
+                ctx, sl_fn_utf8_len((const unsigned char *)s, (int64_t)m0) + 1);
             return;
         }
         if (mode == 2) {
@@ -429,7 +428,9 @@ static void fn_regexp_substr(sqlite3_context *ctx, int argc,
 }
 
 #define R(name, sig, ret, doc, lo, hi, flags, fn)                              \
-    {name, sig, ret, doc, "string", lo, hi, flags, fn}
+    {                                                                          \
+        name, sig, ret, doc, "string", lo, hi, flags, fn                       \
+    }
 
 const sl_function_info sl_fn_regex_table[] = {
     R("REGEXP", "REGEXP(s, pattern)", "BOOLEAN",

@@ -44,8 +44,7 @@ static uint32_t map_case(uint32_t cp, bool upper)
     if (cp < 0x80 || !utf8_locale) {
         if (cp < 0x80)
             return upper ? (uint32_t)((cp >= 'a' && cp <= 'z') ? cp - 32 : cp)
-                         : (uint32_t)((cp >= 'A' && cp <= 'Z') ? cp + 32
-                                                               : cp);
+                         : (uint32_t)((cp >= 'A' && cp <= 'Z') ? cp + 32 : cp);
         return cp;
     }
     return upper ? (uint32_t)towupper_l((wint_t)cp, utf8_locale)
@@ -114,8 +113,7 @@ static void fn_initcap(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 /* ---- length, position, substrings ---------------------------------------- */
 
-static void fn_char_length(sqlite3_context *ctx, int argc,
-                           sqlite3_value **argv)
+static void fn_char_length(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     if (sl_fn_any_null(argc, argv))
         return;
@@ -505,8 +503,7 @@ static void fn_rtrim(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 /* SPLIT_INDEX(s, sep, i): the i-th (0-based) piece; NULL when out of
  * range. */
-static void fn_split_index(sqlite3_context *ctx, int argc,
-                           sqlite3_value **argv)
+static void fn_split_index(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     if (sl_fn_any_null(argc, argv))
         return;
@@ -596,8 +593,7 @@ static void json_quote(sl_buf *b, ustr s, int64_t n)
     sl_buf_putc(b, '"');
 }
 
-static void fn_str_to_map(sqlite3_context *ctx, int argc,
-                          sqlite3_value **argv)
+static void fn_str_to_map(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     if (sl_fn_any_null(argc, argv))
         return;
@@ -842,7 +838,9 @@ static void fn_url_decode(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 #define S(name, sig, ret, doc, lo, hi, fn)                                     \
-    {name, sig, ret, doc, "string", lo, hi, 0, fn}
+    {                                                                          \
+        name, sig, ret, doc, "string", lo, hi, 0, fn                           \
+    }
 
 const sl_function_info sl_fn_string_table[] = {
     S("UPPER", "UPPER(s)", "STRING", "s in upper case (Unicode)", 1, 1,
@@ -852,18 +850,18 @@ const sl_function_info sl_fn_string_table[] = {
     S("INITCAP", "INITCAP(s)", "STRING",
       "first letter of each word upper case, the rest lower case", 1, 1,
       fn_initcap),
-    S("CHAR_LENGTH", "CHAR_LENGTH(s)", "INT", "number of characters in s", 1,
-      1, fn_char_length),
+    S("CHAR_LENGTH", "CHAR_LENGTH(s)", "INT", "number of characters in s", 1, 1,
+      fn_char_length),
     S("CHARACTER_LENGTH", "CHARACTER_LENGTH(s)", "INT",
       "number of characters in s", 1, 1, fn_char_length),
     S("POSITION", "POSITION(needle, s)", "INT",
-      "POSITION(needle IN s): 1-based position of needle in s, 0 if absent",
-      2, 2, fn_position),
+      "POSITION(needle IN s): 1-based position of needle in s, 0 if absent", 2,
+      2, fn_position),
     S("INSTR", "INSTR(s, needle)", "INT",
       "1-based position of needle in s, 0 if absent", 2, 2, fn_instr),
     S("LOCATE", "LOCATE(needle, s[, start])", "INT",
-      "position of needle in s at or after character start, 0 if absent", 2,
-      3, fn_locate),
+      "position of needle in s at or after character start, 0 if absent", 2, 3,
+      fn_locate),
     S("SUBSTRING", "SUBSTRING(s, start[, len])", "STRING",
       "SUBSTRING(s FROM start FOR len): len characters from start (1-based; "
       "negative counts from the end)",
@@ -901,8 +899,8 @@ const sl_function_info sl_fn_string_table[] = {
       "TRIM(LEADING chars FROM s): remove chars (default space) at the start",
       1, 2, fn_ltrim),
     S("RTRIM", "RTRIM(s[, chars])", "STRING",
-      "TRIM(TRAILING chars FROM s): remove chars (default space) at the end",
-      1, 2, fn_rtrim),
+      "TRIM(TRAILING chars FROM s): remove chars (default space) at the end", 1,
+      2, fn_rtrim),
     S("SPLIT_INDEX", "SPLIT_INDEX(s, sep, i)", "STRING",
       "the i-th (0-based) piece of s split at sep, NULL if out of range", 3, 3,
       fn_split_index),
@@ -910,8 +908,7 @@ const sl_function_info sl_fn_string_table[] = {
       1, 1, fn_ascii),
     S("CHR", "CHR(n)", "STRING", "the character with code n & 255", 1, 1,
       fn_chr),
-    {"STR_TO_MAP", "STR_TO_MAP(s[, pair_sep[, kv_sep]])",
-     "MAP<STRING, STRING>",
+    {"STR_TO_MAP", "STR_TO_MAP(s[, pair_sep[, kv_sep]])", "MAP<STRING, STRING>",
      "split s into key=value pairs (defaults ',' and '=')", "string", 1, 3,
      SL_FN_SUBTYPE, fn_str_to_map},
     S("PARSE_URL", "PARSE_URL(url, part[, key])", "STRING",
@@ -921,7 +918,7 @@ const sl_function_info sl_fn_string_table[] = {
     S("URL_ENCODE", "URL_ENCODE(s)", "STRING",
       "s encoded as application/x-www-form-urlencoded", 1, 1, fn_url_encode),
     S("URL_DECODE", "URL_DECODE(s)", "STRING",
-      "s decoded from application/x-www-form-urlencoded; NULL if malformed",
-      1, 1, fn_url_decode),
+      "s decoded from application/x-www-form-urlencoded; NULL if malformed", 1,
+      1, fn_url_decode),
     {0},
 };

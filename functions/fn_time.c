@@ -35,7 +35,7 @@ typedef struct civil {
 static void to_civil(int64_t ts, civil *c)
 {
     c->days = sl_fn_floor_div(ts, MS_PER_DAY);
-    int64_t msd = ts - c->days * MS_PER_DAY;
+    int64_t msd = sl_fn_floor_mod(ts, MS_PER_DAY);
     sl_civil_from_days(c->days, &c->y, &c->m, &c->d);
     c->hh = (int)(msd / 3600000);
     c->mi = (int)(msd / 60000 % 60);
@@ -92,9 +92,8 @@ static void iso_week(const civil *c, int64_t *week_year, int *week)
 static const char *month_names[] = {
     "January", "February", "March",     "April",   "May",      "June",
     "July",    "August",   "September", "October", "November", "December"};
-static const char *day_names[] = {"Monday", "Tuesday",  "Wednesday",
-                                  "Thursday", "Friday", "Saturday",
-                                  "Sunday"};
+static const char *day_names[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                  "Friday", "Saturday", "Sunday"};
 
 static bool is_letter(char c)
 {
@@ -291,8 +290,8 @@ static bool read_zone(const char **p, const char *end, int64_t *off_s)
         *off_s = 0;
         return true;
     }
-    if (end - s >= 3 && (strncasecmp(s, "UTC", 3) == 0 ||
-                         strncasecmp(s, "GMT", 3) == 0)) {
+    if (end - s >= 3 &&
+        (strncasecmp(s, "UTC", 3) == 0 || strncasecmp(s, "GMT", 3) == 0)) {
         s += 3;
         *off_s = 0;
         if (s >= end || (*s != '+' && *s != '-')) {
@@ -511,8 +510,8 @@ int sl_fn_time_parse(const char *text, size_t len, const char *pat,
     } else {
         days = sl_days_from_civil(y, (unsigned)mo, (unsigned)d);
     }
-    *epoch_ms = days * MS_PER_DAY + hh * 3600000 + mi * 60000 + ss * 1000 +
-                ms - off * 1000;
+    *epoch_ms = days * MS_PER_DAY + hh * 3600000 + mi * 60000 + ss * 1000 + ms -
+                off * 1000;
     return SL_OK;
 mismatch:
     return sl_err_set(err, SL_ERROR, "'%.*s' does not match pattern '%s'",
@@ -566,8 +565,7 @@ static void format_ts(sqlite3_context *ctx, int64_t ts, const char *pat)
 }
 
 /* DATE_FORMAT(ts, pattern): ts as INTEGER epoch ms or timestamp text. */
-static void fn_date_format(sqlite3_context *ctx, int argc,
-                           sqlite3_value **argv)
+static void fn_date_format(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     if (sl_fn_any_null(argc, argv))
         return;
@@ -638,8 +636,9 @@ static void fn_to_timestamp_ltz(sqlite3_context *ctx, int argc,
     if (argc > 1 && !sl_fn_arg_int(ctx, argv[1], "precision", &prec))
         return;
     if (prec != 0 && prec != 3) {
-        sl_fn_error(ctx, "TO_TIMESTAMP_LTZ: precision must be 0 or 3, got "
-                         "%lld",
+        sl_fn_error(ctx,
+                    "TO_TIMESTAMP_LTZ: precision must be 0 or 3, got "
+                    "%lld",
                     (long long)prec);
         return;
     }
@@ -684,7 +683,7 @@ static void fn_from_unixtime(sqlite3_context *ctx, int argc,
     int64_t s;
     if (!sl_fn_arg_int(ctx, argv[0], "seconds", &s))
         return;
-    if (s > 9200000000000000LL / 1000 || s < -9200000000000000LL / 1000) {
+    if (s > SL_FN_TS_LIMIT / 1000 || s < -SL_FN_TS_LIMIT / 1000) {
         sl_fn_error(ctx, "FROM_UNIXTIME: %lld seconds is out of range",
                     (long long)s);
         return;
@@ -723,24 +722,42 @@ static const struct {
     const char *name;
     unit u;
 } unit_names[] = {
-    {"MILLENNIUM", U_MILLENNIUM},   {"CENTURY", U_CENTURY},
-    {"DECADE", U_DECADE},           {"YEAR", U_YEAR},
-    {"ISOYEAR", U_ISOYEAR},         {"QUARTER", U_QUARTER},
-    {"MONTH", U_MONTH},             {"WEEK", U_WEEK},
-    {"DAY", U_DAY},                 {"DOY", U_DOY},
-    {"DOW", U_DOW},                 {"ISODOW", U_ISODOW},
-    {"HOUR", U_HOUR},               {"MINUTE", U_MINUTE},
-    {"SECOND", U_SECOND},           {"MILLISECOND", U_MILLISECOND},
-    {"MICROSECOND", U_MICROSECOND}, {"NANOSECOND", U_NANOSECOND},
-    {"EPOCH", U_EPOCH},             {"DAYOFYEAR", U_DOY},
-    {"DAYOFWEEK", U_DOW},           {"DAYOFMONTH", U_DAY},
-    {"YEARS", U_YEAR},              {"MONTHS", U_MONTH},
-    {"DAYS", U_DAY},                {"HOURS", U_HOUR},
-    {"MINUTES", U_MINUTE},          {"SECONDS", U_SECOND},
-    {"WEEKS", U_WEEK},              {"QUARTERS", U_QUARTER},
-    {"SQL_TSI_YEAR", U_YEAR},       {"SQL_TSI_MONTH", U_MONTH},
-    {"SQL_TSI_DAY", U_DAY},         {"SQL_TSI_HOUR", U_HOUR},
-    {"SQL_TSI_MINUTE", U_MINUTE},   {"SQL_TSI_SECOND", U_SECOND},
+    {"MILLENNIUM", U_MILLENNIUM},
+    {"CENTURY", U_CENTURY},
+    {"DECADE", U_DECADE},
+    {"YEAR", U_YEAR},
+    {"ISOYEAR", U_ISOYEAR},
+    {"QUARTER", U_QUARTER},
+    {"MONTH", U_MONTH},
+    {"WEEK", U_WEEK},
+    {"DAY", U_DAY},
+    {"DOY", U_DOY},
+    {"DOW", U_DOW},
+    {"ISODOW", U_ISODOW},
+    {"HOUR", U_HOUR},
+    {"MINUTE", U_MINUTE},
+    {"SECOND", U_SECOND},
+    {"MILLISECOND", U_MILLISECOND},
+    {"MICROSECOND", U_MICROSECOND},
+    {"NANOSECOND", U_NANOSECOND},
+    {"EPOCH", U_EPOCH},
+    {"DAYOFYEAR", U_DOY},
+    {"DAYOFWEEK", U_DOW},
+    {"DAYOFMONTH", U_DAY},
+    {"YEARS", U_YEAR},
+    {"MONTHS", U_MONTH},
+    {"DAYS", U_DAY},
+    {"HOURS", U_HOUR},
+    {"MINUTES", U_MINUTE},
+    {"SECONDS", U_SECOND},
+    {"WEEKS", U_WEEK},
+    {"QUARTERS", U_QUARTER},
+    {"SQL_TSI_YEAR", U_YEAR},
+    {"SQL_TSI_MONTH", U_MONTH},
+    {"SQL_TSI_DAY", U_DAY},
+    {"SQL_TSI_HOUR", U_HOUR},
+    {"SQL_TSI_MINUTE", U_MINUTE},
+    {"SQL_TSI_SECOND", U_SECOND},
 };
 
 static unit unit_of(sqlite3_value *v)
@@ -830,7 +847,7 @@ static void fn_extract(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 #define EXTRACT_FN(fname, u)                                                   \
-    static void fname(sqlite3_context *ctx, int argc, sqlite3_value **argv)   \
+    static void fname(sqlite3_context *ctx, int argc, sqlite3_value **argv)    \
     {                                                                          \
         int64_t ts;                                                            \
         if (!sl_fn_any_null(argc, argv) &&                                     \
@@ -849,7 +866,8 @@ EXTRACT_FN(fn_hour, U_HOUR)
 EXTRACT_FN(fn_minute, U_MINUTE)
 EXTRACT_FN(fn_second, U_SECOND)
 
-/* ---- arithmetic ------------------------------------------------------------ */
+/* ---- arithmetic ------------------------------------------------------------
+ */
 
 static int64_t unit_ms(unit u)
 {
@@ -1000,10 +1018,9 @@ static bool time_floor(unit u, int64_t ts, int64_t *out)
     case U_CENTURY:
     case U_DECADE:
     case U_YEAR: {
-        int64_t span = u == U_YEAR ? 1
-                                   : (u == U_DECADE ? 10
-                                                    : (u == U_CENTURY ? 100
-                                                                      : 1000));
+        int64_t span =
+            u == U_YEAR ? 1
+                        : (u == U_DECADE ? 10 : (u == U_CENTURY ? 100 : 1000));
         int64_t y = sl_fn_floor_div(c.y - (span > 1 ? 1 : 0), span) * span +
                     (span > 1 ? 1 : 0);
         if (u == U_DECADE)
@@ -1068,8 +1085,7 @@ static void floor_ceil(sqlite3_context *ctx, int argc, sqlite3_value **argv,
     sqlite3_result_int64(ctx, out);
 }
 
-static void fn_time_floor(sqlite3_context *ctx, int argc,
-                          sqlite3_value **argv)
+static void fn_time_floor(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     floor_ceil(ctx, argc, argv, false);
 }
@@ -1093,8 +1109,8 @@ typedef struct tz_rule_date {
 
 typedef struct tz_zone {
     int n_trans;
-    int64_t *trans;  /* transition instants (s) */
-    uint8_t *idx;    /* type index per transition */
+    int64_t *trans; /* transition instants (s) */
+    uint8_t *idx;   /* type index per transition */
     int n_types;
     int32_t offs[TZ_MAX_TYPES];
     int32_t first_off; /* before the first transition */
@@ -1234,8 +1250,7 @@ static int32_t rule_offset(const tz_zone *z, int64_t t)
     to_civil(t * 1000, &c);
     int64_t start = rule_instant(&z->start, c.y) - z->std_off;
     int64_t end = rule_instant(&z->end, c.y) - z->dst_off;
-    bool dst = start < end ? (t >= start && t < end)
-                           : (t >= start || t < end);
+    bool dst = start < end ? (t >= start && t < end) : (t >= start || t < end);
     return dst ? z->dst_off : z->std_off;
 }
 
@@ -1295,8 +1310,8 @@ static tz_zone *tz_parse(const unsigned char *d, size_t n)
         cnt[i] = be(d + 20 + 4 * i, 4);
     /* skip the v1 block */
     /* isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt */
-    int64_t v1 = cnt[3] * 5 + cnt[4] * 6 + cnt[5] + cnt[2] * 8 + cnt[1] +
-                 cnt[0];
+    int64_t v1 =
+        cnt[3] * 5 + cnt[4] * 6 + cnt[5] + cnt[2] * 8 + cnt[1] + cnt[0];
     for (int i = 0; i < 6; i++)
         if (cnt[i] < 0 || cnt[i] > 100000)
             return NULL;
@@ -1486,13 +1501,17 @@ static void fn_to_utc(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 #define T(name, sig, ret, doc, lo, hi, fn)                                     \
-    {name, sig, ret, doc, "temporal", lo, hi, 0, fn}
+    {                                                                          \
+        name, sig, ret, doc, "temporal", lo, hi, 0, fn                         \
+    }
 #define TV(name, sig, ret, doc, lo, hi, fn)                                    \
-    {name, sig, ret, doc, "temporal", lo, hi, SL_FN_VOLATILE, fn}
+    {                                                                          \
+        name, sig, ret, doc, "temporal", lo, hi, SL_FN_VOLATILE, fn            \
+    }
 
 const sl_function_info sl_fn_time_table[] = {
-    TV("NOW", "NOW()", "TIMESTAMP_LTZ(3)", "the current time (epoch ms)", 0,
-       0, fn_now),
+    TV("NOW", "NOW()", "TIMESTAMP_LTZ(3)", "the current time (epoch ms)", 0, 0,
+       fn_now),
     TV("sl_current_timestamp", "sl_current_timestamp()", "TIMESTAMP_LTZ(3)",
        "CURRENT_TIMESTAMP: the current time (epoch ms)", 0, 0, fn_now),
     TV("LOCALTIMESTAMP", "LOCALTIMESTAMP()", "TIMESTAMP(3)",
@@ -1506,11 +1525,11 @@ const sl_function_info sl_fn_time_table[] = {
        fn_current_date),
     TV("sl_current_time", "sl_current_time()", "TIME(0)",
        "CURRENT_TIME: the time of day (ms, UTC)", 0, 0, fn_current_time),
-    TV("LOCALTIME", "LOCALTIME()", "TIME(0)", "the time of day (ms, UTC)", 0,
-       0, fn_current_time),
+    TV("LOCALTIME", "LOCALTIME()", "TIME(0)", "the time of day (ms, UTC)", 0, 0,
+       fn_current_time),
     T("DATE_FORMAT", "DATE_FORMAT(ts, pattern)", "STRING",
-      "ts formatted with a Java date pattern such as 'yyyy-MM-dd HH:mm:ss'",
-      2, 2, fn_date_format),
+      "ts formatted with a Java date pattern such as 'yyyy-MM-dd HH:mm:ss'", 2,
+      2, fn_date_format),
     T("TO_TIMESTAMP", "TO_TIMESTAMP(s[, pattern])", "TIMESTAMP(3)",
       "parse s (default 'yyyy-MM-dd HH:mm:ss'); NULL if it does not match", 1,
       2, fn_to_timestamp),
@@ -1534,12 +1553,10 @@ const sl_function_info sl_fn_time_table[] = {
     T("YEAR", "YEAR(ts)", "BIGINT", "the year of ts", 1, 1, fn_year),
     T("QUARTER", "QUARTER(ts)", "BIGINT", "the quarter (1-4) of ts", 1, 1,
       fn_quarter),
-    T("MONTH", "MONTH(ts)", "BIGINT", "the month (1-12) of ts", 1, 1,
-      fn_month),
-    T("WEEK", "WEEK(ts)", "BIGINT", "the ISO week (1-53) of ts", 1, 1,
-      fn_week),
-    T("DAYOFYEAR", "DAYOFYEAR(ts)", "BIGINT", "the day of the year (1-366)",
-      1, 1, fn_dayofyear),
+    T("MONTH", "MONTH(ts)", "BIGINT", "the month (1-12) of ts", 1, 1, fn_month),
+    T("WEEK", "WEEK(ts)", "BIGINT", "the ISO week (1-53) of ts", 1, 1, fn_week),
+    T("DAYOFYEAR", "DAYOFYEAR(ts)", "BIGINT", "the day of the year (1-366)", 1,
+      1, fn_dayofyear),
     T("DAYOFMONTH", "DAYOFMONTH(ts)", "BIGINT", "the day of the month (1-31)",
       1, 1, fn_dayofmonth),
     T("DAYOFWEEK", "DAYOFWEEK(ts)", "BIGINT",

@@ -24,9 +24,8 @@ static void catalog_build(void)
 {
     const sl_function_info *parts[] = {
         sl_fn_string_table, sl_fn_regex_table, sl_fn_hash_table,
-        sl_fn_math_table,
-        sl_fn_cond_table,   sl_fn_time_table, sl_fn_json_table,
-        sl_fn_cast_table,
+        sl_fn_math_table,   sl_fn_cond_table,  sl_fn_time_table,
+        sl_fn_json_table,   sl_fn_cast_table,
     };
     int n = 0;
     for (size_t p = 0; p < SL_ARRAY_LEN(parts); p++) {
@@ -62,12 +61,10 @@ int sl_functions_register(sqlite3 *db, sl_err *err)
             hi = -1;
         }
         for (int n = lo; n <= hi; n++) {
-            int rc = sqlite3_create_function_v2(db, f->name, n, flags,
-                                                (void *)f, f->impl, NULL,
-                                                NULL, NULL);
+            int rc = sqlite3_create_function_v2(
+                db, f->name, n, flags, (void *)f, f->impl, NULL, NULL, NULL);
             if (rc != SQLITE_OK)
-                return sl_err_set(err, rc == SQLITE_NOMEM ? SL_NOMEM
-                                                          : SL_ERROR,
+                return sl_err_set(err, rc == SQLITE_NOMEM ? SL_NOMEM : SL_ERROR,
                                   "registering function %s: %s", f->name,
                                   sqlite3_errmsg(db));
         }
@@ -161,8 +158,8 @@ bool sl_fn_arg_int(sqlite3_context *ctx, sqlite3_value *v, const char *what,
     }
     case SQLITE_TEXT: {
         const char *s = (const char *)sqlite3_value_text(v);
-        if (s && sl_parse_int64(s, (size_t)sqlite3_value_bytes(v), out) ==
-                     SL_OK)
+        if (s &&
+            sl_parse_int64(s, (size_t)sqlite3_value_bytes(v), out) == SL_OK)
             return true;
         break;
     }
@@ -176,8 +173,8 @@ bool sl_fn_arg_int(sqlite3_context *ctx, sqlite3_value *v, const char *what,
     return false;
 }
 
-bool sl_fn_arg_double(sqlite3_context *ctx, sqlite3_value *v,
-                      const char *what, double *out)
+bool sl_fn_arg_double(sqlite3_context *ctx, sqlite3_value *v, const char *what,
+                      double *out)
 {
     switch (sqlite3_value_type(v)) {
     case SQLITE_INTEGER:
@@ -186,8 +183,8 @@ bool sl_fn_arg_double(sqlite3_context *ctx, sqlite3_value *v,
         return true;
     case SQLITE_TEXT: {
         const char *s = (const char *)sqlite3_value_text(v);
-        if (s && sl_parse_double(s, (size_t)sqlite3_value_bytes(v), out) ==
-                     SL_OK)
+        if (s &&
+            sl_parse_double(s, (size_t)sqlite3_value_bytes(v), out) == SL_OK)
             return true;
         break;
     }
@@ -196,8 +193,8 @@ bool sl_fn_arg_double(sqlite3_context *ctx, sqlite3_value *v,
     }
     char ex[48];
     excerpt(v, ex, sizeof(ex));
-    sl_fn_error(ctx, "%s: %s must be a number, got '%s'", sl_fn_name(ctx),
-                what, ex);
+    sl_fn_error(ctx, "%s: %s must be a number, got '%s'", sl_fn_name(ctx), what,
+                ex);
     return false;
 }
 
@@ -207,10 +204,15 @@ bool sl_fn_arg_ts(sqlite3_context *ctx, sqlite3_value *v, const char *what,
     switch (sqlite3_value_type(v)) {
     case SQLITE_INTEGER:
         *out = sqlite3_value_int64(v);
+        if (*out < -SL_FN_TS_LIMIT || *out > SL_FN_TS_LIMIT) {
+            sl_fn_error(ctx, "%s: %s %lld is out of the TIMESTAMP range",
+                        sl_fn_name(ctx), what, (long long)*out);
+            return false;
+        }
         return true;
     case SQLITE_FLOAT: {
         double d = sqlite3_value_double(v);
-        if (d >= -9.2e18 && d <= 9.2e18) {
+        if (d >= -(double)SL_FN_TS_LIMIT && d <= (double)SL_FN_TS_LIMIT) {
             *out = (int64_t)d;
             return true;
         }
@@ -218,8 +220,8 @@ bool sl_fn_arg_ts(sqlite3_context *ctx, sqlite3_value *v, const char *what,
     }
     case SQLITE_TEXT: {
         const char *s = (const char *)sqlite3_value_text(v);
-        if (s && sl_parse_timestamp(s, (size_t)sqlite3_value_bytes(v), out) ==
-                     SL_OK)
+        if (s &&
+            sl_parse_timestamp(s, (size_t)sqlite3_value_bytes(v), out) == SL_OK)
             return true;
         break;
     }

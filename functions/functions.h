@@ -41,7 +41,7 @@ typedef struct sl_function_info {
     const char *group;     /* "string", "math", "temporal", ... */
     int min_args;
     int max_args;
-    int flags; /* SL_FN_* */
+    int flags;             /* SL_FN_* */
     sl_function_impl impl; /* NULL: a SQLite built-in, listed only */
 } sl_function_info;
 
