@@ -1105,7 +1105,7 @@ Test(functions, catalog_callable)
             sqlite3_finalize(st);
         }
     }
-    cr_expect_gt(n, 150);
+    cr_expect_gt(n, 140);
     sqlite3_close(db);
 }
 
