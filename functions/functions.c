@@ -53,8 +53,12 @@ int sl_functions_register(sqlite3 *db, sl_err *err)
         int flags = SQLITE_UTF8 | SQLITE_INNOCUOUS;
         if (!(f->flags & SL_FN_VOLATILE))
             flags |= SQLITE_DETERMINISTIC;
-        if (f->flags & SL_FN_SUBTYPE)
+        if (f->flags & SL_FN_SUBTYPE) {
             flags |= SQLITE_SUBTYPE;
+#ifdef SQLITE_RESULT_SUBTYPE /* SQLite 3.45 and later */
+            flags |= SQLITE_RESULT_SUBTYPE;
+#endif
+        }
         int lo = f->min_args, hi = f->max_args;
         if (hi < 0 || hi - lo > 8) {
             lo = -1;
