@@ -1,0 +1,1 @@
+  total AS price * 2,

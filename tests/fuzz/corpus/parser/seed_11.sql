@@ -1,0 +1,1 @@
+  `offset` BIGINT METADATA VIRTUAL,

@@ -1,0 +1,1 @@
+  kts TIMESTAMP(3) METADATA FROM 'timestamp',

@@ -1,0 +1,1 @@
+  PRIMARY KEY (order_id) NOT ENFORCED

@@ -1,0 +1,1 @@
+) COMMENT 'orders' WITH ('connector' = 'kafka', 'topic' = 'orders', 'format' = 'json');

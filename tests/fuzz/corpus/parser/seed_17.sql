@@ -1,0 +1,1 @@
+ALTER MODEL sentiment SET ('temperature' = '0.1');

@@ -1,0 +1,1 @@
+ALTER MODEL IF EXISTS sentiment RESET ('temperature', 'x');

@@ -1,0 +1,1 @@
+ALTER MODEL sentiment RENAME TO s2;

@@ -1,0 +1,1 @@
+DESCRIBE t; DESC db.t; DESCRIBE MODEL m;

@@ -1,0 +1,1 @@
+STOP JOB 'abc' WITH SAVEPOINT; STOP JOB 'x';

@@ -1,0 +1,1 @@
+SELECT s, t FROM MyTable, LATERAL TABLE(split(s)) AS T(t);

@@ -1,0 +1,1 @@
+SELECT s FROM MyTable LEFT JOIN LATERAL TABLE(split(s)) AS T(t) ON TRUE;

@@ -1,0 +1,1 @@
+  price DECIMAL(10, 2),

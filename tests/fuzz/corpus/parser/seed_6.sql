@@ -1,0 +1,1 @@
+  attrs MAP<STRING, INT>,

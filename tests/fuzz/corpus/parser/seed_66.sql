@@ -1,0 +1,1 @@
+SELECT `select`, "quoted col", `a``b`, "x""y", `Mixed`, mixed FROM `my table` AS `from`;

@@ -1,0 +1,1 @@
+  addr ROW<city STRING, zip VARCHAR(10)>,

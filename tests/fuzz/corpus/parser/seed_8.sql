@@ -1,0 +1,1 @@
+  ts TIMESTAMP(3),

@@ -1,0 +1,1 @@
+  ltz TIMESTAMP_LTZ(3),
