@@ -168,9 +168,9 @@ static void expected(parser *p, const char *what)
     describe(p, t, found, sizeof(found));
     const char *hint = "";
     char hintbuf[120];
-    if (t->kind == TK_WORD && sl_kw_is_reserved(t->kw) &&
-        (strstr(what, "name") || strstr(what, "alias") ||
-         strstr(what, "identifier"))) {
+    bool wants_ident = (!strncmp(what, "a ", 2) || !strncmp(what, "an ", 3)) &&
+                       (strstr(what, "name") || strstr(what, "alias"));
+    if (t->kind == TK_WORD && sl_kw_is_reserved(t->kw) && wants_ident) {
         sl_snprintf(hintbuf, sizeof(hintbuf),
                     " (%s is a reserved word; quote it as `%.*s`)",
                     sl_kw_name(t->kw), (int)t->len, p->src + t->offset);
@@ -490,6 +490,8 @@ static void expect_type_close(parser *p, bool angle, const char *ctx)
 
 static const sl_type *parse_row_type(parser *p, sl_type *t)
 {
+    if (accept(p, TK_NE)) /* ROW<> lexes as the '<>' operator */
+        return t;
     bool angle = accept(p, TK_LT);
     if (!angle)
         expect(p, TK_LPAREN, "'<' or '(' after ROW");
@@ -1053,6 +1055,11 @@ static sl_expr *parse_call_arg(parser *p, int index)
         }
         return e;
     }
+    if (t->kind == TK_WORD && t->kw == KW_TABLE) {
+        next(p);
+        expected(p, "a table name after TABLE (a table argument names a "
+                    "table, view or WITH query)");
+    }
     /* MODEL m */
     if (t->kind == TK_WORD && t->kw == KW_MODEL && is_ident_tok(peek(p, 1))) {
         sl_token kw = next(p);
@@ -1196,9 +1203,15 @@ static sl_expr *parse_call(parser *p, sl_name name)
     p->fn_name = name.parts[name.n_parts - 1].text;
     vec args;
     vec_init(&args, sizeof(sl_expr *));
-    if (tok_is(p, 0, TK_STAR) && tok_is(p, 1, TK_RPAREN)) {
+    if (tok_is(p, 0, TK_STAR)) {
         next(p);
         e->func.star = true;
+        if (!tok_is(p, 0, TK_RPAREN)) {
+            char what[96];
+            sl_snprintf(what, sizeof(what), "')' after '*' in %s(*)",
+                        e->func.name.parts[e->func.name.n_parts - 1].text);
+            expected(p, what);
+        }
     } else if (!tok_is(p, 0, TK_RPAREN)) {
         if (accept_kw(p, KW_DISTINCT))
             e->func.distinct = true;
