@@ -1,1 +1,0 @@
-  total AS price * 2,

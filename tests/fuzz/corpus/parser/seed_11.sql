@@ -1,1 +1,0 @@
-  `offset` BIGINT METADATA VIRTUAL,

@@ -1,1 +1,0 @@
-  kts TIMESTAMP(3) METADATA FROM 'timestamp',

@@ -1,1 +1,0 @@
-  PRIMARY KEY (order_id) NOT ENFORCED

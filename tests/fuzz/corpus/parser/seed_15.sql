@@ -1,1 +1,0 @@
-) COMMENT 'orders' WITH ('connector' = 'kafka', 'topic' = 'orders', 'format' = 'json');

@@ -1,1 +1,0 @@
-ALTER MODEL sentiment SET ('temperature' = '0.1');

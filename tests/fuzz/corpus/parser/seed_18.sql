@@ -1,1 +1,0 @@
-ALTER MODEL IF EXISTS sentiment RESET ('temperature', 'x');

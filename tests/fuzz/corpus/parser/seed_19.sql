@@ -1,1 +1,0 @@
-ALTER MODEL sentiment RENAME TO s2;

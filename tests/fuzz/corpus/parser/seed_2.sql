@@ -1,1 +1,0 @@
-  order_id BIGINT NOT NULL,

@@ -1,1 +1,0 @@
-INSERT INTO sink (a, b) SELECT a, b FROM src;

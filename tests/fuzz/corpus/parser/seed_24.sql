@@ -1,1 +1,0 @@
-SET 'table.exec.state.ttl' = '1 h'; SET; RESET 'x'; RESET;

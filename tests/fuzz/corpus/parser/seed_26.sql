@@ -1,1 +1,0 @@
-DESCRIBE t; DESC db.t; DESCRIBE MODEL m;

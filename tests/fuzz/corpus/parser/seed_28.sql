@@ -1,1 +1,0 @@
-STOP JOB 'abc' WITH SAVEPOINT; STOP JOB 'x';

@@ -1,1 +1,0 @@
-WITH a AS (SELECT 1 AS x), b (y) AS (SELECT 2) SELECT DISTINCT x FROM a, b;

@@ -1,1 +1,0 @@
-  user_id STRING,

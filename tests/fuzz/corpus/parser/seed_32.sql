@@ -1,1 +1,0 @@
-SELECT s, t FROM MyTable, LATERAL TABLE(split(s)) AS T(t);

@@ -1,1 +1,0 @@
-SELECT s FROM MyTable LEFT JOIN LATERAL TABLE(split(s)) AS T(t) ON TRUE;

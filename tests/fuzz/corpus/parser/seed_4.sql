@@ -1,1 +1,0 @@
-  price DECIMAL(10, 2),

@@ -1,1 +1,0 @@
-SELECT * FROM ML_PREDICT(TABLE t, MODEL m, DESCRIPTOR(a, b), MAP['async', 'true', 'max-concurrent', '4']);

@@ -1,1 +1,0 @@
-SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY id ORDER BY proctime ASC) AS rownum FROM t) WHERE rownum = 1;

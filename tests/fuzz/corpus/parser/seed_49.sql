@@ -1,1 +1,0 @@
-SELECT * FROM (SELECT a FROM t) AS s (x);

@@ -1,1 +1,0 @@
-  tags ARRAY<STRING>,

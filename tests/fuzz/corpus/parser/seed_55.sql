@@ -1,1 +1,0 @@
-SELECT CASE WHEN a > 1 THEN 'x' WHEN a < 0 THEN 'y' ELSE 'z' END, CASE a WHEN 1 THEN 'one' END FROM t;

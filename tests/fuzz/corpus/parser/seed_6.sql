@@ -1,1 +1,0 @@
-  attrs MAP<STRING, INT>,

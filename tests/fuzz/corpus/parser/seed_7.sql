@@ -1,1 +1,0 @@
-  addr ROW<city STRING, zip VARCHAR(10)>,

@@ -1,1 +1,0 @@
-  ts TIMESTAMP(3),

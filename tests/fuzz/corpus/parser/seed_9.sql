@@ -1,1 +1,0 @@
-  ltz TIMESTAMP_LTZ(3),
