@@ -4,7 +4,8 @@
  *   source 0 --read--> batch --stage--> ... --+
  *   source 1 --read--> batch --stage--> ... --+--> step 0 --> ... --> step n
  *                    (each input's own chain;    (stage or operator)   |
- *                     merged: UNION ALL)                    sink or row callback
+ *                     merged: UNION ALL)                    sink or row
+ * callback
  *
  * Execution (one job thread, one sl_loop):
  *   - Each source reads into its own batch (spec.batch_rows, default 1024).
@@ -49,7 +50,7 @@
 #include "stage.h"
 
 #define SL_JOB_DEFAULT_LINGER_MS 5
-#define SL_JOB_DEFAULT_UNACKED   16  /* sink batches written, not acked */
+#define SL_JOB_DEFAULT_UNACKED   16 /* sink batches written, not acked */
 #define SL_JOB_MAX_INPUTS        64
 #define SL_JOB_MAX_STEPS         256
 #define SL_JOB_MAX_SPLITS        65536 /* distinct splits per source */
@@ -103,9 +104,9 @@ typedef struct sl_job_spec {
     sl_sink *sink;
     sl_job_row_cb row_cb;
     void *row_ctx;
-    int batch_rows;          /* 0: SL_BATCH_DEFAULT_ROWS */
-    int linger_ms;           /* 0: SL_JOB_DEFAULT_LINGER_MS; -1: none */
-    int max_unacked_batches; /* 0: SL_JOB_DEFAULT_UNACKED */
+    int batch_rows;            /* 0: SL_BATCH_DEFAULT_ROWS */
+    int linger_ms;             /* 0: SL_JOB_DEFAULT_LINGER_MS; -1: none */
+    int max_unacked_batches;   /* 0: SL_JOB_DEFAULT_UNACKED */
     int sink_flush_timeout_ms; /* final flush; 0: 30000 */
 } sl_job_spec;
 
@@ -119,17 +120,17 @@ typedef struct sl_step_metrics {
 } sl_step_metrics;
 
 typedef struct sl_job_metrics {
-    int64_t start_ms;       /* wall clock when the job started running */
-    int64_t end_ms;         /* when it ended, 0 while running */
-    int64_t rows_read;      /* rows appended by all sources */
-    int64_t bytes_read;     /* in-memory bytes of those rows (values+arena) */
-    int64_t rows_written;   /* rows handed to the sink / row callback */
+    int64_t start_ms;     /* wall clock when the job started running */
+    int64_t end_ms;       /* when it ended, 0 while running */
+    int64_t rows_read;    /* rows appended by all sources */
+    int64_t bytes_read;   /* in-memory bytes of those rows (values+arena) */
+    int64_t rows_written; /* rows handed to the sink / row callback */
     int64_t batches_written;
     uint64_t sink_acked_seq;
     double rows_read_per_s; /* over the last publishing interval */
     double rows_written_per_s;
-    int64_t watermark_ms;   /* placeholder: SL_NO_EVENT_TIME */
-    int64_t paused_ms;      /* total time sources spent paused */
+    int64_t watermark_ms; /* placeholder: SL_NO_EVENT_TIME */
+    int64_t paused_ms;    /* total time sources spent paused */
     int n_steps;
 } sl_job_metrics;
 

@@ -79,7 +79,7 @@ struct sl_operator {
 /* An operator that passes rows through unchanged (in = out schema), holding
  * at most max_rows (refusing pushes beyond: backpressure). For tests and as
  * the model of the contract. */
-int sl_identity_op_new(const sl_schema *schema, int max_rows,
-                       sl_operator **op, sl_err *err);
+int sl_identity_op_new(const sl_schema *schema, int max_rows, sl_operator **op,
+                       sl_err *err);
 
 #endif
