@@ -8,6 +8,7 @@
  * occurrence, read from `{input}` when it is the occurrence being rendered
  * and an empty relation otherwise. Expressions are expr.c's.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "gen_int.h"
