@@ -28,7 +28,11 @@
 #include "util.h"
 
 #define SL_PARSE_MAX_DEPTH 200
-#define SL_PARSE_MAX_INPUT ((size_t)1 << 30)
+/* Bound on the height of the tree, counting the links of left-deep chains
+ * (a OR b OR ..., joins, UNION ALL ...) as well as nesting, so that stages
+ * walking the AST recursively stay within a few hundred KB of stack. */
+#define SL_PARSE_MAX_HEIGHT 2000
+#define SL_PARSE_MAX_INPUT  ((size_t)1 << 30)
 
 /* Parse a whole script: statements separated by ';' (empty statements
  * skipped; the last ';' optional). On success out->items holds out->n
