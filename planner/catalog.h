@@ -18,9 +18,9 @@ typedef struct sl_cat_entry {
     sl_object_kind kind; /* TABLE, VIEW, MODEL */
     char *name;
     bool temporary;
-    sl_arena arena;       /* owns stmt and everything it points to */
-    const sl_stmt *stmt;  /* CREATE TABLE / VIEW / MODEL */
-    char *sql;            /* the statement text it was parsed from */
+    sl_arena arena;      /* owns stmt and everything it points to */
+    const sl_stmt *stmt; /* CREATE TABLE / VIEW / MODEL */
+    char *sql;           /* the statement text it was parsed from */
     /* For models: options as changed by ALTER MODEL (key/value pairs in
      * arena). For tables and views: unused. */
     sl_opt_list model_options;

@@ -94,7 +94,8 @@ static void setting_remove(sluice *db, const char *key)
     }
 }
 
-/* ---- rows to the caller ------------------------------------------------------
+/* ---- rows to the caller
+ * ------------------------------------------------------
  */
 
 typedef struct row_emitter {
@@ -104,7 +105,7 @@ typedef struct row_emitter {
     const char **types;
     const char **texts;
     sl_buf text;
-    int64_t limit;     /* -1: none */
+    int64_t limit; /* -1: none */
     int64_t delivered;
     int rc; /* SL_ABORT when the callback stopped us */
 } row_emitter;
@@ -199,7 +200,8 @@ static int emit_one(exec_ctx *x, const char *name, const char *text)
     return emit_text_rows(x, 1, names, 1, cells);
 }
 
-/* ---- errors ------------------------------------------------------------------
+/* ---- errors
+ * ------------------------------------------------------------------
  */
 
 static int sql_err(exec_ctx *x, int code, size_t offset, const char *fmt, ...)
@@ -220,7 +222,8 @@ static char *name_text(exec_ctx *x, const sl_name *n)
     return sl_name_join(n, x->arena);
 }
 
-/* ---- DDL ---------------------------------------------------------------------
+/* ---- DDL
+ * ---------------------------------------------------------------------
  */
 
 static int check_new_name(exec_ctx *x, const char *name, sl_pos pos,
@@ -279,8 +282,8 @@ static int exec_create_table(exec_ctx *x, const sl_stmt *st)
         }
         if (best)
             return sql_err(x, SL_SQL, conn->value_pos.offset,
-                           "unknown connector '%s' (did you mean '%s'?)",
-                           cname, best);
+                           "unknown connector '%s' (did you mean '%s'?)", cname,
+                           best);
         return sql_err(x, SL_SQL, conn->value_pos.offset,
                        "unknown connector '%s'", cname);
     }
@@ -291,8 +294,7 @@ static int exec_create_table(exec_ctx *x, const sl_stmt *st)
             const sl_ident *b = &st->create_table.columns[j].name;
             if (a->len == b->len && !memcmp(a->text, b->text, a->len))
                 return sql_err(x, SL_SQL, a->pos.offset,
-                               "duplicate column '%.*s'", (int)a->len,
-                               a->text);
+                               "duplicate column '%.*s'", (int)a->len, a->text);
         }
     }
     return sl_catalog_add(&x->db->catalog, SL_OBJ_TABLE, name,
@@ -320,9 +322,8 @@ static int exec_create_view(exec_ctx *x, const sl_stmt *st)
     if (st->create_view.n_columns &&
         st->create_view.n_columns != plan.out_schema->n_cols)
         return sql_err(x, SL_SQL, st->create_view.name.pos.offset,
-                       "view '%s' names %d columns but its query has %d",
-                       name, st->create_view.n_columns,
-                       plan.out_schema->n_cols);
+                       "view '%s' names %d columns but its query has %d", name,
+                       st->create_view.n_columns, plan.out_schema->n_cols);
     return sl_catalog_add(&x->db->catalog, SL_OBJ_VIEW, name,
                           st->create_view.temporary, x->sql + st->offset,
                           st->len, NULL, &x->db->err);
@@ -401,9 +402,9 @@ static int exec_alter_model(exec_ctx *x, const sl_stmt *st)
         if (sl_catalog_find(&x->db->catalog, nn, 0))
             return sql_err(x, SL_EXISTS, st->alter_model.new_name.pos.offset,
                            "'%s' already exists", nn);
-        return sl_catalog_rename(e, nn) ? sl_err_set(&x->db->err, SL_NOMEM,
-                                                     "out of memory")
-                                        : SL_OK;
+        return sl_catalog_rename(e, nn)
+                   ? sl_err_set(&x->db->err, SL_NOMEM, "out of memory")
+                   : SL_OK;
     }
     /* SET / RESET: rebuild the option list in the entry's arena */
     const sl_opt_list *cur = &e->model_options;
@@ -456,9 +457,8 @@ static int exec_show(exec_ctx *x, const sl_stmt *st)
         return SL_OK;
     }
     if (st->show.what == SL_SHOW_JOBS) {
-        const char *names[7] = {"job id",  "job name", "status",
-                                "start time", "rows in", "rows out",
-                                "error"};
+        const char *names[7] = {"job id",  "job name", "status", "start time",
+                                "rows in", "rows out", "error"};
         for (sl_engine_job *j = db->jobs; j; j = j->next) {
             sl_job_metrics m;
             sl_job_metrics_get(j->job, &m, NULL, 0);
@@ -471,11 +471,14 @@ static int exec_show(exec_ctx *x, const sl_stmt *st)
                 sl_buf_free(&b);
             }
             sl_snprintf(in, sizeof(in), "%lld", (long long)m.rows_read);
-            sl_snprintf(outn, sizeof(outn), "%lld",
-                        (long long)m.rows_written);
-            const char *cells[7] = {
-                j->id,  j->name, sl_job_state_name(sl_job_state_get(j->job)),
-                start,  in,      outn, sl_job_error(j->job)};
+            sl_snprintf(outn, sizeof(outn), "%lld", (long long)m.rows_written);
+            const char *cells[7] = {j->id,
+                                    j->name,
+                                    sl_job_state_name(sl_job_state_get(j->job)),
+                                    start,
+                                    in,
+                                    outn,
+                                    sl_job_error(j->job)};
             int rc = emit_text_rows(x, 7, names, 1, cells);
             if (rc)
                 return rc;
@@ -512,8 +515,8 @@ static int exec_show(exec_ctx *x, const sl_stmt *st)
 
 static bool is_secret_key(const char *key, size_t len)
 {
-    static const char *const words[] = {"key", "secret", "token", "password",
-                                        "credential", NULL};
+    static const char *const words[] = {"key",      "secret",     "token",
+                                        "password", "credential", NULL};
     for (int i = 0; words[i]; i++) {
         size_t wl = strlen(words[i]);
         for (size_t p = 0; p + wl <= len; p++)
@@ -532,8 +535,8 @@ static void append_options(sl_buf *b, const sl_opt_list *ol, bool mask)
         sl_buf_putc(b, '\'');
         sl_buf_append(b, p->key, p->key_len);
         sl_buf_puts(b, "' = '");
-        bool is_ref = p->value_len > 2 && p->value[0] == '$' &&
-                      p->value[1] == '{';
+        bool is_ref =
+            p->value_len > 2 && p->value[0] == '$' && p->value[1] == '{';
         if (mask && is_secret_key(p->key, p->key_len) && !is_ref)
             sl_buf_puts(b, "****");
         else
@@ -584,7 +587,8 @@ static int exec_describe(exec_ctx *x, const sl_stmt *st)
     if (!name)
         return sl_err_set(&x->db->err, SL_NOMEM, "out of memory");
     sl_cat_entry *e = sl_catalog_find(&x->db->catalog, name, 0);
-    if (!e || (st->describe.object == SL_OBJ_MODEL && e->kind != SL_OBJ_MODEL)) {
+    if (!e ||
+        (st->describe.object == SL_OBJ_MODEL && e->kind != SL_OBJ_MODEL)) {
         const char *hint = sl_catalog_suggest(&x->db->catalog, name, 0);
         if (hint)
             return sql_err(x, SL_NOTFOUND, st->describe.name.pos.offset,
@@ -631,12 +635,12 @@ static int exec_describe(exec_ctx *x, const sl_stmt *st)
             sl_buf b;
             sl_buf_init(&b, 4096);
             sl_type_format(plan.out_schema->cols[i].type, &b);
-            const char *nm = e->stmt->create_view.n_columns
-                                 ? sl_arena_strndup(
-                                       x->arena,
+            const char *nm =
+                e->stmt->create_view.n_columns
+                    ? sl_arena_strndup(x->arena,
                                        e->stmt->create_view.columns[i].text,
                                        e->stmt->create_view.columns[i].len)
-                                 : plan.out_schema->cols[i].name;
+                    : plan.out_schema->cols[i].name;
             const char *cells[3] = {nm, sl_buf_cstr(&b), "TRUE"};
             rc = emit_text_rows(x, 3, names, 1, cells);
             sl_buf_free(&b);
@@ -647,8 +651,8 @@ static int exec_describe(exec_ctx *x, const sl_stmt *st)
     }
     /* table: name, type, null, key, extras, watermark (Flink's columns) */
     const sl_stmt *ct = e->stmt;
-    const char *names[6] = {"name", "type", "null", "key", "extras",
-                            "watermark"};
+    const char *names[6] = {"name", "type",   "null",
+                            "key",  "extras", "watermark"};
     for (int i = 0; i < ct->create_table.n_columns; i++) {
         const sl_column_def *c = &ct->create_table.columns[i];
         char *cn = sl_arena_strndup(x->arena, c->name.text, c->name.len);
@@ -668,8 +672,7 @@ static int exec_describe(exec_ctx *x, const sl_stmt *st)
         bool is_pk = false;
         for (int k = 0; k < ct->create_table.primary_key.n_columns; k++) {
             const sl_ident *p = &ct->create_table.primary_key.columns[k];
-            if (p->len == c->name.len &&
-                !memcmp(p->text, c->name.text, p->len))
+            if (p->len == c->name.len && !memcmp(p->text, c->name.text, p->len))
                 is_pk = true;
         }
         if (c->kind == SL_COL_COMPUTED) {
@@ -703,7 +706,8 @@ static int exec_describe(exec_ctx *x, const sl_stmt *st)
     return SL_OK;
 }
 
-/* ---- SET / RESET --------------------------------------------------------------
+/* ---- SET / RESET
+ * --------------------------------------------------------------
  */
 
 static int exec_set(exec_ctx *x, const sl_stmt *st)
@@ -736,8 +740,8 @@ static int exec_reset(exec_ctx *x, const sl_stmt *st)
         return SL_OK;
     }
     for (int i = 0; i < ol->n; i++) {
-        char *k = sl_arena_strndup(x->arena, ol->items[i].key,
-                                   ol->items[i].key_len);
+        char *k =
+            sl_arena_strndup(x->arena, ol->items[i].key, ol->items[i].key_len);
         if (!k)
             return sl_err_set(&x->db->err, SL_NOMEM, "out of memory");
         setting_remove(x->db, k);
@@ -745,7 +749,8 @@ static int exec_reset(exec_ctx *x, const sl_stmt *st)
     return SL_OK;
 }
 
-/* ---- running plans ------------------------------------------------------------
+/* ---- running plans
+ * ------------------------------------------------------------
  */
 
 static int open_db(sqlite3 **out, sl_err *err)
@@ -754,8 +759,8 @@ static int open_db(sqlite3 **out, sl_err *err)
     if (rc)
         return rc;
     rc = sl_functions_register(*out, err);
-    if (!rc && sqlite3_exec(*out, "PRAGMA case_sensitive_like = ON", NULL,
-                            NULL, NULL) != SQLITE_OK)
+    if (!rc && sqlite3_exec(*out, "PRAGMA case_sensitive_like = ON", NULL, NULL,
+                            NULL) != SQLITE_OK)
         rc = sl_err_set(err, SL_ERROR, "cannot configure SQLite: %s",
                         sqlite3_errmsg(*out));
     if (rc) {
@@ -824,8 +829,7 @@ static int run_static(exec_ctx *x, sl_plan *plan, row_emitter *em)
         if (s == SQLITE_DONE)
             break;
         if (s != SQLITE_ROW) {
-            rc = sl_err_set(&x->db->err, SL_RUNTIME, "%s",
-                            sqlite3_errmsg(sdb));
+            rc = sl_err_set(&x->db->err, SL_RUNTIME, "%s", sqlite3_errmsg(sdb));
             break;
         }
         for (int i = 0; i < n; i++)
@@ -849,8 +853,8 @@ static int job_rows(void *ctx, const sl_batch *batch, const sl_schema *schema)
 {
     row_emitter *em = ctx;
     for (int r = 0; r < batch->n_rows; r++) {
-        int rc = emit_values(em, schema, sl_batch_crow(batch, r),
-                             batch->kinds[r]);
+        int rc =
+            emit_values(em, schema, sl_batch_crow(batch, r), batch->kinds[r]);
         if (rc)
             return rc;
     }
@@ -859,8 +863,8 @@ static int job_rows(void *ctx, const sl_batch *batch, const sl_schema *schema)
 
 static void job_id_new(sluice *db, char id[33])
 {
-    uint64_t a = (uint64_t)sl_now_ms() * 0x9E3779B97F4A7C15ull ^
-                 (uint64_t)sl_mono_ns();
+    uint64_t a =
+        (uint64_t)sl_now_ms() * 0x9E3779B97F4A7C15ull ^ (uint64_t)sl_mono_ns();
     uint64_t b = ++db->job_seq * 0xBF58476D1CE4E5B9ull ^ (uintptr_t)db;
     sl_snprintf(id, 33, "%016llx%016llx", (unsigned long long)a,
                 (unsigned long long)b);
@@ -1157,8 +1161,7 @@ static int exec_explain(exec_ctx *x, const sl_stmt *st)
     bool has_sink = false;
     int rc;
     if (inner->kind == SL_STMT_INSERT) {
-        rc = sl_plan_insert(&env, inner, x->arena, &plan, &sink,
-                            &x->db->err);
+        rc = sl_plan_insert(&env, inner, x->arena, &plan, &sink, &x->db->err);
         has_sink = true;
     } else if (inner->kind == SL_STMT_QUERY) {
         rc = sl_plan_query(&env, inner->query.query, x->arena, &plan,
@@ -1220,7 +1223,8 @@ static int exec_explain(exec_ctx *x, const sl_stmt *st)
     return rc;
 }
 
-/* ---- dispatch ----------------------------------------------------------------
+/* ---- dispatch
+ * ----------------------------------------------------------------
  */
 
 static int exec_stmt(exec_ctx *x, const sl_stmt *st)

@@ -91,9 +91,9 @@ static const sl_type *t_string(void)
 /* ---- aggregates -------------------------------------------------------- */
 
 static const char *const aggregates[] = {
-    "COUNT", "SUM", "MIN", "MAX", "AVG", "LISTAGG", "STDDEV_POP",
-    "STDDEV_SAMP", "VAR_POP", "VAR_SAMP", "COLLECT", "FIRST_VALUE",
-    "LAST_VALUE", NULL};
+    "COUNT",   "SUM",         "MIN",         "MAX",     "AVG",
+    "LISTAGG", "STDDEV_POP",  "STDDEV_SAMP", "VAR_POP", "VAR_SAMP",
+    "COLLECT", "FIRST_VALUE", "LAST_VALUE",  NULL};
 
 static bool name_is(const sl_name *n, const char *s)
 {
@@ -221,15 +221,13 @@ int sl_gen_cast(sl_gen *g, const char *sql, const sl_type *from,
         noop = true;
     else if ((from->id == SL_TYPE_TIMESTAMP &&
               to->id == SL_TYPE_TIMESTAMP_LTZ) ||
-             (from->id == SL_TYPE_TIMESTAMP_LTZ &&
-              to->id == SL_TYPE_TIMESTAMP))
+             (from->id == SL_TYPE_TIMESTAMP_LTZ && to->id == SL_TYPE_TIMESTAMP))
         noop = true; /* both UTC epoch millis in Sluice */
     if (noop) {
         sl_buf_printf(out, "(%s)", sql);
         return out->rc;
     }
-    sl_buf_printf(out, "\"%s\"(%s, '", is_try ? "sl_try_cast" : "sl_cast",
-                  sql);
+    sl_buf_printf(out, "\"%s\"(%s, '", is_try ? "sl_try_cast" : "sl_cast", sql);
     sl_type_format(from, out);
     sl_buf_puts(out, "', '");
     sl_type_format(to, out);
@@ -245,14 +243,13 @@ static int resolve_column(sl_gen *g, const sl_scope *sc, const sl_expr *e,
                           sl_buf *out, const sl_type **type)
 {
     const sl_name *n = &e->column;
-    char *first = sl_arena_strndup(g->arena, n->parts[0].text,
-                                   n->parts[0].len);
+    char *first = sl_arena_strndup(g->arena, n->parts[0].text, n->parts[0].len);
     int used = 0;
     const sl_rel_col *hit = NULL;
     /* qualified: t.col[.field...] */
     if (n->n_parts >= 2) {
-        char *second = sl_arena_strndup(g->arena, n->parts[1].text,
-                                        n->parts[1].len);
+        char *second =
+            sl_arena_strndup(g->arena, n->parts[1].text, n->parts[1].len);
         for (int i = 0; i < sc->n; i++) {
             if (sc->cols[i].qual && !strcmp(sc->cols[i].qual, first) &&
                 !strcmp(sc->cols[i].name, second)) {
@@ -272,17 +269,17 @@ static int resolve_column(sl_gen *g, const sl_scope *sc, const sl_expr *e,
             }
         }
         if (n_hits > 1)
-            return sl_gen_error(g, SL_SQL, e->pos,
-                                "column '%s' is ambiguous", first);
+            return sl_gen_error(g, SL_SQL, e->pos, "column '%s' is ambiguous",
+                                first);
         used = 1;
     }
     if (!hit) {
         const char *best = NULL;
         int best_d = 3;
-        const char *want = n->n_parts >= 2 && n->n_parts < 3
-                               ? sl_arena_strndup(g->arena, n->parts[1].text,
-                                                  n->parts[1].len)
-                               : first;
+        const char *want =
+            n->n_parts >= 2 && n->n_parts < 3
+                ? sl_arena_strndup(g->arena, n->parts[1].text, n->parts[1].len)
+                : first;
         for (int i = 0; i < sc->n; i++) {
             int d = sl_edit_distance(want, sc->cols[i].name, 2);
             if (d < best_d) {
@@ -301,8 +298,7 @@ static int resolve_column(sl_gen *g, const sl_scope *sc, const sl_expr *e,
                                 "column '%s' not found (did you mean "
                                 "'%s'?)",
                                 full, best);
-        return sl_gen_error(g, SL_SQL, e->pos, "column '%s' not found",
-                            full);
+        return sl_gen_error(g, SL_SQL, e->pos, "column '%s' not found", full);
     }
     const sl_type *t = hit->type;
     sl_buf ref;
@@ -324,10 +320,9 @@ static int resolve_column(sl_gen *g, const sl_scope *sc, const sl_expr *e,
                 ft = t->fields[f].type;
         if (!ft) {
             sl_buf_free(&ref);
-            return sl_gen_error(g, SL_SQL, n->parts[p].pos,
-                                "field '%.*s' not found in %s",
-                                (int)n->parts[p].len, n->parts[p].text,
-                                sl_gen_type_text(g, t));
+            return sl_gen_error(
+                g, SL_SQL, n->parts[p].pos, "field '%.*s' not found in %s",
+                (int)n->parts[p].len, n->parts[p].text, sl_gen_type_text(g, t));
         }
         sl_buf b;
         sl_buf_init(&b, 1 << 16);
@@ -396,8 +391,7 @@ static int gen_literal(sl_gen *g, const sl_expr *e, sl_buf *out,
         sl_buf_puts(out, "X'");
         sl_buf_append(out, l->text, l->text_len);
         sl_buf_putc(out, '\'');
-        *type = mk_type(g, SL_TYPE_BINARY, (int)SL_MAX(l->text_len / 2, 1),
-                        0);
+        *type = mk_type(g, SL_TYPE_BINARY, (int)SL_MAX(l->text_len / 2, 1), 0);
         break;
     case SL_LIT_DATE:
         sl_buf_printf(out, "%lld", (long long)l->i);
@@ -477,8 +471,8 @@ static bool comparable(const sl_type *a, const sl_type *b)
     return a->id == b->id;
 }
 
-static int gen_sub(sl_gen *g, const sl_scope *sc, const sl_expr *e,
-                   sl_buf *out, const sl_type **type)
+static int gen_sub(sl_gen *g, const sl_scope *sc, const sl_expr *e, sl_buf *out,
+                   const sl_type **type)
 {
     sl_buf_putc(out, '(');
     int rc = sl_gen_expr(g, sc, e, out, type);
@@ -529,11 +523,10 @@ static int gen_binary(sl_gen *g, const sl_scope *sc, const sl_expr *e,
             return rc;
         if ((lt->id != SL_TYPE_BOOLEAN && lt->id != SL_TYPE_NULL) ||
             (rt->id != SL_TYPE_BOOLEAN && rt->id != SL_TYPE_NULL))
-            return sl_gen_error(g, SL_SQL, e->pos,
-                                "%s needs BOOLEAN operands, got %s and %s",
-                                e->binary.op == SL_BIN_AND ? "AND" : "OR",
-                                sl_gen_type_text(g, lt),
-                                sl_gen_type_text(g, rt));
+            return sl_gen_error(
+                g, SL_SQL, e->pos, "%s needs BOOLEAN operands, got %s and %s",
+                e->binary.op == SL_BIN_AND ? "AND" : "OR",
+                sl_gen_type_text(g, lt), sl_gen_type_text(g, rt));
         *type = t_bool();
         return out->rc;
     case SL_BIN_EQ:
@@ -559,8 +552,7 @@ static int gen_binary(sl_gen *g, const sl_scope *sc, const sl_expr *e,
         if (rc)
             return rc;
         if (!comparable(lt2, rt2))
-            return sl_gen_error(g, SL_SQL, e->pos,
-                                "cannot compare %s with %s",
+            return sl_gen_error(g, SL_SQL, e->pos, "cannot compare %s with %s",
                                 sl_gen_type_text(g, lt2),
                                 sl_gen_type_text(g, rt2));
         *type = t_bool();
@@ -676,9 +668,9 @@ typedef enum ret_rule {
     RET_ARG0,        /* type of the first argument */
     RET_ARG1,
     RET_ARG2,
-    RET_COMMON,     /* common type of all arguments */
-    RET_COMMON_1,   /* common type of arguments from the second on */
-    RET_FIXED,      /* .fixed */
+    RET_COMMON,   /* common type of all arguments */
+    RET_COMMON_1, /* common type of arguments from the second on */
+    RET_FIXED,    /* .fixed */
 } ret_rule;
 
 typedef struct fn_rule {
@@ -763,14 +755,18 @@ static const char *suggest_fn(const char *name)
 
 static const char *unit_name(sl_time_unit u)
 {
-    static const char *const names[] = {
-        [SL_UNIT_NONE] = "NONE",         [SL_UNIT_YEAR] = "YEAR",
-        [SL_UNIT_QUARTER] = "QUARTER",   [SL_UNIT_MONTH] = "MONTH",
-        [SL_UNIT_WEEK] = "WEEK",         [SL_UNIT_DAY] = "DAY",
-        [SL_UNIT_HOUR] = "HOUR",         [SL_UNIT_MINUTE] = "MINUTE",
-        [SL_UNIT_SECOND] = "SECOND",     [SL_UNIT_MILLISECOND] = "MILLISECOND",
-        [SL_UNIT_MICROSECOND] = "MICROSECOND",
-        [SL_UNIT_NANOSECOND] = "NANOSECOND"};
+    static const char *const names[] = {[SL_UNIT_NONE] = "NONE",
+                                        [SL_UNIT_YEAR] = "YEAR",
+                                        [SL_UNIT_QUARTER] = "QUARTER",
+                                        [SL_UNIT_MONTH] = "MONTH",
+                                        [SL_UNIT_WEEK] = "WEEK",
+                                        [SL_UNIT_DAY] = "DAY",
+                                        [SL_UNIT_HOUR] = "HOUR",
+                                        [SL_UNIT_MINUTE] = "MINUTE",
+                                        [SL_UNIT_SECOND] = "SECOND",
+                                        [SL_UNIT_MILLISECOND] = "MILLISECOND",
+                                        [SL_UNIT_MICROSECOND] = "MICROSECOND",
+                                        [SL_UNIT_NANOSECOND] = "NANOSECOND"};
     return (unsigned)u < SL_ARRAY_LEN(names) ? names[u] : "NONE";
 }
 
@@ -787,8 +783,8 @@ static int gen_func(sl_gen *g, const sl_scope *sc, const sl_expr *e,
             *p = (char)(*p - 'a' + 'A');
     int n = e->func.n_args;
     if (n > MAX_CALL_ARGS)
-        return sl_gen_error(g, SL_LIMIT, e->pos,
-                            "%s: at most %d arguments", name, MAX_CALL_ARGS);
+        return sl_gen_error(g, SL_LIMIT, e->pos, "%s: at most %d arguments",
+                            name, MAX_CALL_ARGS);
     if (e->func.over)
         return sl_gen_error(g, SL_UNSUPPORTED, e->pos,
                             "OVER windows are not supported yet");
@@ -810,9 +806,8 @@ static int gen_func(sl_gen *g, const sl_scope *sc, const sl_expr *e,
     /* Special syntax first. */
     switch (e->func.syntax) {
     case SL_CALL_EXTRACT: {
-        const char *u = args[0]->kind == SL_EXPR_SYMBOL
-                            ? args[0]->symbol.text
-                            : "?";
+        const char *u =
+            args[0]->kind == SL_EXPR_SYMBOL ? args[0]->symbol.text : "?";
         sl_buf_printf(out, "\"EXTRACT\"('%s', ", u);
         int rc = sl_gen_expr(g, sc, args[1], out, &argt[1]);
         sl_buf_putc(out, ')');
@@ -831,9 +826,8 @@ static int gen_func(sl_gen *g, const sl_scope *sc, const sl_expr *e,
         return rc;
     }
     case SL_CALL_TRIM: {
-        const char *spec = args[0]->kind == SL_EXPR_SYMBOL
-                               ? args[0]->symbol.text
-                               : "BOTH";
+        const char *spec =
+            args[0]->kind == SL_EXPR_SYMBOL ? args[0]->symbol.text : "BOTH";
         const char *fn = !strcmp(spec, "LEADING")    ? "LTRIM"
                          : !strcmp(spec, "TRAILING") ? "RTRIM"
                                                      : "TRIM";
@@ -873,9 +867,9 @@ static int gen_func(sl_gen *g, const sl_scope *sc, const sl_expr *e,
         n == 0 && !catalog_fn(name)) {
         /* SQLite's CURRENT_TIMESTAMP is text: use the catalog's NOW() */
         sl_buf_puts(out, "\"NOW\"()");
-        *type = mk_type(g, !strcmp(name, "LOCALTIMESTAMP")
-                               ? SL_TYPE_TIMESTAMP
-                               : SL_TYPE_TIMESTAMP_LTZ,
+        *type = mk_type(g,
+                        !strcmp(name, "LOCALTIMESTAMP") ? SL_TYPE_TIMESTAMP
+                                                        : SL_TYPE_TIMESTAMP_LTZ,
                         3, 0);
         return out->rc;
     }
@@ -893,10 +887,9 @@ static int gen_func(sl_gen *g, const sl_scope *sc, const sl_expr *e,
     }
     if (fi && (n < fi->min_args || (fi->max_args >= 0 && n > fi->max_args))) {
         if (fi->min_args == fi->max_args)
-            return sl_gen_error(g, SL_SQL, e->pos,
-                                "%s takes %d argument%s, got %d (%s)", name,
-                                fi->min_args, fi->min_args == 1 ? "" : "s", n,
-                                fi->signature);
+            return sl_gen_error(
+                g, SL_SQL, e->pos, "%s takes %d argument%s, got %d (%s)", name,
+                fi->min_args, fi->min_args == 1 ? "" : "s", n, fi->signature);
         return sl_gen_error(g, SL_SQL, e->pos,
                             "wrong number of arguments for %s: got %d (%s)",
                             name, n, fi->signature);
@@ -934,8 +927,7 @@ static int gen_func(sl_gen *g, const sl_scope *sc, const sl_expr *e,
             (!strcmp(name, "TIMESTAMPADD") || !strcmp(name, "TIMESTAMPDIFF")) &&
             i == 0) {
             sl_buf_putc(out, '\'');
-            sl_buf_append(out, a->column.parts[0].text,
-                          a->column.parts[0].len);
+            sl_buf_append(out, a->column.parts[0].text, a->column.parts[0].len);
             sl_buf_putc(out, '\'');
             argt[i] = t_string();
             continue;
@@ -1145,8 +1137,8 @@ int sl_gen_expr(sl_gen *g, const sl_scope *sc, const sl_expr *e, sl_buf *out,
                 sl_buf_printf(out,
                               "%s(%s BETWEEN %s AND %s OR %s BETWEEN %s AND "
                               "%s)",
-                              neg, op.data, lo.data, hi.data, op.data,
-                              hi.data, lo.data);
+                              neg, op.data, lo.data, hi.data, op.data, hi.data,
+                              lo.data);
             else
                 sl_buf_printf(out, "%s %sBETWEEN %s AND %s", op.data, neg,
                               lo.data, hi.data);

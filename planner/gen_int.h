@@ -47,8 +47,8 @@ typedef struct sl_gen {
     int occurrence; /* occurrences seen in this pass */
     int alias_seq;
     int depth;
-    bool top;          /* translating the outermost query */
-    const char *text;  /* the script positions refer to */
+    bool top;         /* translating the outermost query */
+    const char *text; /* the script positions refer to */
     size_t text_len;
     sl_cte_frame *ctes;
 } sl_gen;

@@ -141,10 +141,10 @@ int sl_plan_table_info(const sl_plan_env *env, sl_cat_entry *entry,
         return sl_err_set(err, SL_NOMEM, "out of memory");
     const char *connector = NULL;
     for (int i = 0; i < ol->n; i++) {
-        items[i].key = sl_arena_strndup(arena, ol->items[i].key,
-                                        ol->items[i].key_len);
-        items[i].value = interpolate(arena, ol->items[i].value,
-                                     ol->items[i].value_len);
+        items[i].key =
+            sl_arena_strndup(arena, ol->items[i].key, ol->items[i].key_len);
+        items[i].value =
+            interpolate(arena, ol->items[i].value, ol->items[i].value_len);
         items[i].used = false;
         if (!items[i].key || !items[i].value)
             return sl_err_set(err, SL_NOMEM, "out of memory");
@@ -273,11 +273,9 @@ static int gen_table(sl_gen *g, sl_cat_entry *entry, const char *alias,
         sl_buf r;
         sl_buf_init(&r, 4096);
         sl_gen_ident(&r, ident_text(g, &c->name));
-        raw.cols[raw.n++] = (sl_rel_col){ident_text(g, &c->name), NULL,
-                                         c->type,
-                                         sl_arena_strndup(g->arena,
-                                                          sl_buf_cstr(&r),
-                                                          r.len)};
+        raw.cols[raw.n++] =
+            (sl_rel_col){ident_text(g, &c->name), NULL, c->type,
+                         sl_arena_strndup(g->arena, sl_buf_cstr(&r), r.len)};
         sl_buf_free(&r);
     }
 
@@ -339,8 +337,7 @@ static int gen_table(sl_gen *g, sl_cat_entry *entry, const char *alias,
 /* ---- FROM ------------------------------------------------------------------
  */
 
-static const sl_cte *find_cte(sl_gen *g, const char *name,
-                              sl_cte_frame **frame)
+static const sl_cte *find_cte(sl_gen *g, const char *name, sl_cte_frame **frame)
 {
     for (sl_cte_frame *f = g->ctes; f; f = f->up) {
         if (f->cte->name.len == strlen(name) &&
@@ -355,8 +352,7 @@ static const sl_cte *find_cte(sl_gen *g, const char *name,
 /* Wrap a query's relation as a FROM item with an alias. */
 static int scope_from_rel(sl_gen *g, const sl_rel *rel, const char *alias,
                           const char *talias, int n_col_aliases,
-                          const sl_ident *col_aliases, sl_pos pos,
-                          sl_scope *sc)
+                          const sl_ident *col_aliases, sl_pos pos, sl_scope *sc)
 {
     if (n_col_aliases && n_col_aliases != rel->n)
         return sl_gen_error(g, SL_SQL, pos,
@@ -367,8 +363,8 @@ static int scope_from_rel(sl_gen *g, const sl_rel *rel, const char *alias,
     if (!sc->cols)
         return sl_err_set(g->err, SL_NOMEM, "out of memory");
     for (int i = 0; i < rel->n; i++) {
-        sc->cols[i].name = n_col_aliases ? ident_text(g, &col_aliases[i])
-                                         : rel->names[i];
+        sc->cols[i].name =
+            n_col_aliases ? ident_text(g, &col_aliases[i]) : rel->names[i];
         sc->cols[i].qual = alias;
         sc->cols[i].type = rel->types[i];
         sc->cols[i].ref = arena_printf(g, "%s.c%d", talias, i);
@@ -462,10 +458,9 @@ static int gen_from(sl_gen *g, const sl_from *from, sl_buf *out, sl_scope *sc)
             g->text = e->sql;
             g->text_len = strlen(e->sql);
             const sl_stmt *v = e->stmt;
-            int rc = gen_subquery_item(g, v->create_view.query, alias,
-                                       v->create_view.n_columns,
-                                       v->create_view.columns, from->pos,
-                                       out, sc);
+            int rc = gen_subquery_item(
+                g, v->create_view.query, alias, v->create_view.n_columns,
+                v->create_view.columns, from->pos, out, sc);
             g->text = st;
             g->text_len = sl;
             g->ctes = saved;
@@ -554,13 +549,12 @@ static int gen_select(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
                 matched++;
         if (qual && !matched) {
             rc = sl_gen_error(g, SL_SQL, e->pos,
-                              "table '%s' not found in the FROM clause",
-                              qual);
+                              "table '%s' not found in the FROM clause", qual);
             goto done;
         }
         if (!s->from) {
-            rc = sl_gen_error(g, SL_SQL, e->pos,
-                              "SELECT * needs a FROM clause");
+            rc =
+                sl_gen_error(g, SL_SQL, e->pos, "SELECT * needs a FROM clause");
             goto done;
         }
         n += matched;
@@ -587,8 +581,8 @@ static int gen_select(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
                 if (qual &&
                     !(sc.cols[k].qual && !strcmp(sc.cols[k].qual, qual)))
                     continue;
-                sl_buf_printf(out, "%s%s AS c%d", c ? ", " : "",
-                              sc.cols[k].ref, c);
+                sl_buf_printf(out, "%s%s AS c%d", c ? ", " : "", sc.cols[k].ref,
+                              c);
                 rel->names[c] = sc.cols[k].name;
                 rel->types[c] = sc.cols[k].type;
                 c++;
@@ -609,8 +603,8 @@ static int gen_select(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
         if (rc)
             goto done;
         sl_buf_printf(out, " AS c%d", c);
-        rel->names[c] = it->alias ? ident_text(g, it->alias)
-                                  : expr_name(g, e, c);
+        rel->names[c] =
+            it->alias ? ident_text(g, it->alias) : expr_name(g, e, c);
         rel->types[c] = t;
         c++;
     }
@@ -821,8 +815,7 @@ static int gen_values(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
 
 static int gen_setop(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
 {
-    if (g->with_row &&
-        !(q->setop.op == SL_SETOP_UNION && q->setop.all))
+    if (g->with_row && !(q->setop.op == SL_SETOP_UNION && q->setop.all))
         return sl_gen_error(g, SL_UNSUPPORTED, q->pos,
                             "only UNION ALL is supported on streaming "
                             "tables (UNION, INTERSECT and EXCEPT keep "
@@ -844,8 +837,8 @@ static int gen_setop(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
     sl_buf_putc(out, ')');
     if (l.n != r.n)
         return sl_gen_error(g, SL_SQL, q->setop.right->pos,
-                            "set operation inputs have %d and %d columns",
-                            l.n, r.n);
+                            "set operation inputs have %d and %d columns", l.n,
+                            r.n);
     rel->n = l.n;
     rel->names = l.names;
     rel->types = sl_arena_alloc(g->arena, sizeof(void *) * (l.n + 1));
@@ -871,13 +864,12 @@ int sl_gen_query(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
         return sl_gen_error(g, SL_LIMIT, q->pos, "at most %d CTEs per WITH",
                             (int)SL_ARRAY_LEN(frames));
     for (int i = 0; i < q->n_with; i++) {
-        frames[i] = (sl_cte_frame){&q->with[i], g->text, g->text_len,
-                                   g->ctes};
+        frames[i] = (sl_cte_frame){&q->with[i], g->text, g->text_len, g->ctes};
         g->ctes = &frames[i];
     }
     int rc;
-    bool wrap = q->kind != SL_QUERY_SELECT &&
-                (q->n_order || q->limit || q->offset);
+    bool wrap =
+        q->kind != SL_QUERY_SELECT && (q->n_order || q->limit || q->offset);
     if (wrap)
         sl_buf_puts(out, "SELECT * FROM (");
     switch (q->kind) {
@@ -907,8 +899,7 @@ int sl_gen_query(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
                 if (e->kind == SL_EXPR_LITERAL && e->lit.i_valid)
                     k = (int)e->lit.i - 1;
                 for (int j = 0; j < rel->n && k < 0; j++)
-                    if (e->kind == SL_EXPR_COLUMN &&
-                        e->column.n_parts == 1 &&
+                    if (e->kind == SL_EXPR_COLUMN && e->column.n_parts == 1 &&
                         e->column.parts[0].len == strlen(rel->names[j]) &&
                         !memcmp(e->column.parts[0].text, rel->names[j],
                                 e->column.parts[0].len))
@@ -934,8 +925,8 @@ int sl_gen_query(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
 
 static int make_schema(sl_gen *g, const sl_rel *rel, sl_schema **out)
 {
-    const sl_type **types = sl_arena_alloc(g->arena, sizeof(void *) *
-                                                         (rel->n + 1));
+    const sl_type **types =
+        sl_arena_alloc(g->arena, sizeof(void *) * (rel->n + 1));
     if (!types)
         return sl_err_set(g->err, SL_NOMEM, "out of memory");
     for (int i = 0; i < rel->n; i++)
@@ -1060,8 +1051,8 @@ static int wrap_insert(sl_gen *g, const sl_rel *rel, const char *inner,
         }
         char ref[32];
         sl_snprintf(ref, sizeof(ref), "c%d", q);
-        int rc = sl_gen_cast(g, ref, rel->types[q], ss->cols[i].type, false,
-                             out);
+        int rc =
+            sl_gen_cast(g, ref, rel->types[q], ss->cols[i].type, false, out);
         if (rc)
             return rc;
     }
@@ -1081,15 +1072,13 @@ int sl_plan_insert(const sl_plan_env *env, const sl_stmt *insert,
     sl_pos pos = insert->insert.table.pos;
     sl_cat_entry *e = sl_catalog_find(env->catalog, name, 0);
     if (!e || e->kind != SL_OBJ_TABLE) {
-        const char *hint =
-            sl_catalog_suggest(env->catalog, name, SL_OBJ_TABLE);
+        const char *hint = sl_catalog_suggest(env->catalog, name, SL_OBJ_TABLE);
         if (e)
-            return sl_sql_error(err, SL_SQL, env->sql, env->sql_len,
-                                pos.offset, "cannot INSERT INTO %s '%s'",
+            return sl_sql_error(err, SL_SQL, env->sql, env->sql_len, pos.offset,
+                                "cannot INSERT INTO %s '%s'",
                                 sl_object_kind_name(e->kind), name);
         if (hint)
-            return sl_sql_error(err, SL_SQL, env->sql, env->sql_len,
-                                pos.offset,
+            return sl_sql_error(err, SL_SQL, env->sql, env->sql_len, pos.offset,
                                 "table '%s' not found (did you mean '%s'?)",
                                 name, hint);
         return sl_sql_error(err, SL_SQL, env->sql, env->sql_len, pos.offset,
@@ -1111,16 +1100,16 @@ int sl_plan_insert(const sl_plan_env *env, const sl_stmt *insert,
     /* plan the query once to learn its columns */
     sl_rel rel;
     sl_plan probe;
-    rc = plan_passes(env, insert->insert.query, arena, &probe, &rel, NULL,
-                     NULL, err);
+    rc = plan_passes(env, insert->insert.query, arena, &probe, &rel, NULL, NULL,
+                     err);
     if (rc)
         return rc;
     const sl_schema *ss = sink->info.schema;
     int *target_of = sl_arena_alloc(arena, sizeof(int) * (ss->n_cols + 1));
     if (!target_of)
         return sl_err_set(err, SL_NOMEM, "out of memory");
-    int n_target = insert->insert.n_columns ? insert->insert.n_columns
-                                            : ss->n_cols;
+    int n_target =
+        insert->insert.n_columns ? insert->insert.n_columns : ss->n_cols;
     if (rel.n != n_target) {
         sl_buf b;
         sl_buf_init(&b, 4096);
@@ -1153,10 +1142,9 @@ int sl_plan_insert(const sl_plan_env *env, const sl_stmt *insert,
             if (!strcmp(ss->cols[i].name, cn))
                 idx = i;
         if (idx < 0)
-            return sl_sql_error(err, SL_SQL, env->sql, env->sql_len,
-                                id->pos.offset,
-                                "column '%s' not found in table '%s'", cn,
-                                name);
+            return sl_sql_error(
+                err, SL_SQL, env->sql, env->sql_len, id->pos.offset,
+                "column '%s' not found in table '%s'", cn, name);
         target_of[idx] = k;
     }
     for (int i = 0; i < ss->n_cols; i++) {
@@ -1189,8 +1177,8 @@ int sl_plan_insert(const sl_plan_env *env, const sl_stmt *insert,
         }
     }
     insert_ctx ic = {insert, sink, target_of};
-    rc = plan_passes(env, insert->insert.query, arena, plan, &rel,
-                     wrap_insert, &ic, err);
+    rc = plan_passes(env, insert->insert.query, arena, plan, &rel, wrap_insert,
+                     &ic, err);
     if (rc)
         return rc;
     plan->out_schema = (sl_schema *)ss;
