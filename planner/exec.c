@@ -18,6 +18,7 @@
 #include "engine_int.h"
 #include "functions.h"
 #include "job.h"
+#include "op_model.h"
 #include "plan.h"
 #include "vtab.h"
 
@@ -870,22 +871,33 @@ static void job_id_new(sluice *db, char id[33])
                 (unsigned long long)b);
 }
 
-/* Build the job for a plan: sources opened, one stage per source. */
+/* Build the job for a plan: sources opened, one stage per source; with an
+ * ML_PREDICT, the model operator and the stage after it as steps. */
 static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
                      sl_sink *sink, row_emitter *em, sl_job **out)
 {
     sl_err *err = &x->db->err;
     sqlite3 *jdb = NULL;
     int rc = open_db(&jdb, err);
-    if (rc)
+    if (rc) {
+        if (sink)
+            sink->ops->close(sink);
         return rc;
+    }
+    const sl_plan_model *pm = plan->model;
+    const sl_plan *sp = pm ? pm->input : plan;
+    const sl_schema *first_out = pm ? pm->in_schema : plan->out_schema;
     sl_job_input inputs[SL_PLAN_MAX_SOURCES];
     sl_stage *stages[SL_PLAN_MAX_SOURCES];
+    sl_job_step steps[2];
     memset(inputs, 0, sizeof(inputs));
     memset(stages, 0, sizeof(stages));
-    int n = plan->n_sources;
+    memset(steps, 0, sizeof(steps));
+    sl_operator *op = NULL;
+    sl_stage *after = NULL;
+    int n = sp->n_sources;
     for (int i = 0; i < n && !rc; i++) {
-        sl_plan_table *t = &plan->sources[i];
+        const sl_plan_table *t = &sp->sources[i];
         sl_source *src = NULL;
         rc = t->connector->open_source(&t->info, &src, err);
         if (rc) {
@@ -900,12 +912,35 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
         char sname[64];
         sl_snprintf(sname, sizeof(sname), "stage %d (%s)", i + 1, t->name);
         sl_stage_opts so = {0, sname};
-        rc = sl_stage_new_ex(jdb, t->info.schema, plan->out_schema,
-                             plan->stage_sql[i], &so, &stages[i], err);
+        rc = sl_stage_new_ex(jdb, t->info.schema, first_out, sp->stage_sql[i],
+                             &so, &stages[i], err);
         if (rc)
             break;
         inputs[i].n_stages = 1;
         inputs[i].stages = &stages[i];
+    }
+    int n_steps = 0;
+    if (!rc && pm) {
+        sl_model_def def = {pm->name,          pm->provider,
+                            pm->model_input,   pm->model_output,
+                            pm->output_metadata, pm->model_options};
+        rc = sl_model_op_new(pm->in_schema, pm->out_schema, pm->input_cols,
+                             &def, pm->call_options, 0, &op, err);
+        if (rc) {
+            char msg[SL_ERR_MSG_MAX];
+            sl_strlcpy(msg, err->msg, sizeof(msg));
+            sl_err_reset(err, rc, "model '%s': %s", pm->name, msg);
+        }
+        if (!rc) {
+            sl_stage_opts so = {0, "stage after ML_PREDICT"};
+            rc = sl_stage_new_ex(jdb, pm->out_schema, plan->out_schema,
+                                 plan->stage_sql[0], &so, &after, err);
+        }
+        if (!rc) {
+            steps[0] = (sl_job_step){SL_STEP_OPERATOR, NULL, op, pm->name};
+            steps[1] = (sl_job_step){SL_STEP_STAGE, after, NULL, NULL};
+            n_steps = 2;
+        }
     }
     if (rc) {
         for (int i = 0; i < n; i++) {
@@ -913,19 +948,13 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
             if (inputs[i].source)
                 inputs[i].source->ops->close(inputs[i].source);
         }
+        sl_stage_free(after);
+        if (op)
+            op->ops->close(op);
         if (sink)
             sink->ops->close(sink);
         sqlite3_close(jdb);
         return rc;
-    }
-    /* stages are owned by the job through inputs[i].stages: copy arrays */
-    sl_stage **stage_arr =
-        sl_arena_alloc(x->arena, sizeof(sl_stage *) * (size_t)(n + 1));
-    if (stage_arr) {
-        for (int i = 0; i < n; i++) {
-            stage_arr[i] = stages[i];
-            inputs[i].stages = &stage_arr[i];
-        }
     }
     sl_job_spec spec;
     memset(&spec, 0, sizeof(spec));
@@ -933,6 +962,8 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
     spec.db = jdb;
     spec.n_inputs = n;
     spec.inputs = inputs;
+    spec.n_steps = n_steps;
+    spec.steps = steps;
     spec.out_schema = plan->out_schema;
     spec.sink = sink;
     if (!sink) {
@@ -1179,15 +1210,16 @@ static int exec_explain(exec_ctx *x, const sl_stmt *st)
         sl_buf_printf(&b, "StaticQuery: runs once on SQLite\n  SQL: %s\n",
                       plan.static_sql);
     }
-    for (int i = 0; i < plan.n_sources; i++) {
+    const sl_plan *sp = plan.model ? plan.model->input : &plan;
+    for (int i = 0; i < sp->n_sources; i++) {
         char what[32];
         sl_snprintf(what, sizeof(what), "Source %d", i + 1);
-        explain_table(&b, what, &plan.sources[i]);
+        explain_table(&b, what, &sp->sources[i]);
         sl_buf_printf(&b,
                       "  Stage %d [stateless, fused; state: none; "
                       "changelog: append-only]\n    SQL: ",
                       i + 1);
-        const char *s = plan.stage_sql[i];
+        const char *s = sp->stage_sql[i];
         for (const char *p = s; *p; p++) {
             if (!strncmp(p, "{input}", 7)) {
                 sl_buf_printf(&b, "in_%d", i + 1);
@@ -1198,9 +1230,41 @@ static int exec_explain(exec_ctx *x, const sl_stmt *st)
         }
         sl_buf_putc(&b, '\n');
     }
-    if (plan.n_sources > 1)
+    if (sp->n_sources > 1)
         sl_buf_printf(&b, "Union: %d inputs merged (UNION ALL)\n",
-                      plan.n_sources);
+                      sp->n_sources);
+    if (plan.model) {
+        const sl_plan_model *pm = plan.model;
+        sl_buf_printf(&b, "AsyncModel: %s [provider=%s] (inputs:", pm->name,
+                      pm->provider ? pm->provider : "?");
+        for (int i = 0; i < pm->model_input->n_cols; i++)
+            sl_buf_printf(&b, "%s %s", i ? "," : "",
+                          pm->in_schema->cols[pm->input_cols[i]].name);
+        sl_buf_puts(&b, "; outputs:");
+        for (int i = 0; i < pm->model_output->n_cols; i++) {
+            sl_buf_printf(&b, "%s %s ", i ? "," : "",
+                          pm->model_output->cols[i].name);
+            sl_type_format(pm->model_output->cols[i].type, &b);
+        }
+        sl_buf_puts(&b, ")\n  options:");
+        for (int i = 0; i < pm->call_options->n; i++)
+            sl_buf_printf(&b, " '%s'='%s'", pm->call_options->items[i].key,
+                          pm->call_options->items[i].value);
+        if (!pm->call_options->n)
+            sl_buf_puts(&b, " (model defaults)");
+        sl_buf_puts(&b, "\n  state: rows in flight (bounded queue); "
+                        "changelog: append-only\n");
+        sl_buf_puts(&b, "  Stage after model [stateless, fused]\n    SQL: ");
+        for (const char *p = plan.stage_sql[0]; *p; p++) {
+            if (!strncmp(p, "{input}", 7)) {
+                sl_buf_puts(&b, "model_out");
+                p += 6;
+            } else {
+                sl_buf_putc(&b, *p);
+            }
+        }
+        sl_buf_putc(&b, '\n');
+    }
     if (plan.limit >= 0)
         sl_buf_printf(&b, "Limit: %lld rows\n", (long long)plan.limit);
     if (has_sink) {

@@ -33,6 +33,27 @@ typedef struct sl_plan_table {
      * computed columns */
 } sl_plan_table;
 
+struct sl_plan;
+
+/* An ML_PREDICT in FROM: the plan of its TABLE argument (sources and
+ * stages producing in_schema), the async model operator appending the
+ * model's OUTPUT columns (out_schema), and the rest of the query as the
+ * stage after it (the outer plan's stage_sql[0] reads out_schema). */
+typedef struct sl_plan_model {
+    sl_cat_entry *entry;
+    const char *name;
+    const char *provider;
+    struct sl_plan *input;
+    const sl_schema *in_schema;
+    sl_schema *out_schema;
+    int *input_cols; /* per model INPUT column: its column in in_schema */
+    sl_schema *model_input;
+    sl_schema *model_output;
+    const char **output_metadata; /* per OUTPUT column: key or NULL */
+    sl_options *model_options;    /* WITH options, ${ENV} unresolved */
+    sl_options *call_options;     /* ML_PREDICT's MAP[...] */
+} sl_plan_model;
+
 typedef struct sl_plan {
     sl_arena *arena; /* the statement's arena: everything below lives there */
     int n_sources;
@@ -42,6 +63,7 @@ typedef struct sl_plan {
     char *static_sql; /* the whole query, for static plans */
     sl_schema *out_schema;
     int64_t limit; /* rows to deliver at most; -1: all */
+    sl_plan_model *model; /* non-NULL: sources[0] is the model's output */
 } sl_plan;
 
 /* Settings and catalog the planner reads. */

@@ -236,6 +236,11 @@ static int gen_table(sl_gen *g, sl_cat_entry *entry, const char *alias,
         return sl_gen_error(g, SL_LIMIT, pos,
                             "a query may read at most %d tables",
                             SL_PLAN_MAX_SOURCES);
+    if (g->plan->model || (idx > 0 && g->collect && g->plan->n_sources &&
+                           !g->plan->sources[0].connector))
+        return sl_gen_error(g, SL_UNSUPPORTED, pos,
+                            "ML_PREDICT must be the only table a query "
+                            "reads (combine results with a view instead)");
     if (g->collect) {
         int rc = sl_plan_table_info(g->env, entry, false, g->arena,
                                     &g->plan->sources[idx], g->err);
@@ -331,6 +336,328 @@ static int gen_table(sl_gen *g, sl_cat_entry *entry, const char *alias,
     sc->n = n;
     sc->cols = cols;
     sc->row_ref = g->with_row ? arena_printf(g, "%s._row", talias) : NULL;
+    return out->rc;
+}
+
+/* ---- ML_PREDICT ------------------------------------------------------------
+ */
+
+typedef struct mlp_args {
+    const sl_expr *table, *model, *descriptor, *config;
+} mlp_args;
+
+static int mlp_collect_args(sl_gen *g, const sl_expr *call, mlp_args *a)
+{
+    memset(a, 0, sizeof(*a));
+    static const char *const names[] = {"INPUT", "MODEL", "ARGS", "CONFIG"};
+    const sl_expr **slots[] = {&a->table, &a->model, &a->descriptor,
+                               &a->config};
+    for (int i = 0; i < call->func.n_args; i++) {
+        const sl_expr *e = call->func.args[i];
+        int k = i;
+        if (e->kind == SL_EXPR_NAMED_ARG) {
+            k = -1;
+            for (int j = 0; j < 4; j++)
+                if (sl_str_nieq(e->named_arg.name.text, e->named_arg.name.len,
+                                names[j]))
+                    k = j;
+            if (k < 0)
+                return sl_gen_error(g, SL_SQL, e->pos,
+                                    "ML_PREDICT has no argument named "
+                                    "'%.*s' (INPUT, MODEL, ARGS, CONFIG)",
+                                    (int)e->named_arg.name.len,
+                                    e->named_arg.name.text);
+            e = e->named_arg.value;
+        }
+        if (k > 3)
+            return sl_gen_error(g, SL_SQL, e->pos,
+                                "ML_PREDICT takes at most 4 arguments");
+        if (*slots[k])
+            return sl_gen_error(g, SL_SQL, e->pos,
+                                "ML_PREDICT argument %s given twice",
+                                names[k]);
+        *slots[k] = e;
+    }
+    if (!a->table || a->table->kind != SL_EXPR_TABLE_ARG)
+        return sl_gen_error(g, SL_SQL, a->table ? a->table->pos : call->pos,
+                            "ML_PREDICT expects TABLE <name> as its first "
+                            "argument");
+    if (!a->model || a->model->kind != SL_EXPR_MODEL_ARG)
+        return sl_gen_error(g, SL_SQL, a->model ? a->model->pos : call->pos,
+                            "ML_PREDICT expects MODEL <name> as its second "
+                            "argument");
+    if (!a->descriptor || a->descriptor->kind != SL_EXPR_DESCRIPTOR)
+        return sl_gen_error(g, SL_SQL,
+                            a->descriptor ? a->descriptor->pos : call->pos,
+                            "ML_PREDICT expects DESCRIPTOR(<columns>) as its "
+                            "third argument");
+    if (a->config && a->config->kind != SL_EXPR_MAP)
+        return sl_gen_error(g, SL_SQL, a->config->pos,
+                            "ML_PREDICT's fourth argument must be a "
+                            "MAP['key', 'value', ...] of options");
+    return SL_OK;
+}
+
+static sl_options *opts_from_pairs(sl_arena *arena, const sl_opt_list *ol)
+{
+    sl_options *o = sl_arena_alloc(arena, sizeof(*o));
+    sl_option *items =
+        sl_arena_alloc(arena, sizeof(sl_option) * (size_t)(ol->n + 1));
+    if (!o || !items)
+        return NULL;
+    for (int i = 0; i < ol->n; i++) {
+        items[i].key =
+            sl_arena_strndup(arena, ol->items[i].key, ol->items[i].key_len);
+        items[i].value = sl_arena_strndup(arena, ol->items[i].value,
+                                          ol->items[i].value_len);
+        items[i].used = false;
+        if (!items[i].key || !items[i].value)
+            return NULL;
+    }
+    o->n = ol->n;
+    o->items = items;
+    return o;
+}
+
+static sl_schema *schema_of_cols(sl_gen *g, int n, const sl_column_def *cols)
+{
+    const char **names = sl_arena_alloc(g->arena, sizeof(char *) * (n + 1));
+    const sl_type **types = sl_arena_alloc(g->arena, sizeof(void *) * (n + 1));
+    if (!names || !types)
+        return NULL;
+    for (int i = 0; i < n; i++) {
+        names[i] = ident_text(g, &cols[i].name);
+        types[i] = cols[i].type;
+    }
+    return sl_schema_new(g->arena, n, names, types);
+}
+
+/* Build the model part of the plan (first pass only). */
+static int mlp_plan(sl_gen *g, const sl_expr *call, const mlp_args *a)
+{
+    char *mname = sl_name_join(&a->model->model_arg.name, g->arena);
+    if (!mname)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    sl_cat_entry *me = sl_catalog_find(g->env->catalog, mname, SL_OBJ_MODEL);
+    if (!me) {
+        const char *hint =
+            sl_catalog_suggest(g->env->catalog, mname, SL_OBJ_MODEL);
+        if (hint)
+            return sl_gen_error(g, SL_SQL, a->model->pos,
+                                "model '%s' not found (did you mean '%s'?)",
+                                mname, hint);
+        return sl_gen_error(g, SL_SQL, a->model->pos,
+                            "model '%s' not found", mname);
+    }
+    sl_plan_model *pm = sl_arena_alloc(g->arena, sizeof(*pm));
+    sl_plan *sub = sl_arena_alloc(g->arena, sizeof(*sub));
+    if (!pm || !sub)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    memset(pm, 0, sizeof(*pm));
+    pm->entry = me;
+    pm->name = me->name;
+    pm->input = sub;
+    /* the TABLE argument as a query: SELECT * FROM <name> */
+    sl_expr *star = sl_arena_alloc(g->arena, sizeof(*star));
+    sl_from *from = sl_arena_alloc(g->arena, sizeof(*from));
+    sl_select_item *item = sl_arena_alloc(g->arena, sizeof(*item));
+    sl_query *q = sl_arena_alloc(g->arena, sizeof(*q));
+    if (!star || !from || !item || !q)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    memset(star, 0, sizeof(*star));
+    memset(from, 0, sizeof(*from));
+    memset(q, 0, sizeof(*q));
+    star->kind = SL_EXPR_STAR;
+    star->pos = a->table->pos;
+    item->expr = star;
+    item->alias = NULL;
+    from->kind = SL_FROM_TABLE;
+    from->pos = a->table->table_arg.name.pos;
+    from->table.name = a->table->table_arg.name;
+    q->kind = SL_QUERY_SELECT;
+    q->pos = a->table->pos;
+    q->select.n_items = 1;
+    q->select.items = item;
+    q->select.from = from;
+    sl_plan_env env = {g->env->catalog, g->text, g->text_len};
+    int rc = sl_plan_query(&env, q, g->arena, sub, g->err);
+    if (rc)
+        return rc;
+    if (sub->is_static || sub->model)
+        return sl_gen_error(g, SL_UNSUPPORTED, a->table->pos,
+                            "ML_PREDICT's TABLE argument must be a table or "
+                            "a view over tables (nested ML_PREDICT is not "
+                            "supported yet)");
+    pm->in_schema = sub->out_schema;
+    const sl_stmt *ms = me->stmt;
+    pm->model_input = schema_of_cols(g, ms->create_model.n_inputs,
+                                     ms->create_model.inputs);
+    pm->model_output = schema_of_cols(g, ms->create_model.n_outputs,
+                                      ms->create_model.outputs);
+    if (!pm->model_input || !pm->model_output)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    int n_desc = a->descriptor->descriptor.n_columns;
+    if (n_desc != pm->model_input->n_cols)
+        return sl_gen_error(g, SL_SQL, a->descriptor->pos,
+                            "model '%s' takes %d input column%s, "
+                            "DESCRIPTOR names %d",
+                            mname, pm->model_input->n_cols,
+                            pm->model_input->n_cols == 1 ? "" : "s", n_desc);
+    pm->input_cols = sl_arena_alloc(g->arena, sizeof(int) * (n_desc + 1));
+    if (!pm->input_cols)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    for (int i = 0; i < n_desc; i++) {
+        const sl_ident *id = &a->descriptor->descriptor.columns[i];
+        char *cn = ident_text(g, id);
+        int k = -1;
+        for (int c = 0; c < pm->in_schema->n_cols; c++)
+            if (!strcmp(pm->in_schema->cols[c].name, cn))
+                k = c;
+        if (k < 0)
+            return sl_gen_error(g, SL_SQL, id->pos,
+                                "DESCRIPTOR column '%s' not found in the "
+                                "input table",
+                                cn);
+        const sl_type *from_t = pm->in_schema->cols[k].type;
+        const sl_type *to_t = pm->model_input->cols[i].type;
+        if (!sl_gen_assignable(from_t, to_t) ||
+            sl_type_storage(from_t) != sl_type_storage(to_t))
+            return sl_gen_error(g, SL_SQL, id->pos,
+                                "column '%s' is %s but model input '%s' is "
+                                "%s",
+                                cn, sl_gen_type_text(g, from_t),
+                                pm->model_input->cols[i].name,
+                                sl_gen_type_text(g, to_t));
+        pm->input_cols[i] = k;
+    }
+    /* output: input columns then the model's */
+    int n_in = pm->in_schema->n_cols, n_out = pm->model_output->n_cols;
+    const char **names =
+        sl_arena_alloc(g->arena, sizeof(char *) * (size_t)(n_in + n_out + 1));
+    const sl_type **types = sl_arena_alloc(
+        g->arena, sizeof(void *) * (size_t)(n_in + n_out + 1));
+    pm->output_metadata =
+        sl_arena_alloc(g->arena, sizeof(char *) * (size_t)(n_out + 1));
+    if (!names || !types || !pm->output_metadata)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    for (int i = 0; i < n_in; i++) {
+        names[i] = pm->in_schema->cols[i].name;
+        types[i] = pm->in_schema->cols[i].type;
+    }
+    for (int i = 0; i < n_out; i++) {
+        const sl_column_def *c = &ms->create_model.outputs[i];
+        names[n_in + i] = pm->model_output->cols[i].name;
+        types[n_in + i] = pm->model_output->cols[i].type;
+        pm->output_metadata[i] = c->kind == SL_COL_METADATA
+                                     ? (c->metadata_key ? c->metadata_key
+                                                        : names[n_in + i])
+                                     : NULL;
+        for (int k = 0; k < n_in; k++)
+            if (!strcmp(names[k], names[n_in + i]))
+                return sl_gen_error(g, SL_SQL, call->pos,
+                                    "model output column '%s' has the same "
+                                    "name as an input column",
+                                    names[k]);
+    }
+    pm->out_schema = sl_schema_new(g->arena, n_in + n_out, names, types);
+    pm->model_options = opts_from_pairs(g->arena, &me->model_options);
+    if (!pm->out_schema || !pm->model_options)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    for (int i = 0; i < pm->model_options->n; i++)
+        if (!strcmp(pm->model_options->items[i].key, "provider"))
+            pm->provider = pm->model_options->items[i].value;
+    /* CONFIG MAP['k', 'v', ...]: string literals */
+    int n_cfg = a->config ? a->config->list.n_items : 0;
+    sl_opt_list cfg = {0, NULL};
+    if (n_cfg) {
+        if (n_cfg % 2)
+            return sl_gen_error(g, SL_SQL, a->config->pos,
+                                "the options MAP needs key/value pairs");
+        cfg.items = sl_arena_alloc(g->arena, sizeof(sl_opt_pair) *
+                                                 (size_t)(n_cfg / 2 + 1));
+        if (!cfg.items)
+            return sl_err_set(g->err, SL_NOMEM, "out of memory");
+        for (int i = 0; i < n_cfg; i += 2) {
+            const sl_expr *k = a->config->list.items[i];
+            const sl_expr *v = a->config->list.items[i + 1];
+            if (k->kind != SL_EXPR_LITERAL || k->lit.kind != SL_LIT_STRING ||
+                v->kind != SL_EXPR_LITERAL ||
+                (v->lit.kind != SL_LIT_STRING && v->lit.kind != SL_LIT_INT &&
+                 v->lit.kind != SL_LIT_DECIMAL && v->lit.kind != SL_LIT_BOOL))
+                return sl_gen_error(g, SL_SQL, k->pos,
+                                    "ML_PREDICT options must be literals: "
+                                    "MAP['key', 'value', ...]");
+            sl_opt_pair *p = &cfg.items[cfg.n++];
+            memset(p, 0, sizeof(*p));
+            p->key = k->lit.text;
+            p->key_len = k->lit.text_len;
+            if (v->lit.kind == SL_LIT_BOOL) {
+                p->value = v->lit.b ? "true" : "false";
+                p->value_len = strlen(p->value);
+            } else {
+                p->value = v->lit.text;
+                p->value_len = v->lit.text_len;
+            }
+        }
+    }
+    pm->call_options = opts_from_pairs(g->arena, &cfg);
+    if (!pm->call_options)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    g->plan->model = pm;
+    return SL_OK;
+}
+
+static int gen_ml_predict(sl_gen *g, const sl_from *from, const char *alias,
+                          sl_buf *out, sl_scope *sc)
+{
+    const sl_expr *call = from->table_func.call;
+    if (!g->with_row)
+        return sl_gen_error(g, SL_UNSUPPORTED, from->pos,
+                            "ML_PREDICT cannot be combined with VALUES yet");
+    mlp_args a;
+    int rc = mlp_collect_args(g, call, &a);
+    if (rc)
+        return rc;
+    int idx = g->occurrence++;
+    if (idx != 0 || (g->plan->model && g->collect))
+        return sl_gen_error(g, SL_UNSUPPORTED, from->pos,
+                            "ML_PREDICT must be the only table a query "
+                            "reads (combine results with a view instead)");
+    if (g->collect) {
+        rc = mlp_plan(g, call, &a);
+        if (rc)
+            return rc;
+        memset(&g->plan->sources[0], 0, sizeof(g->plan->sources[0]));
+        g->plan->sources[0].name = g->plan->model->name;
+        g->plan->n_sources = 1;
+    }
+    const sl_plan_model *pm = g->plan->model;
+    const sl_schema *os = pm->out_schema;
+    const char *talias = arena_printf(g, "t%d", g->alias_seq++);
+    sl_rel_col *cols =
+        sl_arena_alloc(g->arena, sizeof(*cols) * (size_t)(os->n_cols + 1));
+    if (!talias || !cols)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    bool live = idx == g->current;
+    sl_buf_puts(out, "(SELECT ");
+    for (int i = 0; i < os->n_cols; i++) {
+        if (i)
+            sl_buf_puts(out, ", ");
+        if (live)
+            sl_gen_ident(out, os->cols[i].name);
+        else
+            sl_buf_puts(out, "NULL");
+        sl_buf_printf(out, " AS c%d", i);
+        cols[i] = (sl_rel_col){os->cols[i].name, alias, os->cols[i].type,
+                               arena_printf(g, "%s.c%d", talias, i)};
+    }
+    sl_buf_printf(out, "%s%s AS _row", os->n_cols ? ", " : "",
+                  live ? "_row" : "NULL");
+    sl_buf_puts(out, live ? " FROM {input}) AS " : " WHERE 0) AS ");
+    sl_buf_puts(out, talias);
+    sc->n = os->n_cols;
+    sc->cols = cols;
+    sc->row_ref = arena_printf(g, "%s._row", talias);
     return out->rc;
 }
 
@@ -482,6 +809,9 @@ static int gen_from(sl_gen *g, const sl_from *from, sl_buf *out, sl_scope *sc)
     case SL_FROM_TABLE_FUNC: {
         const sl_expr *call = from->table_func.call;
         char *fname = sl_name_join(&call->func.name, g->arena);
+        if (fname && sl_str_ieq(fname, "ML_PREDICT"))
+            return gen_ml_predict(g, from, alias ? alias : "ML_PREDICT", out,
+                                  sc);
         return sl_gen_error(g, SL_UNSUPPORTED, from->pos,
                             "table function '%s' is not supported yet",
                             fname ? fname : "?");
