@@ -16,7 +16,7 @@
 #ifndef SL_OP_MODEL_H
 #define SL_OP_MODEL_H
 
-#include "model.h"
+#include "ai/model.h"
 #include "operator.h"
 
 /* Build the operator. in is the upstream schema; input_cols[i] is the
