@@ -15,8 +15,9 @@
 
 #include "cli.h"
 
-#define MAX_PAD (1u << 24) /* lines/columns of padding we are willing to add   \
-                            */
+#define MAX_PAD                                                                \
+    (1u << 24) /* lines/columns of padding we are willing to add               \
+                */
 
 void cli_session_init(cli_session *s, sluice *db, const cli_opts *opts)
 {
