@@ -61,6 +61,8 @@ static int pending_add(pending *p, const char *text, size_t n)
 
 static void pending_drop(pending *p, size_t n)
 {
+    if (!p->buf)
+        return;
     for (size_t i = 0; i < n; i++) {
         if (p->buf[i] == '\n') {
             p->line++;
@@ -268,7 +270,7 @@ static int shell_tty(cli_session *s)
     rl_readline_name = "sluice";
     rl_getc_function = getc_fn;
     rl_attempted_completion_function = complete_fn;
-    rl_completer_word_break_characters = " \t\n\"'`@$><=;|&{(,.";
+    rl_completer_word_break_characters = " \t\n\"'`@$><=;|&{(,";
     rl_catch_signals = 0;
     using_history();
     stifle_history(HISTORY_MAX);
@@ -315,12 +317,9 @@ static int shell_tty(cli_session *s)
             continue;
         }
         free(line); /* sl: allow */
-        size_t before = history_length;
         run_pending(s, &p, 0, remember);
-        if (hist[0] && (size_t)history_length != before)
-            write_history(hist);
-        else if (hist[0])
-            write_history(hist);
+        if (hist[0])
+            write_history(hist); /* each statement is kept at once */
     }
     if (hist[0])
         write_history(hist);
