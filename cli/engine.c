@@ -19,7 +19,7 @@
 
 static sluice *volatile armed_db;
 static volatile sig_atomic_t interrupt_pending;
-static struct sigaction old_int;
+static struct sigaction old_int, old_term;
 static int is_armed;
 
 static void on_sigint(int sig)
@@ -31,6 +31,8 @@ static void on_sigint(int sig)
         sluice_interrupt(db);
 }
 
+/* SIGINT (Ctrl-C) and SIGTERM both ask the running statement to stop; a
+ * streaming job then ends gracefully (the engine takes a final checkpoint). */
 void cli_interrupt_arm(sluice *db)
 {
     struct sigaction sa;
@@ -39,8 +41,10 @@ void cli_interrupt_arm(sluice *db)
     sigemptyset(&sa.sa_mask);
     interrupt_pending = 0;
     armed_db = db;
-    if (!is_armed && sigaction(SIGINT, &sa, &old_int) == 0)
+    if (!is_armed && sigaction(SIGINT, &sa, &old_int) == 0) {
+        sigaction(SIGTERM, &sa, &old_term);
         is_armed = 1;
+    }
 }
 
 void cli_interrupt_disarm(void)
@@ -48,6 +52,7 @@ void cli_interrupt_disarm(void)
     armed_db = NULL;
     if (is_armed) {
         sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
         is_armed = 0;
     }
 }

@@ -774,7 +774,10 @@ void cli_out_end(cli_out *out, double elapsed_ms)
         else if (out->n_buf > 0)
             print_table_chunk(out);
         if (out->conf.footer) {
-            if (out->n_rows == 0)
+            if (out->live)
+                fprintf(fp, "%lld change%s received", (long long)out->n_rows,
+                        out->n_rows == 1 ? "" : "s");
+            else if (out->n_rows == 0)
                 fputs("Empty set", fp);
             else
                 fprintf(fp, "%lld row%s in set", (long long)out->n_rows,

@@ -309,9 +309,15 @@ int cli_session_stmt(cli_session *s, const char *origin, const char *stmt,
     free(sql);
     fflush(stdout);
     if (lrc == SLUICE_INTERRUPTED) {
-        fprintf(stderr, "%s\n",
-                s->interactive ? "Query cancelled." : "sluice: interrupted");
-        return s->interactive ? CLI_EXIT_OK : CLI_EXIT_RUNTIME;
+        /* the shell returns to its prompt; a script stops gracefully (a
+         * streaming job ends on SIGINT/SIGTERM) and runs nothing more */
+        if (s->interactive) {
+            fprintf(stderr, "Query cancelled.\n");
+        } else {
+            fprintf(stderr, "sluice: stopped by signal\n");
+            s->quit = 1;
+        }
+        return CLI_EXIT_OK;
     }
     if (lrc != SLUICE_OK) {
         const char *msg = lrc == SLUICE_NOMEM && !out ? sluice_errstr(lrc)

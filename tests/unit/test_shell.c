@@ -60,8 +60,8 @@ static int term_expect(term *t, const char *needle, int timeout_ms)
     int64_t deadline = sl_now_ms() + timeout_ms;
     for (;;) {
         const char *base = sl_buf_cstr(&t->out);
-        const char *hit = t->mark <= t->out.len ? strstr(base + t->mark, needle)
-                                                : NULL;
+        const char *hit =
+            t->mark <= t->out.len ? strstr(base + t->mark, needle) : NULL;
         if (hit) {
             t->mark = (size_t)(hit - base) + strlen(needle);
             return 1;
@@ -110,9 +110,9 @@ static void term_done(term *t)
     sl_buf_free(&t->out);
 }
 
-#define EXPECT(t, s)                                                          \
-    cr_assert(term_expect((t), (s), 10000), "did not see \"%s\" in:\n%s",    \
-              (s), sl_buf_cstr(&(t)->out))
+#define EXPECT(t, s)                                                           \
+    cr_assert(term_expect((t), (s), 10000), "did not see \"%s\" in:\n%s", (s), \
+              sl_buf_cstr(&(t)->out))
 
 /* The history file, with libedit's \040 escapes turned back into spaces. */
 static char *read_history(const char *home)
@@ -209,8 +209,8 @@ Test(shell, multi_line_statement)
     /* the statement ran: a result or the engine's error, then a new prompt */
     EXPECT(&t, "sluice> ");
     const char *after = sl_buf_cstr(&t.out);
-    cr_assert(strstr(after, "1 row in set") || strstr(after, "ERROR: "),
-              "%s", after);
+    cr_assert(strstr(after, "1 row in set") || strstr(after, "ERROR: "), "%s",
+              after);
     term_send(&t, "\x04");
     cr_assert_eq(term_wait(&t, 10000), 0);
     char *hist = read_history(home);
