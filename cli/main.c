@@ -89,7 +89,7 @@ int main(int argc, char **argv)
             if (cli_parse_format(v, &opts.output_format)) {
                 fprintf(stderr,
                         "sluice: unknown output format '%s' (expected "
-                        "table, jsonl, csv or changelog)\n",
+                        "table, jsonl, csv, changelog or tableau)\n",
                         v);
                 return CLI_EXIT_USAGE;
             }
