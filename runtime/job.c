@@ -694,8 +694,9 @@ static void set_paused(sl_job *job, input_rt *in, bool paused)
         in->src->ops->pause(in->src, paused);
 }
 
-/* One pass over everything; repeat while it moves data. */
-static int pump(sl_job *job, bool *all_done)
+/* One pass over everything; repeat while it moves data. *busy: the last
+ * pass still moved data (MAX_PASSES ran out): do not wait. */
+static int pump(sl_job *job, bool *all_done, bool *busy)
 {
     bool draining = job->stopping;
     if (!draining) {
@@ -704,6 +705,7 @@ static int pump(sl_job *job, bool *all_done)
             draining = draining && job->inputs[j].eof;
     }
     *all_done = false;
+    *busy = false;
     for (int pass = 0; pass < MAX_PASSES; pass++) {
         bool progress = false;
         int rc = deliver(job, draining, &progress);
@@ -719,6 +721,7 @@ static int pump(sl_job *job, bool *all_done)
             rc = finish_ops(job, all_done, &progress);
         if (rc)
             return rc;
+        *busy = progress;
         if (!progress)
             break;
         if (!draining) {
@@ -863,17 +866,18 @@ static int execute(sl_job *job)
                 job->sink_fd = fd;
         }
     }
-    bool all_done = false;
+    bool all_done = false, busy = false;
     while (!rc) {
         if (atomic_load(&job->stop) && !job->stopping)
             job->stopping = true;
-        rc = pump(job, &all_done);
+        rc = pump(job, &all_done, &busy);
         if (rc || all_done)
             break;
         rc = sync_op_hints(job);
         if (rc)
             break;
-        rc = sl_loop_run_once(job->loop, wait_timeout_ms(job), NULL, &job->err);
+        rc = sl_loop_run_once(job->loop, busy ? 0 : wait_timeout_ms(job), NULL,
+                              &job->err);
         publish(job, false);
     }
     if (!rc)
