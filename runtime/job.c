@@ -614,6 +614,10 @@ static int read_sources(sl_job *job, bool *progress)
             if (st == SL_READ_EOF) {
                 in->eof = true;
                 *progress = true;
+                if (in->wait_fd >= 0) {
+                    sl_loop_del_fd(job->loop, in->wait_fd);
+                    in->wait_fd = -1;
+                }
             } else if (st == SL_READ_IDLE) {
                 in->ready = false;
                 int fd = -1;
@@ -692,6 +696,10 @@ static void set_paused(sl_job *job, input_rt *in, bool paused)
     }
     if (in->src->ops->pause)
         in->src->ops->pause(in->src, paused);
+    /* A paused source's fd may stay readable: stop watching it so the
+     * loop does not spin, watch it again on resume. */
+    if (in->wait_fd >= 0)
+        sl_loop_mod_fd(job->loop, in->wait_fd, paused ? 0 : SL_LOOP_READ, NULL);
 }
 
 /* One pass over everything; repeat while it moves data. *busy: the last
@@ -799,6 +807,8 @@ static int sync_op_hints(sl_job *job)
         if (n < 0 || n > MAX_OP_FDS)
             n = 0;
         s->wakeup_ms = w;
+        if (n == s->n_fds && memcmp(fds, s->fds, (size_t)n * sizeof(int)) == 0)
+            continue; /* unchanged: no epoll_ctl */
         for (int k = 0; k < s->n_fds; k++)
             sl_loop_del_fd(job->loop, s->fds[k]);
         s->n_fds = 0;
