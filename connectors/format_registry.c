@@ -5,7 +5,11 @@
 
 #include "format.h"
 
+extern const sl_format sl_format_json, sl_format_csv;
+
 static const sl_format *const formats[] = {
+    &sl_format_json,
+    &sl_format_csv,
     NULL,
 };
 
