@@ -121,9 +121,13 @@ static double run_pipeline(int64_t rows, int batch_rows, int64_t *out_rows)
     count_sink sink = {.base = {.ops = &count_ops}};
     sl_job_input input = {.source = &src.base, .schema = schema};
     sl_job_step step = {.kind = SL_STEP_STAGE, .stage = stage};
-    sl_job_spec spec = {.db = db, .n_inputs = 1, .inputs = &input,
-                        .n_steps = 1, .steps = &step,
-                        .out_schema = out_schema, .sink = &sink.base,
+    sl_job_spec spec = {.db = db,
+                        .n_inputs = 1,
+                        .inputs = &input,
+                        .n_steps = 1,
+                        .steps = &step,
+                        .out_schema = out_schema,
+                        .sink = &sink.base,
                         .batch_rows = batch_rows};
     sl_job *job;
     if (sl_job_new(&spec, &job, &err))
@@ -194,8 +198,7 @@ static double run_sqlite_table(int64_t rows)
     sqlite3_finalize(ins);
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     sqlite3_stmt *q;
-    sqlite3_prepare_v2(db,
-                       "SELECT a, lower(c), d FROM t WHERE a % 7 = 0", -1,
+    sqlite3_prepare_v2(db, "SELECT a, lower(c), d FROM t WHERE a % 7 = 0", -1,
                        &q, NULL);
     int64_t n = 0, check = 0, t0 = sl_mono_ns();
     while (sqlite3_step(q) == SQLITE_ROW) {
@@ -216,8 +219,8 @@ int main(int argc, char **argv)
     int64_t rows = argc > 1 ? strtoll(argv[1], NULL, 10) : 10000000;
     int batch_rows = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 1024;
     for (int i = 0; i < N_STR; i++)
-        str_len[i] = (uint32_t)sl_snprintf(strs[i], sizeof(strs[i]),
-                                           "Value_%d", i);
+        str_len[i] =
+            (uint32_t)sl_snprintf(strs[i], sizeof(strs[i]), "Value_%d", i);
     sl_arena_init(&arena, 4096, 0);
     const char *names[] = {"a", "b", "c", "d", "e"};
     const sl_type *types[] = {
@@ -251,9 +254,9 @@ int main(int argc, char **argv)
         return 0;
     }
     double stage = run_stage_only(rows, batch_rows, stage_sql, out_schema, 0);
-    double scan = run_stage_only(
-        rows, batch_rows, "SELECT count(*) FROM {input} WHERE a % 7 = 0",
-        count_schema, SL_STAGE_NO_ROW);
+    double scan = run_stage_only(rows, batch_rows,
+                                 "SELECT count(*) FROM {input} WHERE a % 7 = 0",
+                                 count_schema, SL_STAGE_NO_ROW);
     int64_t table_rows = rows < 4000000 ? rows : 4000000;
     double table = run_sqlite_table(table_rows);
     printf("  pipeline (source -> stage -> sink): %7.2f M rows/s\n",
