@@ -62,7 +62,7 @@ typedef struct sl_plan {
     bool is_static;   /* no sources: static_sql runs directly */
     char *static_sql; /* the whole query, for static plans */
     sl_schema *out_schema;
-    int64_t limit; /* rows to deliver at most; -1: all */
+    int64_t limit;        /* rows to deliver at most; -1: all */
     sl_plan_model *model; /* non-NULL: sources[0] is the model's output */
 } sl_plan;
 

@@ -374,8 +374,7 @@ static int mlp_collect_args(sl_gen *g, const sl_expr *call, mlp_args *a)
                                 "ML_PREDICT takes at most 4 arguments");
         if (*slots[k])
             return sl_gen_error(g, SL_SQL, e->pos,
-                                "ML_PREDICT argument %s given twice",
-                                names[k]);
+                                "ML_PREDICT argument %s given twice", names[k]);
         *slots[k] = e;
     }
     if (!a->table || a->table->kind != SL_EXPR_TABLE_ARG)
@@ -408,8 +407,8 @@ static sl_options *opts_from_pairs(sl_arena *arena, const sl_opt_list *ol)
     for (int i = 0; i < ol->n; i++) {
         items[i].key =
             sl_arena_strndup(arena, ol->items[i].key, ol->items[i].key_len);
-        items[i].value = sl_arena_strndup(arena, ol->items[i].value,
-                                          ol->items[i].value_len);
+        items[i].value =
+            sl_arena_strndup(arena, ol->items[i].value, ol->items[i].value_len);
         items[i].used = false;
         if (!items[i].key || !items[i].value)
             return NULL;
@@ -446,8 +445,8 @@ static int mlp_plan(sl_gen *g, const sl_expr *call, const mlp_args *a)
             return sl_gen_error(g, SL_SQL, a->model->pos,
                                 "model '%s' not found (did you mean '%s'?)",
                                 mname, hint);
-        return sl_gen_error(g, SL_SQL, a->model->pos,
-                            "model '%s' not found", mname);
+        return sl_gen_error(g, SL_SQL, a->model->pos, "model '%s' not found",
+                            mname);
     }
     sl_plan_model *pm = sl_arena_alloc(g->arena, sizeof(*pm));
     sl_plan *sub = sl_arena_alloc(g->arena, sizeof(*sub));
@@ -490,10 +489,10 @@ static int mlp_plan(sl_gen *g, const sl_expr *call, const mlp_args *a)
                             "supported yet)");
     pm->in_schema = sub->out_schema;
     const sl_stmt *ms = me->stmt;
-    pm->model_input = schema_of_cols(g, ms->create_model.n_inputs,
-                                     ms->create_model.inputs);
-    pm->model_output = schema_of_cols(g, ms->create_model.n_outputs,
-                                      ms->create_model.outputs);
+    pm->model_input =
+        schema_of_cols(g, ms->create_model.n_inputs, ms->create_model.inputs);
+    pm->model_output =
+        schema_of_cols(g, ms->create_model.n_outputs, ms->create_model.outputs);
     if (!pm->model_input || !pm->model_output)
         return sl_err_set(g->err, SL_NOMEM, "out of memory");
     int n_desc = a->descriptor->descriptor.n_columns;
@@ -534,8 +533,8 @@ static int mlp_plan(sl_gen *g, const sl_expr *call, const mlp_args *a)
     int n_in = pm->in_schema->n_cols, n_out = pm->model_output->n_cols;
     const char **names =
         sl_arena_alloc(g->arena, sizeof(char *) * (size_t)(n_in + n_out + 1));
-    const sl_type **types = sl_arena_alloc(
-        g->arena, sizeof(void *) * (size_t)(n_in + n_out + 1));
+    const sl_type **types =
+        sl_arena_alloc(g->arena, sizeof(void *) * (size_t)(n_in + n_out + 1));
     pm->output_metadata =
         sl_arena_alloc(g->arena, sizeof(char *) * (size_t)(n_out + 1));
     if (!names || !types || !pm->output_metadata)
@@ -548,10 +547,10 @@ static int mlp_plan(sl_gen *g, const sl_expr *call, const mlp_args *a)
         const sl_column_def *c = &ms->create_model.outputs[i];
         names[n_in + i] = pm->model_output->cols[i].name;
         types[n_in + i] = pm->model_output->cols[i].type;
-        pm->output_metadata[i] = c->kind == SL_COL_METADATA
-                                     ? (c->metadata_key ? c->metadata_key
-                                                        : names[n_in + i])
-                                     : NULL;
+        pm->output_metadata[i] =
+            c->kind == SL_COL_METADATA
+                ? (c->metadata_key ? c->metadata_key : names[n_in + i])
+                : NULL;
         for (int k = 0; k < n_in; k++)
             if (!strcmp(names[k], names[n_in + i]))
                 return sl_gen_error(g, SL_SQL, call->pos,
