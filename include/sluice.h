@@ -140,8 +140,9 @@ SLUICE_API void sluice_interrupt(sluice *db);
 typedef struct sluice_stmt sluice_stmt;
 
 /* Kinds of result a statement produces. */
-#define SLUICE_RESULT_NONE    0  /* DDL, SET, INSERT run in the foreground */
-#define SLUICE_RESULT_BOUNDED 1  /* a finite set of rows (SHOW, static query)  \
+#define SLUICE_RESULT_NONE 0 /* DDL, SET, INSERT run in the foreground */
+#define SLUICE_RESULT_BOUNDED                                                  \
+    1                            /* a finite set of rows (SHOW, static query)  \
                                   */
 #define SLUICE_RESULT_APPEND   2 /* continuous rows, inserts only */
 #define SLUICE_RESULT_UPDATING 3 /* continuous changelog (+I/-U/+U/-D) */

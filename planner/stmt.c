@@ -70,9 +70,9 @@ SLUICE_API int sluice_prepare(sluice *db, const char *sql, const char **tail,
             end++;
         *tail = sql + end;
     }
-    rc = sl_engine_describe_stmt(db, st->sql, st->len, st->stmt, &st->arena,
-                                 &st->n_cols, &st->names, &st->types,
-                                 &st->kind);
+    rc =
+        sl_engine_describe_stmt(db, st->sql, st->len, st->stmt, &st->arena,
+                                &st->n_cols, &st->names, &st->types, &st->kind);
     if (rc) {
         sluice_stmt_finalize(st);
         return rc;

@@ -92,7 +92,7 @@ static int op_push(sl_operator *op, const sl_batch *batch, bool *accepted,
         *accepted = false;
         return SL_OK;
     }
-    /* every slot must be free (unordered completion can leave an old row
+    /* every slot must be unused (unordered completion can leave an old row
      * in a slot the ring wraps onto) */
     for (int r = 0; r < batch->n_rows; r++) {
         if (slot_of(m, m->next_seq + (uint64_t)r)->used) {

@@ -76,8 +76,8 @@ Test(api_stmt, prepare_reports_errors_with_position)
     sluice_stmt *st = NULL;
     cr_assert_eq(sluice_prepare(db, "SELECT nope", NULL, &st), SLUICE_SQL);
     cr_assert_null(st);
-    cr_assert(strstr(sluice_errmsg(db), "1:8: column 'nope' not found"),
-              "%s", sluice_errmsg(db));
+    cr_assert(strstr(sluice_errmsg(db), "1:8: column 'nope' not found"), "%s",
+              sluice_errmsg(db));
     sluice_close(db);
 }
 
@@ -100,8 +100,7 @@ Test(api_stmt, progress_handler_runs_during_insert, .timeout = 60)
     sluice *db = NULL;
     cr_assert_eq(sluice_open(&db), SLUICE_OK);
     prog pr = {0, 0};
-    cr_assert_eq(sluice_progress_handler(db, 20, on_progress, &pr),
-                 SLUICE_OK);
+    cr_assert_eq(sluice_progress_handler(db, 20, on_progress, &pr), SLUICE_OK);
     int rc = sluice_exec(
         db,
         "CREATE TABLE s (a BIGINT) WITH ('connector' = 'datagen', "
