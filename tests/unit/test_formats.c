@@ -510,3 +510,28 @@ Test(base64, both_ways)
     cr_assert_eq(sl_format_base64_decode("a*==", 4, out), -1);
     sl_buf_free(&b);
 }
+
+Test(json, map_with_non_string_keys_is_pairs)
+{
+    static sl_type t_int = {.id = SL_TYPE_INT};
+    static sl_type t_m = {.id = SL_TYPE_MAP, .elem = &t_int, .value = &t_str};
+    const char *names[] = {"m"};
+    const sl_type *types[] = {&t_m};
+    fixture fx;
+    fx_init(&fx, 1, names, types);
+    cr_assert_eq(fx_open(&fx, "json", "json."), 0);
+    sl_value *r;
+    cr_assert_eq(fx_decode(&fx, "{\"m\": {\"1\": \"a\", \"x\": [2]}}", &r), 0,
+                 "%s", fx.err.msg);
+    expect_text(&r[0], "[[1,\"a\"],[\"x\",[2]]]");
+    char *s = fx_encode(&fx, 0);
+    cr_assert_str_eq(s, "{\"m\":{\"1\":\"a\",\"x\":[2]}}");
+    sl_free(s);
+    cr_assert_eq(fx_decode(&fx, "{\"m\": {}}", &r), 0);
+    expect_text(&r[0], "[]");
+    s = fx_encode(&fx, 1);
+    cr_assert_str_eq(s, "{\"m\":{}}");
+    sl_free(s);
+    cr_assert_eq(fx_decode(&fx, "{\"m\": {\"1\" 2}}", &r), SL_ERROR);
+    fx_free(&fx);
+}
