@@ -72,8 +72,9 @@ static void check_in_order(const rows *r, int n, const char *prefix)
 
 Test(ml_sql, ml_predict_survives_faults_in_order, .timeout = 120)
 {
-    const char *args[] = {"--latency-ms", "5", "--rate-429", "0.1",
-                          "--retry-after", "0", "--rate-500", "0.1", NULL};
+    const char *args[] = {
+        "--latency-ms", "5",   "--rate-429", "0.1", "--retry-after", "0",
+        "--rate-500",   "0.1", NULL};
     int port = 0;
     sl_test_proc *srv = sl_test_http_start(args, &port);
     cr_assert_not_null(srv);
