@@ -45,11 +45,11 @@ typedef struct tsink {
     int n_splits;
     uint64_t last_seq;
     _Atomic uint64_t acked;
-    int ack_delay_ms;          /* ack a seq this long after its write */
-    atomic_bool hold_acks;     /* ack nothing while set */
-    int64_t *write_ms;         /* per seq */
+    int ack_delay_ms;      /* ack a seq this long after its write */
+    atomic_bool hold_acks; /* ack nothing while set */
+    int64_t *write_ms;     /* per seq */
     int cap_seq;
-    uint32_t *row_seq[4];      /* per split, per offset: seq written */
+    uint32_t *row_seq[4]; /* per split, per offset: seq written */
     _Atomic int64_t rows;
     int64_t sum_a;
     bool seq_error;
@@ -143,7 +143,7 @@ typedef bool (*row_pred)(int64_t a);
 
 typedef struct tsrc {
     sl_source base;
-    int64_t total; /* -1: unbounded */
+    int64_t total;   /* -1: unbounded */
     int64_t offset0; /* added to a */
     _Atomic int64_t next;
     int n_splits;
@@ -180,14 +180,13 @@ static int tsrc_read(sl_source *base, sl_batch *batch, sl_read_status *st,
         row[0] = sl_value_int(s->offset0 + i);
         row[1] = sl_value_real((double)i / 4);
         char text[48];
-        int len = i == s->bad_at
-                      ? sl_snprintf(text, sizeof(text), "oops")
-                      : sl_snprintf(text, sizeof(text), "{\"x\": %lld}",
-                                    (long long)i);
+        int len = i == s->bad_at ? sl_snprintf(text, sizeof(text), "oops")
+                                 : sl_snprintf(text, sizeof(text),
+                                               "{\"x\": %lld}", (long long)i);
         sl_batch_set_text(batch, &row[2], text, (size_t)len);
         row[3] = sl_value_int(i % 1000);
-        batch->pos[r] = (sl_srcpos){(int32_t)(i % s->n_splits),
-                                    i / s->n_splits};
+        batch->pos[r] =
+            (sl_srcpos){(int32_t)(i % s->n_splits), i / s->n_splits};
         batch->event_time[r] = 1700000000000 + i;
         atomic_store(&s->next, i + 1);
         got++;
@@ -321,19 +320,23 @@ Test(job, bounded_filter_to_sink)
     sqlite3 *db = open_db();
     const sl_schema *out = filter_out_schema();
     sl_stage *stage = filter_stage(
-        db, out,
-        "SELECT a, upper(c), _row FROM {input} WHERE a % 3 <> 0");
+        db, out, "SELECT a, upper(c), _row FROM {input} WHERE a % 3 <> 0");
     tsrc src;
     tsrc_init(&src, 10000, 3, 100);
     tsink *sink = tsink_new(3);
     src.check = sink;
     src.passes = not_div3;
-    sl_job_input input = {.source = &src.base, .schema = src_schema,
-                          .name = "numbers"};
+    sl_job_input input = {
+        .source = &src.base, .schema = src_schema, .name = "numbers"};
     sl_job_step step = {.kind = SL_STEP_STAGE, .stage = stage};
-    sl_job_spec spec = {.name = "t", .db = db, .n_inputs = 1,
-                        .inputs = &input, .n_steps = 1, .steps = &step,
-                        .out_schema = out, .sink = &sink->base,
+    sl_job_spec spec = {.name = "t",
+                        .db = db,
+                        .n_inputs = 1,
+                        .inputs = &input,
+                        .n_steps = 1,
+                        .steps = &step,
+                        .out_schema = out,
+                        .sink = &sink->base,
                         .batch_rows = 256};
     sl_job *job;
     sl_err err;
@@ -385,9 +388,14 @@ Test(job, unbounded_stops_on_request)
     src.passes = not_div3;
     sl_job_input input = {.source = &src.base, .schema = src_schema};
     sl_job_step step = {.kind = SL_STEP_STAGE, .stage = stage};
-    sl_job_spec spec = {.db = db, .n_inputs = 1, .inputs = &input,
-                        .n_steps = 1, .steps = &step, .out_schema = out,
-                        .sink = &sink->base, .batch_rows = 128};
+    sl_job_spec spec = {.db = db,
+                        .n_inputs = 1,
+                        .inputs = &input,
+                        .n_steps = 1,
+                        .steps = &step,
+                        .out_schema = out,
+                        .sink = &sink->base,
+                        .batch_rows = 128};
     sl_job *job;
     sl_err err;
     sl_err_clear(&err);
@@ -416,8 +424,7 @@ Test(job, backpressure_pauses_the_source)
 {
     sqlite3 *db = open_db();
     const sl_schema *out = filter_out_schema();
-    sl_stage *stage =
-        filter_stage(db, out, "SELECT a, c, _row FROM {input}");
+    sl_stage *stage = filter_stage(db, out, "SELECT a, c, _row FROM {input}");
     tsrc src;
     tsrc_init(&src, -1, 1, 1000);
     tsink *sink = tsink_new(1);
@@ -425,9 +432,14 @@ Test(job, backpressure_pauses_the_source)
     src.check = sink;
     sl_job_input input = {.source = &src.base, .schema = src_schema};
     sl_job_step step = {.kind = SL_STEP_STAGE, .stage = stage};
-    sl_job_spec spec = {.db = db, .n_inputs = 1, .inputs = &input,
-                        .n_steps = 1, .steps = &step, .out_schema = out,
-                        .sink = &sink->base, .batch_rows = 100,
+    sl_job_spec spec = {.db = db,
+                        .n_inputs = 1,
+                        .inputs = &input,
+                        .n_steps = 1,
+                        .steps = &step,
+                        .out_schema = out,
+                        .sink = &sink->base,
+                        .batch_rows = 100,
                         .max_unacked_batches = 3};
     sl_job *job;
     sl_err err;
@@ -473,10 +485,16 @@ Test(job, acks_never_pass_the_sink)
     src.passes = not_div3;
     sl_job_input input = {.source = &src.base, .schema = src_schema};
     sl_job_step step = {.kind = SL_STEP_STAGE, .stage = stage};
-    sl_job_spec spec = {.db = db, .n_inputs = 1, .inputs = &input,
-                        .n_steps = 1, .steps = &step, .out_schema = out,
-                        .sink = &sink->base, .batch_rows = 64,
-                        .linger_ms = 1, .max_unacked_batches = 8};
+    sl_job_spec spec = {.db = db,
+                        .n_inputs = 1,
+                        .inputs = &input,
+                        .n_steps = 1,
+                        .steps = &step,
+                        .out_schema = out,
+                        .sink = &sink->base,
+                        .batch_rows = 64,
+                        .linger_ms = 1,
+                        .max_unacked_batches = 8};
     sl_job *job;
     sl_err err;
     sl_err_clear(&err);
@@ -510,8 +528,12 @@ Test(job, stage_error_fails_the_job)
     tsink *sink = tsink_new(2);
     sl_job_input input = {.source = &src.base, .schema = src_schema};
     sl_job_step step = {.kind = SL_STEP_STAGE, .stage = stage};
-    sl_job_spec spec = {.db = db, .n_inputs = 1, .inputs = &input,
-                        .n_steps = 1, .steps = &step, .out_schema = out,
+    sl_job_spec spec = {.db = db,
+                        .n_inputs = 1,
+                        .inputs = &input,
+                        .n_steps = 1,
+                        .steps = &step,
+                        .out_schema = out,
                         .sink = &sink->base};
     sl_job *job;
     cr_assert_eq(sl_job_new(&spec, &job, &err), SL_OK, "%s", err.msg);
@@ -575,8 +597,11 @@ Test(job, union_all_operator_and_row_callback)
     tsrc_init(&s1, 1000, 1, 70);
     tsrc_init(&s2, 1000, 2, 90);
     sl_job_input inputs[2] = {
-        {.source = &s1.base, .schema = src_schema, .n_stages = 1,
-         .stages = &shift, .name = "left"},
+        {.source = &s1.base,
+         .schema = src_schema,
+         .n_stages = 1,
+         .stages = &shift,
+         .name = "left"},
         {.source = &s2.base, .schema = src_schema, .name = "right"},
     };
     sl_job_step steps[2] = {
@@ -584,10 +609,15 @@ Test(job, union_all_operator_and_row_callback)
         {.kind = SL_STEP_STAGE, .stage = even},
     };
     collect c = {.schema = src_schema};
-    sl_job_spec spec = {.db = db, .n_inputs = 2, .inputs = inputs,
-                        .n_steps = 2, .steps = steps,
-                        .out_schema = src_schema, .row_cb = collect_rows,
-                        .row_ctx = &c, .batch_rows = 100};
+    sl_job_spec spec = {.db = db,
+                        .n_inputs = 2,
+                        .inputs = inputs,
+                        .n_steps = 2,
+                        .steps = steps,
+                        .out_schema = src_schema,
+                        .row_cb = collect_rows,
+                        .row_ctx = &c,
+                        .batch_rows = 100};
     sl_job *job;
     cr_assert_eq(sl_job_new(&spec, &job, &err), SL_OK, "%s", err.msg);
     cr_assert_eq(sl_job_run(job, &err), SL_OK, "%s", err.msg);
@@ -617,9 +647,13 @@ Test(job, row_callback_stops_the_job)
     tsrc_init(&src, -1, 1, 100);
     collect c = {.schema = src_schema, .stop_after = 500};
     sl_job_input input = {.source = &src.base, .schema = src_schema};
-    sl_job_spec spec = {.db = db, .n_inputs = 1, .inputs = &input,
-                        .out_schema = src_schema, .row_cb = collect_rows,
-                        .row_ctx = &c, .batch_rows = 100};
+    sl_job_spec spec = {.db = db,
+                        .n_inputs = 1,
+                        .inputs = &input,
+                        .out_schema = src_schema,
+                        .row_cb = collect_rows,
+                        .row_ctx = &c,
+                        .batch_rows = 100};
     sl_job *job;
     sl_err err;
     sl_err_clear(&err);
@@ -637,8 +671,8 @@ Test(job, bad_spec_closes_what_it_was_given)
     tsrc_init(&src, 10, 1, 10);
     sl_job_input input = {.source = &src.base, .schema = src_schema};
     /* neither a sink nor a row callback */
-    sl_job_spec spec = {.db = db, .n_inputs = 1, .inputs = &input,
-                        .out_schema = src_schema};
+    sl_job_spec spec = {
+        .db = db, .n_inputs = 1, .inputs = &input, .out_schema = src_schema};
     sl_job *job;
     sl_err err;
     sl_err_clear(&err);
@@ -671,12 +705,14 @@ Test(job, stop_from_signal_handler)
     src.idle_every = 2;
     tsink *sink = tsink_new(1);
     sl_job_input input = {.source = &src.base, .schema = src_schema};
-    sl_job_spec spec = {.db = db, .n_inputs = 1, .inputs = &input,
-                        .out_schema = src_schema, .sink = &sink->base};
+    sl_job_spec spec = {.db = db,
+                        .n_inputs = 1,
+                        .inputs = &input,
+                        .out_schema = src_schema,
+                        .sink = &sink->base};
     sl_err err;
     sl_err_clear(&err);
-    cr_assert_eq(sl_job_new(&spec, &signal_job, &err), SL_OK, "%s",
-                 err.msg);
+    cr_assert_eq(sl_job_new(&spec, &signal_job, &err), SL_OK, "%s", err.msg);
     struct sigaction sa = {0};
     sa.sa_handler = on_term;
     sigemptyset(&sa.sa_mask);
