@@ -922,7 +922,7 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
         inputs[i].schema = t->info.schema;
         inputs[i].name = t->name;
         char sname[64];
-        sl_snprintf(sname, sizeof(sname), "stage %d (%s)", i + 1, t->name);
+        sl_snprintf(sname, sizeof(sname), "%s", t->name);
         sl_stage_opts so = {0, sname};
         rc = sl_stage_new_ex(jdb, t->info.schema, first_out, sp->stage_sql[i],
                              &so, &stages[i], err);
