@@ -77,6 +77,14 @@ static int on_row(void *arg, const sluice_row *r)
     int n = sluice_row_column_count(r);
     if (n > MAX_NAME_COLS)
         n = MAX_NAME_COLS;
+    if (hooks->raw_text) {
+        for (int i = 0; i < n; i++) {
+            const char *t = sluice_row_text(r, i);
+            fputs(t ? t : "", stdout);
+            fputc('\n', stdout);
+        }
+        return 0;
+    }
     if (!ctx->begun || n != ctx->n_cols) {
         const char *names[MAX_NAME_COLS], *types[MAX_NAME_COLS];
         for (int i = 0; i < n; i++) {
@@ -127,7 +135,7 @@ int cli_exec_stmt(sluice *db, const char *sql, cli_exec_hooks *hooks)
         int n = sluice_stmt_column_count(st);
         if (n > MAX_NAME_COLS)
             n = MAX_NAME_COLS;
-        if (n > 0 && hooks->out) {
+        if (n > 0 && hooks->out && !hooks->raw_text) {
             const char *names[MAX_NAME_COLS], *types[MAX_NAME_COLS];
             for (int i = 0; i < n; i++) {
                 names[i] = sluice_stmt_column_name(st, i);
@@ -148,7 +156,8 @@ int cli_exec_stmt(sluice *db, const char *sql, cli_exec_hooks *hooks)
     if (hooks->progress)
         cli_progress_done(hooks->progress);
     if (hooks->out) {
-        if (!ctx->begun && hooks->is_query && rc == SLUICE_OK)
+        if (!ctx->begun && hooks->is_query && rc == SLUICE_OK &&
+            !hooks->raw_text)
             cli_out_begin(hooks->out, 0, NULL, NULL);
         cli_out_end(hooks->out, (double)(cli_mono_ns() - t0) / 1e6);
     }

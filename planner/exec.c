@@ -884,6 +884,66 @@ static void job_id_new(sluice *db, char id[33])
                 (unsigned long long)b);
 }
 
+static const char *opt_value(const sl_options *o, const char *key)
+{
+    for (int i = 0; o && i < o->n; i++)
+        if (!strcmp(o->items[i].key, key))
+            return o->items[i].value;
+    return NULL;
+}
+
+/* 'error.sink' = 'table': open that table's sink for the rows the model
+ * gives up on, its columns filled by name from the input row and the
+ * error columns 'error' / 'error_message', 'http_status' / 'status' and
+ * 'model'. */
+static int attach_dead_letter(exec_ctx *x, const sl_plan_model *m,
+                              sl_operator *op, sl_arena *arena, sl_err *err)
+{
+    const char *name = opt_value(m->call_options, "error.sink");
+    if (!name)
+        name = opt_value(m->model_options, "error.sink");
+    if (!name)
+        return SL_OK;
+    sl_cat_entry *e = sl_catalog_find(&x->db->catalog, name, SL_OBJ_TABLE);
+    if (!e)
+        return sl_err_set(err, SL_SQL,
+                          "model '%s': 'error.sink' table '%s' not found",
+                          m->name, name);
+    sl_plan_env env = {&x->db->catalog, x->sql, x->len};
+    sl_plan_table t;
+    int rc = sl_plan_table_info(&env, e, true, arena, &t, err);
+    if (rc)
+        return rc;
+    if (!t.connector->open_sink)
+        return sl_err_set(err, SL_SQL,
+                          "model '%s': 'error.sink' table '%s' cannot be "
+                          "written",
+                          m->name, name);
+    const sl_schema *ds = t.info.schema;
+    int *map = sl_arena_alloc(arena, sizeof(int) * (size_t)(ds->n_cols + 1));
+    if (!map)
+        return sl_err_set(err, SL_NOMEM, "out of memory");
+    for (int c = 0; c < ds->n_cols; c++) {
+        const char *cn = ds->cols[c].name;
+        int k = sl_schema_find(m->in_schema, cn);
+        if (k >= 0 && strncmp(cn, "__llm_", 6))
+            map[c] = k;
+        else if (!strcmp(cn, "error") || !strcmp(cn, "error_message"))
+            map[c] = SL_DEAD_ERROR;
+        else if (!strcmp(cn, "http_status") || !strcmp(cn, "status"))
+            map[c] = SL_DEAD_STATUS;
+        else if (!strcmp(cn, "model"))
+            map[c] = SL_DEAD_MODEL;
+        else
+            map[c] = SL_DEAD_NULL;
+    }
+    sl_sink *sink = NULL;
+    rc = t.connector->open_sink(&t.info, &sink, err);
+    if (rc)
+        return rc;
+    return sl_model_op_set_dead_letter(op, sink, ds, map, m->name, err);
+}
+
 /* Build the job for a plan: sources opened, one stage per source; with an
  * ML_PREDICT, the model operator and the stage after it as steps. */
 static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
@@ -902,11 +962,10 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
     const sl_schema *first_out = pm ? pm->in_schema : plan->out_schema;
     sl_job_input inputs[SL_PLAN_MAX_SOURCES];
     sl_stage *stages[SL_PLAN_MAX_SOURCES];
-    sl_job_step steps[2];
+    sl_job_step steps[16];
     memset(inputs, 0, sizeof(inputs));
     memset(stages, 0, sizeof(stages));
     memset(steps, 0, sizeof(steps));
-    sl_operator *op = NULL;
     sl_stage *after = NULL;
     int n = sp->n_sources;
     for (int i = 0; i < n && !rc; i++) {
@@ -923,7 +982,7 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
         inputs[i].schema = t->info.schema;
         inputs[i].name = t->name;
         char sname[64];
-        sl_snprintf(sname, sizeof(sname), "stage %d (%s)", i + 1, t->name);
+        sl_snprintf(sname, sizeof(sname), "%s", t->name);
         sl_stage_opts so = {0, sname};
         rc = sl_stage_new_ex(jdb, t->info.schema, first_out, sp->stage_sql[i],
                              &so, &stages[i], err);
@@ -933,27 +992,35 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
         inputs[i].stages = &stages[i];
     }
     int n_steps = 0;
-    if (!rc && pm) {
+    for (const sl_plan_model *m = pm; !rc && m; m = m->next) {
+        if (n_steps >= (int)SL_ARRAY_LEN(steps) - 1) {
+            rc = sl_err_set(err, SL_LIMIT, "too many model calls");
+            break;
+        }
         sl_model_def def = {
-            pm->name,         pm->provider,        pm->model_input,
-            pm->model_output, pm->output_metadata, pm->model_options};
-        rc = sl_model_op_new(pm->in_schema, pm->out_schema, pm->input_cols,
-                             &def, pm->call_options, 0, &op, err);
+            m->name,         m->provider,        m->model_input,
+            m->model_output, m->output_metadata, m->model_options};
+        sl_operator *mop = NULL;
+        rc = sl_model_op_new(m->in_schema, m->out_schema, m->input_cols, &def,
+                             m->call_options, 0, &mop, err);
         if (rc) {
             char msg[SL_ERR_MSG_MAX];
             sl_strlcpy(msg, err->msg, sizeof(msg));
-            sl_err_reset(err, rc, "model '%s': %s", pm->name, msg);
+            sl_err_reset(err, rc, "model '%s': %s", m->name, msg);
+            break;
         }
-        if (!rc) {
-            sl_stage_opts so = {0, "stage after ML_PREDICT"};
-            rc = sl_stage_new_ex(jdb, pm->out_schema, plan->out_schema,
-                                 plan->stage_sql[0], &so, &after, err);
-        }
-        if (!rc) {
-            steps[0] = (sl_job_step){SL_STEP_OPERATOR, NULL, op, pm->name};
-            steps[1] = (sl_job_step){SL_STEP_STAGE, after, NULL, NULL};
-            n_steps = 2;
-        }
+        steps[n_steps++] = (sl_job_step){SL_STEP_OPERATOR, NULL, mop, m->name};
+        rc = attach_dead_letter(x, m, mop, plan->arena, err);
+    }
+    if (!rc && pm) {
+        const sl_plan_model *last = pm;
+        while (last->next)
+            last = last->next;
+        sl_stage_opts so = {0, "stage after the model calls"};
+        rc = sl_stage_new_ex(jdb, last->out_schema, plan->out_schema,
+                             plan->stage_sql[0], &so, &after, err);
+        if (!rc)
+            steps[n_steps++] = (sl_job_step){SL_STEP_STAGE, after, NULL, NULL};
     }
     if (rc) {
         for (int i = 0; i < n; i++) {
@@ -962,8 +1029,9 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
                 inputs[i].source->ops->close(inputs[i].source);
         }
         sl_stage_free(after);
-        if (op)
-            op->ops->close(op);
+        for (int i = 0; i < n_steps; i++)
+            if (steps[i].kind == SL_STEP_OPERATOR)
+                steps[i].op->ops->close(steps[i].op);
         if (sink)
             sink->ops->close(sink);
         sqlite3_close(jdb);
@@ -1275,8 +1343,7 @@ static int exec_explain(exec_ctx *x, const sl_stmt *st)
     if (sp->n_sources > 1)
         sl_buf_printf(&b, "Union: %d inputs merged (UNION ALL)\n",
                       sp->n_sources);
-    if (plan.model) {
-        const sl_plan_model *pm = plan.model;
+    for (const sl_plan_model *pm = plan.model; pm; pm = pm->next) {
         sl_buf_printf(&b, "AsyncModel: %s [provider=%s] (inputs:", pm->name,
                       pm->provider ? pm->provider : "?");
         for (int i = 0; i < pm->model_input->n_cols; i++)
@@ -1296,7 +1363,10 @@ static int exec_explain(exec_ctx *x, const sl_stmt *st)
             sl_buf_puts(&b, " (model defaults)");
         sl_buf_puts(&b, "\n  state: rows in flight (bounded queue); "
                         "changelog: append-only\n");
-        sl_buf_puts(&b, "  Stage after model [stateless, fused]\n    SQL: ");
+    }
+    if (plan.model) {
+        sl_buf_puts(&b, "  Stage after the model calls [stateless, fused]\n"
+                        "    SQL: ");
         for (const char *p = plan.stage_sql[0]; *p; p++) {
             if (!strncmp(p, "{input}", 7)) {
                 sl_buf_puts(&b, "model_out");

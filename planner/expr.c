@@ -918,6 +918,11 @@ static int gen_func(sl_gen *g, const sl_scope *sc, const sl_expr *e,
         return out->rc;
     }
 
+    if (!strcmp(name, "LLM_CALL") || !strcmp(name, "EMBED"))
+        return sl_gen_error(g, SL_UNSUPPORTED, e->pos,
+                            "%s is supported in the SELECT list and WHERE "
+                            "clause of a query over a table, not here",
+                            name);
     bool is_agg = sl_gen_is_aggregate(e);
     const sl_function_info *fi = is_agg ? NULL : catalog_fn(name);
     if (!is_agg && !fi) {
@@ -1058,6 +1063,14 @@ int sl_gen_expr(sl_gen *g, const sl_scope *sc, const sl_expr *e, sl_buf *out,
     }
     int rc = SL_OK;
     const sl_type *t = NULL, *t2 = NULL;
+    for (int i = 0; i < g->n_subst; i++) {
+        if (g->subst_expr[i] == e) {
+            sl_buf_puts(out, g->subst_ref[i]);
+            *type = g->subst_type[i];
+            g->depth--;
+            return out->rc;
+        }
+    }
     switch (e->kind) {
     case SL_EXPR_LITERAL:
         rc = gen_literal(g, e, out, type);
