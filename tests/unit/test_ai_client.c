@@ -516,9 +516,9 @@ Test(ai_client, embeddings_are_batched, .timeout = 60)
 }
 
 /* 8 */
-Test(ai_client, retries_429_honour_retry_after, .timeout = 60)
+Test(ai_client, retries_429_honour_retry_after, .timeout = 120)
 {
-    const char *args[] = {"--rate-429", "0.5", "--retry-after", "1", NULL};
+    const char *args[] = {"--rate-429", "0.3", "--retry-after", "1", NULL};
     int port;
     sl_test_proc *srv = sl_test_http_start(args, &port);
     const char *kv[] = {"provider",
@@ -537,10 +537,10 @@ Test(ai_client, retries_429_honour_retry_after, .timeout = 60)
     static got g;
     g.n = 0;
     int64_t t0 = sl_now_ms();
-    run_rows(c, 20, &g, 30000);
+    run_rows(c, 12, &g, 90000);
     int64_t el = sl_now_ms() - t0;
-    check_exactly_once(&g, 20, true);
-    for (int i = 0; i < 20; i++)
+    check_exactly_once(&g, 12, true);
+    for (int i = 0; i < 12; i++)
         cr_assert_eq(g.status[i], SL_MODEL_ROW_OK);
     sl_model_metrics mt;
     sl_model_client_metrics(c, &mt);
