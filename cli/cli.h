@@ -35,5 +35,7 @@ int cli_exit_status(int rc);
 int cli_run_sql(sluice *db, const cli_opts *opts, const char *origin,
                 const char *sql);
 int cli_run_file(sluice *db, const cli_opts *opts, const char *path);
+/* `sluice broker ...` (argv[0] is "broker"); returns an exit status. */
+int cli_broker_main(int argc, char **argv);
 
 #endif

@@ -44,6 +44,8 @@ int main(int argc, char **argv)
     int is_file[MAX_SCRIPTS];
     int n_scripts = 0;
 
+    if (argc > 1 && !strcmp(argv[1], "broker"))
+        return cli_broker_main(argc - 1, argv + 1);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {

@@ -5,7 +5,10 @@
 
 #include "format.h"
 
+extern const sl_format sl_format_raw;
+
 static const sl_format *const formats[] = {
+    &sl_format_raw,
     NULL,
 };
 

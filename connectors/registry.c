@@ -7,7 +7,10 @@
 
 #include "connector.h"
 
+extern const sl_connector sl_kafka_connector;
+
 static const sl_connector *const connectors[] = {
+    &sl_kafka_connector,
     NULL,
 };
 
