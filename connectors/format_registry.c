@@ -5,9 +5,12 @@
 
 #include "format.h"
 
+extern const sl_format sl_format_json, sl_format_csv;
 extern const sl_format sl_format_raw;
 
 static const sl_format *const formats[] = {
+    &sl_format_json,
+    &sl_format_csv,
     &sl_format_raw,
     NULL,
 };

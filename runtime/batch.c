@@ -15,7 +15,8 @@ sl_batch *sl_batch_new(const sl_schema *schema, int cap_rows)
     batch->schema = schema;
     batch->n_cols = schema->n_cols;
     batch->cap_rows = cap_rows;
-    size_t n_vals = (size_t)cap_rows * (size_t)(schema->n_cols ? schema->n_cols : 1);
+    size_t n_vals =
+        (size_t)cap_rows * (size_t)(schema->n_cols ? schema->n_cols : 1);
     batch->values = sl_malloc(n_vals * sizeof(sl_value));
     batch->kinds = sl_malloc((size_t)cap_rows);
     batch->event_time = sl_malloc((size_t)cap_rows * sizeof(int64_t));
@@ -121,8 +122,7 @@ int sl_batch_pin(sl_batch *batch, void *ptr, void (*release)(void *))
     return SL_OK;
 }
 
-sl_schema *sl_schema_new(sl_arena *arena, int n_cols,
-                         const char *const *names,
+sl_schema *sl_schema_new(sl_arena *arena, int n_cols, const char *const *names,
                          const sl_type *const *types)
 {
     sl_schema *schema = sl_arena_alloc(arena, sizeof(*schema));

@@ -94,8 +94,7 @@ int sl_batch_set_blob(sl_batch *batch, sl_value *value, const void *b,
 int sl_batch_pin(sl_batch *batch, void *ptr, void (*release)(void *));
 
 /* Build a schema in arena from parallel arrays (names copied). */
-sl_schema *sl_schema_new(sl_arena *arena, int n_cols,
-                         const char *const *names,
+sl_schema *sl_schema_new(sl_arena *arena, int n_cols, const char *const *names,
                          const sl_type *const *types);
 /* Index of a column by case-insensitive name, or -1. */
 int sl_schema_find(const sl_schema *schema, const char *name);

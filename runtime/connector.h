@@ -32,17 +32,17 @@
 
 /* What the planner tells a connector about the table. */
 typedef struct sl_table_info {
-    const char *name;         /* the table's name, for messages */
-    const sl_schema *schema;  /* the columns the connector fills/reads:
-                                 physical and metadata, in declared order
-                                 (computed columns are the planner's) */
+    const char *name;                 /* the table's name, for messages */
+    const sl_schema *schema;          /* the columns the connector fills/reads:
+                                         physical and metadata, in declared order
+                                         (computed columns are the planner's) */
     const char *const *metadata_keys; /* per column: NULL for a physical
                                          column, else the metadata key */
     const bool *metadata_virtual;     /* per column: VIRTUAL metadata */
     int n_primary_key;
-    const int *primary_key;   /* column indexes */
-    sl_options *options;      /* WITH options; read what you use */
-    int batch_rows;           /* preferred batch size */
+    const int *primary_key; /* column indexes */
+    sl_options *options;    /* WITH options; read what you use */
+    int batch_rows;         /* preferred batch size */
 } sl_table_info;
 
 typedef enum sl_read_status {

@@ -54,8 +54,8 @@ int sl_options_required(sl_options *opts, const char *key, const char *what,
     return SL_OK;
 }
 
-int sl_options_int(sl_options *opts, const char *key, int64_t dflt,
-                   int64_t min, int64_t max, int64_t *out, sl_err *err)
+int sl_options_int(sl_options *opts, const char *key, int64_t dflt, int64_t min,
+                   int64_t max, int64_t *out, sl_err *err)
 {
     const char *v = sl_options_get(opts, key);
     if (!v) {
@@ -115,8 +115,7 @@ int sl_options_bool(sl_options *opts, const char *key, bool dflt, bool *out,
 }
 
 int sl_options_enum(sl_options *opts, const char *key,
-                    const char *const *choices, int dflt, int *out,
-                    sl_err *err)
+                    const char *const *choices, int dflt, int *out, sl_err *err)
 {
     const char *v = sl_options_get(opts, key);
     if (!v) {
@@ -172,13 +171,13 @@ static int parse_scaled(const char *text, const char *const *units,
 int sl_parse_duration_ms(const char *text, int64_t *out)
 {
     static const char *const units[] = {
-        "",     "ms",      "milli", "millis", "millisecond", "milliseconds",
-        "s",    "sec",     "secs",  "second", "seconds",     "min",
-        "mins", "minute",  "minutes", "h",    "hour",        "hours",
-        "d",    "day",     "days",  NULL};
+        "",     "ms",     "milli",   "millis", "millisecond", "milliseconds",
+        "s",    "sec",    "secs",    "second", "seconds",     "min",
+        "mins", "minute", "minutes", "h",      "hour",        "hours",
+        "d",    "day",    "days",    NULL};
     static const int64_t scale[] = {
-        1,     1,     1,     1,     1,     1,        1000,
-        1000,  1000,  1000,  1000,  60000, 60000,    60000,
+        1,     1,       1,       1,       1,        1,        1000,
+        1000,  1000,    1000,    1000,    60000,    60000,    60000,
         60000, 3600000, 3600000, 3600000, 86400000, 86400000, 86400000};
     return parse_scaled(text, units, scale, out);
 }
@@ -202,8 +201,8 @@ int sl_options_duration_ms(sl_options *opts, const char *key, int64_t dflt,
 int sl_options_bytes(sl_options *opts, const char *key, int64_t dflt,
                      int64_t *out, sl_err *err)
 {
-    static const char *const units[] = {"", "b", "kb", "k", "mb", "m",
-                                        "gb", "g", NULL};
+    static const char *const units[] = {"",  "b",  "kb", "k", "mb",
+                                        "m", "gb", "g",  NULL};
     static const int64_t scale[] = {1,       1,       1024,       1024,
                                     1 << 20, 1 << 20, 1073741824, 1073741824};
     const char *v = sl_options_get(opts, key);
@@ -258,8 +257,8 @@ int sl_options_check_unused(const sl_options *opts, const char *what,
                               "unsupported option '%s' for %s (did you mean "
                               "'%s'?)",
                               o->key, what, best);
-        return sl_err_set(err, SL_SQL, "unsupported option '%s' for %s",
-                          o->key, what);
+        return sl_err_set(err, SL_SQL, "unsupported option '%s' for %s", o->key,
+                          what);
     }
     return SL_OK;
 }

@@ -32,9 +32,9 @@ typedef struct sl_options {
  * end in ".*" (a prefix family such as "properties.*"). */
 typedef struct sl_option_def {
     const char *key;
-    const char *type;    /* "string", "int", "bool", "duration", "enum" */
-    const char *dflt;    /* default as text, NULL when required/none */
-    const char *doc;     /* one sentence */
+    const char *type; /* "string", "int", "bool", "duration", "enum" */
+    const char *dflt; /* default as text, NULL when required/none */
+    const char *doc;  /* one sentence */
 } sl_option_def;
 
 /* Raw value or NULL; marks the key used. */
@@ -46,8 +46,8 @@ int sl_options_string(sl_options *opts, const char *key, const char *dflt,
                       const char **out, sl_err *err);
 int sl_options_required(sl_options *opts, const char *key, const char *what,
                         const char **out, sl_err *err);
-int sl_options_int(sl_options *opts, const char *key, int64_t dflt,
-                   int64_t min, int64_t max, int64_t *out, sl_err *err);
+int sl_options_int(sl_options *opts, const char *key, int64_t dflt, int64_t min,
+                   int64_t max, int64_t *out, sl_err *err);
 int sl_options_double(sl_options *opts, const char *key, double dflt,
                       double min, double max, double *out, sl_err *err);
 int sl_options_bool(sl_options *opts, const char *key, bool dflt, bool *out,

@@ -185,8 +185,7 @@ int sl_type_format(const sl_type *type, sl_buf *out)
     case SL_TYPE_ROW:
         sl_buf_puts(out, "ROW<");
         for (int i = 0; i < type->n_fields; i++) {
-            sl_buf_printf(out, "%s`%s` ", i ? ", " : "",
-                          type->fields[i].name);
+            sl_buf_printf(out, "%s`%s` ", i ? ", " : "", type->fields[i].name);
             sl_type_format(type->fields[i].type, out);
         }
         sl_buf_putc(out, '>');
@@ -282,8 +281,7 @@ static int parse_date_part(const char **p, const char *end, int64_t *days)
         return SL_ERROR;
     if (m < 1 || m > 12 || d < 1 || d > 31)
         return SL_ERROR;
-    static const int mdays[] = {31, 29, 31, 30, 31, 30,
-                                31, 31, 30, 31, 30, 31};
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (d > mdays[m - 1])
         return SL_ERROR;
     int64_t yy = neg ? -y : y;
@@ -399,8 +397,7 @@ static void format_real(double d, sl_buf *out)
         for (int prec = 15; prec <= 17; prec++) {
             sl_snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
             double back = 0;
-            if (sl_parse_double(tmp, strlen(tmp), &back) == SL_OK &&
-                back == d)
+            if (sl_parse_double(tmp, strlen(tmp), &back) == SL_OK && back == d)
                 break;
         }
         sl_buf_puts(out, tmp);
@@ -449,11 +446,9 @@ int sl_value_format(const sl_type *type, const sl_value *value, sl_buf *out,
                           (int)(ms / 60000 % 60), (int)(ms / 1000 % 60));
             if (type->precision > 0) {
                 char frac[16];
-                sl_snprintf(frac, sizeof(frac), "%03d000000",
-                            (int)(ms % 1000));
+                sl_snprintf(frac, sizeof(frac), "%03d000000", (int)(ms % 1000));
                 sl_buf_putc(out, '.');
-                sl_buf_append(out, frac,
-                              (size_t)SL_MIN(type->precision, 9));
+                sl_buf_append(out, frac, (size_t)SL_MIN(type->precision, 9));
             }
             break;
         }

@@ -1,0 +1,1333 @@
+/*
+ * job.c: a job runs one pipeline spec on one thread around one sl_loop
+ * (see job.h for the contract).
+ *
+ * Buffers: every input has a read batch (R) and one output batch per input
+ * stage; every main step has one output batch; the last one (or an input's
+ * final batch when there are no steps) is the terminal batch T that goes
+ * to the sink or row callback. A pass of pump() moves data downstream-first:
+ * terminal, main steps from last to first, input chains, then source reads.
+ * Intermediate batches move on as soon as they hold rows; R and T wait for
+ * linger_ms (or until full) so batches stay big at high rates and latency
+ * stays low at low rates. A stage that fills its output stays pending on
+ * its input; whatever cannot move keeps its batch, so upstream stalls and
+ * the sources are paused: memory is bounded by the batches.
+ *
+ * At-least-once acks: each input keeps a frontier (max offset per split) of
+ * the rows handed to its chain. When the chain holds no rows except in T
+ * (no pending stage, empty buffers, operators buffering nothing), every
+ * row handed in so far was dropped, written (seq <= written) or sits in T
+ * (seq written+1): the ledger records (that seq, a copy of the frontiers).
+ * Once the sink acks a seq, the newest ledger entry at or below it is acked
+ * to the sources.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+
+#include "job.h"
+#include "vtab.h"
+
+#define MAX_OP_FDS       8
+#define MAX_PASSES       64
+#define IDLE_POLL_MS     10 /* a source without wait hints */
+#define SINK_POLL_MS     5  /* unacked writes, sink without poll fd */
+#define PUBLISH_MS       100
+#define DEFAULT_FLUSH_MS 30000
+
+typedef struct frontier {
+    sl_srcpos *pos;
+    int n, cap;
+    uint64_t version;
+} frontier;
+
+typedef struct snap {
+    uint64_t seq;
+    frontier *f; /* n_inputs */
+} snap;
+
+typedef struct step_rt {
+    sl_job_step_kind kind;
+    sl_stage *stage;
+    sl_operator *op;
+    sl_batch *out;
+    const sl_batch *pending_in; /* stage pending on this input */
+    bool finished, drained;
+    int fds[MAX_OP_FDS];
+    int n_fds;
+    int64_t wakeup_ms;
+    sl_step_metrics m;
+} step_rt;
+
+typedef struct input_rt {
+    sl_source *src;
+    const sl_schema *schema;
+    char *name;
+    sl_batch *read;
+    bool read_closed; /* R handed to the chain */
+    int64_t read_first_ns;
+    int n_stages;
+    step_rt *stages;
+    bool eof, ready, paused;
+    int64_t wake_ns; /* when not ready: poll again at this time */
+    int wait_fd;     /* registered in the loop, or -1 */
+    int64_t pause_start_ns;
+    frontier fr;
+    uint64_t acked_version;
+} input_rt;
+
+struct sl_job {
+    char *name;
+    sqlite3 *db;
+    sl_loop *loop;
+    int n_inputs;
+    input_rt *inputs;
+    int n_steps;
+    step_rt *steps;
+    const sl_schema *out_schema;
+    sl_sink *sink;
+    sl_job_row_cb row_cb;
+    void *row_ctx;
+    int batch_rows;
+    int64_t linger_ns;
+    int max_unacked;
+    int flush_timeout_ms;
+    int rr; /* round robin over inputs */
+    int64_t term_first_ns;
+    /* sink */
+    uint64_t seq_written;
+    uint64_t seq_acked;
+    int sink_fd;
+    /* ledger */
+    snap *ledger;
+    int n_ledger, cap_ledger;
+    uint64_t fr_version; /* bumped when any frontier moves */
+    uint64_t ledger_version;
+    /* control */
+    atomic_int state;
+    atomic_int stop;
+    bool stopping, aborted;
+    int rc;
+    sl_err err;
+    pthread_t thread;
+    bool has_thread, joined;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+    /* metrics: `m` and step metrics are the job thread's; `pub` and
+     * `pub_steps` are copies published under mu. */
+    sl_job_metrics m;
+    sl_job_metrics pub;
+    sl_step_metrics *pub_steps;
+    int n_metric_steps;
+    int64_t last_pub_ns;
+    int64_t last_read, last_written;
+};
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static int64_t now_ns(void)
+{
+    return sl_mono_ns();
+}
+
+static int fail(sl_job *job, int code, const char *fmt, ...) SL_PRINTF(3, 4);
+static int fail(sl_job *job, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sl_err_vset(&job->err, code, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+static bool buf_busy(const sl_job *job, const sl_batch *b)
+{
+    for (int i = 0; i < job->n_steps; i++)
+        if (job->steps[i].pending_in == b)
+            return true;
+    for (int j = 0; j < job->n_inputs; j++)
+        for (int k = 0; k < job->inputs[j].n_stages; k++)
+            if (job->inputs[j].stages[k].pending_in == b)
+                return true;
+    return false;
+}
+
+static bool writable(const sl_job *job, const sl_batch *b)
+{
+    return b->n_rows < b->cap_rows && !buf_busy(job, b);
+}
+
+static int64_t batch_bytes(const sl_batch *b)
+{
+    return (int64_t)b->arena.used_bytes +
+           (int64_t)b->n_rows * b->n_cols * (int64_t)sizeof(sl_value);
+}
+
+/* The batch an input hands to the main chain, or NULL when none is ready. */
+static sl_batch *input_final(input_rt *in)
+{
+    if (in->n_stages == 0)
+        return in->read_closed && in->read->n_rows > 0 ? in->read : NULL;
+    sl_batch *b = in->stages[in->n_stages - 1].out;
+    return b->n_rows > 0 ? b : NULL;
+}
+
+static void consume(sl_job *job, sl_batch *b)
+{
+    sl_batch_clear(b);
+    for (int j = 0; j < job->n_inputs; j++) {
+        if (job->inputs[j].read == b) {
+            job->inputs[j].read_closed = false;
+            job->inputs[j].read_first_ns = 0;
+        }
+    }
+}
+
+/* ---- frontiers and the ack ledger --------------------------------------- */
+
+static int frontier_note(frontier *f, const sl_batch *b)
+{
+    int hint = 0;
+    bool moved = false;
+    for (int r = 0; r < b->n_rows; r++) {
+        const sl_srcpos *p = &b->pos[r];
+        if (p->split < 0)
+            continue;
+        int i = hint;
+        if (i >= f->n || f->pos[i].split != p->split) {
+            for (i = 0; i < f->n; i++)
+                if (f->pos[i].split == p->split)
+                    break;
+        }
+        if (i == f->n) {
+            if (f->n == SL_JOB_MAX_SPLITS)
+                return SL_LIMIT;
+            if (f->n == f->cap) {
+                int cap = f->cap ? f->cap * 2 : 8;
+                sl_srcpos *np = sl_realloc(f->pos, (size_t)cap * sizeof(*np));
+                if (!np)
+                    return SL_NOMEM;
+                f->pos = np;
+                f->cap = cap;
+            }
+            f->pos[f->n++] = *p;
+            moved = true;
+        } else if (p->offset > f->pos[i].offset) {
+            f->pos[i].offset = p->offset;
+            moved = true;
+        }
+        hint = i;
+    }
+    if (moved)
+        f->version++;
+    return SL_OK;
+}
+
+static void snap_free(snap *s, int n_inputs)
+{
+    if (!s->f)
+        return;
+    for (int j = 0; j < n_inputs; j++)
+        sl_free(s->f[j].pos);
+    sl_free(s->f);
+    s->f = NULL;
+}
+
+static int snap_take(sl_job *job, snap *s, uint64_t seq)
+{
+    snap_free(s, job->n_inputs);
+    s->seq = seq;
+    s->f = sl_calloc((size_t)job->n_inputs, sizeof(frontier));
+    if (!s->f)
+        return SL_NOMEM;
+    for (int j = 0; j < job->n_inputs; j++) {
+        const frontier *src = &job->inputs[j].fr;
+        frontier *d = &s->f[j];
+        d->version = src->version;
+        if (src->n == 0)
+            continue;
+        d->pos = sl_malloc((size_t)src->n * sizeof(sl_srcpos));
+        if (!d->pos)
+            return SL_NOMEM;
+        memcpy(d->pos, src->pos, (size_t)src->n * sizeof(sl_srcpos));
+        d->n = d->cap = src->n;
+    }
+    return SL_OK;
+}
+
+static bool chain_quiet(const sl_job *job)
+{
+    for (int j = 0; j < job->n_inputs; j++) {
+        const input_rt *in = &job->inputs[j];
+        if (in->read_closed && in->read->n_rows > 0)
+            return false;
+        for (int k = 0; k < in->n_stages; k++)
+            if (in->stages[k].pending_in)
+                return false;
+        for (int k = 0; k + 1 < in->n_stages; k++)
+            if (in->stages[k].out->n_rows > 0)
+                return false;
+        if (in->n_stages > 0 && in->stages[in->n_stages - 1].out->n_rows > 0)
+            return false;
+    }
+    for (int i = 0; i < job->n_steps; i++) {
+        const step_rt *s = &job->steps[i];
+        if (s->pending_in)
+            return false;
+        if (i + 1 < job->n_steps && s->out->n_rows > 0)
+            return false;
+        if (s->kind == SL_STEP_OPERATOR && s->op->ops->buffered &&
+            s->op->ops->buffered(s->op) > 0)
+            return false;
+    }
+    return true;
+}
+
+/* Record a ledger entry when the chain is quiet and a frontier moved. */
+static int ledger_note(sl_job *job)
+{
+    if (job->fr_version == job->ledger_version || !chain_quiet(job))
+        return SL_OK;
+    uint64_t seq = job->seq_written;
+    if (job->n_steps > 0 && job->steps[job->n_steps - 1].out->n_rows > 0)
+        seq++; /* T goes out as the next write */
+    snap *s;
+    if (job->n_ledger > 0 && (job->ledger[job->n_ledger - 1].seq == seq ||
+                              job->n_ledger == job->cap_ledger)) {
+        s = &job->ledger[job->n_ledger - 1];
+        if (s->seq > seq)
+            seq = s->seq;
+    } else {
+        s = &job->ledger[job->n_ledger++];
+        s->f = NULL;
+    }
+    if (snap_take(job, s, seq))
+        return fail(job, SL_NOMEM, "out of memory (ack ledger)");
+    job->ledger_version = job->fr_version;
+    return SL_OK;
+}
+
+static int ack_sources(sl_job *job, const snap *s)
+{
+    for (int j = 0; j < job->n_inputs; j++) {
+        input_rt *in = &job->inputs[j];
+        const frontier *f = &s->f[j];
+        if (f->version == in->acked_version || f->n == 0)
+            continue;
+        in->acked_version = f->version;
+        if (!in->src->ops->ack)
+            continue;
+        sl_err e;
+        sl_err_clear(&e);
+        if (in->src->ops->ack(in->src, f->pos, f->n, &e))
+            return fail(job, e.code ? e.code : SL_IO,
+                        "source '%s': ack failed: %s", in->name, e.msg);
+    }
+    return SL_OK;
+}
+
+static int process_acks(sl_job *job)
+{
+    if (job->sink) {
+        uint64_t a = job->sink->ops->acked(job->sink);
+        if (a > job->seq_written)
+            a = job->seq_written;
+        if (a > job->seq_acked)
+            job->seq_acked = a;
+    } else {
+        job->seq_acked = job->seq_written;
+    }
+    job->m.sink_acked_seq = job->seq_acked;
+    int k = 0;
+    while (k < job->n_ledger && job->ledger[k].seq <= job->seq_acked)
+        k++;
+    if (k == 0)
+        return SL_OK;
+    int rc = ack_sources(job, &job->ledger[k - 1]);
+    for (int i = 0; i < k; i++)
+        snap_free(&job->ledger[i], job->n_inputs);
+    memmove(job->ledger, job->ledger + k,
+            (size_t)(job->n_ledger - k) * sizeof(snap));
+    job->n_ledger -= k;
+    return rc;
+}
+
+/* ---- metrics ---------------------------------------------------------- */
+
+static void publish(sl_job *job, bool force)
+{
+    int64_t t = now_ns();
+    if (!force && t - job->last_pub_ns < (int64_t)PUBLISH_MS * 1000000)
+        return;
+    double dt = (double)(t - job->last_pub_ns) / 1e9;
+    if (job->last_pub_ns && dt > 0) {
+        job->m.rows_read_per_s =
+            (double)(job->m.rows_read - job->last_read) / dt;
+        job->m.rows_written_per_s =
+            (double)(job->m.rows_written - job->last_written) / dt;
+    }
+    job->last_pub_ns = t;
+    job->last_read = job->m.rows_read;
+    job->last_written = job->m.rows_written;
+    pthread_mutex_lock(&job->mu);
+    job->pub = job->m;
+    int n = 0;
+    for (int j = 0; j < job->n_inputs; j++)
+        for (int k = 0; k < job->inputs[j].n_stages; k++)
+            job->pub_steps[n++] = job->inputs[j].stages[k].m;
+    for (int i = 0; i < job->n_steps; i++)
+        job->pub_steps[n++] = job->steps[i].m;
+    pthread_mutex_unlock(&job->mu);
+}
+
+/* ---- pump ------------------------------------------------------------- */
+
+static int run_stage(sl_job *job, step_rt *s, sl_batch *in, bool *progress)
+{
+    sl_batch *out = s->out;
+    int before = out->n_rows;
+    int rc;
+    bool was_pending = s->pending_in != NULL;
+    s->pending_in = NULL; /* so writable() ignores our own claim */
+    if (was_pending) {
+        if (out->n_rows >= out->cap_rows || buf_busy(job, out)) {
+            s->pending_in = in;
+            return SL_OK;
+        }
+        rc = sl_stage_resume(s->stage, out, &job->err);
+    } else {
+        if (in->n_rows == 0 || !writable(job, out))
+            return SL_OK;
+        s->m.rows_in += in->n_rows;
+        rc = sl_stage_run(s->stage, in, out, &job->err);
+    }
+    if (rc)
+        return rc;
+    s->m.rows_out += out->n_rows - before;
+    *progress = true;
+    if (sl_stage_pending(s->stage))
+        s->pending_in = in;
+    else
+        consume(job, in);
+    return SL_OK;
+}
+
+static int run_op(sl_job *job, step_rt *s, sl_batch *in, bool *progress)
+{
+    sl_operator *op = s->op;
+    int rc;
+    if (in && in->n_rows > 0 && !s->finished) {
+        bool accepted = false;
+        rc = op->ops->push(op, in, &accepted, &job->err);
+        if (rc)
+            return rc;
+        if (accepted) {
+            s->m.rows_in += in->n_rows;
+            consume(job, in);
+            *progress = true;
+        }
+    }
+    if (!s->drained && writable(job, s->out)) {
+        int before = s->out->n_rows;
+        sl_op_status st = SL_OP_IDLE;
+        rc = op->ops->pull(op, s->out, &st, &job->err);
+        if (rc)
+            return rc;
+        s->m.rows_out += s->out->n_rows - before;
+        if (s->out->n_rows > before)
+            *progress = true;
+        if (st == SL_OP_DRAINED && s->finished) {
+            s->drained = true;
+            *progress = true;
+        }
+    }
+    return SL_OK;
+}
+
+static bool inputs_drained(const sl_job *job)
+{
+    for (int j = 0; j < job->n_inputs; j++) {
+        const input_rt *in = &job->inputs[j];
+        if (!in->eof || in->read->n_rows > 0)
+            return false;
+        for (int k = 0; k < in->n_stages; k++)
+            if (in->stages[k].pending_in || in->stages[k].out->n_rows > 0)
+                return false;
+    }
+    return true;
+}
+
+/* The terminal's batch: T, or an input's final batch when no steps. */
+static sl_batch *terminal_batch(sl_job *job)
+{
+    if (job->n_steps > 0) {
+        sl_batch *t = job->steps[job->n_steps - 1].out;
+        return t->n_rows > 0 ? t : NULL;
+    }
+    for (int k = 0; k < job->n_inputs; k++) {
+        int j = (job->rr + k) % job->n_inputs;
+        sl_batch *b = input_final(&job->inputs[j]);
+        if (b) {
+            job->rr = (j + 1) % job->n_inputs;
+            return b;
+        }
+    }
+    return NULL;
+}
+
+static int deliver(sl_job *job, bool draining, bool *progress)
+{
+    sl_batch *t = terminal_batch(job);
+    if (!t)
+        return SL_OK;
+    if (job->n_steps > 0 && !draining && !sl_batch_is_full(t) &&
+        job->linger_ns > 0 && now_ns() - job->term_first_ns < job->linger_ns)
+        return SL_OK;
+    if (job->sink) {
+        if (job->seq_written - job->seq_acked >= (uint64_t)job->max_unacked) {
+            int rc = process_acks(job);
+            if (rc)
+                return rc;
+            if (job->seq_written - job->seq_acked >= (uint64_t)job->max_unacked)
+                return SL_OK; /* backpressure */
+        }
+        sl_err e;
+        sl_err_clear(&e);
+        if (job->sink->ops->write(job->sink, t, job->seq_written + 1, &e))
+            return fail(job, e.code ? e.code : SL_IO, "sink: %s", e.msg);
+    } else {
+        if (job->row_cb(job->row_ctx, t, job->out_schema) != 0) {
+            job->aborted = true;
+            return fail(job, SL_ABORT, "stopped by the row callback");
+        }
+    }
+    job->seq_written++;
+    job->m.rows_written += t->n_rows;
+    job->m.batches_written++;
+    consume(job, t);
+    job->term_first_ns = 0;
+    *progress = true;
+    return SL_OK;
+}
+
+static int run_main(sl_job *job, bool *progress)
+{
+    for (int i = job->n_steps - 1; i >= 0; i--) {
+        step_rt *s = &job->steps[i];
+        sl_batch *in = NULL;
+        if (i > 0) {
+            in = job->steps[i - 1].out;
+        } else if (s->pending_in) {
+            in = (sl_batch *)s->pending_in;
+        } else {
+            for (int k = 0; k < job->n_inputs; k++) {
+                int j = (job->rr + k) % job->n_inputs;
+                in = input_final(&job->inputs[j]);
+                if (in) {
+                    job->rr = (j + 1) % job->n_inputs;
+                    break;
+                }
+            }
+        }
+        int rc;
+        if (s->kind == SL_STEP_STAGE) {
+            if (!in && !s->pending_in)
+                continue;
+            rc = run_stage(job, s, in, progress);
+        } else {
+            rc = run_op(job, s, in, progress);
+        }
+        if (rc)
+            return rc;
+        if (i == job->n_steps - 1 && s->out->n_rows > 0 &&
+            job->term_first_ns == 0)
+            job->term_first_ns = now_ns();
+    }
+    return SL_OK;
+}
+
+static int run_inputs(sl_job *job, bool *progress)
+{
+    for (int j = 0; j < job->n_inputs; j++) {
+        input_rt *in = &job->inputs[j];
+        for (int k = in->n_stages - 1; k >= 0; k--) {
+            step_rt *s = &in->stages[k];
+            sl_batch *src = k == 0 ? in->read : in->stages[k - 1].out;
+            if (k == 0 && !in->read_closed)
+                continue;
+            int rc = run_stage(job, s, src, progress);
+            if (rc)
+                return rc;
+        }
+    }
+    return SL_OK;
+}
+
+static void close_read(sl_job *job, input_rt *in)
+{
+    if (in->read->n_rows == 0)
+        return;
+    in->read_closed = true;
+    job->m.bytes_read += batch_bytes(in->read);
+    if (frontier_note(&in->fr, in->read))
+        fail(job, SL_LIMIT, "source '%s': more than %d splits", in->name,
+             SL_JOB_MAX_SPLITS);
+    else
+        job->fr_version++;
+}
+
+static void src_ready(sl_loop *loop, int fd, unsigned events, void *ctx)
+{
+    SL_UNUSED(loop);
+    SL_UNUSED(fd);
+    SL_UNUSED(events);
+    input_rt *in = ctx;
+    in->ready = true;
+}
+
+static int read_sources(sl_job *job, bool *progress)
+{
+    int64_t t = now_ns();
+    for (int j = 0; j < job->n_inputs; j++) {
+        input_rt *in = &job->inputs[j];
+        if (in->eof || in->read_closed)
+            continue;
+        if (!in->ready && t >= in->wake_ns)
+            in->ready = true;
+        if (in->ready && !job->stopping) {
+            int before = in->read->n_rows;
+            sl_read_status st = SL_READ_IDLE;
+            sl_err e;
+            sl_err_clear(&e);
+            if (in->src->ops->read(in->src, in->read, &st, &e))
+                return fail(job, e.code ? e.code : SL_IO, "source '%s': %s",
+                            in->name, e.msg);
+            int got = in->read->n_rows - before;
+            if (got > 0) {
+                *progress = true;
+                job->m.rows_read += got;
+                if (before == 0)
+                    in->read_first_ns = t;
+            }
+            if (st == SL_READ_EOF) {
+                in->eof = true;
+                *progress = true;
+            } else if (st == SL_READ_IDLE) {
+                in->ready = false;
+                int fd = -1;
+                int64_t wake_ms = -1;
+                if (in->src->ops->wait_hint)
+                    in->src->ops->wait_hint(in->src, &fd, &wake_ms);
+                int64_t now_ms = t / 1000000;
+                if (wake_ms >= 0)
+                    in->wake_ns =
+                        (wake_ms > now_ms ? wake_ms : now_ms) * 1000000;
+                else if (fd >= 0)
+                    in->wake_ns = INT64_MAX;
+                else
+                    in->wake_ns = t + (int64_t)IDLE_POLL_MS * 1000000;
+                if (fd != in->wait_fd) {
+                    if (in->wait_fd >= 0)
+                        sl_loop_del_fd(job->loop, in->wait_fd);
+                    in->wait_fd = -1;
+                }
+                if (fd >= 0 && in->wait_fd < 0) {
+                    if (sl_loop_add_fd(job->loop, fd, SL_LOOP_READ, src_ready,
+                                       in, &job->err))
+                        return job->err.code;
+                    in->wait_fd = fd;
+                }
+            }
+        }
+        if (job->stopping)
+            in->eof = true;
+        if (in->read->n_rows > 0 &&
+            (sl_batch_is_full(in->read) || in->eof || job->linger_ns <= 0 ||
+             t - in->read_first_ns >= job->linger_ns)) {
+            close_read(job, in);
+            if (job->err.code)
+                return job->err.code;
+            *progress = true;
+        }
+    }
+    return SL_OK;
+}
+
+/* finish() operators whose upstream is exhausted. */
+static int finish_ops(sl_job *job, bool *all_done, bool *progress)
+{
+    bool up = inputs_drained(job);
+    for (int i = 0; i < job->n_steps; i++) {
+        step_rt *s = &job->steps[i];
+        bool in_empty = i == 0 || job->steps[i - 1].out->n_rows == 0;
+        if (s->kind == SL_STEP_OPERATOR) {
+            if (up && in_empty && !s->finished) {
+                if (s->op->ops->finish && s->op->ops->finish(s->op, &job->err))
+                    return job->err.code ? job->err.code : SL_ERROR;
+                s->finished = true;
+                if (!s->op->ops->finish)
+                    s->drained = true;
+                *progress = true;
+            }
+            up = up && in_empty && s->drained;
+        } else {
+            up = up && in_empty && !s->pending_in;
+        }
+    }
+    *all_done = up && terminal_batch(job) == NULL;
+    return SL_OK;
+}
+
+static void set_paused(sl_job *job, input_rt *in, bool paused)
+{
+    if (in->paused == paused)
+        return;
+    in->paused = paused;
+    if (paused) {
+        in->pause_start_ns = now_ns();
+    } else {
+        job->m.paused_ms += (now_ns() - in->pause_start_ns) / 1000000;
+    }
+    if (in->src->ops->pause)
+        in->src->ops->pause(in->src, paused);
+}
+
+/* One pass over everything; repeat while it moves data. */
+static int pump(sl_job *job, bool *all_done)
+{
+    bool draining = job->stopping;
+    if (!draining) {
+        draining = true;
+        for (int j = 0; j < job->n_inputs; j++)
+            draining = draining && job->inputs[j].eof;
+    }
+    *all_done = false;
+    for (int pass = 0; pass < MAX_PASSES; pass++) {
+        bool progress = false;
+        int rc = deliver(job, draining, &progress);
+        if (!rc)
+            rc = run_main(job, &progress);
+        if (!rc)
+            rc = run_inputs(job, &progress);
+        if (!rc)
+            rc = ledger_note(job);
+        if (!rc)
+            rc = read_sources(job, &progress);
+        if (!rc && draining)
+            rc = finish_ops(job, all_done, &progress);
+        if (rc)
+            return rc;
+        if (!progress)
+            break;
+        if (!draining) {
+            draining = true;
+            for (int j = 0; j < job->n_inputs; j++)
+                draining = draining && job->inputs[j].eof;
+        }
+    }
+    int rc = ledger_note(job);
+    if (!rc)
+        rc = process_acks(job);
+    if (job->sink && job->sink->ops->poll && !rc) {
+        sl_err e;
+        sl_err_clear(&e);
+        if (job->sink->ops->poll(job->sink, &e))
+            rc = fail(job, e.code ? e.code : SL_IO, "sink: %s", e.msg);
+    }
+    for (int j = 0; j < job->n_inputs; j++) {
+        input_rt *in = &job->inputs[j];
+        set_paused(job, in, !in->eof && in->read_closed);
+    }
+    return rc;
+}
+
+static int wait_timeout_ms(sl_job *job)
+{
+    int64_t t = now_ns();
+    int64_t best = (int64_t)PUBLISH_MS * 1000000;
+    for (int j = 0; j < job->n_inputs; j++) {
+        input_rt *in = &job->inputs[j];
+        if (in->eof || in->read_closed)
+            continue;
+        if (in->ready)
+            return 0;
+        if (in->wake_ns != INT64_MAX)
+            best = SL_MIN(best, in->wake_ns - t);
+        if (in->read->n_rows > 0)
+            best = SL_MIN(best, in->read_first_ns + job->linger_ns - t);
+    }
+    if (job->n_steps > 0 && job->steps[job->n_steps - 1].out->n_rows > 0)
+        best = SL_MIN(best, job->term_first_ns + job->linger_ns - t);
+    if (job->sink && job->seq_acked < job->seq_written && job->sink_fd < 0)
+        best = SL_MIN(best, (int64_t)SINK_POLL_MS * 1000000);
+    for (int i = 0; i < job->n_steps; i++) {
+        step_rt *s = &job->steps[i];
+        if (s->kind != SL_STEP_OPERATOR || !s->op->ops->wait_hint)
+            continue;
+        int64_t w = s->wakeup_ms;
+        if (w >= 0)
+            best = SL_MIN(best, w * 1000000 - t);
+    }
+    if (best <= 0)
+        return 0;
+    return (int)((best + 999999) / 1000000);
+}
+
+static void op_fd_ready(sl_loop *loop, int fd, unsigned events, void *ctx)
+{
+    SL_UNUSED(loop);
+    SL_UNUSED(fd);
+    SL_UNUSED(events);
+    SL_UNUSED(ctx); /* the next pump pulls every operator */
+}
+
+static int sync_op_hints(sl_job *job)
+{
+    for (int i = 0; i < job->n_steps; i++) {
+        step_rt *s = &job->steps[i];
+        if (s->kind != SL_STEP_OPERATOR || !s->op->ops->wait_hint)
+            continue;
+        int fds[MAX_OP_FDS];
+        int n = 0;
+        int64_t w = -1;
+        s->op->ops->wait_hint(s->op, fds, MAX_OP_FDS, &n, &w);
+        if (n < 0 || n > MAX_OP_FDS)
+            n = 0;
+        s->wakeup_ms = w;
+        for (int k = 0; k < s->n_fds; k++)
+            sl_loop_del_fd(job->loop, s->fds[k]);
+        s->n_fds = 0;
+        for (int k = 0; k < n; k++) {
+            if (sl_loop_add_fd(job->loop, fds[k], SL_LOOP_READ, op_fd_ready, s,
+                               &job->err))
+                return job->err.code;
+            s->fds[s->n_fds++] = fds[k];
+        }
+    }
+    return SL_OK;
+}
+
+static void sink_fd_ready(sl_loop *loop, int fd, unsigned events, void *ctx)
+{
+    SL_UNUSED(loop);
+    SL_UNUSED(fd);
+    SL_UNUSED(events);
+    SL_UNUSED(ctx);
+}
+
+static void set_state(sl_job *job, sl_job_state st)
+{
+    atomic_store(&job->state, (int)st);
+}
+
+static int final_flush(sl_job *job)
+{
+    if (!job->sink)
+        return process_acks(job);
+    sl_err e;
+    sl_err_clear(&e);
+    if (job->sink->ops->flush &&
+        job->sink->ops->flush(job->sink, job->flush_timeout_ms, &e))
+        return fail(job, e.code ? e.code : SL_IO, "sink flush: %s", e.msg);
+    int rc = ledger_note(job);
+    if (!rc)
+        rc = process_acks(job);
+    if (!rc && job->seq_acked < job->seq_written)
+        rc = fail(job, SL_TIMEOUT,
+                  "sink: %llu of %llu batches not acknowledged after %d ms",
+                  (unsigned long long)(job->seq_written - job->seq_acked),
+                  (unsigned long long)job->seq_written, job->flush_timeout_ms);
+    return rc;
+}
+
+static int execute(sl_job *job)
+{
+    int rc = SL_OK;
+    job->m.start_ms = sl_now_ms();
+    job->m.watermark_ms = SL_NO_EVENT_TIME;
+    job->last_pub_ns = 0;
+    publish(job, true);
+    for (int i = 0; i < job->n_steps && !rc; i++) {
+        step_rt *s = &job->steps[i];
+        if (s->kind == SL_STEP_OPERATOR && s->op->ops->attach)
+            rc = s->op->ops->attach(s->op, job->loop, &job->err);
+    }
+    if (!rc && job->sink && job->sink->ops->poll_fd) {
+        int fd = job->sink->ops->poll_fd(job->sink);
+        if (fd >= 0) {
+            rc = sl_loop_add_fd(job->loop, fd, SL_LOOP_READ, sink_fd_ready, job,
+                                &job->err);
+            if (!rc)
+                job->sink_fd = fd;
+        }
+    }
+    bool all_done = false;
+    while (!rc) {
+        if (atomic_load(&job->stop) && !job->stopping)
+            job->stopping = true;
+        rc = pump(job, &all_done);
+        if (rc || all_done)
+            break;
+        rc = sync_op_hints(job);
+        if (rc)
+            break;
+        rc = sl_loop_run_once(job->loop, wait_timeout_ms(job), NULL, &job->err);
+        publish(job, false);
+    }
+    if (!rc)
+        rc = final_flush(job);
+    if (rc && !job->err.code)
+        fail(job, rc, "job failed (%s)", sluice_errstr(rc));
+    return rc;
+}
+
+static void finish_job(sl_job *job, int rc)
+{
+    job->rc = rc;
+    job->m.end_ms = sl_now_ms();
+    for (int j = 0; j < job->n_inputs; j++)
+        set_paused(job, &job->inputs[j], false);
+    publish(job, true);
+    sl_job_state st;
+    if (rc == SL_OK)
+        st = job->stopping ? SL_JOB_CANCELED : SL_JOB_FINISHED;
+    else if (job->aborted)
+        st = SL_JOB_CANCELED;
+    else
+        st = SL_JOB_FAILED;
+    pthread_mutex_lock(&job->mu);
+    job->done = true;
+    set_state(job, st);
+    pthread_cond_broadcast(&job->cv);
+    pthread_mutex_unlock(&job->mu);
+}
+
+static void *thread_main(void *arg)
+{
+    sl_job *job = arg;
+    finish_job(job, execute(job));
+    return NULL;
+}
+
+/* ---- construction ----------------------------------------------------- */
+
+static void close_spec(const sl_job_spec *spec)
+{
+    for (int j = 0; j < spec->n_inputs && spec->inputs; j++) {
+        const sl_job_input *in = &spec->inputs[j];
+        for (int k = 0; k < in->n_stages && in->stages; k++)
+            sl_stage_free(in->stages[k]);
+        if (in->source && in->source->ops->close)
+            in->source->ops->close(in->source);
+    }
+    for (int i = 0; i < spec->n_steps && spec->steps; i++) {
+        const sl_job_step *s = &spec->steps[i];
+        if (s->kind == SL_STEP_STAGE)
+            sl_stage_free(s->stage);
+        else if (s->op && s->op->ops->close)
+            s->op->ops->close(s->op);
+    }
+    if (spec->sink && spec->sink->ops->close)
+        spec->sink->ops->close(spec->sink);
+    if (spec->db)
+        sqlite3_close_v2(spec->db);
+}
+
+static int check_spec(const sl_job_spec *spec, sl_err *err)
+{
+    if (spec->n_inputs < 1 || spec->n_inputs > SL_JOB_MAX_INPUTS ||
+        !spec->inputs)
+        return sl_err_set(err, SL_MISUSE, "a job needs 1..%d inputs",
+                          SL_JOB_MAX_INPUTS);
+    if (spec->n_steps < 0 || spec->n_steps > SL_JOB_MAX_STEPS ||
+        (spec->n_steps && !spec->steps))
+        return sl_err_set(err, SL_MISUSE, "a job takes 0..%d steps",
+                          SL_JOB_MAX_STEPS);
+    if (!spec->sink == !spec->row_cb)
+        return sl_err_set(err, SL_MISUSE,
+                          "a job needs exactly one of a sink and a row "
+                          "callback");
+    if (!spec->out_schema)
+        return sl_err_set(err, SL_MISUSE, "a job needs its out schema");
+    for (int j = 0; j < spec->n_inputs; j++) {
+        const sl_job_input *in = &spec->inputs[j];
+        if (!in->source || !in->schema || in->n_stages < 0 ||
+            (in->n_stages && !in->stages))
+            return sl_err_set(err, SL_MISUSE, "input %d is incomplete", j);
+        for (int k = 0; k < in->n_stages; k++)
+            if (!in->stages[k])
+                return sl_err_set(err, SL_MISUSE, "input %d: stage %d NULL", j,
+                                  k);
+    }
+    for (int i = 0; i < spec->n_steps; i++) {
+        const sl_job_step *s = &spec->steps[i];
+        if ((s->kind == SL_STEP_STAGE && !s->stage) ||
+            (s->kind == SL_STEP_OPERATOR &&
+             (!s->op || !s->op->ops || !s->op->out_schema)) ||
+            (s->kind != SL_STEP_STAGE && s->kind != SL_STEP_OPERATOR))
+            return sl_err_set(err, SL_MISUSE, "step %d is incomplete", i);
+        if (s->kind == SL_STEP_OPERATOR &&
+            s->op->ops->version != SL_OPERATOR_VERSION)
+            return sl_err_set(err, SL_MISUSE,
+                              "step %d: operator version %d, expected %d", i,
+                              s->op->ops->version, SL_OPERATOR_VERSION);
+    }
+    int rows = spec->batch_rows ? spec->batch_rows : SL_BATCH_DEFAULT_ROWS;
+    if (rows < 1 || rows > SL_BATCH_MAX_ROWS)
+        return sl_err_set(err, SL_MISUSE, "batch_rows %d out of 1..%d",
+                          spec->batch_rows, SL_BATCH_MAX_ROWS);
+    return SL_OK;
+}
+
+static void step_name(sl_step_metrics *m, const char *prefix, const char *name)
+{
+    if (prefix)
+        sl_snprintf(m->name, sizeof(m->name), "%s: %s", prefix, name);
+    else
+        sl_snprintf(m->name, sizeof(m->name), "%s", name);
+}
+
+static int step_init(step_rt *s, sl_job_step_kind kind, sl_stage *stage,
+                     sl_operator *op, const char *name, const char *prefix,
+                     int rows)
+{
+    s->kind = kind;
+    s->stage = stage;
+    s->op = op;
+    s->wakeup_ms = -1;
+    const sl_schema *out =
+        kind == SL_STEP_STAGE ? sl_stage_out_schema(stage) : op->out_schema;
+    if (!name)
+        name = kind == SL_STEP_STAGE ? sl_stage_name(stage)
+                                     : (op->ops->name ? op->ops->name : "op");
+    step_name(&s->m, prefix, name);
+    s->out = sl_batch_new(out, rows);
+    return s->out ? SL_OK : SL_NOMEM;
+}
+
+static void free_buffers(sl_job *job);
+
+int sl_job_new(const sl_job_spec *spec, sl_job **out, sl_err *err)
+{
+    *out = NULL;
+    int rc = check_spec(spec, err);
+    if (rc) {
+        close_spec(spec);
+        return rc;
+    }
+    sl_job *job = sl_calloc(1, sizeof(*job));
+    if (!job) {
+        close_spec(spec);
+        return sl_err_set(err, SL_NOMEM, "out of memory");
+    }
+    pthread_mutex_init(&job->mu, NULL);
+    pthread_cond_init(&job->cv, NULL);
+    atomic_init(&job->state, SL_JOB_CREATED);
+    atomic_init(&job->stop, 0);
+    job->db = spec->db;
+    job->sink = spec->sink;
+    job->row_cb = spec->row_cb;
+    job->row_ctx = spec->row_ctx;
+    job->out_schema = spec->out_schema;
+    job->sink_fd = -1;
+    job->batch_rows =
+        spec->batch_rows ? spec->batch_rows : SL_BATCH_DEFAULT_ROWS;
+    int linger = spec->linger_ms ? spec->linger_ms : SL_JOB_DEFAULT_LINGER_MS;
+    job->linger_ns = linger < 0 ? 0 : (int64_t)linger * 1000000;
+    job->max_unacked = spec->max_unacked_batches > 0 ? spec->max_unacked_batches
+                                                     : SL_JOB_DEFAULT_UNACKED;
+    job->flush_timeout_ms = spec->sink_flush_timeout_ms > 0
+                                ? spec->sink_flush_timeout_ms
+                                : DEFAULT_FLUSH_MS;
+    job->name = sl_strdup(spec->name ? spec->name : "job");
+    job->n_inputs = spec->n_inputs;
+    job->n_steps = spec->n_steps;
+    job->inputs = sl_calloc((size_t)spec->n_inputs, sizeof(input_rt));
+    job->steps =
+        sl_calloc((size_t)(spec->n_steps ? spec->n_steps : 1), sizeof(step_rt));
+    job->cap_ledger = job->max_unacked + 2;
+    job->ledger = sl_calloc((size_t)job->cap_ledger, sizeof(snap));
+    bool ok = job->name && job->inputs && job->steps && job->ledger;
+    int n_metric = spec->n_steps;
+    for (int j = 0; ok && j < spec->n_inputs; j++) {
+        const sl_job_input *si = &spec->inputs[j];
+        input_rt *in = &job->inputs[j];
+        in->src = si->source;
+        in->schema = si->schema;
+        in->wait_fd = -1;
+        in->ready = true;
+        in->name = sl_strdup(si->name ? si->name : "source");
+        in->read = sl_batch_new(si->schema, job->batch_rows);
+        in->n_stages = si->n_stages;
+        in->stages = sl_calloc((size_t)(si->n_stages ? si->n_stages : 1),
+                               sizeof(step_rt));
+        ok = in->name && in->read && in->stages;
+        n_metric += si->n_stages;
+        for (int k = 0; ok && k < si->n_stages; k++)
+            ok = step_init(&in->stages[k], SL_STEP_STAGE, si->stages[k], NULL,
+                           NULL, in->name, job->batch_rows) == SL_OK;
+    }
+    for (int i = 0; ok && i < spec->n_steps; i++) {
+        const sl_job_step *ss = &spec->steps[i];
+        ok = step_init(&job->steps[i], ss->kind, ss->stage, ss->op, ss->name,
+                       NULL, job->batch_rows) == SL_OK;
+    }
+    job->n_metric_steps = n_metric;
+    job->pub_steps =
+        sl_calloc((size_t)(n_metric ? n_metric : 1), sizeof(sl_step_metrics));
+    job->m.n_steps = n_metric;
+    ok = ok && job->pub_steps;
+    if (ok)
+        ok = sl_loop_new(&job->loop, err) == SL_OK;
+    else
+        sl_err_set(err, SL_NOMEM, "out of memory");
+    if (!ok) {
+        /* Nothing in spec was closed yet: close it from spec. */
+        free_buffers(job);
+        close_spec(spec);
+        sl_loop_free(job->loop);
+        sl_free(job->inputs);
+        sl_free(job->steps);
+        sl_free(job->ledger);
+        sl_free(job->pub_steps);
+        sl_free(job->name);
+        pthread_mutex_destroy(&job->mu);
+        pthread_cond_destroy(&job->cv);
+        sl_free(job);
+        return err->code ? err->code : SL_NOMEM;
+    }
+    *out = job;
+    return SL_OK;
+}
+
+/* The job's own memory: batches, names, frontiers, ledger entries. */
+static void free_buffers(sl_job *job)
+{
+    for (int j = 0; job->inputs && j < job->n_inputs; j++) {
+        input_rt *in = &job->inputs[j];
+        for (int k = 0; in->stages && k < in->n_stages; k++)
+            sl_batch_free(in->stages[k].out);
+        sl_free(in->stages);
+        in->stages = NULL;
+        sl_batch_free(in->read);
+        in->read = NULL;
+        sl_free(in->fr.pos);
+        in->fr.pos = NULL;
+        sl_free(in->name);
+        in->name = NULL;
+    }
+    for (int i = 0; job->steps && i < job->n_steps; i++) {
+        sl_batch_free(job->steps[i].out);
+        job->steps[i].out = NULL;
+    }
+    for (int i = 0; job->ledger && i < job->n_ledger; i++)
+        snap_free(&job->ledger[i], job->n_inputs);
+    job->n_ledger = 0;
+}
+
+/* Close what the job owns: stages, operators, sources, sink, then db. */
+static void release(sl_job *job)
+{
+    for (int j = 0; j < job->n_inputs; j++) {
+        input_rt *in = &job->inputs[j];
+        if (in->wait_fd >= 0)
+            sl_loop_del_fd(job->loop, in->wait_fd);
+        for (int k = 0; k < in->n_stages; k++)
+            sl_stage_free(in->stages[k].stage);
+        if (in->src->ops->close)
+            in->src->ops->close(in->src);
+    }
+    for (int i = 0; i < job->n_steps; i++) {
+        step_rt *s = &job->steps[i];
+        if (s->kind == SL_STEP_STAGE)
+            sl_stage_free(s->stage);
+        else if (s->op->ops->close)
+            s->op->ops->close(s->op);
+    }
+    if (job->sink && job->sink->ops->close)
+        job->sink->ops->close(job->sink);
+    if (job->db)
+        sqlite3_close_v2(job->db);
+    free_buffers(job);
+}
+
+void sl_job_free(sl_job *job)
+{
+    if (!job)
+        return;
+    if (job->has_thread && !job->joined) {
+        sl_job_stop(job);
+        pthread_join(job->thread, NULL);
+        job->joined = true;
+    }
+    release(job);
+    sl_loop_free(job->loop);
+    sl_free(job->inputs);
+    sl_free(job->steps);
+    sl_free(job->ledger);
+    sl_free(job->pub_steps);
+    sl_free(job->name);
+    pthread_mutex_destroy(&job->mu);
+    pthread_cond_destroy(&job->cv);
+    sl_free(job);
+}
+
+/* ---- control ---------------------------------------------------------- */
+
+static int begin(sl_job *job, sl_err *err)
+{
+    int expected = SL_JOB_CREATED;
+    if (!atomic_compare_exchange_strong(&job->state, &expected, SL_JOB_RUNNING))
+        return sl_err_set(err, SL_MISUSE, "job '%s' was already started",
+                          job->name);
+    return SL_OK;
+}
+
+static int result(sl_job *job, sl_err *err)
+{
+    if (job->rc && err)
+        sl_err_set(err, job->rc, "%s", job->err.msg);
+    if (job->rc == SL_OK || (job->stopping && !job->aborted && !job->rc))
+        return SL_OK;
+    return job->rc;
+}
+
+int sl_job_start(sl_job *job, sl_err *err)
+{
+    int rc = begin(job, err);
+    if (rc)
+        return rc;
+    if (pthread_create(&job->thread, NULL, thread_main, job) != 0) {
+        set_state(job, SL_JOB_CREATED);
+        return sl_err_set(err, SL_ERROR, "cannot start the job thread");
+    }
+    job->has_thread = true;
+    return SL_OK;
+}
+
+int sl_job_run(sl_job *job, sl_err *err)
+{
+    int rc = begin(job, err);
+    if (rc)
+        return rc;
+    finish_job(job, execute(job));
+    return result(job, err);
+}
+
+void sl_job_stop(sl_job *job)
+{
+    atomic_store(&job->stop, 1);
+    sl_loop_wakeup(job->loop);
+}
+
+void sl_job_request_stop_from_signal(sl_job *job)
+{
+    atomic_store(&job->stop, 1); /* lock-free atomic: signal-safe */
+    sl_loop_wakeup(job->loop);   /* write(2) on the eventfd */
+}
+
+int sl_job_wait(sl_job *job, int timeout_ms, sl_err *err)
+{
+    pthread_mutex_lock(&job->mu);
+    if (atomic_load(&job->state) == SL_JOB_CREATED) {
+        pthread_mutex_unlock(&job->mu);
+        return sl_err_set(err, SL_MISUSE, "job '%s' was not started",
+                          job->name);
+    }
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    if (timeout_ms >= 0) {
+        dl.tv_sec += timeout_ms / 1000;
+        dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+        if (dl.tv_nsec >= 1000000000) {
+            dl.tv_sec++;
+            dl.tv_nsec -= 1000000000;
+        }
+    }
+    while (!job->done) {
+        if (timeout_ms < 0) {
+            pthread_cond_wait(&job->cv, &job->mu);
+        } else if (pthread_cond_timedwait(&job->cv, &job->mu, &dl) != 0 &&
+                   !job->done) {
+            pthread_mutex_unlock(&job->mu);
+            return sl_err_set(err, SL_TIMEOUT, "job '%s' still running",
+                              job->name);
+        }
+    }
+    pthread_mutex_unlock(&job->mu);
+    if (job->has_thread && !job->joined) {
+        pthread_join(job->thread, NULL);
+        job->joined = true;
+    }
+    return result(job, err);
+}
+
+sl_job_state sl_job_state_get(const sl_job *job)
+{
+    return (sl_job_state)atomic_load(&((sl_job *)job)->state);
+}
+
+const char *sl_job_state_name(sl_job_state state)
+{
+    switch (state) {
+    case SL_JOB_CREATED:
+        return "CREATED";
+    case SL_JOB_RUNNING:
+        return "RUNNING";
+    case SL_JOB_FINISHED:
+        return "FINISHED";
+    case SL_JOB_FAILED:
+        return "FAILED";
+    case SL_JOB_CANCELED:
+        return "CANCELED";
+    }
+    return "UNKNOWN";
+}
+
+const char *sl_job_error(const sl_job *job)
+{
+    sl_job_state st = sl_job_state_get(job);
+    if (st != SL_JOB_FAILED && st != SL_JOB_CANCELED)
+        return "";
+    return job->err.msg;
+}
+
+void sl_job_metrics_get(sl_job *job, sl_job_metrics *metrics,
+                        sl_step_metrics *steps, int max_steps)
+{
+    pthread_mutex_lock(&job->mu);
+    if (metrics)
+        *metrics = job->pub;
+    for (int i = 0; steps && i < max_steps && i < job->n_metric_steps; i++)
+        steps[i] = job->pub_steps[i];
+    pthread_mutex_unlock(&job->mu);
+}
+
+sl_loop *sl_job_loop(sl_job *job)
+{
+    return job->loop;
+}
+
+int sl_job_db_open(sqlite3 **db, sl_err *err)
+{
+    *db = NULL;
+    int rc = sqlite3_open_v2(
+        ":memory:", db,
+        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        sl_err_set(err, rc == SQLITE_NOMEM ? SL_NOMEM : SL_ERROR,
+                   "cannot open the job's SQLite connection: %s",
+                   *db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
+        sqlite3_close_v2(*db);
+        *db = NULL;
+        return err->code;
+    }
+    rc = sl_vtab_register(*db, err);
+    if (rc) {
+        sqlite3_close_v2(*db);
+        *db = NULL;
+    }
+    return rc;
+}

@@ -1,0 +1,396 @@
+/*
+ * stage.c: SQL stages (see stage.h): one prepared statement per stage, run
+ * once per batch through the sl_batch virtual table.
+ *
+ * Hot path: sl_stage_run points the stage's bind record at the batch (the
+ * pointer itself was bound once at prepare time), steps the statement and
+ * copies each result row into the out batch, converting to the storage
+ * class of the out column and carrying kind, event time and source
+ * position over from the input row named by the trailing `_row` column.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "stage.h"
+#include "vtab.h"
+
+struct sl_stage {
+    sqlite3 *db;
+    sqlite3_stmt *stmt;
+    char *sql;
+    char *name;
+    char vtab[32];
+    const sl_schema *in;
+    const sl_schema *out;
+    unsigned flags;
+    uint8_t *store; /* storage class per out column */
+    uint8_t *not_null;
+    sl_vtab_bind bind;
+    const sl_batch *cur_in;
+    bool pending;
+};
+
+static int substitute(const char *tmpl, const char *ref, sl_buf *out)
+{
+    static const char key[] = "{input}";
+    const char *p = tmpl;
+    for (;;) {
+        const char *hit = strstr(p, key);
+        if (!hit) {
+            sl_buf_puts(out, p);
+            break;
+        }
+        sl_buf_append(out, p, (size_t)(hit - p));
+        sl_buf_puts(out, ref);
+        p = hit + sizeof(key) - 1;
+    }
+    return out->rc;
+}
+
+int sl_stage_new(sqlite3 *db, const sl_schema *in, const sl_schema *out,
+                 const char *sql_template, sl_stage **stage, sl_err *err)
+{
+    return sl_stage_new_ex(db, in, out, sql_template, NULL, stage, err);
+}
+
+int sl_stage_new_ex(sqlite3 *db, const sl_schema *in, const sl_schema *out,
+                    const char *sql_template, const sl_stage_opts *opts,
+                    sl_stage **stage_out, sl_err *err)
+{
+    *stage_out = NULL;
+    if (!db || !in || !out || !sql_template)
+        return sl_err_set(err, SL_MISUSE, "sl_stage_new: missing argument");
+    sl_stage *stage = sl_calloc(1, sizeof(*stage));
+    if (!stage)
+        return sl_err_set(err, SL_NOMEM, "out of memory");
+    stage->db = db;
+    stage->in = in;
+    stage->out = out;
+    stage->flags = opts ? opts->flags : 0;
+    stage->name = sl_strdup(opts && opts->name ? opts->name : "stage");
+    size_t n_out = (size_t)(out->n_cols ? out->n_cols : 1);
+    stage->store = sl_malloc(n_out);
+    stage->not_null = sl_malloc(n_out);
+    stage->bind.cur_row = -1;
+    if (!stage->name || !stage->store || !stage->not_null) {
+        sl_stage_free(stage);
+        return sl_err_set(err, SL_NOMEM, "out of memory");
+    }
+    for (int c = 0; c < out->n_cols; c++) {
+        stage->store[c] = (uint8_t)sl_type_storage(out->cols[c].type);
+        stage->not_null[c] = out->cols[c].type->not_null;
+    }
+    int rc = sl_vtab_create(db, in, stage->vtab, sizeof(stage->vtab), err);
+    if (rc) {
+        stage->vtab[0] = '\0';
+        sl_stage_free(stage);
+        return rc;
+    }
+    sl_buf ref, sql;
+    sl_buf_init(&ref, 256);
+    sl_buf_init(&sql, 16u << 20);
+    sl_vtab_input_ref(stage->vtab, &ref);
+    substitute(sql_template, sl_buf_cstr(&ref), &sql);
+    sl_buf_free(&ref);
+    if (sql.rc) {
+        sl_buf_free(&sql);
+        sl_stage_free(stage);
+        return sl_err_set(err, SL_NOMEM, "stage SQL too large or no memory");
+    }
+    stage->sql = sl_buf_steal(&sql);
+    rc = sqlite3_prepare_v3(db, stage->sql, -1, SQLITE_PREPARE_PERSISTENT,
+                            &stage->stmt, NULL);
+    if (rc != SQLITE_OK || !stage->stmt) {
+        sl_err_set(err, SL_SQL, "stage '%s': cannot prepare: %s (SQL: %s)",
+                   stage->name,
+                   rc == SQLITE_OK ? "no statement" : sqlite3_errmsg(db),
+                   stage->sql);
+        sl_stage_free(stage);
+        return SL_SQL;
+    }
+    int want = out->n_cols + ((stage->flags & SL_STAGE_NO_ROW) ? 0 : 1);
+    int got = sqlite3_column_count(stage->stmt);
+    if (got != want) {
+        sl_err_set(err, SL_SQL,
+                   "stage '%s': the SQL returns %d columns, expected %d "
+                   "(%d output columns%s)",
+                   stage->name, got, want, out->n_cols,
+                   (stage->flags & SL_STAGE_NO_ROW) ? ""
+                                                    : " then the input _row");
+        sl_stage_free(stage);
+        return SL_SQL;
+    }
+    int idx = sqlite3_bind_parameter_index(stage->stmt, SL_VTAB_PARAM);
+    if (idx > 0 &&
+        sqlite3_bind_pointer(stage->stmt, idx, &stage->bind,
+                             SL_VTAB_POINTER_TYPE, NULL) != SQLITE_OK) {
+        sl_err_set(err, SL_ERROR, "stage '%s': cannot bind the input: %s",
+                   stage->name, sqlite3_errmsg(db));
+        sl_stage_free(stage);
+        return SL_ERROR;
+    }
+    *stage_out = stage;
+    return SL_OK;
+}
+
+void sl_stage_free(sl_stage *stage)
+{
+    if (!stage)
+        return;
+    if (stage->stmt)
+        sqlite3_finalize(stage->stmt);
+    if (stage->vtab[0])
+        sl_vtab_drop(stage->db, stage->vtab);
+    sl_free(stage->sql);
+    sl_free(stage->name);
+    sl_free(stage->store);
+    sl_free(stage->not_null);
+    sl_free(stage);
+}
+
+static const char *storage_name(int t)
+{
+    switch (t) {
+    case SQLITE_INTEGER:
+        return "INTEGER";
+    case SQLITE_FLOAT:
+        return "REAL";
+    case SQLITE_TEXT:
+        return "TEXT";
+    case SQLITE_BLOB:
+        return "BLOB";
+    default:
+        return "NULL";
+    }
+}
+
+/* Describe the input row the statement was on, for messages. */
+static void where_text(const sl_stage *stage, int row, char *buf, size_t size)
+{
+    const sl_batch *in = stage->cur_in;
+    if (!in || row < 0 || row >= in->n_rows) {
+        buf[0] = '\0';
+        return;
+    }
+    const sl_srcpos *pos = &in->pos[row];
+    if (pos->split >= 0 || pos->offset >= 0)
+        sl_snprintf(buf, size, " (input row from split %d offset %lld)",
+                    (int)pos->split, (long long)pos->offset);
+    else
+        sl_snprintf(buf, size, " (input row %d of the batch)", row);
+}
+
+static int fail_row(sl_stage *stage, sl_err *err, int code, int row,
+                    const char *what)
+{
+    char where[96];
+    where_text(stage, row, where, sizeof(where));
+    return sl_err_set(err, code, "stage '%s': %s%s", stage->name, what, where);
+}
+
+static int copy_text(sl_stage *stage, sl_batch *out, sl_value *v, int c,
+                     bool blob, sl_err *err)
+{
+    sqlite3_stmt *st = stage->stmt;
+    const void *p = blob ? sqlite3_column_blob(st, c)
+                         : (const void *)sqlite3_column_text(st, c);
+    int n = sqlite3_column_bytes(st, c);
+    if (!p && n > 0)
+        return sl_err_set(err, SL_NOMEM, "stage '%s': out of memory",
+                          stage->name);
+    int rc = blob ? sl_batch_set_blob(out, v, p, (size_t)n)
+                  : sl_batch_set_text(out, v, p ? p : "", (size_t)n);
+    if (rc)
+        return sl_err_set(err, rc,
+                          "stage '%s': the output batch ran out of memory "
+                          "(arena bound %u bytes)",
+                          stage->name, (unsigned)SL_BATCH_ARENA_MAX);
+    return SL_OK;
+}
+
+/* Copy the current result row into out. */
+static int copy_row(sl_stage *stage, sl_batch *out, sl_err *err)
+{
+    sqlite3_stmt *st = stage->stmt;
+    const sl_schema *schema = stage->out;
+    int r = out->n_rows;
+    sl_value *row = out->values + (size_t)r * (size_t)out->n_cols;
+    int rc = SL_OK;
+    for (int c = 0; c < schema->n_cols; c++) {
+        int t = sqlite3_column_type(st, c);
+        sl_value *v = &row[c];
+        if (t == SQLITE_NULL) {
+            v->kind = SL_V_NULL;
+            if (stage->not_null[c]) {
+                char msg[256];
+                sl_snprintf(msg, sizeof(msg),
+                            "column '%s' is NOT NULL, however, a null value "
+                            "is being written into it",
+                            schema->cols[c].name);
+                return fail_row(stage, err, SL_RUNTIME, stage->bind.cur_row,
+                                msg);
+            }
+            continue;
+        }
+        switch (stage->store[c]) {
+        case SL_V_INT:
+            if (t == SQLITE_INTEGER) {
+                v->kind = SL_V_INT;
+                v->u.i = sqlite3_column_int64(st, c);
+                continue;
+            }
+            if (t == SQLITE_FLOAT) {
+                double d = sqlite3_column_double(st, c);
+                if (isfinite(d) && d >= -9223372036854775808.0 &&
+                    d < 9223372036854775808.0) {
+                    v->kind = SL_V_INT;
+                    v->u.i = (int64_t)d;
+                    continue;
+                }
+            }
+            break;
+        case SL_V_REAL:
+            if (t == SQLITE_FLOAT) {
+                v->kind = SL_V_REAL;
+                v->u.d = sqlite3_column_double(st, c);
+                continue;
+            }
+            if (t == SQLITE_INTEGER) {
+                v->kind = SL_V_REAL;
+                v->u.d = (double)sqlite3_column_int64(st, c);
+                continue;
+            }
+            break;
+        case SL_V_BLOB:
+            rc = copy_text(stage, out, v, c, true, err);
+            if (rc)
+                return rc;
+            continue;
+        default:
+            rc = copy_text(stage, out, v, c, false, err);
+            if (rc)
+                return rc;
+            continue;
+        }
+        char msg[384];
+        const unsigned char *txt = sqlite3_column_text(st, c);
+        sl_snprintf(msg, sizeof(msg),
+                    "column '%s' is declared %s but the stage produced %s "
+                    "value '%.64s'",
+                    schema->cols[c].name,
+                    sl_type_id_name(schema->cols[c].type->id), storage_name(t),
+                    txt ? (const char *)txt : "");
+        return fail_row(stage, err, SL_RUNTIME, stage->bind.cur_row, msg);
+    }
+    if (stage->flags & SL_STAGE_NO_ROW) {
+        out->kinds[r] = SLUICE_ROW_INSERT;
+        out->event_time[r] = SL_NO_EVENT_TIME;
+        out->pos[r] = (sl_srcpos){-1, -1};
+    } else {
+        int c = schema->n_cols;
+        const sl_batch *in = stage->cur_in;
+        int64_t src = sqlite3_column_int64(st, c);
+        if (sqlite3_column_type(st, c) != SQLITE_INTEGER || src < 0 ||
+            src >= in->n_rows) {
+            char msg[160];
+            sl_snprintf(msg, sizeof(msg),
+                        "the last result column must be the input _row, "
+                        "got %s",
+                        storage_name(sqlite3_column_type(st, c)));
+            return fail_row(stage, err, SL_ERROR, -1, msg);
+        }
+        out->kinds[r] = in->kinds[src];
+        out->event_time[r] = in->event_time[src];
+        out->pos[r] = in->pos[src];
+    }
+    out->n_rows = r + 1;
+    return SL_OK;
+}
+
+static int step_rows(sl_stage *stage, sl_batch *out, sl_err *err)
+{
+    sqlite3_stmt *st = stage->stmt;
+    while (out->n_rows < out->cap_rows) {
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            rc = copy_row(stage, out, err);
+            if (rc) {
+                sl_stage_reset(stage);
+                return rc;
+            }
+            continue;
+        }
+        if (rc == SQLITE_DONE) {
+            sqlite3_reset(st);
+            stage->pending = false;
+            stage->cur_in = NULL;
+            return SL_OK;
+        }
+        char msg[SL_ERR_MSG_MAX / 2];
+        sl_snprintf(msg, sizeof(msg), "%s", sqlite3_errmsg(stage->db));
+        rc = fail_row(stage, err, rc == SQLITE_NOMEM ? SL_NOMEM : SL_RUNTIME,
+                      stage->bind.cur_row, msg);
+        sl_stage_reset(stage);
+        return rc;
+    }
+    stage->pending = true;
+    return SL_OK;
+}
+
+int sl_stage_run(sl_stage *stage, const sl_batch *in, sl_batch *out,
+                 sl_err *err)
+{
+    if (stage->pending)
+        return sl_err_set(err, SL_MISUSE,
+                          "stage '%s': run while a run is pending",
+                          stage->name);
+    stage->bind.batch = in;
+    stage->bind.cur_row = -1;
+    stage->cur_in = in;
+    return step_rows(stage, out, err);
+}
+
+int sl_stage_resume(sl_stage *stage, sl_batch *out, sl_err *err)
+{
+    if (!stage->pending)
+        return SL_OK;
+    return step_rows(stage, out, err);
+}
+
+bool sl_stage_pending(const sl_stage *stage)
+{
+    return stage->pending;
+}
+
+void sl_stage_reset(sl_stage *stage)
+{
+    sqlite3_reset(stage->stmt);
+    stage->pending = false;
+    stage->cur_in = NULL;
+    stage->bind.batch = NULL;
+}
+
+const char *sl_stage_explain(const sl_stage *stage)
+{
+    return stage->sql;
+}
+
+const char *sl_stage_name(const sl_stage *stage)
+{
+    return stage->name;
+}
+
+const sl_schema *sl_stage_in_schema(const sl_stage *stage)
+{
+    return stage->in;
+}
+
+const sl_schema *sl_stage_out_schema(const sl_stage *stage)
+{
+    return stage->out;
+}
+
+sqlite3_stmt *sl_stage_stmt(sl_stage *stage)
+{
+    return stage->stmt;
+}
