@@ -124,8 +124,8 @@ static int pump(conn *c, const short *revents)
     for (int i = 0; i < 2; i++) {
         if ((revents[i] & (POLLIN | POLLHUP | POLLERR)) &&
             c->len[i] < CONN_BUF) {
-            ssize_t r = read(c->fd[i], c->buf[i] + c->len[i],
-                             CONN_BUF - c->len[i]);
+            ssize_t r =
+                read(c->fd[i], c->buf[i] + c->len[i], CONN_BUF - c->len[i]);
             if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
                 return 0;
             if (r > 0)
@@ -235,8 +235,9 @@ int cli_broker_main(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--topic")) {
             if (!v || n_topics == MAX_TOPICS) {
-                fprintf(stderr, "sluice broker: --topic needs a name (at "
-                                "most %d)\n",
+                fprintf(stderr,
+                        "sluice broker: --topic needs a name (at "
+                        "most %d)\n",
                         MAX_TOPICS);
                 return CLI_EXIT_USAGE;
             }

@@ -37,8 +37,10 @@ static int raw_decode(sl_decoder *dec, const char *data, size_t len,
     int rc = c->is_text ? sl_batch_set_text(batch, &row[c->col], data, len)
                         : sl_batch_set_blob(batch, &row[c->col], data, len);
     if (rc)
-        return sl_err_set(err, rc, "record of %zu bytes does not fit in the "
-                          "batch", len);
+        return sl_err_set(err, rc,
+                          "record of %zu bytes does not fit in the "
+                          "batch",
+                          len);
     return SL_OK;
 }
 
@@ -50,7 +52,8 @@ static int raw_encode(sl_encoder *enc, const sl_batch *batch, int row,
     if (v->kind == SL_V_TEXT || v->kind == SL_V_BLOB)
         sl_buf_append(out, v->u.b, v->len);
     else if (v->kind != SL_V_NULL)
-        return sl_err_set(err, SL_RUNTIME, "raw format: column value is "
+        return sl_err_set(err, SL_RUNTIME,
+                          "raw format: column value is "
                           "not text or bytes");
     if (out->rc)
         return sl_err_set(err, out->rc, "raw format: record too large");
@@ -88,8 +91,8 @@ static int raw_open(const sl_format_info *info, raw_codec **out, sl_err *err)
     sl_options_string(info->options, key, "UTF-8", &charset, err);
     if (!sl_str_ieq(charset, "UTF-8") && !sl_str_ieq(charset, "UTF8"))
         return sl_err_set(err, SL_UNSUPPORTED,
-                          "option '%s': only UTF-8 is supported, got '%s'",
-                          key, charset);
+                          "option '%s': only UTF-8 is supported, got '%s'", key,
+                          charset);
     sl_snprintf(key, sizeof(key), "%sendianness", info->prefix);
     sl_options_mark(info->options, key);
     raw_codec *c = sl_calloc(1, sizeof(*c));

@@ -23,12 +23,12 @@
 #include <librdkafka/rdkafka_mock.h>
 
 static const char *const meta_keys[] = {
-    "topic",   "partition", "offset",       "timestamp",
-    "timestamp-type", "headers", "leader-epoch", NULL};
-static const char *const meta_types[] = {
-    "STRING",       "INT",    "BIGINT",
-    "TIMESTAMP_LTZ(3)", "STRING", "MAP<STRING, BYTES>",
-    "INT",          NULL};
+    "topic",          "partition", "offset",       "timestamp",
+    "timestamp-type", "headers",   "leader-epoch", NULL};
+static const char *const meta_types[] = {"STRING", "INT",
+                                         "BIGINT", "TIMESTAMP_LTZ(3)",
+                                         "STRING", "MAP<STRING, BYTES>",
+                                         "INT",    NULL};
 static const bool meta_writable[] = {false, false, false, true,
                                      false, true,  false, false};
 
@@ -43,7 +43,8 @@ static const sl_option_def kafka_options[] = {
      "Consumer group; offsets are committed there after the sink acked."},
     {"properties.*", "string", NULL,
      "Any librdkafka property, passed through unchanged."},
-    {"format", "string", NULL, "Value format (json, csv, raw, avro-confluent)."},
+    {"format", "string", NULL,
+     "Value format (json, csv, raw, avro-confluent)."},
     {"value.format", "string", NULL, "Value format; same as 'format'."},
     {"key.format", "string", NULL, "Key format; needs 'key.fields'."},
     {"key.fields", "string", NULL,
@@ -103,8 +104,7 @@ int sl_kafka_embedded_acquire(const char **bootstrap, sl_err *err)
         if (!embedded_rk) {
             rd_kafka_conf_destroy(conf);
             pthread_mutex_unlock(&embedded_lock);
-            return sl_err_set(err, SL_IO, "embedded kafka broker: %s",
-                              errstr);
+            return sl_err_set(err, SL_IO, "embedded kafka broker: %s", errstr);
         }
         embedded_cluster = rd_kafka_mock_cluster_new(embedded_rk, 1);
         if (!embedded_cluster) {
@@ -243,8 +243,7 @@ static int set_property(void *ctx, const char *subkey, const char *value,
         value = c->common->bootstrap;
     if (rd_kafka_conf_set(c->conf, subkey, value, errstr, sizeof(errstr)) !=
         RD_KAFKA_CONF_OK)
-        return sl_err_set(err, SL_SQL,
-                          "table '%s': option 'properties.%s': %s",
+        return sl_err_set(err, SL_SQL, "table '%s': option 'properties.%s': %s",
                           c->common->table->name, subkey, errstr);
     return SL_OK;
 }
@@ -337,9 +336,8 @@ static int setup_side(sl_kafka_common *common, sl_kafka_side *side,
     const sl_table_info *table = common->table;
     side->format = sl_format_find(format_name);
     if (!side->format)
-        return sl_err_set(err, SL_SQL,
-                          "table '%s': unknown %s format '%s'", table->name,
-                          side_name, format_name);
+        return sl_err_set(err, SL_SQL, "table '%s': unknown %s format '%s'",
+                          table->name, side_name, format_name);
     sl_strlcpy(side->format_name, format_name, sizeof(side->format_name));
     sl_snprintf(side->prefix, sizeof(side->prefix), "%s%s%s.",
                 prefixed ? side_name : "", prefixed ? "." : "", format_name);
@@ -357,8 +355,8 @@ static int setup_side(sl_kafka_common *common, sl_kafka_side *side,
     /* Option copy: the table's options plus a default Confluent subject
      * ('<topic>-key' / '<topic>-value') when a single topic is named. */
     sl_options *src = table->options;
-    side->opts.items = sl_arena_alloc(
-        &common->arena, sizeof(sl_option) * (size_t)(src->n + 1));
+    side->opts.items = sl_arena_alloc(&common->arena,
+                                      sizeof(sl_option) * (size_t)(src->n + 1));
     if (!side->schema || !side->opts.items)
         return sl_err_set(err, SL_NOMEM, "out of memory");
     memcpy(side->opts.items, src->items, sizeof(sl_option) * (size_t)src->n);
@@ -395,8 +393,8 @@ static int setup_formats(sl_kafka_common *common, sl_err *err)
     sl_options_string(opts, "key.fields-prefix", "", &kprefix, err);
     static const char *const include_choices[] = {"ALL", "EXCEPT_KEY", NULL};
     int include = 0;
-    if ((rc = sl_options_enum(opts, "value.fields-include", include_choices,
-                              0, &include, err)))
+    if ((rc = sl_options_enum(opts, "value.fields-include", include_choices, 0,
+                              &include, err)))
         return rc;
     if (fmt && vfmt)
         return sl_err_set(err, SL_SQL,
@@ -512,9 +510,8 @@ int sl_kafka_common_init(sl_kafka_common *common, const sl_table_info *table,
                           "table '%s': the kafka connector requires option "
                           "'topic' (or 'topic-pattern')",
                           table->name);
-    if (topic &&
-        split_list(&common->arena, topic, common->topics, SL_KAFKA_MAX_TOPICS,
-                   &common->n_topics))
+    if (topic && split_list(&common->arena, topic, common->topics,
+                            SL_KAFKA_MAX_TOPICS, &common->n_topics))
         return sl_err_set(err, SL_SQL,
                           "table '%s': bad 'topic' list (at most %d topics)",
                           table->name, SL_KAFKA_MAX_TOPICS);
@@ -527,8 +524,8 @@ int sl_kafka_common_init(sl_kafka_common *common, const sl_table_info *table,
                           table->name);
     if (pattern) {
         /* librdkafka subscribes by regex when the name starts with '^'. */
-        common->topic_pattern = sl_arena_alloc(&common->arena,
-                                               strlen(pattern) + 2);
+        common->topic_pattern =
+            sl_arena_alloc(&common->arena, strlen(pattern) + 2);
         if (!common->topic_pattern)
             return sl_err_set(err, SL_NOMEM, "out of memory");
         sl_snprintf(common->topic_pattern, strlen(pattern) + 2, "%s%s",
@@ -565,8 +562,7 @@ int sl_kafka_common_init(sl_kafka_common *common, const sl_table_info *table,
             return rc;
     }
     conf_ctx ctx = {common->conf, common};
-    return sl_options_each_prefix(opts, "properties.", set_property, &ctx,
-                                  err);
+    return sl_options_each_prefix(opts, "properties.", set_property, &ctx, err);
 }
 
 void sl_kafka_common_free(sl_kafka_common *common)

@@ -34,11 +34,11 @@ typedef enum sl_kafka_meta {
 typedef struct sl_kafka_side {
     const sl_format *format; /* NULL: this side is not read/written */
     char format_name[64];
-    char prefix[96];        /* "json.", "value.json.", "key.raw." */
-    sl_schema *schema;      /* the format's fields */
-    int *col_map;           /* format field -> table column */
-    sl_options opts;        /* copy of the table options (+ defaults) */
-    bool ignore_errors;     /* '<prefix>ignore-parse-errors' */
+    char prefix[96];    /* "json.", "value.json.", "key.raw." */
+    sl_schema *schema;  /* the format's fields */
+    int *col_map;       /* format field -> table column */
+    sl_options opts;    /* copy of the table options (+ defaults) */
+    bool ignore_errors; /* '<prefix>ignore-parse-errors' */
 } sl_kafka_side;
 
 /* What both directions read from the WITH options. */

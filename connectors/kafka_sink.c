@@ -23,8 +23,8 @@
 
 #include "kafka_int.h"
 
-#define MAX_PENDING_SEQS 65536
-#define MAX_REDELIVERIES 1000000
+#define MAX_PENDING_SEQS   65536
+#define MAX_REDELIVERIES   1000000
 #define QUEUE_FULL_WAIT_MS 50
 
 enum { PART_DEFAULT, PART_FIXED, PART_ROUND_ROBIN };
@@ -136,8 +136,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_VALUE(m->payload, m->len),
         RD_KAFKA_V_KEY(m->key, m->key_len),
-        RD_KAFKA_V_TIMESTAMP(tstype == RD_KAFKA_TIMESTAMP_CREATE_TIME ? ts
-                                                                       : 0),
+        RD_KAFKA_V_TIMESTAMP(tstype == RD_KAFKA_TIMESTAMP_CREATE_TIME ? ts : 0),
         RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(m->_private),
         RD_KAFKA_V_END);
     if (e) {
@@ -153,10 +152,9 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 
 /* ---- partitioners ('sink.partitioner') --------------------------------- */
 
-static int32_t fixed_partitioner(const rd_kafka_topic_t *rkt,
-                                 const void *key, size_t keylen,
-                                 int32_t partition_cnt, void *rkt_opaque,
-                                 void *msg_opaque)
+static int32_t fixed_partitioner(const rd_kafka_topic_t *rkt, const void *key,
+                                 size_t keylen, int32_t partition_cnt,
+                                 void *rkt_opaque, void *msg_opaque)
 {
     /* Flink's FlinkFixedPartitioner: sink subtask i -> partition i; we are
      * one subtask. */
@@ -261,8 +259,7 @@ static int produce_row(ksink *k, const sl_batch *batch, int r, uint64_t seq,
         if (k->async_err.code) {
             if (hdrs)
                 rd_kafka_headers_destroy(hdrs);
-            return sl_err_set(err, k->async_err.code, "%s",
-                              k->async_err.msg);
+            return sl_err_set(err, k->async_err.code, "%s", k->async_err.msg);
         }
     }
 }
@@ -380,8 +377,8 @@ static void sink_close(sl_sink *sink)
         rd_kafka_queue_destroy(k->main_queue);
     if (k->rk) {
         /* Unflushed records are dropped on close: flush() first. */
-        rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE |
-                                  RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_purge(k->rk,
+                       RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         rd_kafka_destroy(k->rk);
     }
     if (k->pipe_rd >= 0)
@@ -411,8 +408,8 @@ static int open_encoder(sl_kafka_side *side, sl_options *table_opts,
     if (!side->format)
         return SL_OK;
     if (!side->format->open_encoder)
-        return sl_err_set(err, SL_UNSUPPORTED,
-                          "format '%s' cannot be written", side->format_name);
+        return sl_err_set(err, SL_UNSUPPORTED, "format '%s' cannot be written",
+                          side->format_name);
     sl_format_info info = {
         .fmt_schema = side->schema,
         .col_map = side->col_map,
@@ -445,8 +442,8 @@ int sl_kafka_open_sink(const sl_table_info *table, sl_sink **out, sl_err *err)
                              PART_DEFAULT, &k->partitioner, err);
     if (!rc)
         rc = sl_options_enum(table->options, "sink.delivery-guarantee",
-                             guarantees, GUARANTEE_AT_LEAST_ONCE,
-                             &k->guarantee, err);
+                             guarantees, GUARANTEE_AT_LEAST_ONCE, &k->guarantee,
+                             err);
     if (!rc && k->guarantee == GUARANTEE_EXACTLY_ONCE)
         rc = sl_err_set(err, SL_UNSUPPORTED,
                         "table '%s': 'sink.delivery-guarantee' = "
@@ -457,8 +454,7 @@ int sl_kafka_open_sink(const sl_table_info *table, sl_sink **out, sl_err *err)
     if (!rc)
         rc = open_encoder(&k->common.key, table->options, &k->key_enc, err);
     if (!rc)
-        rc = open_encoder(&k->common.value, table->options, &k->value_enc,
-                          err);
+        rc = open_encoder(&k->common.value, table->options, &k->value_enc, err);
     if (rc) {
         sink_close(&k->base);
         return rc;

@@ -25,16 +25,21 @@
 
 #include "kafka_int.h"
 
-#define MAX_PARTS       65536
-#define MAX_SPECIFIC    4096
-#define CONSUME_CHUNK   1024
-#define NO_END          INT64_MAX
-#define PART_BITS       20
-#define WATERMARK_MS    10000
-#define WAKEUP_MS       500
+#define MAX_PARTS     65536
+#define MAX_SPECIFIC  4096
+#define CONSUME_CHUNK 1024
+#define NO_END        INT64_MAX
+#define PART_BITS     20
+#define WATERMARK_MS  10000
+#define WAKEUP_MS     500
 
-enum { START_EARLIEST, START_LATEST, START_GROUP, START_TIMESTAMP,
-       START_SPECIFIC };
+enum {
+    START_EARLIEST,
+    START_LATEST,
+    START_GROUP,
+    START_TIMESTAMP,
+    START_SPECIFIC
+};
 enum { BOUND_NONE, BOUND_LATEST, BOUND_TIMESTAMP, BOUND_SPECIFIC };
 
 typedef struct part_offset {
@@ -86,10 +91,12 @@ static int parse_offsets(ksource *s, const char *key, part_offset **out,
     const char *text = sl_options_get(s->common.table->options, key);
     const char *name = s->common.table->name;
     if (!text)
-        return sl_err_set(err, SL_SQL, "table '%s': option '%s' is required "
-                          "by its mode", name, key);
-    part_offset *list = sl_arena_alloc(&s->common.arena,
-                                       sizeof(*list) * MAX_SPECIFIC);
+        return sl_err_set(err, SL_SQL,
+                          "table '%s': option '%s' is required "
+                          "by its mode",
+                          name, key);
+    part_offset *list =
+        sl_arena_alloc(&s->common.arena, sizeof(*list) * MAX_SPECIFIC);
     if (!list)
         return sl_err_set(err, SL_NOMEM, "out of memory");
     int n = 0;
@@ -102,16 +109,17 @@ static int parse_offsets(ksource *s, const char *key, part_offset **out,
         long long part = 0, off = 0;
         int used = 0;
         if (sscanf(p, " partition : %lld , offset : %lld %n", &part, &off,
-                   &used) < 2 || used == 0 || part < 0 || part > INT32_MAX ||
-            off < 0)
+                   &used) < 2 ||
+            used == 0 || part < 0 || part > INT32_MAX || off < 0)
             return sl_err_set(err, SL_SQL,
                               "table '%s': option '%s': expected "
                               "'partition:N,offset:M;...', got '%s'",
                               name, key, text);
         if (n == MAX_SPECIFIC)
-            return sl_err_set(err, SL_LIMIT, "table '%s': option '%s' lists "
-                              "more than %d partitions", name, key,
-                              MAX_SPECIFIC);
+            return sl_err_set(err, SL_LIMIT,
+                              "table '%s': option '%s' lists "
+                              "more than %d partitions",
+                              name, key, MAX_SPECIFIC);
         list[n].partition = (int32_t)part;
         list[n].offset = off;
         n++;
@@ -138,12 +146,11 @@ static int64_t specific_offset(const part_offset *list, int n, int32_t part)
 static int read_modes(ksource *s, sl_err *err)
 {
     sl_options *opts = s->common.table->options;
-    static const char *const starts[] = {"earliest-offset", "latest-offset",
-                                         "group-offsets", "timestamp",
+    static const char *const starts[] = {"earliest-offset",  "latest-offset",
+                                         "group-offsets",    "timestamp",
                                          "specific-offsets", NULL};
     static const char *const bounds[] = {"unbounded", "latest-offset",
-                                         "timestamp", "specific-offsets",
-                                         NULL};
+                                         "timestamp", "specific-offsets", NULL};
     int rc;
     if ((rc = sl_options_enum(opts, "scan.startup.mode", starts, START_GROUP,
                               &s->start_mode, err)) ||
@@ -300,9 +307,9 @@ static void on_assign(ksource *s, rd_kafka_topic_partition_list_t *parts)
     bool fresh = false;
     for (int i = 0; i < parts->cnt; i++) {
         int slot = slot_of(s, parts->elems[i].topic);
-        kpart *kp = slot < 0 ? NULL
-                             : part_find(s, slot, parts->elems[i].partition,
-                                         true);
+        kpart *kp = slot < 0
+                        ? NULL
+                        : part_find(s, slot, parts->elems[i].partition, true);
         if (kp && !kp->seen)
             fresh = true;
     }
@@ -505,8 +512,10 @@ static int take_message(ksource *s, rd_kafka_message_t *m, sl_batch *batch,
     }
     kpart *kp = slot < 0 ? NULL : part_find(s, slot, m->partition, true);
     if (!kp)
-        return sl_err_set(err, SL_LIMIT, "kafka table '%s': too many "
-                          "partitions", s->common.table->name);
+        return sl_err_set(err, SL_LIMIT,
+                          "kafka table '%s': too many "
+                          "partitions",
+                          s->common.table->name);
     if (m->err) {
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             if (kp->end != NO_END && m->offset >= kp->end)
@@ -543,7 +552,8 @@ static int take_message(ksource *s, rd_kafka_message_t *m, sl_batch *batch,
     int rc = fill_metadata(s, m, topic, batch, row);
     if (rc) {
         sl_batch_drop_last(batch);
-        return sl_err_set(err, rc, "kafka topic '%s' partition %d offset "
+        return sl_err_set(err, rc,
+                          "kafka topic '%s' partition %d offset "
                           "%lld: out of batch memory",
                           topic, (int)m->partition, (long long)m->offset);
     }
@@ -556,26 +566,28 @@ static int take_message(ksource *s, rd_kafka_message_t *m, sl_batch *batch,
             side = &s->common.key;
     }
     if (!rc) {
-        rc = s->value_dec->decode(s->value_dec, m->payload, m->len, batch,
-                                  row, &s->derr);
+        rc = s->value_dec->decode(s->value_dec, m->payload, m->len, batch, row,
+                                  &s->derr);
         if (rc)
             side = &s->common.value;
     }
     if (!rc)
         return SL_OK;
     sl_batch_drop_last(batch);
-    if (side->ignore_errors && rc != SL_NOMEM) {
+    if (rc == SL_NOTFOUND)
+        return SL_OK; /* the record holds no row (format_int.h) */
+    if (side->ignore_errors && rc != SL_NOMEM && rc != SL_LIMIT) {
         s->n_skipped++;
         return SL_OK;
     }
     return sl_err_set(err, rc == SL_NOMEM ? SL_NOMEM : SL_RUNTIME,
-                      "kafka topic '%s' partition %d offset %lld: %s%s",
-                      topic, (int)m->partition, (long long)m->offset,
+                      "kafka topic '%s' partition %d offset %lld: %s%s", topic,
+                      (int)m->partition, (long long)m->offset,
                       side == &s->common.key ? "key: " : "", s->derr.msg);
 }
 
-static int source_read(sl_source *src, sl_batch *batch,
-                       sl_read_status *status, sl_err *err)
+static int source_read(sl_source *src, sl_batch *batch, sl_read_status *status,
+                       sl_err *err)
 {
     ksource *s = (ksource *)src;
     drain_pipe(s->pipe_rd);
@@ -699,8 +711,8 @@ static int open_decoder(sl_kafka_side *side, sl_options *table_opts,
     if (!side->format)
         return SL_OK;
     if (!side->format->open_decoder)
-        return sl_err_set(err, SL_UNSUPPORTED,
-                          "format '%s' cannot be read", side->format_name);
+        return sl_err_set(err, SL_UNSUPPORTED, "format '%s' cannot be read",
+                          side->format_name);
     sl_format_info info = {
         .fmt_schema = side->schema,
         .col_map = side->col_map,
@@ -728,8 +740,7 @@ int sl_kafka_open_source(const sl_table_info *table, sl_source **out,
     if (!rc)
         rc = open_decoder(&s->common.key, table->options, &s->key_dec, err);
     if (!rc)
-        rc = open_decoder(&s->common.value, table->options, &s->value_dec,
-                          err);
+        rc = open_decoder(&s->common.value, table->options, &s->value_dec, err);
     if (rc) {
         source_close(&s->base);
         return rc;

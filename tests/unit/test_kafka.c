@@ -28,8 +28,8 @@ static char *kcat_consume(const char *bs, const char *topic, const char *fmt)
 {
     sl_buf out;
     sl_buf_init(&out, 0);
-    const char *argv[] = {kcat, "-b", bs,  "-t", topic, "-C", "-e",
-                          "-o", "beginning", "-f", fmt,  NULL};
+    const char *argv[] = {kcat, "-b", bs,          "-t", topic, "-C",
+                          "-e", "-o", "beginning", "-f", fmt,   NULL};
     cr_assert_eq(sl_test_run(argv, NULL, &out, NULL, 30000), 0);
     return sl_buf_steal(&out);
 }
@@ -53,11 +53,21 @@ Test(kafka, raw_sink_key_headers_timestamp_read_by_kcat_and_source,
     kt_topic(b, "raw1", 1);
     const char *cols[] = {"k STRING", "v STRING", "h MAP headers",
                           "ts TS_LTZ timestamp", NULL};
-    const char *opts[] = {"connector", "kafka", "topic", "raw1",
-                          "properties.bootstrap.servers", bs,
-                          "value.format", "raw", "key.format", "raw",
-                          "key.fields", "k", "value.fields-include",
-                          "EXCEPT_KEY", NULL};
+    const char *opts[] = {"connector",
+                          "kafka",
+                          "topic",
+                          "raw1",
+                          "properties.bootstrap.servers",
+                          bs,
+                          "value.format",
+                          "raw",
+                          "key.format",
+                          "raw",
+                          "key.fields",
+                          "k",
+                          "value.fields-include",
+                          "EXCEPT_KEY",
+                          NULL};
     kt_table *t = kt_table_new(cols, opts);
     sl_sink *sink = kt_open_sink(t);
     sl_batch *batch = sl_batch_new(t->info.schema, 16);
@@ -82,17 +92,34 @@ Test(kafka, raw_sink_key_headers_timestamp_read_by_kcat_and_source,
     sl_free(out);
 
     /* Read back with the source: bounded at the latest offset. */
-    const char *rcols[] = {"k STRING", "v STRING", "h MAP headers",
-                           "ts TS_LTZ timestamp", "p INT partition",
-                           "o BIGINT offset", "tp STRING topic",
-                           "tt STRING timestamp-type", NULL};
-    const char *ropts[] = {"connector", "kafka", "topic", "raw1",
-                           "properties.bootstrap.servers", bs,
-                           "value.format", "raw", "key.format", "raw",
-                           "key.fields", "k", "value.fields-include",
-                           "EXCEPT_KEY", "scan.startup.mode",
-                           "earliest-offset", "scan.bounded.mode",
-                           "latest-offset", NULL};
+    const char *rcols[] = {"k STRING",
+                           "v STRING",
+                           "h MAP headers",
+                           "ts TS_LTZ timestamp",
+                           "p INT partition",
+                           "o BIGINT offset",
+                           "tp STRING topic",
+                           "tt STRING timestamp-type",
+                           NULL};
+    const char *ropts[] = {"connector",
+                           "kafka",
+                           "topic",
+                           "raw1",
+                           "properties.bootstrap.servers",
+                           bs,
+                           "value.format",
+                           "raw",
+                           "key.format",
+                           "raw",
+                           "key.fields",
+                           "k",
+                           "value.fields-include",
+                           "EXCEPT_KEY",
+                           "scan.startup.mode",
+                           "earliest-offset",
+                           "scan.bounded.mode",
+                           "latest-offset",
+                           NULL};
     kt_table *rt = kt_table_new(rcols, ropts);
     sl_source *src = kt_open_source(rt);
     cr_assert(src->is_bounded);
@@ -133,13 +160,26 @@ Test(kafka, kcat_records_read_with_metadata, .timeout = 120)
     kt_topic(b, "in1", 2);
     const char *extra[] = {"-p", "1", "-H", "a=b", "-H", "bin=\x01z", NULL};
     kcat_produce(bs, "in1", "x:one\ny:two\n", extra);
-    const char *cols[] = {"v BYTES", "h MAP headers", "p INT partition",
-                          "o BIGINT offset", "ts TS_LTZ timestamp",
-                          "le INT leader-epoch", NULL};
-    const char *opts[] = {"connector", "kafka", "topic", "in1",
-                          "properties.bootstrap.servers", bs, "format", "raw",
-                          "scan.startup.mode", "earliest-offset",
-                          "scan.bounded.mode", "latest-offset", NULL};
+    const char *cols[] = {"v BYTES",
+                          "h MAP headers",
+                          "p INT partition",
+                          "o BIGINT offset",
+                          "ts TS_LTZ timestamp",
+                          "le INT leader-epoch",
+                          NULL};
+    const char *opts[] = {"connector",
+                          "kafka",
+                          "topic",
+                          "in1",
+                          "properties.bootstrap.servers",
+                          bs,
+                          "format",
+                          "raw",
+                          "scan.startup.mode",
+                          "earliest-offset",
+                          "scan.bounded.mode",
+                          "latest-offset",
+                          NULL};
     kt_table *t = kt_table_new(cols, opts);
     sl_source *src = kt_open_source(t);
     sl_batch *batch = sl_batch_new(t->info.schema, 64);
@@ -171,8 +211,7 @@ Test(kafka, kcat_records_read_with_metadata, .timeout = 120)
 }
 
 /* Produce "0".."n-1" with kcat to partition 0 of topic. */
-static void produce_numbers(const char *bs, const char *topic, int from,
-                            int to)
+static void produce_numbers(const char *bs, const char *topic, int from, int to)
 {
     sl_buf in;
     sl_buf_init(&in, 0);
@@ -187,9 +226,9 @@ static void produce_numbers(const char *bs, const char *topic, int from,
 static char *read_to_eof(const char *bs, const char *topic,
                          const char *const *extra_opts)
 {
-    const char *opts[40] = {"connector", "kafka", "topic", topic,
-                            "properties.bootstrap.servers", bs, "format",
-                            "raw"};
+    const char *opts[40] = {
+        "connector", "kafka",  "topic", topic, "properties.bootstrap.servers",
+        bs,          "format", "raw"};
     int n = 8;
     for (int i = 0; extra_opts[i]; i++)
         opts[n++] = extra_opts[i];
@@ -257,15 +296,23 @@ Test(kafka, startup_and_bounded_modes, .timeout = 180)
     /* timestamp startup and bound */
     char ts[32];
     sl_snprintf(ts, sizeof(ts), "%lld", (long long)mid);
-    const char *o1[] = {"scan.startup.mode", "timestamp",
-                        "scan.startup.timestamp-millis", ts,
-                        "scan.bounded.mode", "latest-offset", NULL};
+    const char *o1[] = {"scan.startup.mode",
+                        "timestamp",
+                        "scan.startup.timestamp-millis",
+                        ts,
+                        "scan.bounded.mode",
+                        "latest-offset",
+                        NULL};
     char *got = read_to_eof(bs, "modes", o1);
     cr_assert_str_eq(got, "5,6,7");
     sl_free(got);
-    const char *o2[] = {"scan.startup.mode", "earliest-offset",
-                        "scan.bounded.mode", "timestamp",
-                        "scan.bounded.timestamp-millis", ts, NULL};
+    const char *o2[] = {"scan.startup.mode",
+                        "earliest-offset",
+                        "scan.bounded.mode",
+                        "timestamp",
+                        "scan.bounded.timestamp-millis",
+                        ts,
+                        NULL};
     got = read_to_eof(bs, "modes", o2);
     cr_assert_str_eq(got, "0,1,2,3,4");
     sl_free(got);
@@ -279,13 +326,23 @@ Test(kafka, offsets_committed_only_on_ack, .timeout = 180)
     kt_topic(b, "acks", 1);
     produce_numbers(bs, "acks", 0, 6);
     const char *cols[] = {"v STRING", NULL};
-    const char *opts[] = {"connector", "kafka", "topic", "acks",
-                          "properties.bootstrap.servers", bs, "format", "raw",
-                          "properties.group.id", "g1",
-                          "properties.session.timeout.ms", "6000",
-                          "scan.startup.mode", "group-offsets",
+    const char *opts[] = {"connector",
+                          "kafka",
+                          "topic",
+                          "acks",
+                          "properties.bootstrap.servers",
+                          bs,
+                          "format",
+                          "raw",
+                          "properties.group.id",
+                          "g1",
+                          "properties.session.timeout.ms",
+                          "6000",
+                          "scan.startup.mode",
+                          "group-offsets",
                           "properties.auto.offset.reset",
-                          "earliest", NULL};
+                          "earliest",
+                          NULL};
     kt_table *t = kt_table_new(cols, opts);
     sl_source *src = kt_open_source(t);
     sl_batch *batch = sl_batch_new(t->info.schema, 64);
@@ -302,10 +359,15 @@ Test(kafka, offsets_committed_only_on_ack, .timeout = 180)
     kt_table_free(t);
 
     /* A new member of the group resumes after the acked offset. */
-    const char *extra[] = {"properties.group.id", "g1", "properties.session.timeout.ms", "6000",
+    const char *extra[] = {"properties.group.id",
+                           "g1",
+                           "properties.session.timeout.ms",
+                           "6000",
                            "scan.startup.mode",
-                           "group-offsets", "scan.bounded.mode",
-                           "latest-offset", NULL};
+                           "group-offsets",
+                           "scan.bounded.mode",
+                           "latest-offset",
+                           NULL};
     char *got = read_to_eof(bs, "acks", extra);
     cr_assert_str_eq(got, "4,5");
     sl_free(got);
@@ -340,10 +402,19 @@ Test(kafka, broker_down_then_up_loses_nothing, .timeout = 300)
     const char *cols[] = {"v STRING", NULL};
     /* A short message timeout makes deliveries fail while the broker is
      * down, so the sink's redelivery path is exercised. */
-    const char *opts[] = {"connector", "kafka", "topic", "down",
-                          "properties.bootstrap.servers", bs, "format", "raw",
-                          "properties.message.timeout.ms", "3000",
-                          "scan.startup.mode", "earliest-offset", NULL};
+    const char *opts[] = {"connector",
+                          "kafka",
+                          "topic",
+                          "down",
+                          "properties.bootstrap.servers",
+                          bs,
+                          "format",
+                          "raw",
+                          "properties.message.timeout.ms",
+                          "3000",
+                          "scan.startup.mode",
+                          "earliest-offset",
+                          NULL};
     kt_table *t = kt_table_new(cols, opts);
     sl_sink *sink = kt_open_sink(t);
     sl_source *src = kt_open_source(t);
@@ -377,8 +448,7 @@ Test(kafka, broker_down_then_up_loses_nothing, .timeout = 300)
                      err.msg);
         cr_assert_eq(sink->ops->poll(sink, &err), SL_OK, "%s", err.msg);
         /* The source keeps running (no error) throughout. */
-        cr_assert_eq(src->ops->read(src, rb, &st, &err), SL_OK, "%s",
-                     err.msg);
+        cr_assert_eq(src->ops->read(src, rb, &st, &err), SL_OK, "%s", err.msg);
         n_src += mark_rows(rb, seen_src, CAP);
         usleep(20000);
     }
@@ -401,8 +471,8 @@ Test(kafka, broker_down_then_up_loses_nothing, .timeout = 300)
         n_lines++;
         p = nl + 1;
     }
-    cr_assert_eq(n_seen, n_rows, "%d of %d rows delivered (%d records)",
-                 n_seen, n_rows, n_lines);
+    cr_assert_eq(n_seen, n_rows, "%d of %d rows delivered (%d records)", n_seen,
+                 n_rows, n_lines);
     sl_free(seen);
     sl_free(out);
     /* The source, still running, reads every row too. */
@@ -412,8 +482,7 @@ Test(kafka, broker_down_then_up_loses_nothing, .timeout = 300)
         cr_assert(rc == SL_OK || rc == SL_TIMEOUT, "%s", err.msg);
         n_src += mark_rows(rb, seen_src, CAP);
     }
-    cr_assert_eq(n_src, n_rows, "the source read %d of %d rows", n_src,
-                 n_rows);
+    cr_assert_eq(n_src, n_rows, "the source read %d of %d rows", n_src, n_rows);
     sl_free(seen_src);
     src->ops->close(src);
     sink->ops->close(sink);
@@ -433,11 +502,11 @@ Test(kafka, option_errors)
         {{"topic", "x", "properties.bootstrap.servers", "127.0.0.1:1", NULL},
          false,
          "requires option 'format'"},
-        {{"format", "raw", "properties.bootstrap.servers", "127.0.0.1:1",
-          NULL},
+        {{"format", "raw", "properties.bootstrap.servers", "127.0.0.1:1", NULL},
          false,
          "requires option 'topic'"},
-        {{"topic", "x", "format", "raw", NULL}, false,
+        {{"topic", "x", "format", "raw", NULL},
+         false,
          "requires option 'properties.bootstrap.servers'"},
         {{"topic", "x", "format", "raw", "properties.bootstrap.servers",
           "127.0.0.1:1", "sink.delivery-guarantee", "exactly-once", NULL},
@@ -482,8 +551,7 @@ Test(kafka, option_errors)
             cr_assert_null(src);
         }
         cr_assert_neq(rc, SL_OK, "case %zu", i);
-        cr_assert(strstr(err.msg, cases[i].want), "case %zu: %s", i,
-                  err.msg);
+        cr_assert(strstr(err.msg, cases[i].want), "case %zu: %s", i, err.msg);
         kt_table_free(t);
     }
 }
@@ -491,10 +559,17 @@ Test(kafka, option_errors)
 Test(kafka, embedded_broker_shared_in_process, .timeout = 120)
 {
     const char *cols[] = {"v STRING", NULL};
-    const char *opts[] = {"connector", "kafka", "topic", "emb",
-                          "properties.bootstrap.servers", "embedded",
-                          "format", "raw", "scan.startup.mode",
-                          "earliest-offset", NULL};
+    const char *opts[] = {"connector",
+                          "kafka",
+                          "topic",
+                          "emb",
+                          "properties.bootstrap.servers",
+                          "embedded",
+                          "format",
+                          "raw",
+                          "scan.startup.mode",
+                          "earliest-offset",
+                          NULL};
     kt_table *t = kt_table_new(cols, opts);
     sl_source *src = kt_open_source(t); /* holds the embedded broker */
     sl_sink *sink = kt_open_sink(t);
@@ -524,9 +599,17 @@ Test(kafka, sink_partitioners, .timeout = 120)
     const char *names[] = {"rr", "fx"};
     const char *modes[] = {"round-robin", "fixed"};
     for (int m = 0; m < 2; m++) {
-        const char *opts[] = {"connector", "kafka", "topic", names[m],
-                              "properties.bootstrap.servers", bs, "format",
-                              "raw", "sink.partitioner", modes[m], NULL};
+        const char *opts[] = {"connector",
+                              "kafka",
+                              "topic",
+                              names[m],
+                              "properties.bootstrap.servers",
+                              bs,
+                              "format",
+                              "raw",
+                              "sink.partitioner",
+                              modes[m],
+                              NULL};
         kt_table *t = kt_table_new(cols, opts);
         sl_sink *sink = kt_open_sink(t);
         sl_batch *wb = sl_batch_new(t->info.schema, 8);
@@ -552,8 +635,13 @@ Test(kafka, sink_partitioners, .timeout = 120)
 
 Test(kafka, broker_command_serves_kcat_and_stops_on_sigterm, .timeout = 120)
 {
-    const char *argv[] = {sl_test_sluice_bin(), "broker", "--partitions",
-                          "2", "--topic", "cmd", NULL};
+    const char *argv[] = {sl_test_sluice_bin(),
+                          "broker",
+                          "--partitions",
+                          "2",
+                          "--topic",
+                          "cmd",
+                          NULL};
     char line[256];
     sl_test_proc *proc =
         sl_test_proc_start(argv, "bootstrap:", 30000, line, sizeof(line));

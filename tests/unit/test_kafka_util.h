@@ -33,13 +33,20 @@ static inline const sl_type *kt_type(const char *name)
     static const struct {
         const char *n;
         sl_type_id id;
-    } map[] = {{"STRING", SL_TYPE_VARCHAR},   {"BYTES", SL_TYPE_VARBINARY},
-               {"INT", SL_TYPE_INT},          {"BIGINT", SL_TYPE_BIGINT},
-               {"DOUBLE", SL_TYPE_DOUBLE},    {"BOOLEAN", SL_TYPE_BOOLEAN},
-               {"TS_LTZ", SL_TYPE_TIMESTAMP_LTZ}, {"MAP", SL_TYPE_MAP},
-               {"FLOAT", SL_TYPE_FLOAT},      {"DATE", SL_TYPE_DATE},
-               {"TIMESTAMP", SL_TYPE_TIMESTAMP}, {"SMALLINT", SL_TYPE_SMALLINT},
-               {"TINYINT", SL_TYPE_TINYINT},  {"TIME", SL_TYPE_TIME},
+    } map[] = {{"STRING", SL_TYPE_VARCHAR},
+               {"BYTES", SL_TYPE_VARBINARY},
+               {"INT", SL_TYPE_INT},
+               {"BIGINT", SL_TYPE_BIGINT},
+               {"DOUBLE", SL_TYPE_DOUBLE},
+               {"BOOLEAN", SL_TYPE_BOOLEAN},
+               {"TS_LTZ", SL_TYPE_TIMESTAMP_LTZ},
+               {"MAP", SL_TYPE_MAP},
+               {"FLOAT", SL_TYPE_FLOAT},
+               {"DATE", SL_TYPE_DATE},
+               {"TIMESTAMP", SL_TYPE_TIMESTAMP},
+               {"SMALLINT", SL_TYPE_SMALLINT},
+               {"TINYINT", SL_TYPE_TINYINT},
+               {"TIME", SL_TYPE_TIME},
                {"DECIMAL", SL_TYPE_DECIMAL}};
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (!strcmp(map[i].n, name))
@@ -156,9 +163,9 @@ static inline void kt_write(sl_sink *sink, const sl_batch *batch, uint64_t seq,
 /* Create a topic on the test broker. */
 static inline void kt_topic(sl_test_broker *b, const char *name, int parts)
 {
-    cr_assert_eq(rd_kafka_mock_topic_create(sl_test_broker_cluster(b), name,
-                                            parts, 1),
-                 RD_KAFKA_RESP_ERR_NO_ERROR);
+    cr_assert_eq(
+        rd_kafka_mock_topic_create(sl_test_broker_cluster(b), name, parts, 1),
+        RD_KAFKA_RESP_ERR_NO_ERROR);
 }
 
 #endif
