@@ -11,11 +11,11 @@
 
 uint64_t sl_kafka_source_skipped(sl_source *src);
 
-static const char *all_cols[] = {
-    "s STRING",   "b BYTES",        "i INT",         "l BIGINT",
-    "d DOUBLE",   "f BOOLEAN",      "tl TS_LTZ",     "dt DATE",
-    "ts TIMESTAMP", "sm SMALLINT",  "ti TINYINT",    "tm TIME",
-    "n STRING",   NULL};
+static const char *all_cols[] = {"s STRING",    "b BYTES",    "i INT",
+                                 "l BIGINT",    "d DOUBLE",   "f BOOLEAN",
+                                 "tl TS_LTZ",   "dt DATE",    "ts TIMESTAMP",
+                                 "sm SMALLINT", "ti TINYINT", "tm TIME",
+                                 "n STRING",    NULL};
 
 static void fill_row(sl_batch *b, int k)
 {
@@ -69,8 +69,8 @@ static void roundtrip(const char *format)
     const char *bs = sl_test_broker_bootstraps(b);
     kt_topic(b, "all", 1);
     const char *opts[] = {"connector", "kafka", "topic", "all",
-                          "properties.bootstrap.servers", bs, "format",
-                          format, "scan.startup.mode", "earliest-offset",
+                          "properties.bootstrap.servers", bs, "format", format,
+                          "scan.startup.mode", "earliest-offset",
                           "scan.bounded.mode", "latest-offset",
                           /* so that a NULL STRING is not read back as '' */
                           "csv.null-literal", "\\N", NULL};
@@ -87,9 +87,9 @@ static void roundtrip(const char *format)
     /* kcat sees three records with the text. */
     sl_buf out;
     sl_buf_init(&out, 0);
-    const char *argv[] = {"/usr/bin/kcat", "-b", bs,   "-t", "all",   "-C",
-                          "-e",            "-o", "beginning", "-f", "%s\n",
-                          NULL};
+    const char *argv[] = {"/usr/bin/kcat", "-b", bs,     "-t",
+                          "all",           "-C", "-e",   "-o",
+                          "beginning",     "-f", "%s\n", NULL};
     cr_assert_eq(sl_test_run(argv, NULL, &out, NULL, 30000), 0);
     cr_assert(strstr(sl_buf_cstr(&out), "llo"), "%s", sl_buf_cstr(&out));
     sl_buf_free(&out);
@@ -128,16 +128,26 @@ static int read_bad(const char *bs, const char *topic, const char *input,
                     const char *format, bool ignore, int *n_rows,
                     uint64_t *skipped, sl_err *err)
 {
-    const char *argv[] = {"/usr/bin/kcat", "-b", bs, "-t", topic, "-P",
-                          "-p", "0", NULL};
+    const char *argv[] = {
+        "/usr/bin/kcat", "-b", bs, "-t", topic, "-P", "-p", "0", NULL};
     cr_assert_eq(sl_test_run(argv, input, NULL, NULL, 30000), 0);
     char key[64];
     sl_snprintf(key, sizeof(key), "%s.ignore-parse-errors", format);
-    const char *opts[] = {"connector", "kafka", "topic", topic,
-                          "properties.bootstrap.servers", bs, "format",
-                          format, "scan.startup.mode", "earliest-offset",
-                          "scan.bounded.mode", "latest-offset", key,
-                          ignore ? "true" : "false", NULL};
+    const char *opts[] = {"connector",
+                          "kafka",
+                          "topic",
+                          topic,
+                          "properties.bootstrap.servers",
+                          bs,
+                          "format",
+                          format,
+                          "scan.startup.mode",
+                          "earliest-offset",
+                          "scan.bounded.mode",
+                          "latest-offset",
+                          key,
+                          ignore ? "true" : "false",
+                          NULL};
     const char *cols[] = {"user_id BIGINT", "name STRING", NULL};
     kt_table *t = kt_table_new(cols, opts);
     t->info.name = "clicks";
