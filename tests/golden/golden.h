@@ -49,6 +49,8 @@ typedef struct golden_mode {
 extern const golden_mode golden_modes[];
 
 int golden_mode_exec(const golden_case *c, sl_buf *out);
+int golden_mode_parse(const golden_case *c, sl_buf *out);
+int golden_mode_parse_errors(const golden_case *c, sl_buf *out);
 
 /* Parse a case file's text; fills c (strings owned by c). */
 int golden_case_parse(golden_case *c, const char *text, sl_err *err);

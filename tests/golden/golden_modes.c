@@ -8,5 +8,7 @@
 
 const golden_mode golden_modes[] = {
     {"exec", golden_mode_exec},
+    {"parse", golden_mode_parse},
+    {"parse_errors", golden_mode_parse_errors},
     {NULL, NULL},
 };
