@@ -53,19 +53,19 @@ typedef enum alogical {
 } alogical;
 
 static const char *const kind_names[] = {
-    "null", "boolean", "int",  "long",  "float", "double", "bytes",
-    "string", "record", "enum", "array", "map",  "fixed",  "union"};
+    "null",   "boolean", "int",  "long",  "float", "double", "bytes",
+    "string", "record",  "enum", "array", "map",   "fixed",  "union"};
 
 typedef struct anode anode;
 struct anode {
     akind kind;
     alogical logical;
     int scale;
-    int n;           /* record fields, union branches, enum symbols */
-    anode **kids;    /* record field types, union branches, [0] items */
+    int n;              /* record fields, union branches, enum symbols */
+    anode **kids;       /* record field types, union branches, [0] items */
     const char **names; /* record field names, enum symbols */
-    int *col;        /* top-level record: format field per field or -1 */
-    int64_t size;    /* fixed */
+    int *col;           /* top-level record: format field per field or -1 */
+    int64_t size;       /* fixed */
     const char *fullname;
 };
 
@@ -133,8 +133,10 @@ static anode *primitive(sl_avro_schema *s, const char *name)
 static int add_named(sl_avro_schema *s, anode *n, sl_err *err)
 {
     if (s->n_named == MAX_NAMED)
-        return sl_err_set(err, SL_LIMIT, "avro schema: more than %d named "
-                          "types", MAX_NAMED);
+        return sl_err_set(err, SL_LIMIT,
+                          "avro schema: more than %d named "
+                          "types",
+                          MAX_NAMED);
     s->named_names[s->n_named] = n->fullname;
     s->named[s->n_named++] = n;
     return SL_OK;
@@ -159,7 +161,8 @@ static anode *parse_object(sl_avro_schema *s, json_t *j, const char *ns,
     if (!strcmp(type, "record") || !strcmp(type, "error")) {
         json_t *fields = json_object_get(j, "fields");
         if (!name || !json_is_array(fields)) {
-            sl_err_set(err, SL_ERROR, "avro schema: record needs \"name\" "
+            sl_err_set(err, SL_ERROR,
+                       "avro schema: record needs \"name\" "
                        "and \"fields\"");
             return NULL;
         }
@@ -178,7 +181,8 @@ static anode *parse_object(sl_avro_schema *s, json_t *j, const char *ns,
             const char *fname = json_string_value(json_object_get(f, "name"));
             json_t *ftype = json_object_get(f, "type");
             if (!fname || !ftype) {
-                sl_err_set(err, SL_ERROR, "avro schema: field needs \"name\" "
+                sl_err_set(err, SL_ERROR,
+                           "avro schema: field needs \"name\" "
                            "and \"type\"");
                 return NULL;
             }
@@ -299,8 +303,8 @@ static anode *parse_node(sl_avro_schema *s, json_t *j, const char *ns,
         if (!n->kids)
             return NULL;
         for (size_t i = 0; i < nb; i++) {
-            n->kids[i] = parse_node(s, json_array_get(j, i), ns, depth + 1,
-                                    err);
+            n->kids[i] =
+                parse_node(s, json_array_get(j, i), ns, depth + 1, err);
             if (!n->kids[i])
                 return NULL;
         }
@@ -334,8 +338,10 @@ sl_avro_schema *sl_avro_schema_compile(const char *text, size_t len,
     s->root = parse_node(s, j, NULL, 0, err);
     json_decref(j);
     if (s->root && s->root->kind != A_RECORD) {
-        sl_err_set(err, SL_ERROR, "avro schema: the top level must be a "
-                   "record, got %s", kind_names[s->root->kind]);
+        sl_err_set(err, SL_ERROR,
+                   "avro schema: the top level must be a "
+                   "record, got %s",
+                   kind_names[s->root->kind]);
         s->root = NULL;
     }
     if (!s->root) {
@@ -486,8 +492,10 @@ static int type_error(sl_err *err, const char *field, const sl_type *t,
 
 static int truncated(sl_err *err, const char *field)
 {
-    return sl_err_set(err, SL_ERROR, "field '%s': avro data is truncated or "
-                      "malformed", field);
+    return sl_err_set(err, SL_ERROR,
+                      "field '%s': avro data is truncated or "
+                      "malformed",
+                      field);
 }
 
 /* Decode one value of writer node n into v, typed by column type t. */
@@ -512,8 +520,10 @@ static int decode_value(cursor *c, const anode *n, const sl_type *t,
     switch (n->kind) {
     case A_NULL:
         if (t->not_null)
-            return sl_err_set(err, SL_ERROR, "field '%s': NULL in a NOT NULL "
-                              "column", field);
+            return sl_err_set(err, SL_ERROR,
+                              "field '%s': NULL in a NOT NULL "
+                              "column",
+                              field);
         *v = sl_value_null();
         return SL_OK;
     case A_BOOLEAN:
@@ -583,8 +593,10 @@ static int decode_value(cursor *c, const anode *n, const sl_type *t,
         if (n->logical == L_DECIMAL && is_real_col) {
             /* big-endian two's complement unscaled value */
             if (len > 8)
-                return sl_err_set(err, SL_ERROR, "field '%s': decimal wider "
-                                  "than 64 bits", field);
+                return sl_err_set(err, SL_ERROR,
+                                  "field '%s': decimal wider "
+                                  "than 64 bits",
+                                  field);
             int64_t u = len && (b[0] & 0x80) ? -1 : 0;
             for (size_t k = 0; k < len; k++)
                 u = (int64_t)((uint64_t)u << 8 | b[k]);
@@ -595,15 +607,15 @@ static int decode_value(cursor *c, const anode *n, const sl_type *t,
             return type_error(err, field, t, n);
         return sl_batch_set_blob(batch, v, b, len);
     default:
-        return sl_err_set(err, SL_ERROR, "field '%s': avro %s values are not "
-                          "supported for column type %s", field,
-                          kind_names[n->kind], sl_type_id_name(id));
+        return sl_err_set(err, SL_ERROR,
+                          "field '%s': avro %s values are not "
+                          "supported for column type %s",
+                          field, kind_names[n->kind], sl_type_id_name(id));
     }
 }
 
 int sl_avro_decode_body(const sl_avro_schema *s, const unsigned char *p,
-                        size_t len, sl_batch *batch, sl_value *row,
-                        sl_err *err)
+                        size_t len, sl_batch *batch, sl_value *row, sl_err *err)
 {
     cursor c = {p, p + len};
     const anode *r = s->root;
@@ -621,8 +633,10 @@ int sl_avro_decode_body(const sl_avro_schema *s, const unsigned char *p,
             return rc == SL_NOMEM || rc == SL_LIMIT ? rc : SL_ERROR;
     }
     if (c.p != c.end)
-        return sl_err_set(err, SL_ERROR, "%zu bytes left after the avro "
-                          "record", (size_t)(c.end - c.p));
+        return sl_err_set(err, SL_ERROR,
+                          "%zu bytes left after the avro "
+                          "record",
+                          (size_t)(c.end - c.p));
     return SL_OK;
 }
 
@@ -731,8 +745,10 @@ static int encode_value(const sl_column *col, const sl_value *v, sl_buf *out,
         }
         wr_long(out, 1);
     } else if (v->kind == SL_V_NULL) {
-        return sl_err_set(err, SL_ERROR, "field '%s': NULL in a NOT NULL "
-                          "column", col->name);
+        return sl_err_set(err, SL_ERROR,
+                          "field '%s': NULL in a NOT NULL "
+                          "column",
+                          col->name);
     }
     switch (t->id) {
     case SL_TYPE_BOOLEAN:
@@ -776,8 +792,10 @@ static int encode_value(const sl_column *col, const sl_value *v, sl_buf *out,
         break;
     default:
         if (v->kind != SL_V_INT)
-            return sl_err_set(err, SL_ERROR, "field '%s': expected an "
-                              "integer", col->name);
+            return sl_err_set(err, SL_ERROR,
+                              "field '%s': expected an "
+                              "integer",
+                              col->name);
         wr_long(out, v->u.i);
     }
     return SL_OK;
@@ -818,8 +836,7 @@ typedef struct avro_codec {
     sl_err sticky;    /* registry failure for the encoder */
 } avro_codec;
 
-static const sl_avro_schema *schema_for(avro_codec *c, int32_t id,
-                                        sl_err *err)
+static const sl_avro_schema *schema_for(avro_codec *c, int32_t id, sl_err *err)
 {
     for (int i = 0; i < c->n_cache; i++)
         if (c->cache[i].id == id)
@@ -837,7 +854,8 @@ static const sl_avro_schema *schema_for(avro_codec *c, int32_t id,
         return NULL;
     if (c->n_cache == MAX_CACHED_SCHEMAS) {
         sl_avro_schema_free(c->cache[0].schema);
-        memmove(c->cache, c->cache + 1, sizeof(cached) * (MAX_CACHED_SCHEMAS - 1));
+        memmove(c->cache, c->cache + 1,
+                sizeof(cached) * (MAX_CACHED_SCHEMAS - 1));
         c->n_cache--;
     }
     c->cache[c->n_cache].id = id;
@@ -851,11 +869,15 @@ static int avro_decode(sl_decoder *dec, const char *data, size_t len,
     avro_codec *c = (avro_codec *)dec;
     const unsigned char *p = (const unsigned char *)data;
     if (!data || len < 5)
-        return sl_err_set(err, SL_ERROR, "avro-confluent: record of %zu "
-                          "bytes is shorter than the 5-byte header", len);
+        return sl_err_set(err, SL_ERROR,
+                          "avro-confluent: record of %zu "
+                          "bytes is shorter than the 5-byte header",
+                          len);
     if (p[0] != 0)
-        return sl_err_set(err, SL_ERROR, "avro-confluent: unknown magic byte "
-                          "0x%02x (expected 0x00)", p[0]);
+        return sl_err_set(err, SL_ERROR,
+                          "avro-confluent: unknown magic byte "
+                          "0x%02x (expected 0x00)",
+                          p[0]);
     int32_t id = (int32_t)((uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 |
                            (uint32_t)p[3] << 8 | p[4]);
     const sl_avro_schema *s = schema_for(c, id, err);
@@ -896,8 +918,7 @@ static int avro_encode(sl_encoder *enc, const sl_batch *batch, int row,
         if (rc)
             return rc;
     }
-    return out->rc ? sl_err_set(err, out->rc, "avro record too large")
-                   : SL_OK;
+    return out->rc ? sl_err_set(err, out->rc, "avro record too large") : SL_OK;
 }
 
 static void avro_free(avro_codec *c)
@@ -932,8 +953,10 @@ static int avro_open(const sl_format_info *info, bool encoding,
     if (!url)
         url = old_url;
     if (!url)
-        return sl_err_set(err, SL_SQL, "the 'avro-confluent' format requires "
-                          "option '%surl'", info->prefix);
+        return sl_err_set(err, SL_SQL,
+                          "the 'avro-confluent' format requires "
+                          "option '%surl'",
+                          info->prefix);
     sl_snprintf(key, sizeof(key), "%sbasic-auth.user-info", info->prefix);
     sl_options_string(info->options, key, NULL, &user, err);
     sl_snprintf(key, sizeof(key), "%sbasic-auth.credentials-source",
@@ -944,8 +967,10 @@ static int avro_open(const sl_format_info *info, bool encoding,
     sl_snprintf(key, sizeof(key), "%ssubject", info->prefix);
     sl_options_string(info->options, key, NULL, &subject, err);
     if (encoding && !subject)
-        return sl_err_set(err, SL_SQL, "the 'avro-confluent' format needs "
-                          "option '%s' to register its schema", key);
+        return sl_err_set(err, SL_SQL,
+                          "the 'avro-confluent' format needs "
+                          "option '%s' to register its schema",
+                          key);
     if (encoding) {
         sl_buf probe;
         sl_buf_init(&probe, 1u << 20);

@@ -84,8 +84,7 @@ int sl_avro_registry_get(const char *url, const char *user_info, int32_t id,
                           "does not know it)",
                           (int)id, base);
     }
-    json_t *j = status == 200 ? json_loadb(resp.data, resp.len, 0, NULL)
-                              : NULL;
+    json_t *j = status == 200 ? json_loadb(resp.data, resp.len, 0, NULL) : NULL;
     const char *s = json_string_value(json_object_get(j, "schema"));
     if (!s) {
         rc = sl_err_set(err, SL_IO,

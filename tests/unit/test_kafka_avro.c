@@ -87,8 +87,9 @@ static void serve(registry *r, int fd)
         free(out);
         json_decref(j);
     } else {
-        reply(fd, 404, "{\"error_code\":40403,\"message\":\"Schema not "
-                       "found\"}");
+        reply(fd, 404,
+              "{\"error_code\":40403,\"message\":\"Schema not "
+              "found\"}");
     }
     sl_buf_free(&in);
     close(fd);
@@ -139,11 +140,11 @@ static void registry_stop(registry *r)
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static const char *cols[] = {"s STRING", "b BYTES",   "i INT",
-                             "l BIGINT", "d DOUBLE",  "f BOOLEAN",
-                             "tl TS_LTZ", "dt DATE",  "ts TIMESTAMP",
+static const char *cols[] = {"s STRING",    "b BYTES",  "i INT",
+                             "l BIGINT",    "d DOUBLE", "f BOOLEAN",
+                             "tl TS_LTZ",   "dt DATE",  "ts TIMESTAMP",
                              "sm SMALLINT", "fl FLOAT", "tm TIME",
-                             "n STRING", NULL};
+                             "n STRING",    NULL};
 
 static void fill_row(sl_batch *b, int k)
 {
@@ -204,11 +205,21 @@ Test(kafka_avro, roundtrip_all_types_and_wire_header, .timeout = 120)
     kt_topic(b, "av", 1);
     char url[64];
     sl_snprintf(url, sizeof(url), "http://127.0.0.1:%d", reg->port);
-    const char *opts[] = {"connector", "kafka", "topic", "av",
-                          "properties.bootstrap.servers", bs, "format",
-                          "avro-confluent", "avro-confluent.url", url,
-                          "scan.startup.mode", "earliest-offset",
-                          "scan.bounded.mode", "latest-offset", NULL};
+    const char *opts[] = {"connector",
+                          "kafka",
+                          "topic",
+                          "av",
+                          "properties.bootstrap.servers",
+                          bs,
+                          "format",
+                          "avro-confluent",
+                          "avro-confluent.url",
+                          url,
+                          "scan.startup.mode",
+                          "earliest-offset",
+                          "scan.bounded.mode",
+                          "latest-offset",
+                          NULL};
     kt_table *t = kt_table_new(cols, opts);
     sl_sink *sink = kt_open_sink(t);
     sl_batch *wb = sl_batch_new(t->info.schema, 8);
@@ -223,11 +234,12 @@ Test(kafka_avro, roundtrip_all_types_and_wire_header, .timeout = 120)
     /* kcat: every record starts with magic 0 and schema id 1. */
     sl_buf out;
     sl_buf_init(&out, 0);
-    const char *argv[] = {"/usr/bin/kcat", "-b", bs, "-t", "av", "-C", "-e",
-                          "-o", "beginning", "-f", "%S:%s\n", NULL};
+    const char *argv[] = {
+        "/usr/bin/kcat", "-b", bs,        "-t", "av", "-C", "-e", "-o",
+        "beginning",     "-f", "%S:%s\n", NULL};
     cr_assert_eq(sl_test_run(argv, NULL, &out, NULL, 30000), 0);
-    cr_assert(out.len > 12 && !memcmp(strchr(out.data, ':') + 1,
-                                      "\x00\x00\x00\x00\x01", 5));
+    cr_assert(out.len > 12 &&
+              !memcmp(strchr(out.data, ':') + 1, "\x00\x00\x00\x00\x01", 5));
     sl_buf_free(&out);
 
     sl_batch *rb = sl_batch_new(t->info.schema, 8);
@@ -247,8 +259,8 @@ Test(kafka_avro, roundtrip_all_types_and_wire_header, .timeout = 120)
 
 /* Produce raw bytes to topic partition 0 with a plain librdkafka producer
  * (another writer). */
-static void produce_bytes(const char *bs, const char *topic,
-                          const void *data, size_t len)
+static void produce_bytes(const char *bs, const char *topic, const void *data,
+                          size_t len)
 {
     char errstr[256];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -256,11 +268,10 @@ static void produce_bytes(const char *bs, const char *topic,
     rd_kafka_t *rk =
         rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
     cr_assert_not_null(rk);
-    cr_assert_eq(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
-                                   RD_KAFKA_V_PARTITION(0),
-                                   RD_KAFKA_V_VALUE((void *)data, len),
-                                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                   RD_KAFKA_V_END),
+    cr_assert_eq(rd_kafka_producev(
+                     rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(0),
+                     RD_KAFKA_V_VALUE((void *)data, len),
+                     RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END),
                  0);
     cr_assert_eq(rd_kafka_flush(rk, 10000), 0);
     rd_kafka_destroy(rk);
@@ -281,8 +292,8 @@ Test(kafka_avro, other_writer_schema_and_malformed_records, .timeout = 180)
     kt_topic(b, "clicks", 1);
     kt_topic(b, "clicks2", 1);
     /* offset 0: good: extra=["a"], name="bob" (branch 0), user_id=-3 */
-    const unsigned char good[] = {0,   0,   0,   0,   1,   2,  2,
-                                  'a', 0,   0,   6,   'b', 'o', 'b', 5};
+    const unsigned char good[] = {0, 0, 0, 0,   1,   2,   2, 'a',
+                                  0, 0, 6, 'b', 'o', 'b', 5};
     const unsigned char bad_magic[] = {1, 0, 0, 0, 1, 0, 2, 5};
     const unsigned char bad_id[] = {0, 0, 0, 0, 99, 0, 2, 5};
     const unsigned char truncated[] = {0, 0, 0, 0, 1, 2, 2, 'a', 0, 0, 40};
@@ -297,11 +308,21 @@ Test(kafka_avro, other_writer_schema_and_malformed_records, .timeout = 180)
     char url[64];
     sl_snprintf(url, sizeof(url), "http://127.0.0.1:%d", reg->port);
     const char *tcols[] = {"user_id BIGINT", "name STRING", NULL};
-    const char *opts[] = {"connector", "kafka", "topic", "clicks",
-                          "properties.bootstrap.servers", bs, "format",
-                          "avro-confluent", "avro-confluent.url", url,
-                          "scan.startup.mode", "earliest-offset",
-                          "scan.bounded.mode", "latest-offset", NULL};
+    const char *opts[] = {"connector",
+                          "kafka",
+                          "topic",
+                          "clicks",
+                          "properties.bootstrap.servers",
+                          bs,
+                          "format",
+                          "avro-confluent",
+                          "avro-confluent.url",
+                          url,
+                          "scan.startup.mode",
+                          "earliest-offset",
+                          "scan.bounded.mode",
+                          "latest-offset",
+                          NULL};
     kt_table *t = kt_table_new(tcols, opts);
     sl_batch *rb = sl_batch_new(t->info.schema, 64);
     sl_source *src = NULL;
@@ -318,12 +339,23 @@ Test(kafka_avro, other_writer_schema_and_malformed_records, .timeout = 180)
     kt_table_free(t);
 
     /* Skip and count: 2 good rows, 3 skipped (magic, id, truncated). */
-    const char *opts2[] = {"connector", "kafka", "topic", "clicks2",
-                           "properties.bootstrap.servers", bs, "format",
-                           "avro-confluent", "avro-confluent.url", url,
-                           "avro-confluent.ignore-parse-errors", "true",
-                           "scan.startup.mode", "earliest-offset",
-                           "scan.bounded.mode", "latest-offset", NULL};
+    const char *opts2[] = {"connector",
+                           "kafka",
+                           "topic",
+                           "clicks2",
+                           "properties.bootstrap.servers",
+                           bs,
+                           "format",
+                           "avro-confluent",
+                           "avro-confluent.url",
+                           url,
+                           "avro-confluent.ignore-parse-errors",
+                           "true",
+                           "scan.startup.mode",
+                           "earliest-offset",
+                           "scan.bounded.mode",
+                           "latest-offset",
+                           NULL};
     t = kt_table_new(tcols, opts2);
     sl_batch_clear(rb);
     cr_assert_eq(read_all(t, rb, &src, &err), SL_OK, "%s", err.msg);
