@@ -42,18 +42,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!schema) {
         sl_arena_init(&arena, 4096, 0);
         const char *names[] = {"a", "s", "e", "fx", "dec", "ts", "d"};
-        const sl_type *types[] = {sl_type_simple(SL_TYPE_BIGINT),
-                                  sl_type_simple(SL_TYPE_VARCHAR),
-                                  sl_type_simple(SL_TYPE_VARCHAR),
-                                  sl_type_simple(SL_TYPE_VARBINARY),
-                                  sl_type_simple(SL_TYPE_DECIMAL),
-                                  sl_type_simple(SL_TYPE_TIMESTAMP),
-                                  sl_type_simple(SL_TYPE_DOUBLE)};
+        const sl_type *types[] = {
+            sl_type_simple(SL_TYPE_BIGINT),  sl_type_simple(SL_TYPE_VARCHAR),
+            sl_type_simple(SL_TYPE_VARCHAR), sl_type_simple(SL_TYPE_VARBINARY),
+            sl_type_simple(SL_TYPE_DECIMAL), sl_type_simple(SL_TYPE_TIMESTAMP),
+            sl_type_simple(SL_TYPE_DOUBLE)};
         schema = sl_schema_new(&arena, 7, names, types);
         sl_err err;
         sl_err_clear(&err);
-        fixed = sl_avro_schema_compile(writer, strlen(writer), schema,
-                                       col_map, &err);
+        fixed = sl_avro_schema_compile(writer, strlen(writer), schema, col_map,
+                                       &err);
         if (!fixed)
             return 0;
     }
