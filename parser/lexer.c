@@ -147,7 +147,8 @@ static int skip_space(sl_lexer *lx, sl_err *err)
 }
 
 /* Scan a quoted run starting at the opening quote q; doubled quotes stay
- * inside. Returns false when the text ends first. */
+ * inside. Returns false when the text ends first or holds a NUL byte
+ * (lx->pos then points at the NUL). */
 static bool scan_quoted(sl_lexer *lx, char q)
 {
     const char *s = lx->src;
@@ -162,11 +163,22 @@ static bool scan_quoted(sl_lexer *lx, char q)
             lx->pos++;
             return true;
         }
+        if (c == '\0')
+            return false;
         if (c == '\n')
             newline(lx, lx->pos);
         lx->pos++;
     }
     return false;
+}
+
+static int quote_error(const sl_lexer *lx, const sl_token *tok, const char *msg,
+                       sl_err *err)
+{
+    if (lx->pos < lx->len && lx->src[lx->pos] == '\0')
+        return sl_sql_error(err, SL_SQL, lx->src, lx->len, lx->pos,
+                            "NUL byte inside a quoted string or identifier");
+    return sl_sql_error(err, SL_SQL, lx->src, lx->len, tok->offset, "%s", msg);
 }
 
 static void scan_number(sl_lexer *lx, sl_token *tok)
@@ -217,8 +229,8 @@ int sl_lex_next(sl_lexer *lx, sl_token *tok, sl_err *err)
     if ((c == 'x' || c == 'X') && c1 == '\'') {
         lx->pos++;
         if (!scan_quoted(lx, '\''))
-            return sl_sql_error(err, SL_SQL, s, n, tok->offset,
-                                "unterminated binary string literal");
+            return quote_error(lx, tok, "unterminated binary string literal",
+                               err);
         for (size_t i = tok->offset + 2; i + 1 < lx->pos; i++) {
             if (!is_hex((unsigned char)s[i]))
                 return sl_sql_error(err, SL_SQL, s, n, i,
@@ -246,13 +258,16 @@ int sl_lex_next(sl_lexer *lx, sl_token *tok, sl_err *err)
     } else if (c == '\'' || c == '`' || c == '"') {
         if (!scan_quoted(lx, (char)c)) {
             if (c == '\'')
-                return sl_sql_error(err, SL_SQL, s, n, tok->offset,
-                                    "unterminated string literal: missing "
-                                    "closing '");
-            return sl_sql_error(err, SL_SQL, s, n, tok->offset,
-                                "unterminated quoted identifier: missing "
-                                "closing %c",
-                                c);
+                return quote_error(lx, tok,
+                                   "unterminated string literal: missing "
+                                   "closing '",
+                                   err);
+            return quote_error(lx, tok,
+                               c == '`' ? "unterminated quoted identifier: "
+                                          "missing closing `"
+                                        : "unterminated quoted identifier: "
+                                          "missing closing \"",
+                               err);
         }
         tok->kind = c == '\'' ? TK_STRING : TK_QIDENT;
         if (tok->kind == TK_QIDENT && lx->pos - tok->offset == 2)

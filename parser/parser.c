@@ -168,16 +168,18 @@ static void expected(parser *p, const char *what)
     describe(p, t, found, sizeof(found));
     const char *hint = "";
     char hintbuf[120];
-    if (t->kind == TK_WORD && sl_kw_is_reserved(t->kw) &&
-        (strstr(what, "name") || strstr(what, "alias") ||
-         strstr(what, "identifier"))) {
+    bool wants_ident = (!strncmp(what, "a ", 2) || !strncmp(what, "an ", 3)) &&
+                       (strstr(what, "name") || strstr(what, "alias"));
+    if (t->kind == TK_WORD && sl_kw_is_reserved(t->kw) && wants_ident) {
         sl_snprintf(hintbuf, sizeof(hintbuf),
                     " (%s is a reserved word; quote it as `%.*s`)",
                     sl_kw_name(t->kw), (int)t->len, p->src + t->offset);
         hint = hintbuf;
     }
-    error_at(p, t->offset, SL_SQL, "expected %s, found %s%s", what, found,
-             hint);
+    /* At the end of input, point just past the last token rather than at
+     * trailing blanks or an empty last line. */
+    size_t at = t->kind == TK_EOF && p->prev_end ? p->prev_end : t->offset;
+    error_at(p, at, SL_SQL, "expected %s, found %s%s", what, found, hint);
 }
 
 static sl_token expect(parser *p, sl_tok_kind kind, const char *what)
@@ -488,6 +490,8 @@ static void expect_type_close(parser *p, bool angle, const char *ctx)
 
 static const sl_type *parse_row_type(parser *p, sl_type *t)
 {
+    if (accept(p, TK_NE)) /* ROW<> lexes as the '<>' operator */
+        return t;
     bool angle = accept(p, TK_LT);
     if (!angle)
         expect(p, TK_LPAREN, "'<' or '(' after ROW");
@@ -1051,6 +1055,11 @@ static sl_expr *parse_call_arg(parser *p, int index)
         }
         return e;
     }
+    if (t->kind == TK_WORD && t->kw == KW_TABLE) {
+        next(p);
+        expected(p, "a table name after TABLE (a table argument names a "
+                    "table, view or WITH query)");
+    }
     /* MODEL m */
     if (t->kind == TK_WORD && t->kw == KW_MODEL && is_ident_tok(peek(p, 1))) {
         sl_token kw = next(p);
@@ -1190,14 +1199,19 @@ static sl_expr *parse_call(parser *p, sl_name name)
     sl_expr *e = new_expr(p, SL_EXPR_FUNC, name.pos);
     e->func.name = name;
     sl_token open = next(p);
-    enter(p);
     const char *saved = p->fn_name;
     p->fn_name = name.parts[name.n_parts - 1].text;
     vec args;
     vec_init(&args, sizeof(sl_expr *));
-    if (tok_is(p, 0, TK_STAR) && tok_is(p, 1, TK_RPAREN)) {
+    if (tok_is(p, 0, TK_STAR)) {
         next(p);
         e->func.star = true;
+        if (!tok_is(p, 0, TK_RPAREN)) {
+            char what[96];
+            sl_snprintf(what, sizeof(what), "')' after '*' in %s(*)",
+                        e->func.name.parts[e->func.name.n_parts - 1].text);
+            expected(p, what);
+        }
     } else if (!tok_is(p, 0, TK_RPAREN)) {
         if (accept_kw(p, KW_DISTINCT))
             e->func.distinct = true;
@@ -1221,7 +1235,6 @@ static sl_expr *parse_call(parser *p, sl_name name)
         expected(p, what);
     }
     next(p);
-    leave(p);
     if (is_kw(p, KW_FILTER) && tok_is(p, 1, TK_LPAREN)) {
         next(p);
         next(p);
@@ -1311,7 +1324,6 @@ static sl_frame_bound parse_bound(parser *p)
 /* After '(': [base] [PARTITION BY ...] [ORDER BY ...] [frame] ')' */
 static sl_window_spec *parse_window_body(parser *p)
 {
-    enter(p);
     sl_window_spec *w = alloc(p, sizeof(*w));
     w->pos = tpos(cur(p));
     sl_token *t = cur(p);
@@ -1340,7 +1352,6 @@ static sl_window_spec *parse_window_body(parser *p)
         }
     }
     expect(p, TK_RPAREN, "')' to close the window specification");
-    leave(p);
     return w;
 }
 
@@ -1351,7 +1362,6 @@ static sl_expr *parse_case(parser *p)
 {
     sl_token kw = next(p);
     sl_expr *e = new_expr(p, SL_EXPR_CASE, tpos(&kw));
-    enter(p);
     if (!is_kw(p, KW_WHEN))
         e->case_.operand = parse_expr(p);
     vec whens, thens;
@@ -1377,7 +1387,6 @@ static sl_expr *parse_case(parser *p)
     e->case_.n_whens = whens.n;
     e->case_.whens = (sl_expr **)whens.data;
     e->case_.thens = (sl_expr **)thens.data;
-    leave(p);
     return e;
 }
 
@@ -1387,14 +1396,12 @@ static sl_expr *parse_cast(parser *p, bool is_try)
     sl_expr *e = new_expr(p, SL_EXPR_CAST, tpos(&kw));
     e->cast.is_try = is_try;
     expect(p, TK_LPAREN, is_try ? "'(' after TRY_CAST" : "'(' after CAST");
-    enter(p);
     e->cast.operand = parse_expr(p);
     expect_kw(p, KW_AS,
               is_try ? "AS in TRY_CAST(x AS type)" : "AS in CAST(x AS type)");
     e->cast.type = parse_type(p);
     expect(p, TK_RPAREN,
            is_try ? "')' to close TRY_CAST" : "')' to close CAST");
-    leave(p);
     return e;
 }
 
@@ -1404,7 +1411,6 @@ static sl_expr *parse_bracket_ctor(parser *p, sl_expr_kind kind)
     sl_token kw = next(p);
     sl_expr *e = new_expr(p, kind, tpos(&kw));
     next(p); /* '[' */
-    enter(p);
     vec v;
     vec_init(&v, sizeof(sl_expr *));
     if (!tok_is(p, 0, TK_RBRACKET)) {
@@ -1420,7 +1426,6 @@ static sl_expr *parse_bracket_ctor(parser *p, sl_expr_kind kind)
                  "MAP[...] needs key/value pairs: found %d values", v.n);
     e->list.n_items = v.n;
     e->list.items = (sl_expr **)v.data;
-    leave(p);
     return e;
 }
 
@@ -1533,7 +1538,6 @@ static sl_expr *parse_primary(parser *p)
     }
     case TK_LPAREN: {
         next(p);
-        enter(p);
         sl_expr *e;
         if (starts_query(p, 0)) {
             e = new_expr(p, SL_EXPR_SUBQUERY, tpos(&tk));
@@ -1557,7 +1561,6 @@ static sl_expr *parse_primary(parser *p)
                         tk.col);
             expect(p, TK_RPAREN, what);
         }
-        leave(p);
         return e;
     }
     case TK_STAR:
@@ -1594,12 +1597,10 @@ static sl_expr *parse_primary(parser *p)
             next(p);
             sl_expr *e = new_expr(p, SL_EXPR_EXISTS, tpos(&tk));
             expect(p, TK_LPAREN, "'(' after EXISTS");
-            enter(p);
             if (!starts_query(p, 0) && !tok_is(p, 0, TK_LPAREN))
                 expected(p, "a subquery after EXISTS (");
             e->subquery.query = parse_query(p);
             expect(p, TK_RPAREN, "')' to close the EXISTS subquery");
-            leave(p);
             return e;
         }
         case KW_INTERVAL:
@@ -1634,7 +1635,6 @@ static sl_expr *parse_primary(parser *p)
             next(p);
             sl_expr *e = new_expr(p, SL_EXPR_ROW, tpos(&tk));
             expect(p, TK_LPAREN, "'(' after ROW");
-            enter(p);
             vec v;
             vec_init(&v, sizeof(sl_expr *));
             if (!tok_is(p, 0, TK_RPAREN)) {
@@ -1645,7 +1645,6 @@ static sl_expr *parse_primary(parser *p)
             expect(p, TK_RPAREN, "',' or ')' in ROW(...)");
             e->list.n_items = v.n;
             e->list.items = (sl_expr **)v.data;
-            leave(p);
             return e;
         }
         case KW_DESCRIPTOR:
@@ -1779,7 +1778,6 @@ static sl_expr *parse_in(parser *p, sl_expr *left, bool not_)
 {
     sl_token open = *cur(p);
     expect(p, TK_LPAREN, "'(' after IN");
-    enter(p);
     sl_expr *e;
     if (starts_query(p, 0)) {
         e = new_expr(p, SL_EXPR_IN_QUERY, left->pos);
@@ -1798,7 +1796,6 @@ static sl_expr *parse_in(parser *p, sl_expr *left, bool not_)
                     open.col);
         expect(p, TK_RPAREN, what);
     }
-    leave(p);
     return e;
 }
 
@@ -2044,22 +2041,18 @@ static sl_from *parse_from_primary(parser *p)
         next(p);
         if (accept_kw(p, KW_TABLE)) {
             expect(p, TK_LPAREN, "'(' after LATERAL TABLE");
-            enter(p);
             f->kind = SL_FROM_TABLE_FUNC;
             f->table_func.syntax = SL_TFUNC_LATERAL;
             f->table_func.call =
                 parse_table_call(p, "a table function call in LATERAL "
                                     "TABLE(...)");
             expect(p, TK_RPAREN, "')' to close LATERAL TABLE(...)");
-            leave(p);
         } else if (tok_is(p, 0, TK_LPAREN)) {
             next(p);
-            enter(p);
             f->kind = SL_FROM_SUBQUERY;
             f->subquery.lateral = true;
             f->subquery.query = parse_query(p);
             expect(p, TK_RPAREN, "')' to close the LATERAL subquery");
-            leave(p);
         } else {
             expected(p, "TABLE(...) or a subquery after LATERAL");
         }
@@ -2069,14 +2062,12 @@ static sl_from *parse_from_primary(parser *p)
     if (tk.kind == TK_WORD && tk.kw == KW_TABLE) {
         next(p);
         expect(p, TK_LPAREN, "'(' after TABLE");
-        enter(p);
         f->kind = SL_FROM_TABLE_FUNC;
         f->table_func.syntax = SL_TFUNC_TABLE;
         f->table_func.call =
             parse_table_call(p, "a table function call such as TUMBLE(...) "
                                 "in TABLE(...)");
         expect(p, TK_RPAREN, "')' to close TABLE(...)");
-        leave(p);
         parse_alias(p, f);
         return f;
     }
@@ -2205,6 +2196,7 @@ static void parse_select_item(parser *p, sl_select_item *item)
     if (p->last_star && p->last_star != item->expr)
         error_at(p, p->last_star->pos.offset, SL_SQL,
                  "'*' must stand alone as a select item");
+    p->last_star = NULL; /* an enclosing select item checks its own */
     if (item->expr->kind == SL_EXPR_STAR)
         return;
     if (accept_kw(p, KW_AS)) {
@@ -2271,11 +2263,9 @@ static sl_query *parse_values(parser *p)
     do {
         accept_kw(p, KW_ROW);
         expect(p, TK_LPAREN, "'(' to start a VALUES row");
-        enter(p);
         sl_expr **row;
         int n = parse_expr_list(p, &row);
         expect(p, TK_RPAREN, "',' or ')' in the VALUES row");
-        leave(p);
         PUSH(p, &rows, sl_expr **, row);
         PUSH(p, &ncols, int, n);
     } while (accept(p, TK_COMMA));
@@ -2294,13 +2284,11 @@ static sl_query *parse_query_primary(parser *p)
         return parse_values(p);
     if (t->kind == TK_LPAREN) {
         sl_token open = next(p);
-        enter(p);
         sl_query *q = parse_query(p);
         char what[80];
         sl_snprintf(what, sizeof(what), "')' to close the '(' opened at %d:%d",
                     open.line, open.col);
         expect(p, TK_RPAREN, what);
-        leave(p);
         return q;
     }
     expected(p, "SELECT, VALUES or '(' to start a query");
@@ -2362,10 +2350,8 @@ static sl_query *parse_query(parser *p)
                                      "',' or ')' in the WITH column list");
             expect_kw(p, KW_AS, "AS after the WITH query name");
             expect(p, TK_LPAREN, "'(' after AS in the WITH clause");
-            enter(p);
             c->query = parse_query(p);
             expect(p, TK_RPAREN, "')' to close the WITH query");
-            leave(p);
         } while (accept(p, TK_COMMA));
     }
     sl_query *q = parse_set_expr(p);

@@ -343,6 +343,8 @@ static bool special_call_name(const char *s, size_t len, sl_call_syntax syn)
         return true;
     case KW_EXTRACT:
         return syn != SL_CALL_EXTRACT;
+    case KW_POSITION:
+        return syn != SL_CALL_POSITION;
     default:
         return sl_kw_is_reserved(kw);
     }
@@ -574,11 +576,19 @@ static void print_node(printer *pr, const sl_expr *e)
         } else {
             const sl_expr *o = e->unary.operand;
             sl_buf_putc(pr->out, e->unary.op == SL_UNARY_NEG ? '-' : '+');
-            /* "- -x" would lex as a comment: parenthesise nested signs. */
-            print_expr(pr, o,
-                       o->kind == SL_EXPR_UNARY && o->unary.op != SL_UNARY_NOT
-                           ? PREC_PRIMARY
-                           : PREC_UNARY);
+            size_t at = pr->out->len;
+            print_expr(pr, o, PREC_UNARY);
+            /* "--x" would lex as a comment: space nested signs apart (the
+             * operand may come from a hook, so look at the text). */
+            sl_buf *b = pr->out;
+            if (!b->rc && b->len > at &&
+                (b->data[at] == '-' || b->data[at] == '+')) {
+                sl_buf_putc(b, ' ');
+                if (!b->rc) {
+                    memmove(b->data + at + 1, b->data + at, b->len - at - 1);
+                    b->data[at] = ' ';
+                }
+            }
         }
         break;
     case SL_EXPR_BINARY: {

@@ -1,0 +1,14 @@
+create table all_types (
+  b BOOLEAN, ti TINYINT, si SMALLINT, i INT, i2 INTEGER, bi BIGINT,
+  f FLOAT, r REAL, d DOUBLE, dp DOUBLE PRECISION,
+  dec1 DECIMAL, dec2 DECIMAL(10), dec3 DECIMAL(10, 2), dec4 DEC(5,1), dec5 NUMERIC(38, 0),
+  s STRING, vc VARCHAR(20), vcmax VARCHAR, c CHAR(3), c1 CHAR,
+  bin BINARY(4), vb VARBINARY(8), byt BYTES,
+  dt DATE, tm TIME, tm3 TIME(3), ts TIMESTAMP, ts3 TIMESTAMP(3),
+  ts_wo TIMESTAMP(3) WITHOUT TIME ZONE, ltz TIMESTAMP_LTZ(3),
+  ltz2 TIMESTAMP(3) WITH LOCAL TIME ZONE,
+  arr ARRAY<STRING>, nested ARRAY<ARRAY<INT NOT NULL>>,
+  m MAP<STRING, BIGINT>, r1 ROW<a INT, b STRING>, r2 ROW(x DOUBLE, `y z` ARRAY<INT>),
+  r3 ROW<>,
+  nn INT NOT NULL, nl INT NULL
+) WITH ('connector' = 'datagen');

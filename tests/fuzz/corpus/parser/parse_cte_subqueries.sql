@@ -1,0 +1,12 @@
+WITH a AS (SELECT 1 AS x), b (y) AS (SELECT x + 1 FROM a) SELECT * FROM a JOIN b ON a.x < b.y;
+WITH totals AS (SELECT user_id, SUM(amount) AS total FROM orders GROUP BY user_id)
+SELECT * FROM totals WHERE total > (SELECT AVG(total) FROM totals);
+SELECT * FROM (SELECT a, b FROM t) AS s;
+SELECT * FROM (SELECT a FROM t) s (x);
+SELECT * FROM (SELECT a FROM t UNION ALL SELECT a FROM u) AS s;
+SELECT * FROM ((SELECT a FROM t) UNION ALL (SELECT a FROM u)) AS s;
+SELECT * FROM t WHERE a IN (SELECT a FROM u) AND b NOT IN (SELECT b FROM v WHERE v.c = t.c);
+SELECT * FROM t WHERE EXISTS (SELECT 1 FROM u WHERE u.id = t.id) OR NOT EXISTS (SELECT * FROM v);
+SELECT (SELECT MAX(x) FROM u) + 1 AS m, (SELECT 1) FROM t;
+SELECT * FROM (VALUES (1, 'a'), (2, 'b')) AS v (id, name);
+WITH w AS (SELECT 1) (SELECT * FROM w);

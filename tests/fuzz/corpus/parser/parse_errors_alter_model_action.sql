@@ -1,0 +1,1 @@
+ALTER MODEL m DROP

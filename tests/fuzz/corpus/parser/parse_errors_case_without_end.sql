@@ -1,0 +1,2 @@
+SELECT CASE WHEN a > 1 THEN 'x'
+FROM t

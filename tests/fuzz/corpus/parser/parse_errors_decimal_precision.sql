@@ -1,0 +1,1 @@
+CREATE TABLE t (amount DECIMAL(40, 2))

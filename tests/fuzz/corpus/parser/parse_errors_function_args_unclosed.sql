@@ -1,0 +1,2 @@
+SELECT COALESCE(a, b
+FROM t

@@ -1,0 +1,2 @@
+SELECT * FROM t WHERE a IN (1, 2
+ORDER BY a

@@ -1,0 +1,1 @@
+INSERT sink SELECT * FROM src

@@ -1,0 +1,1 @@
+SELECT a IS b FROM t

@@ -1,0 +1,1 @@
+CREATE MODEL m INPUT (prompt STRING) WITH ('provider' = 'openai')

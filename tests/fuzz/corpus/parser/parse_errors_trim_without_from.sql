@@ -1,0 +1,1 @@
+SELECT TRIM(BOTH 'x' s) FROM t

@@ -1,0 +1,2 @@
+SELECT (price * quantity
+FROM orders

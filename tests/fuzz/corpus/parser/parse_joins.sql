@@ -1,0 +1,15 @@
+SELECT * FROM a INNER JOIN b ON a.id = b.id;
+SELECT * FROM a JOIN b ON a.id = b.id AND a.x > b.x JOIN c ON c.id = a.id;
+SELECT * FROM a LEFT OUTER JOIN b ON a.id = b.id;
+SELECT * FROM a LEFT JOIN b USING (id, region);
+SELECT * FROM a RIGHT JOIN b ON TRUE;
+SELECT * FROM a FULL OUTER JOIN b ON a.k = b.k;
+SELECT * FROM a CROSS JOIN b;
+SELECT * FROM a, b, c WHERE a.id = b.id;
+SELECT * FROM a AS x JOIN (SELECT id FROM b) AS y (yid) ON x.id = y.yid;
+SELECT * FROM a JOIN (b JOIN c ON b.k = c.k) ON a.k = b.k;
+SELECT * FROM (a JOIN b ON a.k = b.k) JOIN c ON c.k = a.k;
+SELECT * FROM (a, b) JOIN c ON TRUE;
+SELECT * FROM a, (b, c);
+SELECT * FROM a, b JOIN c ON b.k = c.k;
+SELECT o.id, i.x FROM orders o, items AS i;

@@ -1,0 +1,15 @@
+SET 'execution.runtime-mode' = 'streaming';
+SET 'table.exec.state.ttl' = '1 h';
+SET;
+RESET 'table.exec.state.ttl';
+RESET;
+SHOW TABLES; SHOW VIEWS; SHOW MODELS; SHOW JOBS; SHOW FUNCTIONS;
+show tables;
+SHOW CREATE TABLE orders; SHOW CREATE VIEW v; SHOW CREATE MODEL cat.db.sentiment;
+DESCRIBE orders; DESC cat.db.orders; DESCRIBE MODEL sentiment;
+EXPLAIN SELECT * FROM t;
+EXPLAIN PLAN FOR SELECT a FROM t WHERE a > 1;
+EXPLAIN INSERT INTO sink SELECT * FROM src;
+EXPLAIN EXECUTE STATEMENT SET BEGIN INSERT INTO a SELECT 1; END;
+STOP JOB 'f1b2c3d4';
+STOP JOB 'f1b2c3d4' WITH SAVEPOINT;

@@ -1,0 +1,10 @@
+EXECUTE STATEMENT SET
+BEGIN
+  INSERT INTO pageviews_by_region SELECT region, COUNT(*) FROM pageviews GROUP BY region;
+  INSERT INTO pageviews_by_user SELECT user_id, COUNT(*) FROM pageviews GROUP BY user_id;
+END;
+BEGIN STATEMENT SET;
+INSERT INTO a SELECT * FROM t;
+INSERT INTO b SELECT * FROM t;
+END;
+SELECT 1;
