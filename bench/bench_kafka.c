@@ -38,13 +38,14 @@ typedef struct feeder {
 
 static int make_record(char *buf, size_t size, long i)
 {
-    return sl_snprintf(buf, size,
-                       "{\"user_id\":%ld,\"url\":\"https://example.com/"
-                       "products/%06ld?ref=search\",\"ts\":\"2024-01-02 "
-                       "03:04:%02ld.%03ld\",\"score\":0.%04ld,\"country\":"
-                       "\"NL\",\"agent\":\"Mozilla/5.0 (X11; Linux x86_64) Gecko Firefox/120.0"
-                       "\"}",
-                       100000 + i, i % 1000000, i % 60, i % 1000, i % 10000);
+    return sl_snprintf(
+        buf, size,
+        "{\"user_id\":%ld,\"url\":\"https://example.com/"
+        "products/%06ld?ref=search\",\"ts\":\"2024-01-02 "
+        "03:04:%02ld.%03ld\",\"score\":0.%04ld,\"country\":"
+        "\"NL\",\"agent\":\"Mozilla/5.0 (X11; Linux x86_64) Gecko Firefox/120.0"
+        "\"}",
+        100000 + i, i % 1000000, i % 60, i % 1000, i % 10000);
 }
 
 static rd_kafka_t *new_client(rd_kafka_type_t type, const char *bs,
@@ -83,11 +84,12 @@ static void *feed_main(void *arg)
         while (i - f->consumed > LEAD)
             rd_kafka_poll(rk, 1);
         int len = make_record(rec, sizeof(rec), i);
-        while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(f->topic),
-                                 RD_KAFKA_V_PARTITION((int32_t)(i % PARTITIONS)),
-                                 RD_KAFKA_V_VALUE(rec, (size_t)len),
-                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                 RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+        while (
+            rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(f->topic),
+                              RD_KAFKA_V_PARTITION((int32_t)(i % PARTITIONS)),
+                              RD_KAFKA_V_VALUE(rec, (size_t)len),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                              RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
             rd_kafka_poll(rk, 1);
         if ((i & 1023) == 0)
             rd_kafka_poll(rk, 0);
@@ -185,12 +187,12 @@ static double sluice_pipeline(const char *bs, feeder *f, double *sink_rate,
 {
     sl_arena arena;
     sl_arena_init(&arena, 4096, 0);
-    const char *names[] = {"user_id", "url", "ts", "score", "country",
-                           "agent"};
+    const char *names[] = {"user_id", "url", "ts", "score", "country", "agent"};
     sl_type ts3 = *sl_type_simple(SL_TYPE_TIMESTAMP);
     ts3.precision = 3;
     const sl_type *types[] = {sl_type_simple(SL_TYPE_BIGINT),
-                              sl_type_simple(SL_TYPE_VARCHAR), &ts3,
+                              sl_type_simple(SL_TYPE_VARCHAR),
+                              &ts3,
                               sl_type_simple(SL_TYPE_DOUBLE),
                               sl_type_simple(SL_TYPE_VARCHAR),
                               sl_type_simple(SL_TYPE_VARCHAR)};
@@ -215,8 +217,11 @@ static double sluice_pipeline(const char *bs, feeder *f, double *sink_rate,
     sl_options in_opts = {6, in_items}, out_opts = {4, out_items};
     pthread_t t;
     pthread_create(&t, NULL, feed_main, f);
-    sl_table_info in = {.name = "in2", .schema = schema, .metadata_keys = meta,
-                        .metadata_virtual = virt, .options = &in_opts,
+    sl_table_info in = {.name = "in2",
+                        .schema = schema,
+                        .metadata_keys = meta,
+                        .metadata_virtual = virt,
+                        .options = &in_opts,
                         .batch_rows = 1024};
     sl_table_info out = in;
     out.name = "out";
@@ -281,8 +286,8 @@ int main(int argc, char **argv)
     char errstr[256];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "log_level", "2", errstr, sizeof(errstr));
-    rd_kafka_t *host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr,
-                                    sizeof(errstr));
+    rd_kafka_t *host =
+        rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
     rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(host, 1);
     const char *bs = rd_kafka_mock_cluster_bootstraps(mc);
     rd_kafka_mock_topic_create(mc, "in", PARTITIONS, 1);
