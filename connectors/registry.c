@@ -12,8 +12,12 @@ extern const sl_connector sl_connector_datagen, sl_connector_filesystem,
 extern const sl_connector sl_kafka_connector;
 
 static const sl_connector *const connectors[] = {
-    &sl_connector_datagen,   &sl_connector_filesystem, &sl_connector_print,
-    &sl_connector_blackhole, &sl_kafka_connector,      NULL,
+    &sl_connector_datagen,
+    &sl_connector_filesystem,
+    &sl_connector_print,
+    &sl_connector_blackhole,
+    &sl_kafka_connector, /* kafka.c */
+    NULL,
 };
 
 const sl_connector *sl_connector_find(const char *name)

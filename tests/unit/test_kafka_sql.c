@@ -19,8 +19,8 @@ static void kcat_produce_part(const char *bs, const char *topic, int part,
         sl_buf_printf(&in, "{\"id\":%d}\n", i);
     char p[16];
     sl_snprintf(p, sizeof(p), "%d", part);
-    const char *argv[] = {"/usr/bin/kcat", "-b", bs, "-t", topic, "-P",
-                          "-p", p, NULL};
+    const char *argv[] = {
+        "/usr/bin/kcat", "-b", bs, "-t", topic, "-P", "-p", p, NULL};
     cr_assert_eq(sl_test_run(argv, sl_buf_cstr(&in), NULL, NULL, 30000), 0);
     sl_buf_free(&in);
 }
@@ -29,8 +29,9 @@ static char *kcat_all(const char *bs, const char *topic)
 {
     sl_buf out;
     sl_buf_init(&out, 0);
-    const char *argv[] = {"/usr/bin/kcat", "-b", bs, "-t", topic, "-C", "-e",
-                          "-q", "-o", "beginning", NULL};
+    const char *argv[] = {
+        "/usr/bin/kcat", "-b", bs, "-t", topic, "-C", "-e", "-q", "-o",
+        "beginning",     NULL};
     cr_assert_eq(sl_test_run(argv, NULL, &out, NULL, 30000), 0);
     return sl_buf_steal(&out);
 }
@@ -104,8 +105,8 @@ Test(kafka_sql, two_processes_in_one_group_split_partitions, .timeout = 240)
         sl_snprintf(pa, sizeof(pa), "\"p\":%d,\"who\":\"A\"", part);
         sl_snprintf(pb, sizeof(pb), "\"p\":%d,\"who\":\"B\"", part);
         int na = count_with(out, pa), nb = count_with(out, pb);
-        cr_assert((na == 0) != (nb == 0), "partition %d: A %d, B %d rows",
-                  part, na, nb);
+        cr_assert((na == 0) != (nb == 0), "partition %d: A %d, B %d rows", part,
+                  na, nb);
     }
     cr_assert(count_with(out, "\"who\":\"A\"") > 0 &&
                   count_with(out, "\"who\":\"B\"") > 0,
