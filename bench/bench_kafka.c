@@ -113,7 +113,6 @@ static double raw_consume(const char *bs, const char *topic, feeder *f)
     rd_kafka_message_t *msgs[1024];
     long n = 0;
     int64_t t0 = 0;
-    size_t bytes = 0;
     while (n < f->n) {
         ssize_t got = rd_kafka_consume_batch_queue(q, 100, msgs, 1024);
         for (ssize_t i = 0; i < got; i++) {
@@ -121,7 +120,6 @@ static double raw_consume(const char *bs, const char *topic, feeder *f)
                 if (!t0)
                     t0 = sl_mono_ns();
                 n++;
-                bytes += msgs[i]->len;
             }
             rd_kafka_message_destroy(msgs[i]);
         }

@@ -77,6 +77,10 @@ int sl_kafka_json_string(const char *s, size_t len, sl_buf *out);
 
 int sl_kafka_open_source(const sl_table_info *table, sl_source **out,
                          sl_err *err);
+/* For tests and metrics: records skipped under
+ * '<format>.ignore-parse-errors' by a Kafka source. */
+uint64_t sl_kafka_source_skipped(sl_source *src);
+
 int sl_kafka_open_sink(const sl_table_info *table, sl_sink **out, sl_err *err);
 
 #endif

@@ -788,8 +788,6 @@ int sl_kafka_open_source(const sl_table_info *table, sl_source **out,
     return SL_OK;
 }
 
-/* For tests and metrics: rows skipped by '<format>.ignore-parse-errors'. */
-uint64_t sl_kafka_source_skipped(sl_source *src);
 uint64_t sl_kafka_source_skipped(sl_source *src)
 {
     return ((ksource *)src)->n_skipped;
