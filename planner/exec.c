@@ -344,6 +344,8 @@ static int exec_create_view(exec_ctx *x, const sl_stmt *st)
                           st->len, NULL, &x->db->err);
 }
 
+static bool is_secret_key(const char *key, size_t len);
+
 static int exec_create_model(exec_ctx *x, const sl_stmt *st)
 {
     char *name = name_text(x, &st->create_model.name);
@@ -360,6 +362,17 @@ static int exec_create_model(exec_ctx *x, const sl_stmt *st)
         if (ol->items[i].key_len == 8 &&
             !memcmp(ol->items[i].key, "provider", 8))
             has_provider = true;
+    for (int i = 0; i < ol->n; i++) {
+        const sl_opt_pair *p = &ol->items[i];
+        bool is_ref =
+            p->value_len > 2 && p->value[0] == '$' && p->value[1] == '{';
+        if (is_secret_key(p->key, p->key_len) && !is_ref && p->value_len)
+            sl_engine_warn(x->db,
+                           "warning: model '%s': option '%.*s' is a literal "
+                           "secret; write '${ENV_VAR}' so it stays out of "
+                           "scripts and history",
+                           name, (int)p->key_len, p->key);
+    }
     if (!has_provider)
         return sql_err(x, SL_SQL, st->create_model.name.pos.offset,
                        "model '%s' needs a 'provider' option in its WITH "

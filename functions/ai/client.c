@@ -362,7 +362,8 @@ static void req_set_state(sl_model_client *c, mreq *q, req_state to,
 
 /* ---- options ----------------------------------------------------------- */
 
-/* Resolve ${NAME} references; resolved values are remembered as secrets. */
+/* Resolve ${NAME} and ${NAME:-default} references; resolved values are
+ * remembered as secrets. */
 static int resolve_env(sl_model_client *c, const char *key, const char *value,
                        char **out, sl_err *err)
 {
@@ -391,7 +392,16 @@ static int resolve_env(sl_model_client *c, const char *key, const char *value,
         }
         memcpy(var, s + 2, vl);
         var[vl] = '\0';
+        /* ${NAME:-default}: the default when NAME is unset or empty */
+        const char *dflt = NULL;
+        char *sep = strstr(var, ":-");
+        if (sep) {
+            *sep = '\0';
+            dflt = sep + 2;
+        }
         const char *val = getenv(var);
+        if ((!val || !*val) && dflt)
+            val = dflt;
         if (!val) {
             sl_buf_free(&b);
             return sl_err_set(err, SL_SQL,
