@@ -350,6 +350,58 @@ static bool special_call_name(const char *s, size_t len, sl_call_syntax syn)
     }
 }
 
+/* The leftmost word of an expression's canonical text, when it starts with
+ * a name (column, call, named argument); NULL otherwise. */
+static const sl_ident *leftmost_word(const sl_expr *e)
+{
+    for (int guard = 0; e && guard < SL_PARSE_MAX_HEIGHT + 10; guard++) {
+        switch (e->kind) {
+        case SL_EXPR_COLUMN:
+            return &e->column.parts[0];
+        case SL_EXPR_FUNC:
+            return &e->func.name.parts[0];
+        case SL_EXPR_NAMED_ARG:
+            return &e->named_arg.name;
+        case SL_EXPR_BINARY:
+            e = e->binary.left;
+            break;
+        case SL_EXPR_IS:
+            e = e->is.operand;
+            break;
+        case SL_EXPR_IN_LIST:
+            e = e->in_list.operand;
+            break;
+        case SL_EXPR_IN_QUERY:
+            e = e->in_query.operand;
+            break;
+        case SL_EXPR_BETWEEN:
+            e = e->between.operand;
+            break;
+        case SL_EXPR_LIKE:
+            e = e->like.operand;
+            break;
+        case SL_EXPR_SUBSCRIPT:
+            e = e->subscript.base;
+            break;
+        default:
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+/* TRIM(both) with a column named both must not read as TRIM(BOTH ...). */
+static bool trim_needs_quotes(const sl_expr *e)
+{
+    if (e->func.syntax != SL_CALL_PLAIN || e->func.n_args < 1 ||
+        e->func.distinct)
+        return false;
+    const sl_ident *w = leftmost_word(e->func.args[0]);
+    return w &&
+           (sl_str_ieq(w->text, "BOTH") || sl_str_ieq(w->text, "LEADING") ||
+            sl_str_ieq(w->text, "TRAILING"));
+}
+
 static void func_name(printer *pr, const sl_expr *e)
 {
     const sl_name *n = &e->func.name;
@@ -357,8 +409,10 @@ static void func_name(printer *pr, const sl_expr *e)
         const sl_ident *id = &n->parts[i];
         if (i)
             sl_buf_putc(pr->out, '.');
+        bool trim = n->n_parts == 1 && sl_str_ieq(id->text, "TRIM") &&
+                    trim_needs_quotes(e);
         if (i == n->n_parts - 1 && plain_word(id->text, id->len) &&
-            !special_call_name(id->text, id->len, e->func.syntax)) {
+            !special_call_name(id->text, id->len, e->func.syntax) && !trim) {
             for (size_t k = 0; k < id->len; k++) {
                 char c = id->text[k];
                 sl_buf_putc(pr->out,
@@ -518,7 +572,12 @@ static void print_window_spec(printer *pr, const sl_window_spec *w)
     bool sp = false;
     sl_buf_putc(pr->out, '(');
     if (w->base) {
-        ident(pr, w->base);
+        /* a base window named rows or range would read as a frame */
+        if (sl_str_ieq(w->base->text, "ROWS") ||
+            sl_str_ieq(w->base->text, "RANGE"))
+            backticks(pr->out, w->base->text, w->base->len);
+        else
+            ident(pr, w->base);
         sp = true;
     }
     if (w->n_partition) {
@@ -717,7 +776,8 @@ static void p_field(printer *pr, const sl_expr *e)
     /* a column base needs parentheses, or "(r).f" would read as r.f */
     bool bare =
         (b->kind == SL_EXPR_FUNC && b->func.syntax != SL_CALL_NO_PARENS) ||
-        b->kind == SL_EXPR_SUBSCRIPT || b->kind == SL_EXPR_FIELD;
+        b->kind == SL_EXPR_SUBSCRIPT || b->kind == SL_EXPR_FIELD ||
+        b->kind == SL_EXPR_SUBQUERY;
     print_expr(pr, b, bare ? PREC_POSTFIX : PREC_PRIMARY + 1);
     sl_buf_putc(pr->out, '.');
     ident(pr, &e->field.field);
