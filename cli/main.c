@@ -17,24 +17,31 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: sluice [options]             interactive shell\n"
-            "       sluice [options] -e SQL      run statements\n"
-            "       sluice [options] -f FILE...  run statements from files\n"
-            "\n"
-            "Options:\n"
-            "  -e, --execute SQL         run SQL (may be repeated)\n"
-            "  -f, --file FILE           run the statements in FILE ('-' "
-            "reads stdin;\n"
-            "                            may be repeated)\n"
-            "  --output-format FORMAT    how SELECT results print: table, "
-            "jsonl, csv,\n"
-            "                            changelog (default: table)\n"
-            "  -h, --help                show this help and exit\n"
-            "  -V, --version             print the version and exit\n"
-            "\n"
-            "Exit status: 0 ok, 1 SQL or planning error, 2 bad usage,\n"
-            "3 a job failed at run time.\n");
+    fprintf(
+        out,
+        "Usage: sluice [options]             interactive shell (reads\n"
+        "                                    statements from stdin when it\n"
+        "                                    is not a terminal)\n"
+        "       sluice [options] -e SQL      run statements\n"
+        "       sluice [options] -f FILE...  run statements from files\n"
+        "       sluice run [--dry-run] [--output-format F] JOB.yaml\n"
+        "                                    run a job file (--dry-run "
+        "prints\n"
+        "                                    its SQL instead)\n"
+        "\n"
+        "Options:\n"
+        "  -e, --execute SQL         run SQL (may be repeated)\n"
+        "  -f, --file FILE           run the statements in FILE ('-' "
+        "reads stdin;\n"
+        "                            may be repeated)\n"
+        "  --output-format FORMAT    how SELECT results print: table, "
+        "jsonl, csv,\n"
+        "                            changelog, tableau (default: table)\n"
+        "  -h, --help                show this help and exit\n"
+        "  -V, --version             print the version and exit\n"
+        "\n"
+        "Exit status: 0 ok, 1 SQL or planning error, 2 bad usage,\n"
+        "3 a job failed at run time.\n");
 }
 
 int main(int argc, char **argv)
@@ -43,6 +50,10 @@ int main(int argc, char **argv)
     const char *scripts[MAX_SCRIPTS];
     int is_file[MAX_SCRIPTS];
     int n_scripts = 0;
+
+    /* subcommands: one dispatch line each */
+    if (argc > 1 && !strcmp(argv[1], "run"))
+        return cli_run_config(argc - 1, argv + 1);
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -78,7 +89,7 @@ int main(int argc, char **argv)
             if (cli_parse_format(v, &opts.output_format)) {
                 fprintf(stderr,
                         "sluice: unknown output format '%s' (expected "
-                        "table, jsonl, csv or changelog)\n",
+                        "table, jsonl, csv, changelog or tableau)\n",
                         v);
                 return CLI_EXIT_USAGE;
             }
@@ -96,11 +107,8 @@ int main(int argc, char **argv)
         return CLI_EXIT_RUNTIME;
     }
     int status = CLI_EXIT_OK;
-    if (n_scripts == 0) {
-        fprintf(stderr, "sluice: the interactive shell is not built yet; "
-                        "use -e or -f\n");
-        status = CLI_EXIT_USAGE;
-    }
+    if (n_scripts == 0)
+        status = cli_shell(db, &opts);
     for (int i = 0; i < n_scripts && status == CLI_EXIT_OK; i++) {
         if (is_file[i])
             status = cli_run_file(db, &opts, scripts[i]);

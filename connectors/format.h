@@ -23,7 +23,7 @@ typedef struct sl_format_info {
     const sl_schema *fmt_schema; /* the fields this format reads/writes */
     const int *col_map;          /* fmt field i -> batch column */
     sl_options *options;
-    const char *prefix;          /* e.g. "json." or "value.json." */
+    const char *prefix; /* e.g. "json." or "value.json." */
 } sl_format_info;
 
 typedef struct sl_decoder sl_decoder;
@@ -35,8 +35,8 @@ struct sl_decoder {
 
 typedef struct sl_encoder sl_encoder;
 struct sl_encoder {
-    int (*encode)(sl_encoder *enc, const sl_batch *batch, int row,
-                  sl_buf *out, sl_err *err);
+    int (*encode)(sl_encoder *enc, const sl_batch *batch, int row, sl_buf *out,
+                  sl_err *err);
     void (*close)(sl_encoder *enc);
 };
 

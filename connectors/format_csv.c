@@ -281,22 +281,22 @@ static int convert(csv_decoder *d, const cfield *f, const char *txt, size_t len,
         return SL_OK;
     }
     case SL_TYPE_DATE:
-        if (sl_parse_date(txt, len, &i))
+        if (sl_parse_date(txt, len, &i) || !sl_format_temporal_ok(t->id, i))
             return field_error(f, txt, len, err);
         *v = sl_value_int(i);
         return SL_OK;
     case SL_TYPE_TIME:
-        if (sl_parse_time(txt, len, &i))
+        if (sl_parse_time(txt, len, &i) || !sl_format_temporal_ok(t->id, i))
             return field_error(f, txt, len, err);
         *v = sl_value_int(i);
         return SL_OK;
     case SL_TYPE_TIMESTAMP:
     case SL_TYPE_TIMESTAMP_LTZ:
-        if (sl_parse_timestamp(txt, len, &i)) {
-            /* epoch milliseconds are accepted too */
-            if (sl_parse_int64(txt, len, &i))
-                return field_error(f, txt, len, err);
-        }
+        /* text, or epoch milliseconds */
+        if ((sl_parse_timestamp(txt, len, &i) &&
+             sl_parse_int64(txt, len, &i)) ||
+            !sl_format_temporal_ok(t->id, i))
+            return field_error(f, txt, len, err);
         *v = sl_value_int(i);
         return SL_OK;
     case SL_TYPE_BINARY:

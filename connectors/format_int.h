@@ -46,6 +46,26 @@ static inline int sl_format_ignore_errors(sl_options *opts, const char *prefix,
         false, out, err);
 }
 
+/* Temporal values the formats accept: years 0000..9999 (as Flink), TIME
+ * within one day. Values outside could not be written back as text. */
+#define SL_FORMAT_MIN_MS (-62167219200000LL) /* 0000-01-01 00:00:00 */
+#define SL_FORMAT_MAX_MS 253402300799999LL   /* 9999-12-31 23:59:59.999 */
+static inline bool sl_format_temporal_ok(sl_type_id id, int64_t v)
+{
+    switch (id) {
+    case SL_TYPE_DATE:
+        return v >= SL_FORMAT_MIN_MS / 86400000 &&
+               v <= SL_FORMAT_MAX_MS / 86400000;
+    case SL_TYPE_TIME:
+        return v >= 0 && v < 86400000;
+    case SL_TYPE_TIMESTAMP:
+    case SL_TYPE_TIMESTAMP_LTZ:
+        return v >= SL_FORMAT_MIN_MS && v <= SL_FORMAT_MAX_MS;
+    default:
+        return true;
+    }
+}
+
 /* Standard base64 (RFC 4648) with padding. encode appends to out;
  * decode writes at most (len / 4 * 3) bytes to dst and returns the number
  * written, or -1 when the text is not base64. Defined in format_json.c. */

@@ -767,7 +767,7 @@ static int parse_temporal(const jfield *f, const char *txt, size_t len,
     default:
         rc = sl_parse_timestamp(txt, len, &x);
     }
-    if (rc)
+    if (rc || !sl_format_temporal_ok(f->type->id, x))
         return bad_value(f, "text", txt, len, err);
     *v = sl_value_int(x);
     return SL_OK;
@@ -999,7 +999,7 @@ static const char *decode_value(json_decoder *d, const jfield *f, const char *p,
     case SL_TYPE_TIMESTAMP:
     case SL_TYPE_TIMESTAMP_LTZ:
         /* epoch numbers: days for DATE, milliseconds otherwise */
-        if (!is_i)
+        if (!is_i || !sl_format_temporal_ok(t->id, i))
             return mismatch(f, p, end, err), NULL;
         *v = sl_value_int(i);
         rc = SL_OK;

@@ -7,7 +7,14 @@
 
 #include "connector.h"
 
+extern const sl_connector sl_connector_datagen, sl_connector_filesystem,
+    sl_connector_print, sl_connector_blackhole;
+
 static const sl_connector *const connectors[] = {
+    &sl_connector_datagen,
+    &sl_connector_filesystem,
+    &sl_connector_print,
+    &sl_connector_blackhole,
     NULL,
 };
 

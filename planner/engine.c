@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "engine_int.h"
+#include "job.h"
 
 SLUICE_API const char *sluice_libversion(void)
 {
@@ -30,6 +31,7 @@ SLUICE_API int sluice_open(sluice **out)
     if (!db)
         return SLUICE_NOMEM;
     sl_err_clear(&db->err);
+    sl_catalog_init(&db->catalog);
     *out = db;
     return SLUICE_OK;
 }
@@ -38,6 +40,15 @@ SLUICE_API void sluice_close(sluice *db)
 {
     if (!db)
         return;
+    sl_engine_stop_jobs(db);
+    sl_catalog_free(&db->catalog);
+    for (sl_setting *s = db->settings; s;) {
+        sl_setting *next = s->next;
+        sl_free(s->key);
+        sl_free(s->value);
+        sl_free(s);
+        s = next;
+    }
     sl_free(db);
 }
 
@@ -57,8 +68,12 @@ SLUICE_API int sluice_errcode(sluice *db)
 
 SLUICE_API void sluice_interrupt(sluice *db)
 {
-    if (db)
-        db->interrupted = 1;
+    if (!db)
+        return;
+    db->interrupted = 1;
+    sl_job *job = db->foreground;
+    if (job)
+        sl_job_request_stop_from_signal(job);
 }
 
 SLUICE_API int sluice_exec(sluice *db, const char *sql, sluice_row_cb cb,

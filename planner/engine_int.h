@@ -5,13 +5,41 @@
 #ifndef SL_ENGINE_INT_H
 #define SL_ENGINE_INT_H
 
+#include <pthread.h>
 #include <signal.h>
 
+#include "catalog.h"
 #include "util.h"
+
+typedef struct sl_job sl_job;
+
+/* A job started in the background (INSERT with 'table.dml-sync' false). */
+typedef struct sl_engine_job {
+    char id[33];
+    char *name; /* the statement text, shortened */
+    sl_job *job;
+    sl_arena arena; /* plan and schemas the job reads */
+    struct sl_engine_job *next;
+} sl_engine_job;
+
+/* A session setting from SET 'k' = 'v'. */
+typedef struct sl_setting {
+    char *key;
+    char *value;
+    struct sl_setting *next;
+} sl_setting;
 
 struct sluice {
     sl_err err;                        /* last failure, for sluice_errmsg */
     volatile sig_atomic_t interrupted; /* set by sluice_interrupt */
+    sl_catalog catalog;
+    sl_setting *settings;
+    sl_engine_job *jobs;
+    int n_jobs;
+    uint64_t job_seq;
+    /* The job sluice_exec is running in the foreground, for
+     * sluice_interrupt (which may run in a signal handler). */
+    sl_job *volatile foreground;
 };
 
 /* A result row as handed to a sluice_row_cb: columns already rendered as
@@ -26,5 +54,9 @@ struct sluice_row {
 
 /* Run every statement of sql on db (arguments already checked). */
 int sl_engine_exec(sluice *db, const char *sql, sluice_row_cb cb, void *ctx);
+/* The value of a session setting, or NULL. */
+const char *sl_engine_setting(const sluice *db, const char *key);
+/* Stop and free every background job. */
+void sl_engine_stop_jobs(sluice *db);
 
 #endif

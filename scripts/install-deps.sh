@@ -5,9 +5,9 @@
 set -eu
 
 PACKAGES="build-essential cmake pkg-config git
-libsqlite3-dev librdkafka-dev libcurl4-openssl-dev libjansson-dev
-libcriterion-dev libedit-dev kcat curl python3 clang clang-format
-libclang-rt-dev valgrind lemon"
+libsqlite3-dev librdkafka-dev libcurl4-openssl-dev libjansson-dev libpcre2-dev
+libcriterion-dev libedit-dev libyaml-dev tmux kcat curl python3 clang clang-format
+libclang-rt-dev valgrind lemon libxgboost-dev python3-xgboost"
 
 missing=""
 for p in $PACKAGES; do

@@ -11,6 +11,15 @@ Chat answers are deterministic: the reply content is "echo: " + the last user
 message, unless --reply is given. Embeddings are derived from the input text
 (a hash spread over --dimension floats), so tests can predict them.
 Counters are served as JSON at /stats.
+
+Also: structured output (a request with response_format json_schema gets a
+JSON object fitting the schema, derived from the last user message;
+--rate-wrong-schema answers a first attempt with a non-conforming object,
+--wrong-schema-always every attempt), --rate-truncate (a body cut short
+with the connection closed), a generic JSON endpoint POST /predict (one
+object or a list of objects -> {"label", "score"} per row), and the KServe
+v2 protocol at POST /v2/models/<name>/infer (outputs "sum" per row and
+"pair" = [sum, count]).
 """
 import argparse
 import hashlib
@@ -22,7 +31,9 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-STATS = {"requests": 0, "chat": 0, "embeddings": 0, "faults": 0}
+STATS = {"requests": 0, "chat": 0, "embeddings": 0, "faults": 0,
+         "embedding_inputs": 0, "max_batch": 0, "predict": 0, "infer": 0,
+         "schema_feedback": 0, "auth": "", "x_test": ""}
 LOCK = threading.Lock()
 
 
@@ -85,6 +96,17 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(3600)
             return True
         r -= a.rate_hang
+        if r < a.rate_truncate:
+            body = b'{"choices": [{"message": {"content": "trunc'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body) + 100))
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+            self.close_connection = True
+            return True
+        r -= a.rate_truncate
         if r < a.rate_garbage:
             body = b"<html>not json"
             self.send_response(200)
@@ -111,13 +133,33 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 STATS["faults"] += 1
             return
+        with LOCK:
+            STATS["auth"] = self.headers.get("Authorization") or ""
+            STATS["x_test"] = self.headers.get("X-Test") or ""
         if self.path.endswith("/chat/completions"):
             with LOCK:
                 STATS["chat"] += 1
             msgs = req.get("messages") or []
-            last = msgs[-1].get("content", "") if msgs else ""
-            content = self.args.reply if self.args.reply is not None \
-                else "echo: " + str(last)
+            users = [m for m in msgs if m.get("role") == "user"]
+            last = users[0].get("content", "") if users else ""
+            feedback = len(users) > 1
+            if feedback:
+                with LOCK:
+                    STATS["schema_feedback"] += 1
+            rf = req.get("response_format") or {}
+            if rf.get("type") == "json_schema":
+                schema = rf.get("json_schema", {}).get("schema", {})
+                with LOCK:
+                    wrong = self.rng.random() < self.args.rate_wrong_schema
+                if self.args.wrong_schema_always or (wrong and not feedback):
+                    content = json.dumps({"unexpected": True})
+                else:
+                    content = json.dumps(conform(schema, str(last)))
+            elif rf.get("type") == "json_object":
+                content = json.dumps({"text": "echo: " + str(last)})
+            else:
+                content = self.args.reply if self.args.reply is not None \
+                    else "echo: " + str(last)
             self.send_json(200, {
                 "id": "chatcmpl-mock", "object": "chat.completion",
                 "model": req.get("model", "mock"),
@@ -132,6 +174,9 @@ class Handler(BaseHTTPRequestHandler):
                 STATS["embeddings"] += 1
             inp = req.get("input")
             items = inp if isinstance(inp, list) else [inp]
+            with LOCK:
+                STATS["embedding_inputs"] += len(items)
+                STATS["max_batch"] = max(STATS["max_batch"], len(items))
             dim = int(req.get("dimensions") or self.args.dimension)
             self.send_json(200, {
                 "object": "list", "model": req.get("model", "mock"),
@@ -139,8 +184,74 @@ class Handler(BaseHTTPRequestHandler):
                           "embedding": embedding(str(t), dim)}
                          for i, t in enumerate(items)],
                 "usage": {"prompt_tokens": 0, "total_tokens": 0}})
+        elif self.path == "/predict":
+            with LOCK:
+                STATS["predict"] += 1
+            if isinstance(req, list):
+                with LOCK:
+                    STATS["max_batch"] = max(STATS["max_batch"], len(req))
+                self.send_json(200, [predict_row(r) for r in req])
+            elif isinstance(req, dict) and "rows" in req:
+                rows = req["rows"]
+                with LOCK:
+                    STATS["max_batch"] = max(STATS["max_batch"], len(rows))
+                self.send_json(200, {"predictions":
+                                     [predict_row(r) for r in rows]})
+            else:
+                self.send_json(200, {"result": predict_row(req)})
+        elif self.path.startswith("/v2/models/") and \
+                self.path.endswith("/infer"):
+            with LOCK:
+                STATS["infer"] += 1
+            self.send_json(*kserve(req))
         else:
             self.send_json(404, {"error": {"message": "no such endpoint"}})
+
+
+def conform(schema, text):
+    """A value fitting a JSON schema, derived from text."""
+    t = schema.get("type")
+    if t == "object":
+        return {k: conform(v, text)
+                for k, v in (schema.get("properties") or {}).items()}
+    if t == "array":
+        return [conform(schema.get("items") or {"type": "string"}, text)]
+    if t == "integer":
+        return len(text)
+    if t == "number":
+        return len(text) / 2.0
+    if t == "boolean":
+        return len(text) % 2 == 0
+    return "echo: " + text
+
+
+def predict_row(r):
+    text = str(r.get("text", "")) if isinstance(r, dict) else str(r)
+    return {"label": "len:%d" % len(text), "score": len(text) * 1.5}
+
+
+def kserve(req):
+    inputs = req.get("inputs") or []
+    if not inputs:
+        return 400, {"error": "no inputs"}
+    n = inputs[0]["shape"][0]
+    sums, counts = [0.0] * n, [0] * n
+    for t in inputs:
+        data = t.get("data") or []
+        width = len(data) // n if n else 0
+        for i in range(n):
+            for v in data[i * width:(i + 1) * width]:
+                if isinstance(v, (int, float)):
+                    sums[i] += v
+                    counts[i] += 1
+    with LOCK:
+        STATS["max_batch"] = max(STATS["max_batch"], n)
+    pair = []
+    for i in range(n):
+        pair += [sums[i], counts[i]]
+    return 200, {"model_name": "mock", "outputs": [
+        {"name": "sum", "shape": [n, 1], "datatype": "FP64", "data": sums},
+        {"name": "pair", "shape": [n, 2], "datatype": "FP64", "data": pair}]}
 
 
 def main():
@@ -152,6 +263,9 @@ def main():
     p.add_argument("--rate-500", type=float, default=0)
     p.add_argument("--rate-hang", type=float, default=0)
     p.add_argument("--rate-garbage", type=float, default=0)
+    p.add_argument("--rate-truncate", type=float, default=0)
+    p.add_argument("--rate-wrong-schema", type=float, default=0)
+    p.add_argument("--wrong-schema-always", action="store_true")
     p.add_argument("--reply", default=None)
     p.add_argument("--dimension", type=int, default=8)
     p.add_argument("--seed", type=int, default=1)

@@ -66,3 +66,46 @@ Test(cli, missing_file)
     sl_buf_free(&out);
     sl_buf_free(&err);
 }
+
+Test(cli, blank_statements_and_comments_succeed)
+{
+    sl_buf out, err;
+    const char *argv[] = {
+        sl_test_sluice_bin(), "-e",    "; -- nothing\n ; /* still ; nothing */",
+        "--output-format",    "jsonl", NULL};
+    cr_assert_eq(run(argv, &out, &err), 0, "%s", sl_buf_cstr(&err));
+    cr_assert_str_eq(sl_buf_cstr(&out), "");
+    sl_buf_free(&out);
+    sl_buf_free(&err);
+}
+
+Test(cli, first_failure_stops_the_script)
+{
+    /* statements run one at a time; the first failure ends the run with the
+     * SQL exit status and one message prefixed by its origin */
+    char *dir = sl_test_tmpdir();
+    char *path = sl_asprintf("%s/two.sql", dir);
+    cr_assert_eq(sl_test_write_file(path, "-- two statements\n\nNOT SQL 1;\n"
+                                          "NOT SQL 2;\n"),
+                 0);
+    sl_buf out, err;
+    const char *argv[] = {sl_test_sluice_bin(), "-f", path, NULL};
+    cr_assert_eq(run(argv, &out, &err), 1, "%s", sl_buf_cstr(&err));
+    const char *e = sl_buf_cstr(&err);
+    cr_assert(!strncmp(e, path, strlen(path)), "%s", e);
+    cr_assert_null(strstr(e + 1, path), "two messages: %s", e);
+    sl_buf_free(&out);
+    sl_buf_free(&err);
+    sl_free(path);
+    sl_test_tmpdir_remove(dir);
+}
+
+Test(cli, tableau_is_an_output_format)
+{
+    sl_buf out, err;
+    const char *argv[] = {sl_test_sluice_bin(), "--output-format=tableau", "-e",
+                          ";", NULL};
+    cr_assert_eq(run(argv, &out, &err), 0, "%s", sl_buf_cstr(&err));
+    sl_buf_free(&out);
+    sl_buf_free(&err);
+}

@@ -8,6 +8,7 @@
  * stage into a row callback, and a row callback stopping the job.
  */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -45,11 +46,11 @@ typedef struct tsink {
     int n_splits;
     uint64_t last_seq;
     _Atomic uint64_t acked;
-    int ack_delay_ms;          /* ack a seq this long after its write */
-    atomic_bool hold_acks;     /* ack nothing while set */
-    int64_t *write_ms;         /* per seq */
+    int ack_delay_ms;      /* ack a seq this long after its write */
+    atomic_bool hold_acks; /* ack nothing while set */
+    int64_t *write_ms;     /* per seq */
     int cap_seq;
-    uint32_t *row_seq[4];      /* per split, per offset: seq written */
+    uint32_t *row_seq[4]; /* per split, per offset: seq written */
     _Atomic int64_t rows;
     int64_t sum_a;
     bool seq_error;
@@ -143,7 +144,7 @@ typedef bool (*row_pred)(int64_t a);
 
 typedef struct tsrc {
     sl_source base;
-    int64_t total; /* -1: unbounded */
+    int64_t total;   /* -1: unbounded */
     int64_t offset0; /* added to a */
     _Atomic int64_t next;
     int n_splits;
@@ -180,14 +181,13 @@ static int tsrc_read(sl_source *base, sl_batch *batch, sl_read_status *st,
         row[0] = sl_value_int(s->offset0 + i);
         row[1] = sl_value_real((double)i / 4);
         char text[48];
-        int len = i == s->bad_at
-                      ? sl_snprintf(text, sizeof(text), "oops")
-                      : sl_snprintf(text, sizeof(text), "{\"x\": %lld}",
-                                    (long long)i);
+        int len = i == s->bad_at ? sl_snprintf(text, sizeof(text), "oops")
+                                 : sl_snprintf(text, sizeof(text),
+                                               "{\"x\": %lld}", (long long)i);
         sl_batch_set_text(batch, &row[2], text, (size_t)len);
         row[3] = sl_value_int(i % 1000);
-        batch->pos[r] = (sl_srcpos){(int32_t)(i % s->n_splits),
-                                    i / s->n_splits};
+        batch->pos[r] =
+            (sl_srcpos){(int32_t)(i % s->n_splits), i / s->n_splits};
         batch->event_time[r] = 1700000000000 + i;
         atomic_store(&s->next, i + 1);
         got++;
@@ -321,19 +321,23 @@ Test(job, bounded_filter_to_sink)
     sqlite3 *db = open_db();
     const sl_schema *out = filter_out_schema();
     sl_stage *stage = filter_stage(
-        db, out,
-        "SELECT a, upper(c), _row FROM {input} WHERE a % 3 <> 0");
+        db, out, "SELECT a, upper(c), _row FROM {input} WHERE a % 3 <> 0");
     tsrc src;
     tsrc_init(&src, 10000, 3, 100);
     tsink *sink = tsink_new(3);
     src.check = sink;
     src.passes = not_div3;
-    sl_job_input input = {.source = &src.base, .schema = src_schema,
-                          .name = "numbers"};
+    sl_job_input input = {
+        .source = &src.base, .schema = src_schema, .name = "numbers"};
     sl_job_step step = {.kind = SL_STEP_STAGE, .stage = stage};
-    sl_job_spec spec = {.name = "t", .db = db, .n_inputs = 1,
-                        .inputs = &input, .n_steps = 1, .steps = &step,
-                        .out_schema = out, .sink = &sink->base,
+    sl_job_spec spec = {.name = "t",
+                        .db = db,
+                        .n_inputs = 1,
+                        .inputs = &input,
+                        .n_steps = 1,
+                        .steps = &step,
+                        .out_schema = out,
+                        .sink = &sink->base,
                         .batch_rows = 256};
     sl_job *job;
     sl_err err;
@@ -385,9 +389,14 @@ Test(job, unbounded_stops_on_request)
     src.passes = not_div3;
     sl_job_input input = {.source = &src.base, .schema = src_schema};
     sl_job_step step = {.kind = SL_STEP_STAGE, .stage = stage};
-    sl_job_spec spec = {.db = db, .n_inputs = 1, .inputs = &input,
-                        .n_steps = 1, .steps = &step, .out_schema = out,
-                        .sink = &sink->base, .batch_rows = 128};
+    sl_job_spec spec = {.db = db,
+                        .n_inputs = 1,
+                        .inputs = &input,
+                        .n_steps = 1,
+                        .steps = &step,
+                        .out_schema = out,
+                        .sink = &sink->base,
+                        .batch_rows = 128};
     sl_job *job;
     sl_err err;
     sl_err_clear(&err);
@@ -416,8 +425,7 @@ Test(job, backpressure_pauses_the_source)
 {
     sqlite3 *db = open_db();
     const sl_schema *out = filter_out_schema();
-    sl_stage *stage =
-        filter_stage(db, out, "SELECT a, c, _row FROM {input}");
+    sl_stage *stage = filter_stage(db, out, "SELECT a, c, _row FROM {input}");
     tsrc src;
     tsrc_init(&src, -1, 1, 1000);
     tsink *sink = tsink_new(1);
@@ -425,9 +433,14 @@ Test(job, backpressure_pauses_the_source)
     src.check = sink;
     sl_job_input input = {.source = &src.base, .schema = src_schema};
     sl_job_step step = {.kind = SL_STEP_STAGE, .stage = stage};
-    sl_job_spec spec = {.db = db, .n_inputs = 1, .inputs = &input,
-                        .n_steps = 1, .steps = &step, .out_schema = out,
-                        .sink = &sink->base, .batch_rows = 100,
+    sl_job_spec spec = {.db = db,
+                        .n_inputs = 1,
+                        .inputs = &input,
+                        .n_steps = 1,
+                        .steps = &step,
+                        .out_schema = out,
+                        .sink = &sink->base,
+                        .batch_rows = 100,
                         .max_unacked_batches = 3};
     sl_job *job;
     sl_err err;
@@ -473,10 +486,16 @@ Test(job, acks_never_pass_the_sink)
     src.passes = not_div3;
     sl_job_input input = {.source = &src.base, .schema = src_schema};
     sl_job_step step = {.kind = SL_STEP_STAGE, .stage = stage};
-    sl_job_spec spec = {.db = db, .n_inputs = 1, .inputs = &input,
-                        .n_steps = 1, .steps = &step, .out_schema = out,
-                        .sink = &sink->base, .batch_rows = 64,
-                        .linger_ms = 1, .max_unacked_batches = 8};
+    sl_job_spec spec = {.db = db,
+                        .n_inputs = 1,
+                        .inputs = &input,
+                        .n_steps = 1,
+                        .steps = &step,
+                        .out_schema = out,
+                        .sink = &sink->base,
+                        .batch_rows = 64,
+                        .linger_ms = 1,
+                        .max_unacked_batches = 8};
     sl_job *job;
     sl_err err;
     sl_err_clear(&err);
@@ -510,8 +529,12 @@ Test(job, stage_error_fails_the_job)
     tsink *sink = tsink_new(2);
     sl_job_input input = {.source = &src.base, .schema = src_schema};
     sl_job_step step = {.kind = SL_STEP_STAGE, .stage = stage};
-    sl_job_spec spec = {.db = db, .n_inputs = 1, .inputs = &input,
-                        .n_steps = 1, .steps = &step, .out_schema = out,
+    sl_job_spec spec = {.db = db,
+                        .n_inputs = 1,
+                        .inputs = &input,
+                        .n_steps = 1,
+                        .steps = &step,
+                        .out_schema = out,
                         .sink = &sink->base};
     sl_job *job;
     cr_assert_eq(sl_job_new(&spec, &job, &err), SL_OK, "%s", err.msg);
@@ -575,8 +598,11 @@ Test(job, union_all_operator_and_row_callback)
     tsrc_init(&s1, 1000, 1, 70);
     tsrc_init(&s2, 1000, 2, 90);
     sl_job_input inputs[2] = {
-        {.source = &s1.base, .schema = src_schema, .n_stages = 1,
-         .stages = &shift, .name = "left"},
+        {.source = &s1.base,
+         .schema = src_schema,
+         .n_stages = 1,
+         .stages = &shift,
+         .name = "left"},
         {.source = &s2.base, .schema = src_schema, .name = "right"},
     };
     sl_job_step steps[2] = {
@@ -584,10 +610,15 @@ Test(job, union_all_operator_and_row_callback)
         {.kind = SL_STEP_STAGE, .stage = even},
     };
     collect c = {.schema = src_schema};
-    sl_job_spec spec = {.db = db, .n_inputs = 2, .inputs = inputs,
-                        .n_steps = 2, .steps = steps,
-                        .out_schema = src_schema, .row_cb = collect_rows,
-                        .row_ctx = &c, .batch_rows = 100};
+    sl_job_spec spec = {.db = db,
+                        .n_inputs = 2,
+                        .inputs = inputs,
+                        .n_steps = 2,
+                        .steps = steps,
+                        .out_schema = src_schema,
+                        .row_cb = collect_rows,
+                        .row_ctx = &c,
+                        .batch_rows = 100};
     sl_job *job;
     cr_assert_eq(sl_job_new(&spec, &job, &err), SL_OK, "%s", err.msg);
     cr_assert_eq(sl_job_run(job, &err), SL_OK, "%s", err.msg);
@@ -617,9 +648,13 @@ Test(job, row_callback_stops_the_job)
     tsrc_init(&src, -1, 1, 100);
     collect c = {.schema = src_schema, .stop_after = 500};
     sl_job_input input = {.source = &src.base, .schema = src_schema};
-    sl_job_spec spec = {.db = db, .n_inputs = 1, .inputs = &input,
-                        .out_schema = src_schema, .row_cb = collect_rows,
-                        .row_ctx = &c, .batch_rows = 100};
+    sl_job_spec spec = {.db = db,
+                        .n_inputs = 1,
+                        .inputs = &input,
+                        .out_schema = src_schema,
+                        .row_cb = collect_rows,
+                        .row_ctx = &c,
+                        .batch_rows = 100};
     sl_job *job;
     sl_err err;
     sl_err_clear(&err);
@@ -637,8 +672,8 @@ Test(job, bad_spec_closes_what_it_was_given)
     tsrc_init(&src, 10, 1, 10);
     sl_job_input input = {.source = &src.base, .schema = src_schema};
     /* neither a sink nor a row callback */
-    sl_job_spec spec = {.db = db, .n_inputs = 1, .inputs = &input,
-                        .out_schema = src_schema};
+    sl_job_spec spec = {
+        .db = db, .n_inputs = 1, .inputs = &input, .out_schema = src_schema};
     sl_job *job;
     sl_err err;
     sl_err_clear(&err);
@@ -671,12 +706,14 @@ Test(job, stop_from_signal_handler)
     src.idle_every = 2;
     tsink *sink = tsink_new(1);
     sl_job_input input = {.source = &src.base, .schema = src_schema};
-    sl_job_spec spec = {.db = db, .n_inputs = 1, .inputs = &input,
-                        .out_schema = src_schema, .sink = &sink->base};
+    sl_job_spec spec = {.db = db,
+                        .n_inputs = 1,
+                        .inputs = &input,
+                        .out_schema = src_schema,
+                        .sink = &sink->base};
     sl_err err;
     sl_err_clear(&err);
-    cr_assert_eq(sl_job_new(&spec, &signal_job, &err), SL_OK, "%s",
-                 err.msg);
+    cr_assert_eq(sl_job_new(&spec, &signal_job, &err), SL_OK, "%s", err.msg);
     struct sigaction sa = {0};
     sa.sa_handler = on_term;
     sigemptyset(&sa.sa_mask);
@@ -690,4 +727,111 @@ Test(job, stop_from_signal_handler)
     cr_assert_eq(sink->rows, atomic_load(&src.next));
     sl_job_free(signal_job);
     tsink_free(sink);
+}
+
+/* A source fed through a pipe: each byte written is one row; the pipe's
+ * read end is the wait fd; closing the write end ends the input. */
+typedef struct pipe_src {
+    sl_source base;
+    int fd;
+    int64_t next;
+} pipe_src;
+
+static int pipe_read(sl_source *base, sl_batch *batch, sl_read_status *st,
+                     sl_err *err)
+{
+    pipe_src *s = (pipe_src *)base;
+    char buf[64];
+    *st = SL_READ_IDLE;
+    while (!sl_batch_is_full(batch)) {
+        size_t room = (size_t)(batch->cap_rows - batch->n_rows);
+        ssize_t n = read(s->fd, buf, SL_MIN(sizeof(buf), room));
+        if (n == 0) {
+            *st = SL_READ_EOF;
+            break;
+        }
+        if (n < 0)
+            break; /* EAGAIN: nothing now */
+        for (ssize_t k = 0; k < n; k++) {
+            int r = batch->n_rows;
+            sl_value *row = sl_batch_append_row(batch);
+            row[0] = sl_value_int(sl_mono_ns() / 1000);
+            if (sl_batch_set_text(batch, &row[2], "p", 1))
+                return sl_err_set(err, SL_NOMEM, "oom");
+            batch->pos[r] = (sl_srcpos){0, s->next++};
+        }
+    }
+    return SL_OK;
+}
+
+static void pipe_hint(sl_source *base, int *fd, int64_t *wakeup_ms)
+{
+    *fd = ((pipe_src *)base)->fd;
+    *wakeup_ms = -1;
+}
+
+static const sl_source_ops pipe_ops = {.read = pipe_read,
+                                       .wait_hint = pipe_hint};
+
+typedef struct latency {
+    _Atomic int64_t rows;
+    _Atomic int64_t max_delay_us;
+} latency;
+
+static int latency_rows(void *ctx, const sl_batch *batch,
+                        const sl_schema *schema)
+{
+    SL_UNUSED(schema);
+    latency *l = ctx;
+    int64_t now = sl_mono_ns() / 1000;
+    for (int r = 0; r < batch->n_rows; r++) {
+        int64_t d = now - sl_batch_crow(batch, r)[0].u.i;
+        if (d > atomic_load(&l->max_delay_us))
+            atomic_store(&l->max_delay_us, d);
+    }
+    atomic_fetch_add(&l->rows, batch->n_rows);
+    return 0;
+}
+
+Test(job, fd_source_low_rate_rows_arrive_after_linger)
+{
+    sqlite3 *db = open_db();
+    sl_stage *stage;
+    sl_err err;
+    sl_err_clear(&err);
+    cr_assert_eq(sl_stage_new(db, src_schema, src_schema,
+                              "SELECT a, b, c, d, _row FROM {input}", &stage,
+                              &err),
+                 SL_OK, "%s", err.msg);
+    int p[2];
+    cr_assert_eq(pipe2(p, O_NONBLOCK), 0);
+    pipe_src src = {.base = {.ops = &pipe_ops}, .fd = p[0]};
+    latency lat = {0};
+    sl_job_input input = {.source = &src.base, .schema = src_schema};
+    sl_job_step step = {.kind = SL_STEP_STAGE, .stage = stage};
+    sl_job_spec spec = {.db = db,
+                        .n_inputs = 1,
+                        .inputs = &input,
+                        .n_steps = 1,
+                        .steps = &step,
+                        .out_schema = src_schema,
+                        .row_cb = latency_rows,
+                        .row_ctx = &lat};
+    sl_job *job;
+    cr_assert_eq(sl_job_new(&spec, &job, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_job_start(job, &err), SL_OK);
+    cr_assert_eq(sl_job_wait(job, 50, &err), SL_TIMEOUT);
+    for (int i = 0; i < 5; i++) {
+        cr_assert_eq(write(p[1], "x", 1), 1);
+        usleep(30000);
+        /* one row per 30 ms: each left after the linger, not a batch */
+        cr_assert_eq(atomic_load(&lat.rows), i + 1, "row %d", i);
+    }
+    close(p[1]); /* end of input */
+    sl_err_clear(&err);
+    cr_assert_eq(sl_job_wait(job, 10000, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_job_state_get(job), SL_JOB_FINISHED);
+    cr_assert_lt(atomic_load(&lat.max_delay_us), 1000000);
+    sl_job_free(job);
+    close(p[0]);
 }

@@ -27,8 +27,7 @@ Test(types, timestamps_roundtrip)
     sl_free(s);
     cr_assert_eq(sl_parse_timestamp("1969-12-31T23:59:59Z", 20, &ms), 0);
     cr_assert_eq(ms, -1000);
-    cr_assert_eq(sl_parse_timestamp("2023-02-29 00:00:00", 19, &ms),
-                 SL_ERROR);
+    cr_assert_eq(sl_parse_timestamp("2023-02-29 00:00:00", 19, &ms), SL_ERROR);
     cr_assert_eq(sl_parse_timestamp("2024-01-01 00:00:00+01:00", 25, &ms), 0);
     cr_assert_eq(ms, 1704063600000LL);
 }
@@ -99,18 +98,17 @@ Test(options, typed_getters_and_unused)
     sl_err err;
     sl_err_clear(&err);
     int64_t n;
-    cr_assert_eq(sl_options_int(&opts, "rows-per-second", 1, 1, 1000000, &n,
-                                &err),
-                 0);
+    cr_assert_eq(
+        sl_options_int(&opts, "rows-per-second", 1, 1, 1000000, &n, &err), 0);
     cr_assert_eq(n, 100);
     cr_assert_eq(sl_options_duration_ms(&opts, "interval", 0, &n, &err), 0);
     cr_assert_eq(n, 10000);
     sl_options_mark(&opts, "fields.id.kind");
-    static const sl_option_def defs[] = {
-        {"topic", "string", NULL, "the topic"}, {NULL, NULL, NULL, NULL}};
-    cr_assert_eq(sl_options_check_unused(&opts, "connector 'kafka'", defs,
-                                         &err),
-                 SL_SQL);
+    static const sl_option_def defs[] = {{"topic", "string", NULL, "the topic"},
+                                         {NULL, NULL, NULL, NULL}};
+    cr_assert_eq(
+        sl_options_check_unused(&opts, "connector 'kafka'", defs, &err),
+        SL_SQL);
     cr_assert_str_eq(err.msg, "unsupported option 'tpoic' for connector "
                               "'kafka' (did you mean 'topic'?)");
 }
@@ -128,7 +126,6 @@ Test(options, bad_values_name_the_key)
     static const char *const modes[] = {"up", "down", NULL};
     int m;
     cr_assert_eq(sl_options_enum(&opts, "mode", modes, 0, &m, &err), SL_SQL);
-    cr_assert_str_eq(err.msg,
-                     "option 'mode' must be one of 'up', 'down', got "
-                     "'sideways'");
+    cr_assert_str_eq(err.msg, "option 'mode' must be one of 'up', 'down', got "
+                              "'sideways'");
 }

@@ -47,9 +47,9 @@ Test(loop, timers_fire_in_due_order)
     tctx t[5] = {{&r, 0}, {&r, 1}, {&r, 2}, {&r, 3}, {&r, 4}};
     int64_t delays[5] = {30, 10, 20, 10, 0};
     for (int i = 0; i < 5; i++)
-        cr_assert_eq(sl_loop_add_timer(loop, delays[i], 0, on_timer, &t[i],
-                                       NULL, NULL),
-                     SL_OK);
+        cr_assert_eq(
+            sl_loop_add_timer(loop, delays[i], 0, on_timer, &t[i], NULL, NULL),
+            SL_OK);
     uint64_t cancel_id;
     tctx never = {&r, 99};
     sl_loop_add_timer(loop, 15, 0, on_timer, &never, &cancel_id, NULL);
@@ -99,9 +99,9 @@ Test(loop, timer_bound)
     rec r = {0};
     tctx t = {&r, 0};
     for (int i = 0; i < SL_LOOP_MAX_TIMERS; i++)
-        cr_assert_eq(sl_loop_add_timer(loop, 100000 + i, 0, on_timer, &t,
-                                       NULL, NULL),
-                     SL_OK);
+        cr_assert_eq(
+            sl_loop_add_timer(loop, 100000 + i, 0, on_timer, &t, NULL, NULL),
+            SL_OK);
     sl_err err;
     sl_err_clear(&err);
     cr_assert_eq(sl_loop_add_timer(loop, 1, 0, on_timer, &t, NULL, &err),

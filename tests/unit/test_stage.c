@@ -69,9 +69,9 @@ TestSuite(stage, .init = setup, .fini = teardown);
 Test(stage, projection_filter_case_all_storage_classes)
 {
     static const char *const names[] = {"x", "y", "u", "blob", "flag", "lbl"};
-    static const sl_type_id ids[] = {SL_TYPE_BIGINT,    SL_TYPE_DOUBLE,
-                                     SL_TYPE_VARCHAR,   SL_TYPE_VARBINARY,
-                                     SL_TYPE_BOOLEAN,   SL_TYPE_VARCHAR};
+    static const sl_type_id ids[] = {SL_TYPE_BIGINT,  SL_TYPE_DOUBLE,
+                                     SL_TYPE_VARCHAR, SL_TYPE_VARBINARY,
+                                     SL_TYPE_BOOLEAN, SL_TYPE_VARCHAR};
     const sl_schema *out = schema_of(6, names, ids);
     sl_stage *stage;
     sl_err err;
@@ -135,8 +135,7 @@ Test(stage, projection_filter_case_all_storage_classes)
 Test(stage, hidden_columns_and_row_carry)
 {
     static const char *const names[] = {"k", "t", "r"};
-    static const sl_type_id ids[] = {SL_TYPE_INT, SL_TYPE_BIGINT,
-                                     SL_TYPE_INT};
+    static const sl_type_id ids[] = {SL_TYPE_INT, SL_TYPE_BIGINT, SL_TYPE_INT};
     const sl_schema *out = schema_of(3, names, ids);
     sl_stage *stage;
     sl_err err;
@@ -160,8 +159,7 @@ Test(stage, hidden_columns_and_row_carry)
             cr_assert_eq(v[1].u.i, 1000 + i);
         cr_assert_eq(v[2].u.i, i);
         cr_assert_eq(o->kinds[r], i % 4);
-        cr_assert_eq(o->event_time[r],
-                     i == 1 ? SL_NO_EVENT_TIME : 1000 + i);
+        cr_assert_eq(o->event_time[r], i == 1 ? SL_NO_EVENT_TIME : 1000 + i);
         cr_assert_eq(o->pos[r].offset, 40 + i);
     }
     sl_batch_free(in);
@@ -253,8 +251,8 @@ Test(stage, storage_coercion_and_type_errors)
     sl_stage_free(stage);
 
     cr_assert_eq(sl_stage_new(db, in_schema, out,
-                              "SELECT c, 1.0, 'x', _row FROM {input}",
-                              &stage, &err),
+                              "SELECT c, 1.0, 'x', _row FROM {input}", &stage,
+                              &err),
                  SL_OK, "%s", err.msg);
     sl_batch_clear(o);
     cr_assert_neq(sl_stage_run(stage, in, o, &err), SL_OK);
@@ -278,14 +276,13 @@ Test(stage, not_null_column)
     sl_stage *stage;
     sl_err err;
     sl_err_clear(&err);
-    cr_assert_eq(sl_stage_new(db, in_schema, out,
-                              "SELECT c, _row FROM {input}", &stage, &err),
+    cr_assert_eq(sl_stage_new(db, in_schema, out, "SELECT c, _row FROM {input}",
+                              &stage, &err),
                  SL_OK);
     sl_batch *in = make_input(6);
     sl_batch *o = sl_batch_new(out, 8);
     cr_assert_neq(sl_stage_run(stage, in, o, &err), SL_OK);
-    cr_assert(strstr(err.msg, "column 'c' is NOT NULL") != NULL, "%s",
-              err.msg);
+    cr_assert(strstr(err.msg, "column 'c' is NOT NULL") != NULL, "%s", err.msg);
     cr_assert(strstr(err.msg, "offset 44") != NULL, "%s", err.msg);
     sl_batch_free(in);
     sl_batch_free(o);
@@ -338,8 +335,8 @@ Test(stage, aggregate_without_row)
     sl_err_clear(&err);
     sl_stage_opts opts = {.flags = SL_STAGE_NO_ROW, .name = "agg"};
     cr_assert_eq(sl_stage_new_ex(db, in_schema, out,
-                                 "SELECT count(*), sum(b) FROM {input}",
-                                 &opts, &stage, &err),
+                                 "SELECT count(*), sum(b) FROM {input}", &opts,
+                                 &stage, &err),
                  SL_OK, "%s", err.msg);
     sl_batch *in = make_input(4);
     sl_batch *o = sl_batch_new(out, 2);
@@ -363,22 +360,21 @@ Test(stage, bad_templates_fail_at_prepare)
     sl_stage *stage;
     sl_err err;
     sl_err_clear(&err);
-    cr_assert_eq(sl_stage_new(db, in_schema, out,
-                              "SELECT a FROM {input}", &stage, &err),
-                 SL_SQL);
+    cr_assert_eq(
+        sl_stage_new(db, in_schema, out, "SELECT a FROM {input}", &stage, &err),
+        SL_SQL);
     cr_assert_null(stage);
-    cr_assert(strstr(err.msg, "returns 1 columns, expected 2") != NULL,
-              "%s", err.msg);
+    cr_assert(strstr(err.msg, "returns 1 columns, expected 2") != NULL, "%s",
+              err.msg);
     sl_err_clear(&err);
     cr_assert_eq(sl_stage_new(db, in_schema, out,
                               "SELECT nope, _row FROM {input}", &stage, &err),
                  SL_SQL);
-    cr_assert(strstr(err.msg, "no such column: nope") != NULL, "%s",
-              err.msg);
+    cr_assert(strstr(err.msg, "no such column: nope") != NULL, "%s", err.msg);
     /* the failed stages dropped their tables: only the module remains */
     sqlite3_stmt *st;
-    sqlite3_prepare_v2(db, "SELECT count(*) FROM temp.sqlite_master", -1,
-                       &st, NULL);
+    sqlite3_prepare_v2(db, "SELECT count(*) FROM temp.sqlite_master", -1, &st,
+                       NULL);
     cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
     cr_assert_eq(sqlite3_column_int(st, 0), 0);
     sqlite3_finalize(st);
@@ -389,8 +385,8 @@ Test(stage, scan_without_batch_is_empty)
     char name[32];
     sl_err err;
     sl_err_clear(&err);
-    cr_assert_eq(sl_vtab_create(db, in_schema, name, sizeof(name), &err),
-                 SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_vtab_create(db, in_schema, name, sizeof(name), &err), SL_OK,
+                 "%s", err.msg);
     cr_assert_eq(sl_vtab_register(db, &err), SL_OK); /* again: harmless */
     char sql[128];
     sl_snprintf(sql, sizeof(sql), "SELECT count(*) FROM temp.\"%s\"", name);

@@ -1,0 +1,165 @@
+/*
+ * engine.c: the CLI's adapter over include/sluice.h.
+ *
+ * Everything the program asks of the engine goes through here: run one
+ * statement and route its rows to a printer, collect a column for
+ * completion, cancel on Ctrl-C. When sluice.h grows statement metadata
+ * (column names before the first row, bounded vs continuous, watermarks) and
+ * a progress callback, only this file changes: today the result's columns
+ * are learned from the first row, continuous results are recognised by the
+ * printer from time and row kinds, and the progress line counts result rows.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define MAX_NAME_COLS 1024
+
+static sluice *volatile armed_db;
+static volatile sig_atomic_t interrupt_pending;
+static struct sigaction old_int, old_term;
+static int is_armed;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupt_pending = 1;
+    sluice *db = armed_db;
+    if (db)
+        sluice_interrupt(db);
+}
+
+/* SIGINT (Ctrl-C) and SIGTERM both ask the running statement to stop; a
+ * streaming job then ends gracefully (the engine takes a final checkpoint). */
+void cli_interrupt_arm(sluice *db)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    interrupt_pending = 0;
+    armed_db = db;
+    if (!is_armed && sigaction(SIGINT, &sa, &old_int) == 0) {
+        sigaction(SIGTERM, &sa, &old_term);
+        is_armed = 1;
+    }
+}
+
+void cli_interrupt_disarm(void)
+{
+    armed_db = NULL;
+    if (is_armed) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        is_armed = 0;
+    }
+}
+
+int cli_interrupt_pending(void)
+{
+    return interrupt_pending;
+}
+
+typedef struct exec_ctx {
+    cli_exec_hooks *hooks;
+    int begun;
+    int n_cols;
+    const char *vals[MAX_NAME_COLS];
+} exec_ctx;
+
+static int on_row(void *arg, const sluice_row *r)
+{
+    exec_ctx *ctx = arg;
+    cli_exec_hooks *hooks = ctx->hooks;
+    if (interrupt_pending)
+        return 1;
+    int n = sluice_row_column_count(r);
+    if (n > MAX_NAME_COLS)
+        n = MAX_NAME_COLS;
+    if (!ctx->begun || n != ctx->n_cols) {
+        const char *names[MAX_NAME_COLS], *types[MAX_NAME_COLS];
+        for (int i = 0; i < n; i++) {
+            names[i] = sluice_row_column_name(r, i);
+            types[i] = sluice_row_column_type(r, i);
+        }
+        if (hooks->out && cli_out_begin(hooks->out, n, names, types))
+            return 1;
+        ctx->begun = 1;
+        ctx->n_cols = n;
+    }
+    for (int i = 0; i < n; i++)
+        ctx->vals[i] = sluice_row_is_null(r, i) ? NULL : sluice_row_text(r, i);
+    if (hooks->out) {
+        if (cli_out_row(hooks->out, sluice_row_kind(r), ctx->vals))
+            return 1;
+        cli_out_tick(hooks->out, NULL);
+    }
+    if (hooks->progress && hooks->out)
+        cli_progress_update(hooks->progress, cli_out_rows(hooks->out), -1, 0);
+    return 0;
+}
+
+int cli_exec_stmt(sluice *db, const char *sql, cli_exec_hooks *hooks)
+{
+    exec_ctx *ctx = calloc(1, sizeof(*ctx));
+    if (!ctx)
+        return SLUICE_NOMEM;
+    ctx->hooks = hooks;
+    int64_t t0 = cli_mono_ns();
+    int rc = sluice_exec(db, sql, on_row, ctx);
+    if (hooks->progress)
+        cli_progress_done(hooks->progress);
+    if (hooks->out) {
+        if (!ctx->begun && hooks->is_query && rc == SLUICE_OK)
+            cli_out_begin(hooks->out, 0, NULL, NULL);
+        cli_out_end(hooks->out, (double)(cli_mono_ns() - t0) / 1e6);
+    }
+    if (interrupt_pending && (rc == SLUICE_ABORT || rc == SLUICE_OK))
+        rc = SLUICE_INTERRUPTED;
+    free(ctx);
+    return rc;
+}
+
+typedef struct column_ctx {
+    char **v;
+    int n, max;
+} column_ctx;
+
+static int on_column(void *arg, const sluice_row *r)
+{
+    column_ctx *c = arg;
+    const char *t = sluice_row_text(r, 0);
+    if (!t)
+        return 0;
+    if (c->n >= c->max)
+        return 1;
+    char *d = strdup(t);
+    if (!d)
+        return 1;
+    c->v[c->n++] = d;
+    return 0;
+}
+
+char **cli_exec_column(sluice *db, const char *sql, int max_rows)
+{
+    column_ctx c = {calloc((size_t)max_rows + 1, sizeof(char *)), 0, max_rows};
+    if (!c.v)
+        return NULL;
+    int rc = sluice_exec(db, sql, on_column, &c);
+    if (rc != SLUICE_OK && rc != SLUICE_ABORT) {
+        cli_strv_free(c.v);
+        return NULL;
+    }
+    return c.v;
+}
+
+void cli_strv_free(char **v)
+{
+    if (!v)
+        return;
+    for (char **p = v; *p; p++)
+        free(*p);
+    free(v);
+}

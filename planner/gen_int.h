@@ -1,0 +1,79 @@
+/*
+ * gen_int.h: shared state of the query-to-SQLite translation (query.c for
+ * relations, expr.c for expressions). Private to planner/.
+ */
+#ifndef SL_GEN_INT_H
+#define SL_GEN_INT_H
+
+#include "plan.h"
+
+/* A column visible in a scope. */
+typedef struct sl_rel_col {
+    const char *name; /* visible name */
+    const char *qual; /* the relation's alias, or NULL */
+    const sl_type *type;
+    const char *ref; /* SQLite expression that reads it */
+} sl_rel_col;
+
+/* The columns a FROM clause makes visible. */
+typedef struct sl_scope {
+    int n;
+    sl_rel_col *cols;
+    const char *row_ref; /* SQLite expression of the row's _row, or NULL */
+} sl_scope;
+
+/* A query's result: column names and types (SQL columns c0..cn-1). */
+typedef struct sl_rel {
+    int n;
+    const char **names;
+    const sl_type **types;
+} sl_rel;
+
+typedef struct sl_cte_frame {
+    const sl_cte *cte;
+    const char *text; /* script the CTE was parsed from */
+    size_t text_len;
+    struct sl_cte_frame *up;
+} sl_cte_frame;
+
+typedef struct sl_gen {
+    const sl_plan_env *env;
+    sl_plan *plan;
+    sl_arena *arena;
+    sl_err *err;
+    bool collect;   /* first pass: create source occurrences */
+    bool with_row;  /* relations carry _row (streaming) */
+    int current;    /* occurrence read from {input}; -1: none */
+    int occurrence; /* occurrences seen in this pass */
+    int alias_seq;
+    int depth;
+    bool top;         /* translating the outermost query */
+    const char *text; /* the script positions refer to */
+    size_t text_len;
+    sl_cte_frame *ctes;
+} sl_gen;
+
+/* expr.c */
+int sl_gen_expr(sl_gen *g, const sl_scope *sc, const sl_expr *e, sl_buf *out,
+                const sl_type **type);
+/* Error at an AST position of the current text. */
+int sl_gen_error(sl_gen *g, int code, sl_pos pos, const char *fmt, ...)
+    SL_PRINTF(4, 5);
+/* Append s as a SQLite identifier ("..." with "" doubled). */
+void sl_gen_ident(sl_buf *out, const char *s);
+/* Append s as a SQLite string literal. */
+void sl_gen_string(sl_buf *out, const char *s, size_t len);
+/* Is this call an aggregate function (COUNT, SUM, ...)? */
+bool sl_gen_is_aggregate(const sl_expr *e);
+bool sl_gen_has_aggregate(const sl_expr *e);
+/* Convert the value of `from` to `to` in SQL (casts as needed). */
+int sl_gen_cast(sl_gen *g, const char *sql, const sl_type *from,
+                const sl_type *to, bool is_try, sl_buf *out);
+/* Can a value of from be written into a column of to (INSERT)? */
+bool sl_gen_assignable(const sl_type *from, const sl_type *to);
+char *sl_gen_type_text(sl_gen *g, const sl_type *type);
+
+/* query.c */
+int sl_gen_query(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel);
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * plan.h: from a bound query to what the runtime executes.
+ *
+ * The planner translates a query (with its views and subqueries expanded)
+ * into SQLite SQL. Every table a query reads becomes a source occurrence;
+ * for each occurrence the same query is rendered with that occurrence read
+ * from the stage's input batch (`{input}`) and every other occurrence an
+ * empty relation, so a UNION ALL of several sources becomes one fused
+ * stage per source whose outputs merge (DESIGN.md section 3: stateless
+ * runs fuse into one statement; SQLite's flattener folds the nested
+ * subqueries). Every relation carries the hidden `_row` column to the
+ * top, so each output row keeps its input row's kind, event time and
+ * source position. A query that reads no table (SELECT without FROM,
+ * VALUES) is static: it runs once, directly on SQLite.
+ */
+#ifndef SL_PLAN_H
+#define SL_PLAN_H
+
+#include "catalog.h"
+#include "connector.h"
+
+#define SL_PLAN_MAX_SOURCES 64
+#define SL_PLAN_MAX_DEPTH   64 /* nested views/subqueries */
+
+/* A table as a connector sees it (source or sink side). */
+typedef struct sl_plan_table {
+    sl_cat_entry *entry;
+    const char *name;
+    const sl_connector *connector;
+    const char *connector_name;
+    sl_table_info info; /* schema, metadata keys, options (arena) */
+    /* source side: index in info.schema of each declared column, -1 for
+     * computed columns */
+} sl_plan_table;
+
+struct sl_plan;
+
+/* An ML_PREDICT in FROM: the plan of its TABLE argument (sources and
+ * stages producing in_schema), the async model operator appending the
+ * model's OUTPUT columns (out_schema), and the rest of the query as the
+ * stage after it (the outer plan's stage_sql[0] reads out_schema). */
+typedef struct sl_plan_model {
+    sl_cat_entry *entry;
+    const char *name;
+    const char *provider;
+    struct sl_plan *input;
+    const sl_schema *in_schema;
+    sl_schema *out_schema;
+    int *input_cols; /* per model INPUT column: its column in in_schema */
+    sl_schema *model_input;
+    sl_schema *model_output;
+    const char **output_metadata; /* per OUTPUT column: key or NULL */
+    sl_options *model_options;    /* WITH options, ${ENV} unresolved */
+    sl_options *call_options;     /* ML_PREDICT's MAP[...] */
+} sl_plan_model;
+
+typedef struct sl_plan {
+    sl_arena *arena; /* the statement's arena: everything below lives there */
+    int n_sources;
+    sl_plan_table sources[SL_PLAN_MAX_SOURCES];
+    char *stage_sql[SL_PLAN_MAX_SOURCES]; /* per source, with {input} */
+    bool is_static;   /* no sources: static_sql runs directly */
+    char *static_sql; /* the whole query, for static plans */
+    sl_schema *out_schema;
+    int64_t limit; /* rows to deliver at most; -1: all */
+    sl_plan_model *model; /* non-NULL: sources[0] is the model's output */
+} sl_plan;
+
+/* Settings and catalog the planner reads. */
+typedef struct sl_plan_env {
+    const sl_catalog *catalog;
+    const char *sql; /* the script, for error positions */
+    size_t sql_len;
+} sl_plan_env;
+
+/* Plan a query. On failure err holds an "L:C: ..." message. */
+int sl_plan_query(const sl_plan_env *env, const sl_query *query,
+                  sl_arena *arena, sl_plan *plan, sl_err *err);
+
+/* Plan INSERT INTO target: plan the query and cast its columns to the
+ * sink's columns (type check with Flink's message on mismatch). */
+int sl_plan_insert(const sl_plan_env *env, const sl_stmt *insert,
+                   sl_arena *arena, sl_plan *plan, sl_plan_table *sink,
+                   sl_err *err);
+
+/* The connector view of a catalog table (for_sink: the persisted columns;
+ * else physical and metadata columns). Options are copied with ${ENV}
+ * references resolved. */
+int sl_plan_table_info(const sl_plan_env *env, sl_cat_entry *entry,
+                       bool for_sink, sl_arena *arena, sl_plan_table *out,
+                       sl_err *err);
+
+/* The schema a table exposes to queries (all columns, computed ones too),
+ * for DESCRIBE and name completion. */
+int sl_plan_table_columns(const sl_cat_entry *entry, sl_arena *arena,
+                          sl_schema **out, sl_err *err);
+
+#endif
