@@ -52,6 +52,9 @@ typedef struct sl_plan_model {
     const char **output_metadata; /* per OUTPUT column: key or NULL */
     sl_options *model_options;    /* WITH options, ${ENV} unresolved */
     sl_options *call_options;     /* ML_PREDICT's MAP[...] */
+    /* The next model operator of the chain (LLM_CALL / EMBED sites): its
+     * input is this one's out_schema; input == NULL for it. */
+    struct sl_plan_model *next;
 } sl_plan_model;
 
 typedef struct sl_plan {
@@ -62,7 +65,7 @@ typedef struct sl_plan {
     bool is_static;   /* no sources: static_sql runs directly */
     char *static_sql; /* the whole query, for static plans */
     sl_schema *out_schema;
-    int64_t limit; /* rows to deliver at most; -1: all */
+    int64_t limit;        /* rows to deliver at most; -1: all */
     sl_plan_model *model; /* non-NULL: sources[0] is the model's output */
 } sl_plan;
 
