@@ -1095,7 +1095,11 @@ static int call_progress(sluice *db, sl_job *job)
 {
     sl_job_metrics m;
     sl_job_metrics_get(job, &m, NULL, 0);
-    sluice_progress p = {m.rows_read, m.rows_written, -1, m.watermark_ms, ""};
+    int64_t total = -1;
+    if (m.input_fraction > 0.001)
+        total = (int64_t)((double)m.rows_read / m.input_fraction + 0.5);
+    sluice_progress p = {m.rows_read, m.rows_written, total, m.watermark_ms,
+                         ""};
     if (m.watermark_ms == SL_NO_EVENT_TIME)
         p.watermark_ms = INT64_MIN;
     return db->progress_cb(db->progress_ctx, &p);

@@ -369,6 +369,19 @@ static void publish(sl_job *job, bool force)
             (double)(job->m.rows_written - job->last_written) / dt;
     }
     job->last_pub_ns = t;
+    double frac = -1;
+    for (int j = 0; j < job->n_inputs; j++) {
+        sl_source *src = job->inputs[j].src;
+        double f = src && src->is_bounded && src->ops->progress
+                       ? src->ops->progress(src)
+                       : -1;
+        if (f < 0) {
+            frac = -1;
+            break;
+        }
+        frac = frac < 0 ? f : SL_MIN(frac, f);
+    }
+    job->m.input_fraction = frac;
     job->last_read = job->m.rows_read;
     job->last_written = job->m.rows_written;
     pthread_mutex_lock(&job->mu);

@@ -131,6 +131,9 @@ typedef struct sl_job_metrics {
     double rows_written_per_s;
     int64_t watermark_ms; /* placeholder: SL_NO_EVENT_TIME */
     int64_t paused_ms;    /* total time sources spent paused */
+    /* Fraction of the bounded input read (the least advanced bounded
+     * source's progress()), or -1 when unknown or unbounded. */
+    double input_fraction;
     int n_steps;
 } sl_job_metrics;
 
