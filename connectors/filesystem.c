@@ -153,6 +153,7 @@ typedef struct fs_source {
     bool eof;
     int64_t line; /* lines consumed in the current file */
     int64_t file_consumed;
+    int64_t skip_line; /* after seek: skip records of file cur up to it */
 } fs_source;
 
 static const sl_source_ops fs_source_ops;
@@ -255,6 +256,7 @@ static void close_current(fs_source *s)
     if (s->fd >= 0)
         close(s->fd);
     s->fd = -1;
+    s->skip_line = 0;
     s->done_bytes += s->file_consumed;
     s->cur++;
 }
@@ -356,6 +358,8 @@ static int fs_read(sl_source *src, sl_batch *batch, sl_read_status *status,
         s->line += 1 + nl;
         s->start += consumed;
         s->file_consumed += (int64_t)consumed;
+        if (line <= s->skip_line)
+            continue; /* before the checkpoint's position */
         if (rec_len && rec[rec_len - 1] == '\n')
             rec_len--;
         if (rec_len && rec[rec_len - 1] == '\r')
@@ -411,8 +415,38 @@ static void fs_source_close(sl_source *src)
     sl_free(s);
 }
 
+/* Resume after a checkpoint: files are read in order, so the highest split
+ * recorded is the file in progress and earlier ones are done; its records
+ * up to the recorded line are skipped (decoded no more). Assumes the same
+ * file list as when the checkpoint was taken. */
+static int fs_seek(sl_source *src, const sl_srcpos *pos, int n_pos, sl_err *err)
+{
+    fs_source *s = (fs_source *)src;
+    int split = -1;
+    int64_t line = 0;
+    for (int i = 0; i < n_pos; i++) {
+        if (pos[i].split > split) {
+            split = pos[i].split;
+            line = pos[i].offset;
+        }
+    }
+    if (split < 0)
+        return SL_OK;
+    if (s->fd >= 0 || s->cur != 0)
+        return sl_err_set(err, SL_MISUSE, "filesystem: seek after reading");
+    for (int i = 0; i < split && i < s->n_files; i++) {
+        struct stat st;
+        if (!stat(s->files[i], &st))
+            s->done_bytes += st.st_size;
+    }
+    s->cur = split < s->n_files ? split : s->n_files;
+    s->skip_line = line;
+    return SL_OK;
+}
+
 static const sl_source_ops fs_source_ops = {
     .read = fs_read,
+    .seek = fs_seek,
     .progress = fs_progress,
     .close = fs_source_close,
 };
