@@ -35,8 +35,8 @@ struct sl_ckpt {
 
 static int db_err(sl_ckpt *c, sl_err *err, const char *what)
 {
-    return sl_err_set(err, SL_IO, "state database %s: %s: %s", c->db_path,
-                      what, c->db ? sqlite3_errmsg(c->db) : "not open");
+    return sl_err_set(err, SL_IO, "state database %s: %s: %s", c->db_path, what,
+                      c->db ? sqlite3_errmsg(c->db) : "not open");
 }
 
 static int exec_sql(sl_ckpt *c, const char *sql, sl_err *err)
@@ -323,8 +323,9 @@ static int upload(sl_ckpt *c, int64_t id, sl_err *err)
             goto out;
         }
         rc = read_file(c->wal_path, c->wal_off, &data, err);
-        sl_snprintf(name, sizeof(name), "%s/wal-%016" PRId64 "-%012" PRId64 ".bin",
-                    c->job_id, id, c->wal_off);
+        sl_snprintf(name, sizeof(name),
+                    "%s/wal-%016" PRId64 "-%012" PRId64 ".bin", c->job_id, id,
+                    c->wal_off);
         if (!rc)
             rc = sl_store_put(c->store, name, data.data ? data.data : "",
                               data.len, err);
@@ -374,8 +375,8 @@ static bool meta_text_eq(sl_ckpt *c, const char *key, const char *val)
     return eq;
 }
 
-static int set_meta(sl_ckpt *c, const char *key, const char *text,
-                    int64_t num, sl_err *err)
+static int set_meta(sl_ckpt *c, const char *key, const char *text, int64_t num,
+                    sl_err *err)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(c->db,
@@ -482,9 +483,8 @@ int sl_ckpt_open(const sl_ckpt_config *cfg, sl_ckpt **out, sl_err *err)
         c->job_id[0] = '_';
     c->interval_ms =
         cfg->interval_ms > 0 ? cfg->interval_ms : SL_CKPT_DEFAULT_INTERVAL_MS;
-    c->retained = cfg->retained > 0 ? SL_MIN(cfg->retained,
-                                             SL_CKPT_MAX_RETAINED)
-                                    : 1;
+    c->retained =
+        cfg->retained > 0 ? SL_MIN(cfg->retained, SL_CKPT_MAX_RETAINED) : 1;
     c->full_every =
         cfg->full_every > 0 ? cfg->full_every : SL_CKPT_DEFAULT_FULL_EVERY;
     c->stats.restored_from = "";
@@ -499,8 +499,8 @@ int sl_ckpt_open(const sl_ckpt_config *cfg, sl_ckpt **out, sl_err *err)
     if (!rc)
         rc = mkdirs(c->dir, err);
     if (!rc && cfg->store && *cfg->store) {
-        sl_store_config sc = {cfg->store,        cfg->s3_endpoint,
-                              cfg->s3_region,    cfg->s3_access_key,
+        sl_store_config sc = {cfg->store,         cfg->s3_endpoint,
+                              cfg->s3_region,     cfg->s3_access_key,
                               cfg->s3_secret_key, 0};
         rc = sl_store_open(&sc, &c->store, err);
     }
@@ -727,8 +727,8 @@ int sl_ckpt_savepoint(sl_ckpt *c, const char *dir, char **path, sl_err *err)
     int rc = mkdirs(dir, err);
     if (rc)
         return rc;
-    char *p = sl_asprintf("%s/%s-%" PRId64 ".db", dir, c->job_id,
-                          c->stats.last_id);
+    char *p =
+        sl_asprintf("%s/%s-%" PRId64 ".db", dir, c->job_id, c->stats.last_id);
     if (!p)
         return sl_err_set(err, SL_NOMEM, "out of memory");
     unlink(p);

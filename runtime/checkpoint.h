@@ -57,13 +57,13 @@ typedef struct sl_ckpt_config {
 } sl_ckpt_config;
 
 typedef struct sl_ckpt_stats {
-    int64_t last_id;        /* 0: no checkpoint yet */
-    int64_t n_taken;        /* by this process */
+    int64_t last_id; /* 0: no checkpoint yet */
+    int64_t n_taken; /* by this process */
     int64_t last_duration_us;
     int64_t last_upload_bytes;
     bool last_full;
     int64_t total_upload_bytes;
-    int64_t db_bytes; /* database file + WAL */
+    int64_t db_bytes;   /* database file + WAL */
     int64_t restore_us; /* opening, including a download from the store */
     const char *restored_from; /* "", "local", "store", "savepoint" */
 } sl_ckpt_stats;

@@ -109,7 +109,8 @@ int sl_store_open(const sl_store_config *cfg, sl_store **out, sl_err *err)
                     elen--;
                 st->endpoint = sl_asprintf("%.*s", (int)elen, ep);
             } else {
-                st->endpoint = sl_asprintf("https://s3.%s.amazonaws.com", region);
+                st->endpoint =
+                    sl_asprintf("https://s3.%s.amazonaws.com", region);
             }
             st->region = sl_strdup(region);
             st->userpwd = sl_asprintf("%s:%s", ak, sk);
@@ -195,8 +196,8 @@ static int cmp_names(const void *a, const void *b)
 
 /* ---- directory ---------------------------------------------------------- */
 
-static int dir_put(sl_store *st, const char *name, const void *data,
-                   size_t len, sl_err *err)
+static int dir_put(sl_store *st, const char *name, const void *data, size_t len,
+                   sl_err *err)
 {
     char *path = sl_asprintf("%s/%s", st->dir, name);
     char *tmp = sl_asprintf("%s/.tmp-%d-%s", st->dir, (int)getpid(), name);
@@ -294,9 +295,8 @@ static int dir_list(sl_store *st, const char *prefix, char ***names, int *n,
                    ? SL_OK
                    : sl_err_set(err, SL_IO, "checkpoint store: cannot list");
     }
-    size_t dirpart = (size_t)(strrchr(prefix, '/') ? strrchr(prefix, '/') -
-                                                         prefix + 1
-                                                   : 0);
+    size_t dirpart =
+        (size_t)(strrchr(prefix, '/') ? strrchr(prefix, '/') - prefix + 1 : 0);
     const char *leaf = prefix + dirpart;
     struct dirent *de;
     while (!rc && (de = readdir(d))) {
@@ -349,9 +349,9 @@ static int s3_request(sl_store *st, const char *method, const char *key,
     CURL *c = curl_easy_init();
     if (!c)
         return sl_err_set(err, SL_NOMEM, "checkpoint store: curl init failed");
-    char *url = sl_asprintf("%s/%s/%s%s%s", st->endpoint, st->bucket,
-                            key ? key : "", query ? "?" : "",
-                            query ? query : "");
+    char *url =
+        sl_asprintf("%s/%s/%s%s%s", st->endpoint, st->bucket, key ? key : "",
+                    query ? "?" : "", query ? query : "");
     if (!url) {
         curl_easy_cleanup(c);
         return sl_err_set(err, SL_NOMEM, "out of memory");
@@ -359,6 +359,8 @@ static int s3_request(sl_store *st, const char *method, const char *key,
     upload u = {data, len, 0};
     struct curl_slist *hdr = NULL;
     hdr = curl_slist_append(hdr, "Expect:");
+    /* S3 wants the payload hash header; curl signs it as given */
+    hdr = curl_slist_append(hdr, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_AWS_SIGV4, st->sigv4);
     curl_easy_setopt(c, CURLOPT_USERPWD, st->userpwd);
@@ -398,8 +400,8 @@ static int s3_fail(sl_store *st, const char *what, const char *name,
                       sl_buf_cstr(body));
 }
 
-static int s3_put(sl_store *st, const char *name, const void *data,
-                  size_t len, sl_err *err)
+static int s3_put(sl_store *st, const char *name, const void *data, size_t len,
+                  sl_err *err)
 {
     char *key = sl_asprintf("%s%s", st->prefix, name);
     if (!key)

@@ -1,0 +1,494 @@
+/*
+ * test_checkpoint.c: checkpoints, recovery, the checkpoint store and
+ * savepoints (issue 9).
+ *
+ *   - the state database API: checkpoints, incremental uploads to a
+ *     directory store, retention, restore into an empty state.dir;
+ *   - crash tests: a `sluice -f` INSERT job (datagen or filesystem ->
+ *     stateless query -> filesystem sink) killed with SIGKILL at random
+ *     points 20 times and restarted; at the end no row is missing
+ *     (at-least-once; duplicates are counted and allowed);
+ *   - restore from S3 alone: the same job against s3rver (npm package,
+ *     installed by scripts/install-deps.sh into .cache/npm) on 127.0.0.1,
+ *     each run with an empty state.dir;
+ *   - STOP JOB ... WITH SAVEPOINT and 'execution.savepoint.path'.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
+#include "ckpt_store.h"
+#include "harness.h"
+#include "sluice.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+typedef struct tally {
+    int64_t n_ids;
+    unsigned char *seen; /* count per id, saturating */
+    int64_t rows, dups, missing, bad;
+} tally;
+
+/* Count the first CSV field of every line of every file in dir. */
+static void count_dir(const char *dir, int64_t n_ids, tally *t)
+{
+    memset(t, 0, sizeof(*t));
+    t->n_ids = n_ids;
+    t->seen = calloc((size_t)n_ids + 1, 1); /* sl: allow */
+    cr_assert(t->seen);
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *de;
+        while ((de = readdir(d))) {
+            if (de->d_name[0] == '.')
+                continue;
+            char path[1024];
+            snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+            size_t len = 0;
+            char *text = sl_test_read_file(path, &len);
+            if (!text)
+                continue;
+            char *p = text;
+            while (p < text + len) {
+                char *nl = memchr(p, '\n', (size_t)(text + len - p));
+                if (!nl)
+                    break; /* a torn last line of a killed run */
+                char *end;
+                long long id = strtoll(p, &end, 10);
+                if (end == p || id < 1 || id > n_ids) {
+                    t->bad++;
+                } else {
+                    t->rows++;
+                    if (t->seen[id])
+                        t->dups++;
+                    if (t->seen[id] < 255)
+                        t->seen[id]++;
+                }
+                p = nl + 1;
+            }
+            sl_free(text);
+        }
+        closedir(d);
+    }
+    for (int64_t i = 1; i <= n_ids; i++)
+        if (!t->seen[i])
+            t->missing++;
+}
+
+static void tally_free(tally *t)
+{
+    free(t->seen); /* sl: allow */
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+static int run_sluice(const char *script, int timeout_ms, sl_buf *err)
+{
+    const char *argv[] = {sl_test_sluice_bin(), "-f", script, NULL};
+    return sl_test_run(argv, NULL, NULL, err, timeout_ms);
+}
+
+/* Start the job, let it run kill_ms, SIGKILL it. */
+static void run_and_kill(const char *script, int kill_ms)
+{
+    const char *argv[] = {sl_test_sluice_bin(), "-f", script, NULL};
+    sl_test_proc *p = sl_test_proc_start(argv, NULL, 0, NULL, 0);
+    cr_assert(p, "cannot start sluice");
+    sleep_ms(kill_ms);
+    sl_test_proc_stop(p, SIGKILL, 2000);
+}
+
+static void crash_loop(const char *script, const char *out_dir, int64_t n_ids,
+                       int kills, int min_ms, int max_ms)
+{
+    unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+    int64_t t0 = sl_mono_ns();
+    for (int i = 0; i < kills; i++) {
+        int ms = min_ms + (int)(rand_r(&seed) % (unsigned)(max_ms - min_ms));
+        run_and_kill(script, ms);
+    }
+    sl_buf err;
+    sl_buf_init(&err, 1 << 20);
+    int rc = run_sluice(script, 40000, &err);
+    cr_assert_eq(rc, 0, "final run failed (%d): %s", rc, sl_buf_cstr(&err));
+    sl_buf_free(&err);
+    tally t;
+    count_dir(out_dir, n_ids, &t);
+    fprintf(stderr,
+            "crash test %s: %d kills in %.1f s (seed %u): %lld rows, %lld "
+            "duplicates, %lld missing\n",
+            script, kills, (double)(sl_mono_ns() - t0) / 1e9, seed,
+            (long long)t.rows, (long long)t.dups, (long long)t.missing);
+    cr_assert_eq(t.bad, 0, "%lld malformed rows", (long long)t.bad);
+    cr_assert_eq(t.missing, 0, "%lld of %lld rows missing (seed %u)",
+                 (long long)t.missing, (long long)n_ids, seed);
+    tally_free(&t);
+}
+
+/* ---- the state database API -------------------------------------------- */
+
+static int64_t count_objects(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    int64_t n = 0;
+    if (!d)
+        return 0;
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (!strncmp(de->d_name, prefix, strlen(prefix)))
+            n++;
+    closedir(d);
+    return n;
+}
+
+Test(checkpoint, api_store_incremental_retention_restore)
+{
+    char *tmp = sl_test_tmpdir();
+    char state[512], state2[512], store[512], jobdir[600];
+    snprintf(state, sizeof(state), "%s/state", tmp);
+    snprintf(state2, sizeof(state2), "%s/state2", tmp);
+    snprintf(store, sizeof(store), "%s/store", tmp);
+    snprintf(jobdir, sizeof(jobdir), "%s/j1", store);
+    sl_ckpt_config cfg = {0};
+    cfg.state_dir = state;
+    cfg.job_id = "j1";
+    cfg.store = store;
+    cfg.retained = 2;
+    cfg.full_every = 4;
+    sl_err err;
+    sl_err_clear(&err);
+    sl_ckpt *c = NULL;
+    cr_assert_eq(sl_ckpt_open(&cfg, &c, &err), SL_OK, "%s", err.msg);
+    sqlite3 *db = sl_ckpt_db(c);
+    cr_assert_eq(sqlite3_exec(db,
+                              "CREATE TABLE op0_kv(k INTEGER PRIMARY KEY, v "
+                              "BLOB)",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    int64_t small = 0, full = 0;
+    for (int i = 1; i <= 10; i++) {
+        cr_assert_eq(sl_ckpt_begin(c, &err), SL_OK, "%s", err.msg);
+        sl_srcpos pos[2] = {{0, i * 100}, {1, i * 10}};
+        cr_assert_eq(sl_ckpt_save_positions(c, 0, "src", pos, 2, &err), SL_OK);
+        char sql[200];
+        snprintf(sql, sizeof(sql),
+                 "INSERT OR REPLACE INTO op0_kv VALUES (%d, zeroblob(4000))",
+                 i);
+        cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+        cr_assert_eq(sl_ckpt_commit(c, &err), SL_OK, "%s", err.msg);
+        sl_ckpt_stats st;
+        sl_ckpt_stats_get(c, &st);
+        cr_assert_eq(st.last_id, i);
+        if (st.last_full)
+            full++;
+        else
+            small++;
+    }
+    cr_assert(full >= 2 && small >= 5, "full %lld small %lld",
+              (long long)full, (long long)small);
+    /* retention: only what the newest 2 checkpoints need */
+    cr_assert_eq(count_objects(jobdir, "base-"), 1);
+    sl_ckpt_free(c);
+
+    /* a fresh state.dir restores from the store alone */
+    cfg.state_dir = state2;
+    c = NULL;
+    cr_assert_eq(sl_ckpt_open(&cfg, &c, &err), SL_OK, "%s", err.msg);
+    sl_ckpt_stats st;
+    sl_ckpt_stats_get(c, &st);
+    cr_assert_eq(st.last_id, 10);
+    cr_assert_str_eq(st.restored_from, "store");
+    sl_srcpos *pos = NULL;
+    int n = 0;
+    cr_assert_eq(sl_ckpt_load_positions(c, 0, "src", &pos, &n, &err), SL_OK);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(pos[0].offset, 1000);
+    cr_assert_eq(pos[1].offset, 100);
+    sl_free(pos);
+    /* a changed query (another table at that input) is refused */
+    cr_assert_neq(sl_ckpt_load_positions(c, 0, "other", &pos, &n, &err), SL_OK);
+    sqlite3_stmt *q = NULL;
+    cr_assert_eq(sqlite3_prepare_v2(sl_ckpt_db(c),
+                                    "SELECT count(*) FROM op0_kv", -1, &q,
+                                    NULL),
+                 SQLITE_OK);
+    cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+    cr_assert_eq(sqlite3_column_int(q, 0), 10);
+    sqlite3_finalize(q);
+
+    /* savepoint file and restore from it */
+    char *sp = NULL;
+    char spdir[600];
+    snprintf(spdir, sizeof(spdir), "%s/sp", tmp);
+    sl_err_clear(&err);
+    cr_assert_eq(sl_ckpt_savepoint(c, spdir, &sp, &err), SL_OK, "%s", err.msg);
+    sl_ckpt_free(c);
+    char state3[600];
+    snprintf(state3, sizeof(state3), "%s/state3", tmp);
+    sl_ckpt_config c3 = {0};
+    c3.state_dir = state3;
+    c3.job_id = "j1";
+    c3.savepoint_path = sp;
+    cr_assert_eq(sl_ckpt_open(&c3, &c, &err), SL_OK, "%s", err.msg);
+    sl_ckpt_stats_get(c, &st);
+    cr_assert_eq(st.last_id, 10);
+    cr_assert_str_eq(st.restored_from, "savepoint");
+    sl_ckpt_free(c);
+    /* applied once: the next open uses the local state */
+    cr_assert_eq(sl_ckpt_open(&c3, &c, &err), SL_OK, "%s", err.msg);
+    sl_ckpt_stats_get(c, &st);
+    cr_assert_str_eq(st.restored_from, "local");
+    sl_ckpt_free(c);
+    sl_free(sp);
+    sl_test_tmpdir_remove(tmp);
+}
+
+Test(checkpoint, settings_errors)
+{
+    sluice *db = NULL;
+    cr_assert_eq(sluice_open(&db), SLUICE_OK);
+    const char *sql =
+        "SET 'execution.checkpointing.interval' = '1 s';"
+        "CREATE TABLE s (id BIGINT) WITH ('connector'='datagen', "
+        "'number-of-rows'='3');"
+        "CREATE TABLE k (id BIGINT) WITH ('connector'='blackhole');"
+        "INSERT INTO k SELECT id FROM s;";
+    cr_assert_neq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK);
+    cr_assert(strstr(sluice_errmsg(db), "state.dir"), "%s",
+              sluice_errmsg(db));
+    sluice_close(db);
+}
+
+/* ---- crash tests -------------------------------------------------------- */
+
+Test(checkpoint, crash_datagen_to_filesystem, .timeout = 60)
+{
+    char *tmp = sl_test_tmpdir();
+    char script[512], text[4096];
+    snprintf(script, sizeof(script), "%s/job.sql", tmp);
+    const int64_t n = 60000;
+    snprintf(text, sizeof(text),
+             "SET 'state.dir' = '%s/state';\n"
+             "SET 'execution.checkpointing.interval' = '50 ms';\n"
+             "SET 'pipeline.name' = 'crash-datagen';\n"
+             "CREATE TABLE src (id BIGINT, name STRING) WITH ("
+             "'connector'='datagen', 'rows-per-second'='50000', "
+             "'fields.id.kind'='sequence', 'fields.id.start'='1', "
+             "'fields.id.end'='%lld', 'fields.name.length'='8');\n"
+             "CREATE TABLE dst (id BIGINT, twice BIGINT, name STRING) WITH ("
+             "'connector'='filesystem', 'path'='%s/out/', 'format'='csv');\n"
+             "INSERT INTO dst SELECT id, id * 2, UPPER(name) FROM src "
+             "WHERE id > 0;\n",
+             tmp, (long long)n, tmp);
+    cr_assert_eq(sl_test_write_file(script, text), 0);
+    char out[600];
+    snprintf(out, sizeof(out), "%s/out", tmp);
+    crash_loop(script, out, n, 20, 40, 250);
+    sl_test_tmpdir_remove(tmp);
+}
+
+Test(checkpoint, crash_filesystem_to_filesystem, .timeout = 60)
+{
+    char *tmp = sl_test_tmpdir();
+    char script[512], text[4096], in[600], path[700];
+    snprintf(in, sizeof(in), "%s/in", tmp);
+    mkdir(in, 0755);
+    const int64_t n = 120000;
+    /* three input files: splits 0..2 */
+    for (int f = 0; f < 3; f++) {
+        snprintf(path, sizeof(path), "%s/part-%d.csv", in, f);
+        FILE *fp = fopen(path, "w");
+        cr_assert(fp);
+        for (int64_t i = f * n / 3 + 1; i <= (f + 1) * n / 3; i++)
+            fprintf(fp, "%lld,item-%lld\n", (long long)i, (long long)i);
+        fclose(fp);
+    }
+    snprintf(script, sizeof(script), "%s/job.sql", tmp);
+    snprintf(text, sizeof(text),
+             "SET 'state.dir' = '%s/state';\n"
+             "SET 'execution.checkpointing.interval' = '30 ms';\n"
+             "SET 'sluice.batch-rows' = '256';\n"
+             "CREATE TABLE src (id BIGINT, name STRING) WITH ("
+             "'connector'='filesystem', 'path'='%s', 'format'='csv');\n"
+             "CREATE TABLE dst (id BIGINT, name STRING) WITH ("
+             "'connector'='filesystem', 'path'='%s/out/', 'format'='csv');\n"
+             "INSERT INTO dst SELECT id, name || '!' FROM src;\n",
+             tmp, in, tmp);
+    cr_assert_eq(sl_test_write_file(script, text), 0);
+    char out[600];
+    snprintf(out, sizeof(out), "%s/out", tmp);
+    crash_loop(script, out, n, 20, 20, 200);
+    sl_test_tmpdir_remove(tmp);
+}
+
+/* ---- S3 ----------------------------------------------------------------- */
+
+static sl_test_proc *start_s3rver(const char *dir, int *port)
+{
+    char bin[1024];
+    snprintf(bin, sizeof(bin), "%s/.cache/npm/node_modules/.bin/s3rver",
+             sl_test_source_dir());
+    cr_assert(access(bin, X_OK) == 0,
+              "%s missing: run scripts/install-deps.sh (npm install s3rver)",
+              bin);
+    const char *argv[] = {bin,  "-d", dir, "-a", "127.0.0.1", "-p", "0",
+                          "--configure-bucket", "ckpt", NULL};
+    char line[256] = "";
+    sl_test_proc *p =
+        sl_test_proc_start(argv, "listening on", 20000, line, sizeof(line));
+    cr_assert(p, "s3rver did not start");
+    const char *colon = strrchr(line, ':');
+    cr_assert(colon, "no port in '%s'", line);
+    *port = (int)strtol(colon + 1, NULL, 10);
+    cr_assert(*port > 0);
+    return p;
+}
+
+Test(checkpoint, restore_from_s3_on_fresh_state_dir, .timeout = 60)
+{
+    char *tmp = sl_test_tmpdir();
+    char s3dir[600], script[600], text[4096], out[600];
+    snprintf(s3dir, sizeof(s3dir), "%s/s3", tmp);
+    mkdir(s3dir, 0755);
+    int port = 0;
+    sl_test_proc *s3 = start_s3rver(s3dir, &port);
+    const int64_t n = 40000;
+    snprintf(out, sizeof(out), "%s/out", tmp);
+    snprintf(script, sizeof(script), "%s/job.sql", tmp);
+    for (int run = 0; run < 4; run++) {
+        /* every run on another "machine": an empty state.dir */
+        snprintf(text, sizeof(text),
+                 "SET 'state.dir' = '%s/state%d';\n"
+                 "SET 'execution.checkpointing.interval' = '100 ms';\n"
+                 "SET 'pipeline.name' = 's3-job';\n"
+                 "SET 'state.checkpoints.dir' = 's3://ckpt/jobs';\n"
+                 "SET 'sluice.checkpoints.full-every' = '4';\n"
+                 "SET 's3.endpoint' = 'http://127.0.0.1:%d';\n"
+                 "SET 's3.access-key' = 'S3RVER';\n"
+                 "SET 's3.secret-key' = 'S3RVER';\n"
+                 "SET 's3.region' = 'us-east-1';\n"
+                 "CREATE TABLE src (id BIGINT) WITH ('connector'='datagen', "
+                 "'rows-per-second'='20000', 'fields.id.kind'='sequence', "
+                 "'fields.id.start'='1', 'fields.id.end'='%lld');\n"
+                 "CREATE TABLE dst (id BIGINT) WITH ('connector'="
+                 "'filesystem', 'path'='%s/', 'format'='csv');\n"
+                 "INSERT INTO dst SELECT id FROM src;\n",
+                 tmp, run, port, (long long)n, out);
+        cr_assert_eq(sl_test_write_file(script, text), 0);
+        if (run < 3) {
+            run_and_kill(script, 600);
+            continue;
+        }
+        /* the last run: its rows start after the restored position */
+        tally before;
+        count_dir(out, n, &before);
+        sl_buf err;
+        sl_buf_init(&err, 1 << 20);
+        int rc = run_sluice(script, 40000, &err);
+        cr_assert_eq(rc, 0, "final run failed: %s", sl_buf_cstr(&err));
+        sl_buf_free(&err);
+        tally after;
+        count_dir(out, n, &after);
+        cr_assert_eq(after.missing, 0, "%lld rows missing",
+                     (long long)after.missing);
+        cr_assert(before.rows > 0);
+        /* restored: the final run wrote less than the whole input */
+        cr_assert_lt(after.rows - before.rows, n,
+                     "the final run re-read everything: no restore from S3");
+        fprintf(stderr,
+                "s3 restore: %lld rows before the last run, %lld after, %lld "
+                "duplicates\n",
+                (long long)before.rows, (long long)after.rows,
+                (long long)after.dups);
+        tally_free(&before);
+        tally_free(&after);
+    }
+    sl_test_proc_stop(s3, SIGTERM, 3000);
+    sl_test_tmpdir_remove(tmp);
+}
+
+/* ---- savepoints --------------------------------------------------------- */
+
+typedef struct grab {
+    char text[1024];
+} grab;
+
+static int grab_first(void *ctx, const sluice_row *row)
+{
+    grab *g = ctx;
+    const char *t = sluice_row_text(row, 0);
+    sl_strlcpy(g->text, t ? t : "", sizeof(g->text));
+    return 0;
+}
+
+Test(checkpoint, stop_with_savepoint_and_resume, .timeout = 60)
+{
+    char *tmp = sl_test_tmpdir();
+    char sql[4096], out[600];
+    snprintf(out, sizeof(out), "%s/out", tmp);
+    const int64_t n = 20000;
+    char tables[2048];
+    snprintf(tables, sizeof(tables),
+             "CREATE TABLE src (id BIGINT) WITH ('connector'='datagen', "
+             "'rows-per-second'='10000', 'fields.id.kind'='sequence', "
+             "'fields.id.start'='1', 'fields.id.end'='%lld');"
+             "CREATE TABLE dst (id BIGINT) WITH ('connector'='filesystem', "
+             "'path'='%s/', 'format'='csv');",
+             (long long)n, out);
+    sluice *db = NULL;
+    cr_assert_eq(sluice_open(&db), SLUICE_OK);
+    snprintf(sql, sizeof(sql),
+             "SET 'state.dir' = '%s/state';"
+             "SET 'table.dml-sync' = 'false';"
+             "SET 'pipeline.name' = 'sp-job';%s",
+             tmp, tables);
+    cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK, "%s",
+                 sluice_errmsg(db));
+    grab id = {""};
+    cr_assert_eq(sluice_exec(db, "INSERT INTO dst SELECT id FROM src",
+                             grab_first, &id),
+                 SLUICE_OK, "%s", sluice_errmsg(db));
+    cr_assert(id.text[0]);
+    sleep_ms(500);
+    grab path = {""};
+    snprintf(sql, sizeof(sql), "STOP JOB '%s' WITH SAVEPOINT", id.text);
+    cr_assert_eq(sluice_exec(db, sql, grab_first, &path), SLUICE_OK, "%s",
+                 sluice_errmsg(db));
+    cr_assert(strstr(path.text, "/savepoints/sp-job-"), "%s", path.text);
+    cr_assert(access(path.text, R_OK) == 0, "%s", path.text);
+    sluice_close(db);
+    tally mid;
+    count_dir(out, n, &mid);
+    cr_assert(mid.rows > 0 && mid.rows < n, "%lld", (long long)mid.rows);
+    tally_free(&mid);
+
+    /* a fresh state.dir started from the savepoint finishes the input */
+    cr_assert_eq(sluice_open(&db), SLUICE_OK);
+    snprintf(sql, sizeof(sql),
+             "SET 'state.dir' = '%s/other-state';"
+             "SET 'pipeline.name' = 'sp-job';"
+             "SET 'execution.savepoint.path' = '%s';%s"
+             "INSERT INTO dst SELECT id FROM src;",
+             tmp, path.text, tables);
+    cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK, "%s",
+                 sluice_errmsg(db));
+    sluice_close(db);
+    tally end;
+    count_dir(out, n, &end);
+    cr_assert_eq(end.missing, 0);
+    /* a graceful stop flushes and checkpoints everything it wrote */
+    cr_assert_eq(end.dups, 0, "%lld duplicates", (long long)end.dups);
+    tally_free(&end);
+    sl_test_tmpdir_remove(tmp);
+}
