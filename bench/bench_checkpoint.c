@@ -119,8 +119,8 @@ static int run_size(const char *base, const char *store, int mb, int intervals)
     }
     sqlite3_stmt *q = NULL;
     int64_t n = -1;
-    if (sqlite3_prepare_v2(sl_ckpt_db(c), "SELECT count(*) FROM op0_kv", -1,
-                           &q, NULL) == SQLITE_OK &&
+    if (sqlite3_prepare_v2(sl_ckpt_db(c), "SELECT count(*) FROM op0_kv", -1, &q,
+                           NULL) == SQLITE_OK &&
         sqlite3_step(q) == SQLITE_ROW)
         n = sqlite3_column_int64(q, 0);
     sqlite3_finalize(q);

@@ -156,6 +156,15 @@ static bool literal_eq(const sl_literal *a, const sl_literal *b)
 
 bool sl_ast_expr_equal(const sl_expr *a, const sl_expr *b)
 {
+    /* Left-deep binary chains (a + b + c ..., up to SL_PARSE_MAX_HEIGHT
+     * links): walk the left spine in a loop, recurse only to the right. */
+    while (a && b && a->kind == SL_EXPR_BINARY && b->kind == SL_EXPR_BINARY) {
+        if (a->binary.op != b->binary.op ||
+            !sl_ast_expr_equal(a->binary.right, b->binary.right))
+            return false;
+        a = a->binary.left;
+        b = b->binary.left;
+    }
     if (!a || !b)
         return a == b;
     if (a->kind != b->kind)

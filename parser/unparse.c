@@ -550,6 +550,19 @@ static void subquery(printer *pr, const sl_query *q)
     sl_buf_putc(pr->out, ')');
 }
 
+/* Binary operators get their own small frame: left-deep chains (a + b + c
+ * ..., up to SL_PARSE_MAX_HEIGHT links) recurse through print_expr and this
+ * only, not through print_node's large frame (stack overflow under ASan). */
+static void print_binary(printer *pr, const sl_expr *e)
+{
+    int p = prec(e);
+    print_expr(pr, e->binary.left, p);
+    sl_buf_putc(pr->out, ' ');
+    puts_(pr, binop_text(e->binary.op));
+    sl_buf_putc(pr->out, ' ');
+    print_expr(pr, e->binary.right, p + 1);
+}
+
 static void print_node(printer *pr, const sl_expr *e)
 {
     switch (e->kind) {
@@ -591,15 +604,9 @@ static void print_node(printer *pr, const sl_expr *e)
             }
         }
         break;
-    case SL_EXPR_BINARY: {
-        int p = prec(e);
-        print_expr(pr, e->binary.left, p);
-        sl_buf_putc(pr->out, ' ');
-        puts_(pr, binop_text(e->binary.op));
-        sl_buf_putc(pr->out, ' ');
-        print_expr(pr, e->binary.right, p + 1);
+    case SL_EXPR_BINARY:
+        print_binary(pr, e);
         break;
-    }
     case SL_EXPR_CASE:
         puts_(pr, "CASE ");
         if (e->case_.operand) {
@@ -777,7 +784,9 @@ static void print_expr(printer *pr, const sl_expr *e, int min_prec)
             return;
         }
     }
-    if (!handled)
+    if (!handled && e->kind == SL_EXPR_BINARY)
+        print_binary(pr, e);
+    else if (!handled)
         print_node(pr, e);
     if (paren)
         sl_buf_putc(pr->out, ')');

@@ -195,8 +195,8 @@ Test(checkpoint, api_store_incremental_retention_restore)
         else
             small++;
     }
-    cr_assert(full >= 2 && small >= 5, "full %lld small %lld",
-              (long long)full, (long long)small);
+    cr_assert(full >= 2 && small >= 5, "full %lld small %lld", (long long)full,
+              (long long)small);
     /* retention: only what the newest 2 checkpoints need */
     cr_assert_eq(count_objects(jobdir, "base-"), 1);
     sl_ckpt_free(c);
@@ -265,8 +265,7 @@ Test(checkpoint, settings_errors)
         "CREATE TABLE k (id BIGINT) WITH ('connector'='blackhole');"
         "INSERT INTO k SELECT id FROM s;";
     cr_assert_neq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK);
-    cr_assert(strstr(sluice_errmsg(db), "state.dir"), "%s",
-              sluice_errmsg(db));
+    cr_assert(strstr(sluice_errmsg(db), "state.dir"), "%s", sluice_errmsg(db));
     sluice_close(db);
 }
 
@@ -342,8 +341,9 @@ static sl_test_proc *start_s3rver(const char *dir, int *port)
     cr_assert(access(bin, X_OK) == 0,
               "%s missing: run scripts/install-deps.sh (npm install s3rver)",
               bin);
-    const char *argv[] = {bin,  "-d", dir, "-a", "127.0.0.1", "-p", "0",
-                          "--configure-bucket", "ckpt", NULL};
+    const char *argv[] = {bin,         "-d", dir, "-a",
+                          "127.0.0.1", "-p", "0", "--configure-bucket",
+                          "ckpt",      NULL};
     char line[256] = "";
     sl_test_proc *p =
         sl_test_proc_start(argv, "listening on", 20000, line, sizeof(line));
@@ -456,9 +456,9 @@ Test(checkpoint, stop_with_savepoint_and_resume, .timeout = 60)
     cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK, "%s",
                  sluice_errmsg(db));
     grab id = {""};
-    cr_assert_eq(sluice_exec(db, "INSERT INTO dst SELECT id FROM src",
-                             grab_first, &id),
-                 SLUICE_OK, "%s", sluice_errmsg(db));
+    cr_assert_eq(
+        sluice_exec(db, "INSERT INTO dst SELECT id FROM src", grab_first, &id),
+        SLUICE_OK, "%s", sluice_errmsg(db));
     cr_assert(id.text[0]);
     sleep_ms(500);
     grab path = {""};
@@ -490,5 +490,45 @@ Test(checkpoint, stop_with_savepoint_and_resume, .timeout = 60)
     /* a graceful stop flushes and checkpoints everything it wrote */
     cr_assert_eq(end.dups, 0, "%lld duplicates", (long long)end.dups);
     tally_free(&end);
+    sl_test_tmpdir_remove(tmp);
+}
+
+/* ---- model calls in flight ---------------------------------------------- */
+
+/* A job with async model calls (mock OpenAI server, 20 ms per call, 16 in
+ * flight) killed 10 times: calls in flight at a kill are sent again after
+ * the restore (their rows' positions were not acknowledged), so every row
+ * gets its answer. */
+Test(checkpoint, crash_with_model_calls_in_flight, .timeout = 60)
+{
+    const char *args[] = {"--latency-ms", "20", NULL};
+    int port = 0;
+    sl_test_proc *srv = sl_test_http_start(args, &port);
+    cr_assert_not_null(srv);
+    char *tmp = sl_test_tmpdir();
+    char script[512], text[4096], out[600];
+    snprintf(script, sizeof(script), "%s/job.sql", tmp);
+    snprintf(out, sizeof(out), "%s/out", tmp);
+    const int64_t n = 3000;
+    snprintf(text, sizeof(text),
+             "SET 'state.dir' = '%s/state';\n"
+             "SET 'execution.checkpointing.interval' = '50 ms';\n"
+             "CREATE TABLE src (id BIGINT, body STRING) WITH ("
+             "'connector'='datagen', 'rows-per-second'='3000', "
+             "'fields.id.kind'='sequence', 'fields.id.start'='1', "
+             "'fields.id.end'='%lld', 'fields.body.length'='6');\n"
+             "CREATE MODEL chat INPUT (prompt STRING) OUTPUT (answer STRING) "
+             "WITH ('provider' = 'openai', 'endpoint' = "
+             "'http://127.0.0.1:%d/v1/chat/completions', 'model' = 'mock', "
+             "'api-key' = 'sk-test');\n"
+             "CREATE TABLE dst (id BIGINT, answer STRING) WITH ("
+             "'connector'='filesystem', 'path'='%s/', 'format'='csv');\n"
+             "INSERT INTO dst SELECT id, answer FROM ML_PREDICT(TABLE src, "
+             "MODEL chat, DESCRIPTOR(body), "
+             "MAP['max-concurrent-operations', '16']);\n",
+             tmp, (long long)n, port, out);
+    cr_assert_eq(sl_test_write_file(script, text), 0);
+    crash_loop(script, out, n, 10, 100, 600);
+    sl_test_proc_stop(srv, SIGTERM, 5000);
     sl_test_tmpdir_remove(tmp);
 }
