@@ -495,9 +495,9 @@ Test(checkpoint, stop_with_savepoint_and_resume, .timeout = 60)
 
 /* ---- model calls in flight ---------------------------------------------- */
 
-/* A job with async model calls (mock OpenAI server, 20 ms per call, 16 in
- * flight) killed 10 times: calls in flight at a kill are sent again after
- * the restore (their rows' positions were not acknowledged), so every row
+/* A job with async model calls (mock OpenAI server, 20 ms per call, up to 32 in
+ * flight, 32 allowed) killed 10 times: calls in flight at a kill are sent again
+ * after the restore (their rows' positions were not acknowledged), so every row
  * gets its answer. */
 Test(checkpoint, crash_with_model_calls_in_flight, .timeout = 60)
 {
@@ -509,12 +509,12 @@ Test(checkpoint, crash_with_model_calls_in_flight, .timeout = 60)
     char script[512], text[4096], out[600];
     snprintf(script, sizeof(script), "%s/job.sql", tmp);
     snprintf(out, sizeof(out), "%s/out", tmp);
-    const int64_t n = 3000;
+    const int64_t n = 1500;
     snprintf(text, sizeof(text),
              "SET 'state.dir' = '%s/state';\n"
              "SET 'execution.checkpointing.interval' = '50 ms';\n"
              "CREATE TABLE src (id BIGINT, body STRING) WITH ("
-             "'connector'='datagen', 'rows-per-second'='3000', "
+             "'connector'='datagen', 'rows-per-second'='1500', "
              "'fields.id.kind'='sequence', 'fields.id.start'='1', "
              "'fields.id.end'='%lld', 'fields.body.length'='6');\n"
              "CREATE MODEL chat INPUT (prompt STRING) OUTPUT (answer STRING) "
@@ -525,7 +525,7 @@ Test(checkpoint, crash_with_model_calls_in_flight, .timeout = 60)
              "'connector'='filesystem', 'path'='%s/', 'format'='csv');\n"
              "INSERT INTO dst SELECT id, answer FROM ML_PREDICT(TABLE src, "
              "MODEL chat, DESCRIPTOR(body), "
-             "MAP['max-concurrent-operations', '16']);\n",
+             "MAP['max-concurrent-operations', '32']);\n",
              tmp, (long long)n, port, out);
     cr_assert_eq(sl_test_write_file(script, text), 0);
     crash_loop(script, out, n, 10, 100, 600);
