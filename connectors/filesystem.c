@@ -41,6 +41,10 @@ static const sl_option_def fs_options[] = {
     {"format", "enum", NULL, "Record format: 'json' or 'csv' (required)."},
     {"source.max-line-length", "bytes", "16mb",
      "Longest record the source accepts; a longer one fails the job."},
+    {"sink.append", "bool", "false",
+     "Sluice extension: append to an existing output file instead of "
+     "truncating it (set automatically for a job resuming from a "
+     "checkpoint)."},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -464,6 +468,7 @@ static int fs_open_source(const sl_table_info *table, sl_source **out,
     sl_options *o = table->options;
     int64_t max_line;
     int rc = common_open(&s->c, table, err);
+    sl_options_mark(o, "sink.append"); /* a sink option: harmless here */
     if (!rc)
         rc = sl_options_bytes(o, "source.max-line-length", 16 << 20, &max_line,
                               err);
@@ -507,6 +512,7 @@ typedef struct fs_sink {
     int fd;
     sl_buf out;
     uint64_t last_seq;
+    bool append;
 } fs_sink;
 
 static int write_all(fs_sink *s, sl_err *err)
@@ -612,9 +618,19 @@ static int open_output(fs_sink *s, sl_err *err)
     }
     if (!s->file)
         return sl_err_set(err, SL_NOMEM, "out of memory");
-    s->fd = open(s->file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    s->fd = open(s->file,
+                 O_CREAT | O_CLOEXEC |
+                     (s->append ? O_RDWR | O_APPEND : O_WRONLY | O_TRUNC),
+                 0644);
     if (s->fd < 0)
         return sl_err_set(err, SL_IO, "%s: cannot create: %s", s->file,
+                          strerror(errno));
+    /* appending after a crash: end a torn last line first */
+    char last = '\n';
+    off_t size = s->append ? lseek(s->fd, 0, SEEK_END) : 0;
+    if (size > 0 && pread(s->fd, &last, 1, size - 1) == 1 && last != '\n' &&
+        write(s->fd, "\n", 1) != 1)
+        return sl_err_set(err, SL_IO, "%s: write error: %s", s->file,
                           strerror(errno));
     return SL_OK;
 }
@@ -642,6 +658,8 @@ static int fs_open_sink(const sl_table_info *table, sl_sink **out, sl_err *err)
         bool ignored;
         rc = sl_format_ignore_errors(o, s->c.prefix, &ignored, err);
     }
+    if (!rc)
+        rc = sl_options_bool(o, "sink.append", false, &s->append, err);
     if (!rc)
         rc = common_check(&s->c, o, err);
     if (!rc)

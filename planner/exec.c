@@ -1011,6 +1011,34 @@ static int attach_dead_letter(exec_ctx *x, const sl_plan_model *m,
     return sl_model_op_set_dead_letter(op, sink, ds, map, m->name, err);
 }
 
+/* The job resumes from a checkpoint or savepoint. */
+static bool resumes(const sl_ckpt *ckpt)
+{
+    sl_ckpt_stats st;
+    sl_ckpt_stats_get(ckpt, &st);
+    return st.last_id > 0;
+}
+
+/* A resumed job tells a sink whose connector knows 'sink.append' (the
+ * filesystem sink) to append to its file instead of truncating it: rows
+ * written before the crash stay. Other connectors ignore it. */
+static int add_option(sl_arena *arena, sl_options *o, const char *key,
+                      const char *value)
+{
+    if (!o || sl_options_has(o, key))
+        return SL_OK;
+    sl_option *items =
+        sl_arena_alloc(arena, sizeof(sl_option) * (size_t)(o->n + 1));
+    if (!items)
+        return SL_NOMEM;
+    if (o->n)
+        memcpy(items, o->items, sizeof(sl_option) * (size_t)o->n);
+    items[o->n] = (sl_option){key, value, true}; /* used: no complaint */
+    o->items = items;
+    o->n++;
+    return SL_OK;
+}
+
 /* Build the job for a plan: sources opened, one stage per source; with an
  * ML_PREDICT, the model operator and the stage after it as steps. Takes
  * sink and ckpt, also on failure. */
@@ -1278,24 +1306,30 @@ static int exec_insert(exec_ctx *x, const sl_stmt *st)
                        "INSERT from VALUES or a SELECT without FROM is not "
                        "supported yet");
     }
+    sl_ckpt *ckpt = NULL;
+    rc = open_ckpt(x, x->sql + st->offset, st->len, &ckpt);
+    if (rc) {
+        sl_arena_free(&job_arena);
+        return rc;
+    }
+    if (ckpt && resumes(ckpt) &&
+        add_option(arena, sink_t.info.options, "sink.append", "true")) {
+        sl_ckpt_free(ckpt);
+        sl_arena_free(&job_arena);
+        return sl_err_set(&x->db->err, SL_NOMEM, "out of memory");
+    }
     sl_sink *sink = NULL;
     rc = sink_t.connector->open_sink(&sink_t.info, &sink, &x->db->err);
     if (rc) {
         char msg[SL_ERR_MSG_MAX];
         sl_strlcpy(msg, x->db->err.msg, sizeof(msg));
         sl_err_reset(&x->db->err, rc, "table '%s': %s", sink_t.name, msg);
+        sl_ckpt_free(ckpt);
         sl_arena_free(&job_arena);
         return rc;
     }
     char *name = short_name(arena, x->sql + st->offset, st->len);
     sl_job *job = NULL;
-    sl_ckpt *ckpt = NULL;
-    rc = open_ckpt(x, x->sql + st->offset, st->len, &ckpt);
-    if (rc) {
-        sink->ops->close(sink);
-        sl_arena_free(&job_arena);
-        return rc;
-    }
     rc = build_job(x, &plan, name ? name : "INSERT", sink, NULL, ckpt, &job);
     if (rc) {
         sl_arena_free(&job_arena);

@@ -5,9 +5,11 @@
  *   - the state database API: checkpoints, incremental uploads to a
  *     directory store, retention, restore into an empty state.dir;
  *   - crash tests: a `sluice -f` INSERT job (datagen or filesystem ->
- *     stateless query -> filesystem sink) killed with SIGKILL at random
- *     points 20 times and restarted; at the end no row is missing
- *     (at-least-once; duplicates are counted and allowed);
+ *     stateless query -> filesystem sink, one file or part files; and with
+ *     async model calls) killed with SIGKILL at random points 20 (10)
+ *     times and restarted; at the end no row is missing (at-least-once;
+ *     duplicates are counted and allowed);
+ *   - the job contract: source seek, operator snapshot/restore;
  *   - restore from S3 alone: the same job against s3rver (npm package,
  *     installed by scripts/install-deps.sh into .cache/npm) on 127.0.0.1,
  *     each run with an empty state.dir;
@@ -287,13 +289,16 @@ Test(checkpoint, crash_datagen_to_filesystem, .timeout = 60)
              "'fields.id.kind'='sequence', 'fields.id.start'='1', "
              "'fields.id.end'='%lld', 'fields.name.length'='8');\n"
              "CREATE TABLE dst (id BIGINT, twice BIGINT, name STRING) WITH ("
-             "'connector'='filesystem', 'path'='%s/out/', 'format'='csv');\n"
+             "'connector'='filesystem', 'path'='%s/out/result.csv', "
+             "'format'='csv');\n"
              "INSERT INTO dst SELECT id, id * 2, UPPER(name) FROM src "
              "WHERE id > 0;\n",
              tmp, (long long)n, tmp);
     cr_assert_eq(sl_test_write_file(script, text), 0);
     char out[600];
     snprintf(out, sizeof(out), "%s/out", tmp);
+    mkdir(out, 0755);
+    /* one output file: a resumed job appends ('sink.append') */
     crash_loop(script, out, n, 20, 40, 250);
     sl_test_tmpdir_remove(tmp);
 }
@@ -304,7 +309,7 @@ Test(checkpoint, crash_filesystem_to_filesystem, .timeout = 60)
     char script[512], text[4096], in[600], path[700];
     snprintf(in, sizeof(in), "%s/in", tmp);
     mkdir(in, 0755);
-    const int64_t n = 120000;
+    const int64_t n = 600000; /* ~0.6 s uninterrupted */
     /* three input files: splits 0..2 */
     for (int f = 0; f < 3; f++) {
         snprintf(path, sizeof(path), "%s/part-%d.csv", in, f);
@@ -328,7 +333,7 @@ Test(checkpoint, crash_filesystem_to_filesystem, .timeout = 60)
     cr_assert_eq(sl_test_write_file(script, text), 0);
     char out[600];
     snprintf(out, sizeof(out), "%s/out", tmp);
-    crash_loop(script, out, n, 20, 20, 200);
+    crash_loop(script, out, n, 20, 20, 160);
     sl_test_tmpdir_remove(tmp);
 }
 
