@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,6 +32,7 @@ struct sl_ckpt {
     int64_t wal_off; /* WAL bytes uploaded */
     sl_ckpt_stats stats;
     int64_t t0;
+    int lock_fd; /* flock on <dir>/LOCK: one running instance per job */
 };
 
 static int db_err(sl_ckpt *c, sl_err *err, const char *what)
@@ -469,6 +471,7 @@ int sl_ckpt_open(const sl_ckpt_config *cfg, sl_ckpt **out, sl_err *err)
     sl_ckpt *c = sl_calloc(1, sizeof(*c));
     if (!c)
         return sl_err_set(err, SL_NOMEM, "out of memory");
+    c->lock_fd = -1;
     int64_t t0 = sl_mono_ns();
     const char *id = cfg->job_id && *cfg->job_id ? cfg->job_id : "job";
     c->job_id = sl_strdup(id);
@@ -498,6 +501,20 @@ int sl_ckpt_open(const sl_ckpt_config *cfg, sl_ckpt **out, sl_err *err)
     }
     if (!rc)
         rc = mkdirs(c->dir, err);
+    if (!rc) {
+        char lock[4200];
+        sl_snprintf(lock, sizeof(lock), "%s/LOCK", c->dir);
+        c->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (c->lock_fd < 0)
+            rc = sl_err_set(err, SL_IO, "%s: cannot open: %s", lock,
+                            strerror(errno));
+        else if (flock(c->lock_fd, LOCK_EX | LOCK_NB))
+            rc = sl_err_set(err, SL_IO,
+                            "job '%s' is already running with state.dir "
+                            "'%s' (another process holds %s); stop it or set "
+                            "another 'pipeline.name'",
+                            c->job_id, cfg->state_dir, lock);
+    }
     if (!rc && cfg->store && *cfg->store) {
         sl_store_config sc = {cfg->store,         cfg->s3_endpoint,
                               cfg->s3_region,     cfg->s3_access_key,
@@ -555,6 +572,8 @@ void sl_ckpt_free(sl_ckpt *c)
     if (c->in_txn)
         sl_ckpt_abort(c);
     close_db(c);
+    if (c->lock_fd >= 0)
+        close(c->lock_fd); /* releases the flock */
     sl_store_free(c->store);
     sl_free(c->job_id);
     sl_free(c->dir);

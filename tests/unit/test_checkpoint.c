@@ -173,6 +173,12 @@ Test(checkpoint, api_store_incremental_retention_restore)
     sl_err_clear(&err);
     sl_ckpt *c = NULL;
     cr_assert_eq(sl_ckpt_open(&cfg, &c, &err), SL_OK, "%s", err.msg);
+    /* one running instance per job and state.dir */
+    sl_ckpt *twice = NULL;
+    sl_err e2;
+    sl_err_clear(&e2);
+    cr_assert_neq(sl_ckpt_open(&cfg, &twice, &e2), SL_OK);
+    cr_assert(strstr(e2.msg, "already running"), "%s", e2.msg);
     sqlite3 *db = sl_ckpt_db(c);
     cr_assert_eq(sqlite3_exec(db,
                               "CREATE TABLE op0_kv(k INTEGER PRIMARY KEY, v "
