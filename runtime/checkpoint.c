@@ -14,8 +14,6 @@
 #include "checkpoint.h"
 #include "ckpt_store.h"
 
-#define MAX_DB_BYTES ((size_t)4 << 30)
-
 struct sl_ckpt {
     char *job_id;
     char *dir;
@@ -77,62 +75,6 @@ static int64_t file_size(const char *path)
 {
     struct stat st;
     return stat(path, &st) ? -1 : (int64_t)st.st_size;
-}
-
-static int read_file(const char *path, int64_t off, sl_buf *out, sl_err *err)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return sl_err_set(err, SL_IO, "%s: cannot open: %s", path,
-                          strerror(errno));
-    char chunk[65536];
-    int rc = SL_OK;
-    for (;;) {
-        ssize_t n = pread(fd, chunk, sizeof(chunk), (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = sl_err_set(err, SL_IO, "%s: read error: %s", path,
-                            strerror(errno));
-            break;
-        }
-        if (n == 0)
-            break;
-        off += n;
-        if (sl_buf_append(out, chunk, (size_t)n)) {
-            rc = sl_err_set(err, out->rc, "%s: too large or out of memory",
-                            path);
-            break;
-        }
-    }
-    close(fd);
-    return rc;
-}
-
-static int write_file(const char *path, const void *data, size_t len,
-                      sl_err *err)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return sl_err_set(err, SL_IO, "%s: cannot create: %s", path,
-                          strerror(errno));
-    size_t off = 0;
-    int rc = SL_OK;
-    while (off < len) {
-        ssize_t w = write(fd, (const char *)data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            rc = sl_err_set(err, SL_IO, "%s: write error: %s", path,
-                            strerror(errno));
-            break;
-        }
-        off += (size_t)w;
-    }
-    if (!rc && fsync(fd))
-        rc = sl_err_set(err, SL_IO, "%s: fsync: %s", path, strerror(errno));
-    close(fd);
-    return rc;
 }
 
 static void remove_db_files(const sl_ckpt *c)
@@ -203,17 +145,16 @@ static int cmp_obj(const void *a, const void *b)
 }
 
 /* Download the newest base and the WAL chain after it into the local
- * files. *found false when the store holds no checkpoint of this job. */
+ * files (streamed). *found false when the store holds no checkpoint of this
+ * job. */
 static int restore_from_store(sl_ckpt *c, bool *found, sl_err *err)
 {
     char **names = NULL;
     int n = 0, n_objs = 0;
     obj *objs = NULL;
     *found = false;
+    int dbfd = -1, walfd = -1;
     int rc = list_objs(c, &names, &n, &objs, &n_objs, err);
-    sl_buf data, wal;
-    sl_buf_init(&data, MAX_DB_BYTES);
-    sl_buf_init(&wal, MAX_DB_BYTES);
     if (rc)
         goto out;
     qsort(objs, (size_t)n_objs, sizeof(obj), cmp_obj);
@@ -223,7 +164,15 @@ static int restore_from_store(sl_ckpt *c, bool *found, sl_err *err)
             b = i;
     if (b < 0)
         goto out;
-    rc = sl_store_get(c->store, objs[b].name, &data, err);
+    remove_db_files(c);
+    dbfd = open(c->db_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (dbfd < 0) {
+        rc = sl_err_set(err, SL_IO, "%s: cannot create: %s", c->db_path,
+                        strerror(errno));
+        goto out;
+    }
+    int64_t got = 0;
+    rc = sl_store_get_fd(c->store, objs[b].name, dbfd, &got, err);
     if (rc == SL_NOTFOUND)
         rc = sl_err_set(err, SL_IO, "checkpoint store %s: %s vanished",
                         sl_store_uri(c->store), objs[b].name);
@@ -231,25 +180,34 @@ static int restore_from_store(sl_ckpt *c, bool *found, sl_err *err)
     for (int i = b + 1; !rc && i < n_objs; i++) {
         if (objs[i].base || objs[i].from != next)
             break; /* a gap: stop at the last complete chain */
-        size_t before = wal.len;
-        rc = sl_store_get(c->store, objs[i].name, &wal, err);
+        if (walfd < 0) {
+            walfd = open(c->wal_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                         0644);
+            if (walfd < 0) {
+                rc = sl_err_set(err, SL_IO, "%s: cannot create: %s",
+                                c->wal_path, strerror(errno));
+                break;
+            }
+        }
+        rc = sl_store_get_fd(c->store, objs[i].name, walfd, &got, err);
         if (rc == SL_NOTFOUND) {
             rc = SL_OK;
             break;
         }
-        next += (int64_t)(wal.len - before);
+        next += got;
     }
-    if (rc)
-        goto out;
-    remove_db_files(c);
-    rc = write_file(c->db_path, data.data ? data.data : "", data.len, err);
-    if (!rc && wal.len)
-        rc = write_file(c->wal_path, wal.data, wal.len, err);
+    if (!rc && (fsync(dbfd) || (walfd >= 0 && fsync(walfd))))
+        rc = sl_err_set(err, SL_IO, "%s: fsync: %s", c->db_path,
+                        strerror(errno));
     if (!rc)
         *found = true;
 out:
-    sl_buf_free(&data);
-    sl_buf_free(&wal);
+    if (dbfd >= 0)
+        close(dbfd);
+    if (walfd >= 0)
+        close(walfd);
+    if (rc)
+        remove_db_files(c);
     sl_free(objs);
     sl_store_names_free(names, n);
     return rc;
@@ -291,58 +249,45 @@ out:
 
 static int upload(sl_ckpt *c, int64_t id, sl_err *err)
 {
-    sl_buf data;
-    sl_buf_init(&data, MAX_DB_BYTES);
     char name[400];
     int rc = SL_OK;
     int64_t wal_size = file_size(c->wal_path);
     int64_t db_size = file_size(c->db_path);
+    int64_t sent = 0;
+    if (wal_size < c->wal_off)
+        c->have_base = false; /* the WAL restarted behind our back */
     bool full = !c->have_base || c->since_base + 1 >= c->full_every ||
                 (wal_size > 0 && db_size > 0 && wal_size > db_size);
     if (full) {
         int nlog = 0, nckpt = 0;
         if (sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
-                                      &nlog, &nckpt) != SQLITE_OK) {
-            rc = db_err(c, err, "WAL checkpoint");
-            goto out;
-        }
-        rc = read_file(c->db_path, 0, &data, err);
+                                      &nlog, &nckpt) != SQLITE_OK)
+            return db_err(c, err, "WAL checkpoint");
+        sent = file_size(c->db_path);
         sl_snprintf(name, sizeof(name), "%s/base-%016" PRId64 ".db", c->job_id,
                     id);
-        if (!rc)
-            rc = sl_store_put(c->store, name, data.data ? data.data : "",
-                              data.len, err);
+        rc = sl_store_put_file(c->store, name, c->db_path, 0, sent, err);
         if (rc)
-            goto out;
+            return rc;
         c->have_base = true;
         c->since_base = 0;
         c->wal_off = 0;
     } else {
-        if (wal_size < c->wal_off) {
-            /* the WAL restarted behind our back: upload a base next */
-            c->have_base = false;
-            rc = upload(c, id, err);
-            goto out;
-        }
-        rc = read_file(c->wal_path, c->wal_off, &data, err);
+        sent = wal_size - c->wal_off;
         sl_snprintf(name, sizeof(name),
                     "%s/wal-%016" PRId64 "-%012" PRId64 ".bin", c->job_id, id,
                     c->wal_off);
-        if (!rc)
-            rc = sl_store_put(c->store, name, data.data ? data.data : "",
-                              data.len, err);
+        rc = sl_store_put_file(c->store, name, c->wal_path, c->wal_off, sent,
+                               err);
         if (rc)
-            goto out;
-        c->wal_off += (int64_t)data.len;
+            return rc;
+        c->wal_off = wal_size;
         c->since_base++;
     }
-    c->stats.last_upload_bytes = (int64_t)data.len;
+    c->stats.last_upload_bytes = sent;
     c->stats.last_full = full;
-    c->stats.total_upload_bytes += (int64_t)data.len;
-    rc = apply_retention(c, err);
-out:
-    sl_buf_free(&data);
-    return rc;
+    c->stats.total_upload_bytes += sent;
+    return apply_retention(c, err);
 }
 
 /* ---- open --------------------------------------------------------------- */

@@ -35,6 +35,14 @@ const char *sl_store_uri(const sl_store *st);
 
 int sl_store_put(sl_store *st, const char *name, const void *data, size_t len,
                  sl_err *err);
+/* Upload bytes [off, off + len) of a local file (streamed: nothing of its
+ * size is held in memory). */
+int sl_store_put_file(sl_store *st, const char *name, const char *path,
+                      int64_t off, int64_t len, sl_err *err);
+/* Append the object's bytes to the open file descriptor fd (streamed);
+ * SL_NOTFOUND when it does not exist. *len receives the bytes written. */
+int sl_store_get_fd(sl_store *st, const char *name, int fd, int64_t *len,
+                    sl_err *err);
 /* SL_NOTFOUND when the object does not exist. out receives the bytes. */
 int sl_store_get(sl_store *st, const char *name, sl_buf *out, sl_err *err);
 /* Names under prefix (relative to the root), sorted; free with
