@@ -9,12 +9,14 @@
 
 extern const sl_connector sl_connector_datagen, sl_connector_filesystem,
     sl_connector_print, sl_connector_blackhole;
+extern const sl_connector sl_kafka_connector;
 
 static const sl_connector *const connectors[] = {
     &sl_connector_datagen,
     &sl_connector_filesystem,
     &sl_connector_print,
     &sl_connector_blackhole,
+    &sl_kafka_connector, /* kafka.c */
     NULL,
 };
 
