@@ -760,3 +760,117 @@ Test(checkpoint, job_contract_seek_snapshot_restore)
     cr_assert_eq(rows, 500);
     sl_test_tmpdir_remove(tmp);
 }
+
+/* ---- Kafka -> Kafka ----------------------------------------------------- */
+
+static int collect_id(void *ctx, const sluice_row *row)
+{
+    tally *t = ctx;
+    const char *v = sluice_row_text(row, 0);
+    long long id = v ? strtoll(v, NULL, 10) : 0;
+    if (id < 1 || id > t->n_ids) {
+        t->bad++;
+        return 0;
+    }
+    t->rows++;
+    if (t->seen[id])
+        t->dups++;
+    if (t->seen[id] < 255)
+        t->seen[id]++;
+    return 0;
+}
+
+/* A Kafka (3 partitions) -> Kafka job killed 6 times: every input record
+ * reaches the output topic at least once. Each run joins a fresh consumer
+ * group (no 'properties.group.id'), so a killed member never delays the
+ * next start; positions come from the checkpoint. */
+Test(checkpoint, crash_kafka_to_kafka, .timeout = 60)
+{
+    sl_test_broker *b = sl_test_broker_start(1);
+    const char *bs = sl_test_broker_bootstraps(b);
+    rd_kafka_mock_cluster_t *mc = sl_test_broker_cluster(b);
+    cr_assert_eq(rd_kafka_mock_topic_create(mc, "in", 3, 1), 0);
+    cr_assert_eq(rd_kafka_mock_topic_create(mc, "out", 1, 1), 0);
+    const int64_t n = 20000;
+    sluice *db = NULL;
+    cr_assert_eq(sluice_open(&db), SLUICE_OK);
+    char sql[4096];
+    snprintf(sql, sizeof(sql),
+             "CREATE TABLE g (id BIGINT) WITH ('connector'='datagen', "
+             "'rows-per-second'='1000000', 'fields.id.kind'='sequence', "
+             "'fields.id.start'='1', 'fields.id.end'='%lld');"
+             "CREATE TABLE i (id BIGINT) WITH ('connector'='kafka', "
+             "'topic'='in', 'properties.bootstrap.servers'='%s', "
+             "'format'='json');"
+             "INSERT INTO i SELECT id FROM g;",
+             (long long)n, bs);
+    cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK, "%s",
+                 sluice_errmsg(db));
+    sluice_close(db);
+
+    char *tmp = sl_test_tmpdir();
+    char script[512], text[4096];
+    snprintf(script, sizeof(script), "%s/job.sql", tmp);
+    snprintf(text, sizeof(text),
+             "SET 'state.dir' = '%s/state';\n"
+             "SET 'execution.checkpointing.interval' = '50 ms';\n"
+             "SET 'pipeline.name' = 'k2k';\n"
+             "SET 'sluice.batch-rows' = '100';\n"
+             "CREATE TABLE i (id BIGINT) WITH ('connector'='kafka', "
+             "'topic'='in', 'properties.bootstrap.servers'='%s', "
+             "'scan.startup.mode'='earliest-offset', "
+             "'scan.bounded.mode'='latest-offset', 'format'='json');\n"
+             "CREATE TABLE o (id BIGINT, twice BIGINT) WITH ("
+             "'connector'='kafka', 'topic'='out', "
+             "'properties.bootstrap.servers'='%s', 'format'='json');\n"
+             "INSERT INTO o SELECT id, id * 2 FROM i;\n",
+             tmp, bs, bs);
+    cr_assert_eq(sl_test_write_file(script, text), 0);
+    unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+    int64_t t0 = sl_mono_ns();
+    /* a run needs ~1.5-4 s to join its group and get partitions: kill
+     * between 1 and 4.5 s, so most kills land while records flow */
+    int kills =
+        getenv("CK_KILLS") ? (int)strtol(getenv("CK_KILLS"), NULL, 10) : 6;
+    for (int k = 0; k < kills; k++)
+        run_and_kill(script, 1000 + (int)(rand_r(&seed) % 3500));
+    sl_buf err;
+    sl_buf_init(&err, 1 << 20);
+    int64_t t1 = sl_mono_ns();
+    int rc = run_sluice(script, 40000, &err);
+    cr_assert_eq(rc, 0, "final run failed (%d): %s", rc, sl_buf_cstr(&err));
+    sl_buf_free(&err);
+    fprintf(stderr, "kafka crash test: final run %.1f s\n",
+            (double)(sl_mono_ns() - t1) / 1e9);
+
+    tally t;
+    memset(&t, 0, sizeof(t));
+    t.n_ids = n;
+    t.seen = calloc((size_t)n + 1, 1); /* sl: allow */
+    cr_assert_eq(sluice_open(&db), SLUICE_OK);
+    snprintf(sql, sizeof(sql),
+             "CREATE TABLE o (id BIGINT, twice BIGINT) WITH ("
+             "'connector'='kafka', 'topic'='out', "
+             "'properties.bootstrap.servers'='%s', "
+             "'scan.startup.mode'='earliest-offset', "
+             "'scan.bounded.mode'='latest-offset', 'format'='json');"
+             "SELECT id FROM o;",
+             bs);
+    cr_assert_eq(sluice_exec(db, sql, collect_id, &t), SLUICE_OK, "%s",
+                 sluice_errmsg(db));
+    sluice_close(db);
+    for (int64_t i = 1; i <= n; i++)
+        if (!t.seen[i])
+            t.missing++;
+    fprintf(stderr,
+            "kafka crash test: %d kills in %.1f s (seed %u): %lld records "
+            "out, %lld duplicates, %lld missing\n",
+            kills, (double)(sl_mono_ns() - t0) / 1e9, seed, (long long)t.rows,
+            (long long)t.dups, (long long)t.missing);
+    cr_assert_eq(t.bad, 0);
+    cr_assert_eq(t.missing, 0, "%lld of %lld records missing (seed %u)",
+                 (long long)t.missing, (long long)n, seed);
+    tally_free(&t);
+    sl_test_tmpdir_remove(tmp);
+    sl_test_broker_stop(b);
+}
