@@ -11,6 +11,7 @@
 
 #include "engine_int.h"
 #include "job.h"
+#include "kafka_int.h"
 
 SLUICE_API const char *sluice_libversion(void)
 {
@@ -41,6 +42,8 @@ SLUICE_API void sluice_close(sluice *db)
     if (!db)
         return;
     sl_engine_stop_jobs(db);
+    if (db->holds_embedded_kafka)
+        sl_kafka_embedded_release();
     sl_catalog_free(&db->catalog);
     for (sl_setting *s = db->settings; s;) {
         sl_setting *next = s->next;

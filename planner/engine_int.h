@@ -40,6 +40,10 @@ struct sluice {
     /* The job sluice_exec is running in the foreground, for
      * sluice_interrupt (which may run in a signal handler). */
     sl_job *volatile foreground;
+    /* the engine holds the process's embedded Kafka broker while any of
+     * its tables uses 'properties.bootstrap.servers' = 'embedded', so
+     * topics outlive the jobs that wrote them */
+    bool holds_embedded_kafka;
     /* sluice_progress_handler */
     sluice_progress_cb progress_cb;
     void *progress_ctx;

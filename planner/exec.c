@@ -18,6 +18,7 @@
 #include "engine_int.h"
 #include "functions.h"
 #include "job.h"
+#include "kafka_int.h"
 #include "op_model.h"
 #include "plan.h"
 #include "vtab.h"
@@ -288,6 +289,18 @@ static int exec_create_table(exec_ctx *x, const sl_stmt *st)
                            best);
         return sql_err(x, SL_SQL, conn->value_pos.offset,
                        "unknown connector '%s'", cname);
+    }
+    /* an embedded broker lives as long as the engine */
+    for (int i = 0; i < ol->n && !x->db->holds_embedded_kafka; i++) {
+        const sl_opt_pair *p = &ol->items[i];
+        if (sl_str_nieq(p->key, p->key_len, "properties.bootstrap.servers") &&
+            sl_str_nieq(p->value, p->value_len, "embedded")) {
+            const char *bootstrap = NULL;
+            int arc = sl_kafka_embedded_acquire(&bootstrap, &x->db->err);
+            if (arc)
+                return arc;
+            x->db->holds_embedded_kafka = true;
+        }
     }
     /* duplicate column names */
     for (int i = 0; i < st->create_table.n_columns; i++) {
