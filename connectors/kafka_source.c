@@ -80,6 +80,14 @@ typedef struct ksource {
     int msg_pos, msg_n;
     sl_buf buf;
     sl_err derr;
+    /* Resuming from a checkpoint (runtime/checkpoint.h): the topic of each
+     * split slot when the checkpoint was taken (restore()), and the
+     * positions to continue after (seek()), applied at assignment. */
+    const char **ck_topics;
+    int n_ck_topics;
+    part_offset *ck_pos; /* offset = next offset to read */
+    const char **ck_pos_topic;
+    int n_ck_pos;
 } ksource;
 
 /* ---- options ----------------------------------------------------------- */
@@ -333,8 +341,15 @@ static void on_assign(ksource *s, rd_kafka_topic_partition_list_t *parts)
             continue;
         }
         kp->seen = true;
-        int64_t so;
-        switch (s->start_mode) {
+        int64_t so = -1;
+        for (int k = 0; k < s->n_ck_pos; k++)
+            if (s->ck_pos[k].partition == tp->partition &&
+                !strcmp(s->ck_pos_topic[k], tp->topic))
+                so = s->ck_pos[k].offset;
+        switch (so >= 0 ? -1 : s->start_mode) {
+        case -1: /* after the checkpoint's position */
+            tp->offset = so;
+            break;
         case START_EARLIEST:
             tp->offset = RD_KAFKA_OFFSET_BEGINNING;
             break;
@@ -696,6 +711,106 @@ static void source_close(sl_source *src)
     sl_free(s);
 }
 
+/* ---- checkpoints ------------------------------------------------------ */
+
+/* The split slots' topics, so a restore maps splits back to topics even
+ * when slots are handed out in another order (topic-pattern). */
+static int source_snapshot(sl_source *src, sqlite3 *db, const char *prefix,
+                           sl_err *err)
+{
+    ksource *s = (ksource *)src;
+    char sql[256];
+    sl_snprintf(sql, sizeof(sql),
+                "CREATE TABLE IF NOT EXISTS %stopics(slot INTEGER PRIMARY "
+                "KEY, topic TEXT)",
+                prefix);
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return sl_err_set(err, SL_IO, "kafka snapshot: %s", sqlite3_errmsg(db));
+    sl_snprintf(sql, sizeof(sql),
+                "INSERT OR REPLACE INTO %stopics(slot, topic) VALUES (?, ?)",
+                prefix);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return sl_err_set(err, SL_IO, "kafka snapshot: %s", sqlite3_errmsg(db));
+    int rc = SL_OK;
+    for (int i = 0; i < s->n_slots && !rc; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int(st, 1, i);
+        sqlite3_bind_text(st, 2, s->slots[i], -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = sl_err_set(err, SL_IO, "kafka snapshot: %s",
+                            sqlite3_errmsg(db));
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int source_restore(sl_source *src, sqlite3 *db, const char *prefix,
+                          sl_err *err)
+{
+    ksource *s = (ksource *)src;
+    char sql[256];
+    sl_snprintf(sql, sizeof(sql), "SELECT slot, topic FROM %stopics", prefix);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return SL_OK; /* no table: a checkpoint without kafka state */
+    int max = (int)SL_ARRAY_LEN(s->slots);
+    s->ck_topics =
+        sl_arena_alloc(&s->common.arena, sizeof(char *) * (size_t)max);
+    if (!s->ck_topics) {
+        sqlite3_finalize(st);
+        return sl_err_set(err, SL_NOMEM, "out of memory");
+    }
+    memset(s->ck_topics, 0, sizeof(char *) * (size_t)max);
+    int rc = SL_OK;
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        int slot = sqlite3_column_int(st, 0);
+        const char *t = (const char *)sqlite3_column_text(st, 1);
+        if (slot < 0 || slot >= max || !t)
+            continue;
+        s->ck_topics[slot] = sl_arena_strndup(&s->common.arena, t, strlen(t));
+        if (!s->ck_topics[slot])
+            rc = sl_err_set(err, SL_NOMEM, "out of memory");
+        if (slot + 1 > s->n_ck_topics)
+            s->n_ck_topics = slot + 1;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Continue after the checkpoint's positions when partitions get assigned
+ * (they take precedence over 'scan.startup.mode' and committed offsets). */
+static int source_seek(sl_source *src, const sl_srcpos *pos, int n_pos,
+                       sl_err *err)
+{
+    ksource *s = (ksource *)src;
+    s->ck_pos = sl_arena_alloc(&s->common.arena,
+                               sizeof(part_offset) * (size_t)(n_pos + 1));
+    s->ck_pos_topic =
+        sl_arena_alloc(&s->common.arena, sizeof(char *) * (size_t)(n_pos + 1));
+    if (!s->ck_pos || !s->ck_pos_topic)
+        return sl_err_set(err, SL_NOMEM, "out of memory");
+    for (int i = 0; i < n_pos; i++) {
+        int slot = (int)((uint32_t)pos[i].split >> PART_BITS);
+        const char *topic = NULL;
+        if (s->ck_topics && slot < s->n_ck_topics)
+            topic = s->ck_topics[slot];
+        else if (slot < s->n_slots)
+            topic = s->slots[slot];
+        if (!topic)
+            return sl_err_set(err, SL_MISUSE,
+                              "kafka table '%s': the checkpoint names split "
+                              "%d, whose topic is unknown",
+                              s->common.table->name, (int)pos[i].split);
+        s->ck_pos_topic[s->n_ck_pos] = topic;
+        s->ck_pos[s->n_ck_pos].partition =
+            pos[i].split & ((1 << PART_BITS) - 1);
+        s->ck_pos[s->n_ck_pos].offset = pos[i].offset + 1;
+        s->n_ck_pos++;
+    }
+    return SL_OK;
+}
+
 static const sl_source_ops source_ops = {
     .read = source_read,
     .wait_hint = source_wait_hint,
@@ -703,6 +818,9 @@ static const sl_source_ops source_ops = {
     .pause = source_pause,
     .progress = NULL,
     .close = source_close,
+    .seek = source_seek,
+    .snapshot = source_snapshot,
+    .restore = source_restore,
 };
 
 static int open_decoder(sl_kafka_side *side, sl_options *table_opts,

@@ -348,6 +348,15 @@ static const node_eq node_eqs[SL_EXPR__COUNT] = {
 
 bool sl_ast_expr_equal(const sl_expr *a, const sl_expr *b)
 {
+    /* Left-deep binary chains (a + b + c ..., up to SL_PARSE_MAX_HEIGHT
+     * links): walk the left spine in a loop, recurse only to the right. */
+    while (a && b && a->kind == SL_EXPR_BINARY && b->kind == SL_EXPR_BINARY) {
+        if (a->binary.op != b->binary.op ||
+            !sl_ast_expr_equal(a->binary.right, b->binary.right))
+            return false;
+        a = a->binary.left;
+        b = b->binary.left;
+    }
     if (!a || !b)
         return a == b;
     if (a->kind != b->kind || (unsigned)a->kind >= SL_EXPR__COUNT ||
