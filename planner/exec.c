@@ -885,8 +885,11 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
         return rc;
     }
     const sl_plan_model *pm = plan->model;
-    const sl_plan *sp = pm ? pm->input : plan;
-    const sl_schema *first_out = pm ? pm->in_schema : plan->out_schema;
+    const sl_plan_agg *pa = plan->agg;
+    const sl_plan *sp = pm ? pm->input : pa ? pa->input : plan;
+    const sl_schema *first_out = pm   ? pm->in_schema
+                                 : pa ? pa->in_schema
+                                      : plan->out_schema;
     sl_job_input inputs[SL_PLAN_MAX_SOURCES];
     sl_stage *stages[SL_PLAN_MAX_SOURCES];
     sl_job_step steps[2];
@@ -918,12 +921,15 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
             break;
         inputs[i].n_stages = 1;
         inputs[i].stages = &stages[i];
+        rc = sl_window_time_stage(jdb, plan->arena, t, &inputs[i].time_stage,
+                                  err);
+        inputs[i].idle_timeout_ms = t->idle_timeout_ms;
     }
     int n_steps = 0;
     if (!rc && pm) {
-        sl_model_def def = {pm->name,          pm->provider,
-                            pm->model_input,   pm->model_output,
-                            pm->output_metadata, pm->model_options};
+        sl_model_def def = {
+            pm->name,         pm->provider,        pm->model_input,
+            pm->model_output, pm->output_metadata, pm->model_options};
         rc = sl_model_op_new(pm->in_schema, pm->out_schema, pm->input_cols,
                              &def, pm->call_options, 0, &op, err);
         if (rc) {
@@ -942,8 +948,25 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
             n_steps = 2;
         }
     }
+    if (!rc && pa) {
+        rc = sl_window_op_build(
+            pa, sl_engine_setting(x->db, "table.exec.state.ttl"), &op, err);
+        if (!rc) {
+            sl_stage_opts so = {0, "stage after aggregate"};
+            rc = sl_stage_new_ex(jdb, pa->out_schema, plan->out_schema,
+                                 plan->stage_sql[0], &so, &after, err);
+        }
+        if (!rc) {
+            steps[0] = (sl_job_step){SL_STEP_OPERATOR, NULL, op,
+                                     pa->def.updating ? "group aggregate"
+                                                      : "window aggregate"};
+            steps[1] = (sl_job_step){SL_STEP_STAGE, after, NULL, NULL};
+            n_steps = 2;
+        }
+    }
     if (rc) {
         for (int i = 0; i < n; i++) {
+            sl_stage_free(inputs[i].time_stage);
             sl_stage_free(stages[i]);
             if (inputs[i].source)
                 inputs[i].source->ops->close(inputs[i].source);
@@ -1210,11 +1233,14 @@ static int exec_explain(exec_ctx *x, const sl_stmt *st)
         sl_buf_printf(&b, "StaticQuery: runs once on SQLite\n  SQL: %s\n",
                       plan.static_sql);
     }
-    const sl_plan *sp = plan.model ? plan.model->input : &plan;
+    const sl_plan *sp = plan.model ? plan.model->input
+                        : plan.agg ? plan.agg->input
+                                   : &plan;
     for (int i = 0; i < sp->n_sources; i++) {
         char what[32];
         sl_snprintf(what, sizeof(what), "Source %d", i + 1);
         explain_table(&b, what, &sp->sources[i]);
+        sl_window_explain_source(&sp->sources[i], &b);
         sl_buf_printf(&b,
                       "  Stage %d [stateless, fused; state: none; "
                       "changelog: append-only]\n    SQL: ",
@@ -1265,11 +1291,15 @@ static int exec_explain(exec_ctx *x, const sl_stmt *st)
         }
         sl_buf_putc(&b, '\n');
     }
+    if (plan.agg)
+        sl_window_explain(plan.agg, plan.stage_sql[0], &b);
     if (plan.limit >= 0)
         sl_buf_printf(&b, "Limit: %lld rows\n", (long long)plan.limit);
     if (has_sink) {
         explain_table(&b, "Sink", &sink);
-        sl_buf_puts(&b, "  changelog: append-only\n");
+        sl_buf_printf(&b, "  changelog: %s\n",
+                      plan.agg && plan.agg->def.updating ? "updating (+I/-U/+U)"
+                                                         : "append-only");
     } else {
         sl_buf_puts(&b, "Collect: rows to the client (");
         for (int i = 0; i < plan.out_schema->n_cols; i++) {

@@ -998,6 +998,13 @@ int sl_gen_expr(sl_gen *g, const sl_scope *sc, const sl_expr *e, sl_buf *out,
         g->depth--;
         return sl_gen_error(g, SL_LIMIT, e->pos, "expression nests too deep");
     }
+    if (g->n_subst) {
+        int hit = sl_window_subst(g, e, out, type);
+        if (hit) {
+            g->depth--;
+            return hit > 0 ? SL_OK : g->err->code;
+        }
+    }
     int rc = SL_OK;
     const sl_type *t = NULL, *t2 = NULL;
     switch (e->kind) {

@@ -236,8 +236,9 @@ static int gen_table(sl_gen *g, sl_cat_entry *entry, const char *alias,
         return sl_gen_error(g, SL_LIMIT, pos,
                             "a query may read at most %d tables",
                             SL_PLAN_MAX_SOURCES);
-    if (g->plan->model || (idx > 0 && g->collect && g->plan->n_sources &&
-                           !g->plan->sources[0].connector))
+    if (g->plan->model || g->plan->agg ||
+        (idx > 0 && g->collect && g->plan->n_sources &&
+         !g->plan->sources[0].connector))
         return sl_gen_error(g, SL_UNSUPPORTED, pos,
                             "ML_PREDICT must be the only table a query "
                             "reads (combine results with a view instead)");
@@ -258,6 +259,9 @@ static int gen_table(sl_gen *g, sl_cat_entry *entry, const char *alias,
                                 g->plan->sources[idx].connector_name,
                                 entry->name);
         g->plan->n_sources = idx + 1;
+        int trc = sl_window_time_sql(g, entry, &g->plan->sources[idx]);
+        if (trc)
+            return trc;
     }
     const sl_stmt *ct = entry->stmt;
     int n = ct->create_table.n_columns;
@@ -374,8 +378,7 @@ static int mlp_collect_args(sl_gen *g, const sl_expr *call, mlp_args *a)
                                 "ML_PREDICT takes at most 4 arguments");
         if (*slots[k])
             return sl_gen_error(g, SL_SQL, e->pos,
-                                "ML_PREDICT argument %s given twice",
-                                names[k]);
+                                "ML_PREDICT argument %s given twice", names[k]);
         *slots[k] = e;
     }
     if (!a->table || a->table->kind != SL_EXPR_TABLE_ARG)
@@ -408,8 +411,8 @@ static sl_options *opts_from_pairs(sl_arena *arena, const sl_opt_list *ol)
     for (int i = 0; i < ol->n; i++) {
         items[i].key =
             sl_arena_strndup(arena, ol->items[i].key, ol->items[i].key_len);
-        items[i].value = sl_arena_strndup(arena, ol->items[i].value,
-                                          ol->items[i].value_len);
+        items[i].value =
+            sl_arena_strndup(arena, ol->items[i].value, ol->items[i].value_len);
         items[i].used = false;
         if (!items[i].key || !items[i].value)
             return NULL;
@@ -446,8 +449,8 @@ static int mlp_plan(sl_gen *g, const sl_expr *call, const mlp_args *a)
             return sl_gen_error(g, SL_SQL, a->model->pos,
                                 "model '%s' not found (did you mean '%s'?)",
                                 mname, hint);
-        return sl_gen_error(g, SL_SQL, a->model->pos,
-                            "model '%s' not found", mname);
+        return sl_gen_error(g, SL_SQL, a->model->pos, "model '%s' not found",
+                            mname);
     }
     sl_plan_model *pm = sl_arena_alloc(g->arena, sizeof(*pm));
     sl_plan *sub = sl_arena_alloc(g->arena, sizeof(*sub));
@@ -490,10 +493,10 @@ static int mlp_plan(sl_gen *g, const sl_expr *call, const mlp_args *a)
                             "supported yet)");
     pm->in_schema = sub->out_schema;
     const sl_stmt *ms = me->stmt;
-    pm->model_input = schema_of_cols(g, ms->create_model.n_inputs,
-                                     ms->create_model.inputs);
-    pm->model_output = schema_of_cols(g, ms->create_model.n_outputs,
-                                      ms->create_model.outputs);
+    pm->model_input =
+        schema_of_cols(g, ms->create_model.n_inputs, ms->create_model.inputs);
+    pm->model_output =
+        schema_of_cols(g, ms->create_model.n_outputs, ms->create_model.outputs);
     if (!pm->model_input || !pm->model_output)
         return sl_err_set(g->err, SL_NOMEM, "out of memory");
     int n_desc = a->descriptor->descriptor.n_columns;
@@ -534,8 +537,8 @@ static int mlp_plan(sl_gen *g, const sl_expr *call, const mlp_args *a)
     int n_in = pm->in_schema->n_cols, n_out = pm->model_output->n_cols;
     const char **names =
         sl_arena_alloc(g->arena, sizeof(char *) * (size_t)(n_in + n_out + 1));
-    const sl_type **types = sl_arena_alloc(
-        g->arena, sizeof(void *) * (size_t)(n_in + n_out + 1));
+    const sl_type **types =
+        sl_arena_alloc(g->arena, sizeof(void *) * (size_t)(n_in + n_out + 1));
     pm->output_metadata =
         sl_arena_alloc(g->arena, sizeof(char *) * (size_t)(n_out + 1));
     if (!names || !types || !pm->output_metadata)
@@ -548,10 +551,10 @@ static int mlp_plan(sl_gen *g, const sl_expr *call, const mlp_args *a)
         const sl_column_def *c = &ms->create_model.outputs[i];
         names[n_in + i] = pm->model_output->cols[i].name;
         types[n_in + i] = pm->model_output->cols[i].type;
-        pm->output_metadata[i] = c->kind == SL_COL_METADATA
-                                     ? (c->metadata_key ? c->metadata_key
-                                                        : names[n_in + i])
-                                     : NULL;
+        pm->output_metadata[i] =
+            c->kind == SL_COL_METADATA
+                ? (c->metadata_key ? c->metadata_key : names[n_in + i])
+                : NULL;
         for (int k = 0; k < n_in; k++)
             if (!strcmp(names[k], names[n_in + i]))
                 return sl_gen_error(g, SL_SQL, call->pos,
@@ -812,12 +815,21 @@ static int gen_from(sl_gen *g, const sl_from *from, sl_buf *out, sl_scope *sc)
         if (fname && sl_str_ieq(fname, "ML_PREDICT"))
             return gen_ml_predict(g, from, alias ? alias : "ML_PREDICT", out,
                                   sc);
+        if (fname &&
+            (sl_str_ieq(fname, "TUMBLE") || sl_str_ieq(fname, "HOP") ||
+             sl_str_ieq(fname, "CUMULATE") || sl_str_ieq(fname, "SESSION")))
+            return sl_window_gen_tvf(g, from, alias, out, sc);
         return sl_gen_error(g, SL_UNSUPPORTED, from->pos,
                             "table function '%s' is not supported yet",
                             fname ? fname : "?");
     }
     }
     return sl_gen_error(g, SL_ERROR, from->pos, "internal: bad FROM item");
+}
+
+int sl_gen_from(sl_gen *g, const sl_from *from, sl_buf *out, sl_scope *sc)
+{
+    return gen_from(g, from, out, sc);
 }
 
 /* ---- SELECT ----------------------------------------------------------------
@@ -835,6 +847,8 @@ static const char *expr_name(sl_gen *g, const sl_expr *e, int i)
 static int gen_select(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
 {
     const sl_select *s = &q->select;
+    if (sl_window_wants_agg(g, q))
+        return sl_window_gen_agg(g, q, out, rel);
     sl_scope sc = {0, NULL, NULL};
     sl_buf from;
     sl_buf_init(&from, 64u << 20);
@@ -1506,6 +1520,17 @@ int sl_plan_insert(const sl_plan_env *env, const sl_stmt *insert,
             return rc;
         }
     }
+    if (probe.agg && probe.agg->def.updating &&
+        !sink->connector->sink_accepts_updates)
+        return sl_sql_error(
+            err, SL_SQL, env->sql, env->sql_len, pos.offset,
+            "table '%s' (connector '%s') is append-only and cannot take "
+            "the updating result of this query: a GROUP BY without a window "
+            "emits updates (-U/+U) whenever a group changes. Aggregate per "
+            "window instead (GROUP BY window_start, window_end over "
+            "TUMBLE/HOP/CUMULATE, which emits final rows), or write to a "
+            "sink that accepts updates ('print', 'upsert-kafka')",
+            name, sink->connector_name);
     insert_ctx ic = {insert, sink, target_of};
     rc = plan_passes(env, insert->insert.query, arena, plan, &rel, wrap_insert,
                      &ic, err);

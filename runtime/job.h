@@ -72,6 +72,13 @@ typedef struct sl_job_input {
     const char *name;        /* table name, for messages and metrics */
     int n_stages;
     sl_stage **stages;
+    /* Event time (optional): a stage over the source's batch returning
+     * (rowtime, watermark candidate) per row, one row per input row in
+     * order (no filter). Rows get event_time = rowtime; candidates feed
+     * the job's watermark (watermark.h), which operators receive through
+     * on_watermark once every row before it reached them. */
+    sl_stage *time_stage;
+    int64_t idle_timeout_ms; /* 'scan.watermark.idle-timeout'; 0: none */
 } sl_job_input;
 
 typedef enum sl_job_step_kind {
@@ -129,7 +136,7 @@ typedef struct sl_job_metrics {
     uint64_t sink_acked_seq;
     double rows_read_per_s; /* over the last publishing interval */
     double rows_written_per_s;
-    int64_t watermark_ms; /* placeholder: SL_NO_EVENT_TIME */
+    int64_t watermark_ms; /* delivered to operators; SL_NO_EVENT_TIME */
     int64_t paused_ms;    /* total time sources spent paused */
     int n_steps;
 } sl_job_metrics;
