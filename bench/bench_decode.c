@@ -11,7 +11,8 @@
  *   datagen  the datagen source producing 5-column rows (BIGINT, INT,
  *            DOUBLE, STRING(10), TIMESTAMP) into batches, unthrottled
  *
- * Usage: bench_decode [records]   (default 200000; ~200-byte records).
+ * Usage: bench_decode [records [only]]   (default 200000 ~200-byte records;
+ * only = json|csv|jansson|datagen runs that one after split, for profiling).
  * Each figure is the best of 5 passes. Results go in bench/RESULTS.md.
  */
 #include <inttypes.h>
@@ -53,6 +54,7 @@ static void report(const char *what, long n, size_t bytes, int64_t best_ns,
 int main(int argc, char **argv)
 {
     long n = argc > 1 ? strtol(argv[1], NULL, 10) : 200000;
+    const char *only = argc > 2 ? argv[2] : NULL;
     if (n < 1)
         n = 1;
     sl_buf json, csv;
@@ -137,12 +139,17 @@ int main(int argc, char **argv)
         sl_buf *data = f ? &csv : &json;
         sl_format_info info = {schema, NULL, &opts, f ? "csv." : "json."};
         sl_decoder *dec = NULL;
+        if (only && strcmp(only, fmt_name) &&
+            !(f == 0 && !strcmp(only, "jansson")))
+            continue;
         if (sl_format_find(fmt_name)->open_decoder(&info, &dec, &err)) {
             fprintf(stderr, "%s\n", err.msg);
             return 1;
         }
         best = INT64_MAX;
-        for (int pass = 0; pass < PASSES; pass++) {
+        for (int pass = 0;
+             pass < PASSES && !(only && f == 0 && !strcmp(only, "jansson"));
+             pass++) {
             int64_t t0 = sl_mono_ns();
             const char *p = data->data, *end = data->data + data->len;
             sl_batch_clear(batch);
@@ -163,9 +170,10 @@ int main(int argc, char **argv)
             if (dt < best)
                 best = dt;
         }
-        report(fmt_name, n, data->len, best, ceiling);
+        if (best != INT64_MAX)
+            report(fmt_name, n, data->len, best, ceiling);
         dec->close(dec);
-        if (f == 0) {
+        if (f == 0 && (!only || !strcmp(only, "jansson"))) {
             /* jansson DOM parse of the same lines */
             best = INT64_MAX;
             for (int pass = 0; pass < PASSES; pass++) {
@@ -193,7 +201,7 @@ int main(int argc, char **argv)
     }
 
     /* datagen: 5 columns, unthrottled */
-    {
+    if (!only || !strcmp(only, "datagen")) {
         const char *dn[] = {"id", "n", "x", "s", "ts"};
         sl_type t_s10 = {.id = SL_TYPE_VARCHAR, .precision = 10};
         const sl_type *dt[] = {sl_type_simple(SL_TYPE_BIGINT),

@@ -113,6 +113,8 @@ typedef struct cli_exec_hooks {
     cli_out *out;           /* where rows go (may be NULL: discard) */
     cli_progress *progress; /* may be NULL */
     int is_query;           /* the statement is expected to return rows */
+    int raw_text;           /* print values as plain text lines (EXPLAIN, SHOW
+                               CREATE in table formats) */
 } cli_exec_hooks;
 /* Run one statement; returns the library result code. Rows are handed to
  * hooks->out (cli_out_begin is called on the first row). */

@@ -3,11 +3,10 @@
  *
  * Everything the program asks of the engine goes through here: run one
  * statement and route its rows to a printer, collect a column for
- * completion, cancel on Ctrl-C. When sluice.h grows statement metadata
- * (column names before the first row, bounded vs continuous, watermarks) and
- * a progress callback, only this file changes: today the result's columns
- * are learned from the first row, continuous results are recognised by the
- * printer from time and row kinds, and the progress line counts result rows.
+ * completion, cancel on Ctrl-C. A statement is prepared first
+ * (sluice_prepare) so its result columns are known before the first row;
+ * INSERT jobs report progress through sluice_progress_handler; continuous
+ * results are recognised by the printer from time and row kinds.
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -78,6 +77,14 @@ static int on_row(void *arg, const sluice_row *r)
     int n = sluice_row_column_count(r);
     if (n > MAX_NAME_COLS)
         n = MAX_NAME_COLS;
+    if (hooks->raw_text) {
+        for (int i = 0; i < n; i++) {
+            const char *t = sluice_row_text(r, i);
+            fputs(t ? t : "", stdout);
+            fputc('\n', stdout);
+        }
+        return 0;
+    }
     if (!ctx->begun || n != ctx->n_cols) {
         const char *names[MAX_NAME_COLS], *types[MAX_NAME_COLS];
         for (int i = 0; i < n; i++) {
@@ -101,6 +108,14 @@ static int on_row(void *arg, const sluice_row *r)
     return 0;
 }
 
+static int on_progress(void *arg, const sluice_progress *p)
+{
+    cli_progress *pr = arg;
+    int64_t rows = sluice_progress_rows_in(p);
+    cli_progress_update(pr, rows, sluice_progress_rows_total(p), 0);
+    return interrupt_pending ? 1 : 0;
+}
+
 int cli_exec_stmt(sluice *db, const char *sql, cli_exec_hooks *hooks)
 {
     exec_ctx *ctx = calloc(1, sizeof(*ctx));
@@ -108,11 +123,41 @@ int cli_exec_stmt(sluice *db, const char *sql, cli_exec_hooks *hooks)
         return SLUICE_NOMEM;
     ctx->hooks = hooks;
     int64_t t0 = cli_mono_ns();
-    int rc = sluice_exec(db, sql, on_row, ctx);
+    sluice_stmt *st = NULL;
+    const char *tail = NULL;
+    int rc = sluice_prepare(db, sql, &tail, &st);
+    if (rc == SLUICE_OK && st && tail && *tail) {
+        /* more than one statement: let sluice_exec run them all */
+        sluice_stmt_finalize(st);
+        st = NULL;
+        rc = sluice_exec(db, sql, on_row, ctx);
+    } else if (rc == SLUICE_OK && st) {
+        int n = sluice_stmt_column_count(st);
+        if (n > MAX_NAME_COLS)
+            n = MAX_NAME_COLS;
+        if (n > 0 && hooks->out && !hooks->raw_text) {
+            const char *names[MAX_NAME_COLS], *types[MAX_NAME_COLS];
+            for (int i = 0; i < n; i++) {
+                names[i] = sluice_stmt_column_name(st, i);
+                types[i] = sluice_stmt_column_type(st, i);
+            }
+            if (cli_out_begin(hooks->out, n, names, types) == 0) {
+                ctx->begun = 1;
+                ctx->n_cols = n;
+            }
+        }
+        if (hooks->progress)
+            sluice_progress_handler(db, 200, on_progress, hooks->progress);
+        rc = sluice_stmt_run(st, on_row, ctx);
+        if (hooks->progress)
+            sluice_progress_handler(db, 0, NULL, NULL);
+        sluice_stmt_finalize(st);
+    }
     if (hooks->progress)
         cli_progress_done(hooks->progress);
     if (hooks->out) {
-        if (!ctx->begun && hooks->is_query && rc == SLUICE_OK)
+        if (!ctx->begun && hooks->is_query && rc == SLUICE_OK &&
+            !hooks->raw_text)
             cli_out_begin(hooks->out, 0, NULL, NULL);
         cli_out_end(hooks->out, (double)(cli_mono_ns() - t0) / 1e6);
     }

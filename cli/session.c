@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -301,6 +302,23 @@ int cli_session_stmt(cli_session *s, const char *origin, const char *stmt,
                       s->progress && !s->interactive && isatty(STDERR_FILENO));
     cli_exec_hooks hooks = {
         .out = out, .progress = &progress, .is_query = is_query};
+    if (conf.format == CLI_FMT_TABLE || conf.format == CLI_FMT_TABLEAU) {
+        /* multi-line text results read best as they are */
+        const char *p = stmt;
+        while (p < stmt + len &&
+               (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+            p++;
+        if (!strcmp(word, "EXPLAIN")) {
+            hooks.raw_text = 1;
+        } else if (!strcmp(word, "SHOW")) {
+            p += 4;
+            while (p < stmt + len &&
+                   (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+                p++;
+            if (stmt + len - p >= 6 && !strncasecmp(p, "CREATE", 6))
+                hooks.raw_text = 1;
+        }
+    }
     int64_t t0 = cli_mono_ns();
     cli_interrupt_arm(s->db);
     int lrc = out ? cli_exec_stmt(s->db, sql, &hooks) : SLUICE_NOMEM;

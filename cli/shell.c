@@ -346,6 +346,9 @@ int cli_shell(sluice *db, const cli_opts *opts)
     cli_session_init(&s, db, opts);
     if (isatty(STDIN_FILENO)) {
         s.interactive = 1;
+        /* as in Flink's SQL client, INSERT INTO submits a background job
+         * and returns its id; SHOW JOBS / STOP JOB manage it */
+        sluice_exec(db, "SET 'table.dml-sync' = 'false'", NULL, NULL);
         return shell_tty(&s);
     }
     return shell_stdin(&s);

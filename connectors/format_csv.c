@@ -205,6 +205,24 @@ static int field_error(const cfield *f, const char *txt, size_t len,
     return SL_ERROR;
 }
 
+/* Plain decimal integers of up to 18 digits, without strtoll. */
+static bool fast_int(const char *s, size_t len, int64_t *out)
+{
+    bool neg = len && *s == '-';
+    size_t i = neg ? 1 : 0;
+    if (len == i || len - i > 18)
+        return false;
+    int64_t v = 0;
+    for (; i < len; i++) {
+        unsigned dgt = (unsigned)(s[i] - '0');
+        if (dgt > 9)
+            return false;
+        v = v * 10 + (int64_t)dgt;
+    }
+    *out = neg ? -v : v;
+    return true;
+}
+
 static int convert(csv_decoder *d, const cfield *f, const char *txt, size_t len,
                    bool quoted, sl_batch *batch, sl_value *v, sl_err *err)
 {
@@ -249,7 +267,7 @@ static int convert(csv_decoder *d, const cfield *f, const char *txt, size_t len,
     case SL_TYPE_BIGINT:
     case SL_TYPE_INTERVAL_DAY_TIME:
     case SL_TYPE_INTERVAL_YEAR_MONTH: {
-        if (sl_parse_int64(txt, len, &i))
+        if (!fast_int(txt, len, &i) && sl_parse_int64(txt, len, &i))
             return field_error(f, txt, len, err);
         int64_t lo = INT64_MIN, hi = INT64_MAX;
         if (t->id == SL_TYPE_TINYINT)

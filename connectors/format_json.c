@@ -214,6 +214,19 @@ static const char *scan_string(const char *p, const char *end, bool *escaped)
 {
     *escaped = false;
     for (;;) {
+        /* 8 bytes at a time while none is '"', '\\' or a control byte */
+        while (end - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            uint64_t q = w ^ 0x2222222222222222ULL;
+            uint64_t b = w ^ 0x5C5C5C5C5C5C5C5CULL;
+            uint64_t stop = ((q - 0x0101010101010101ULL) & ~q) |
+                            ((b - 0x0101010101010101ULL) & ~b) |
+                            ((w - 0x2020202020202020ULL) & ~w);
+            if (stop & 0x8080808080808080ULL)
+                break;
+            p += 8;
+        }
         while (p < end && !str_stop[(unsigned char)*p])
             p++;
         if (p >= end)
@@ -773,6 +786,106 @@ static int parse_temporal(const jfield *f, const char *txt, size_t len,
     return SL_OK;
 }
 
+/* Validate the JSON value at p and store it, without insignificant
+ * whitespace, as TEXT in the batch arena: one validating pass, then one
+ * copying pass. Returns the end of the value or NULL. */
+static const char *copy_minified(const char *p, const char *end,
+                                 sl_batch *batch, sl_value *v, sl_err *err)
+{
+    const char *e = scan_value(p, end, NULL, err);
+    if (!e)
+        return NULL;
+    size_t raw = (size_t)(e - p);
+    if (raw > UINT32_MAX - 1) {
+        sl_err_set(err, SL_LIMIT, "JSON value too long");
+        return NULL;
+    }
+    char *dst = sl_arena_alloc(&batch->arena, raw + 1);
+    if (!dst) {
+        sl_err_set(err, SL_NOMEM, "out of memory (batch arena)");
+        return NULL;
+    }
+    char *d = dst;
+    for (const char *q = p; q < e;) {
+        char c = *q++;
+        if (c == '"') {
+            *d++ = c;
+            /* the string was validated: copy up to its closing quote */
+            for (;;) {
+                char x = *q++;
+                *d++ = x;
+                if (x == '\\')
+                    *d++ = *q++;
+                else if (x == '"')
+                    break;
+            }
+        } else if (!is_ws[(unsigned char)c]) {
+            *d++ = c;
+        }
+    }
+    *d = '\0';
+    v->kind = SL_V_TEXT;
+    v->len = (uint32_t)(d - dst);
+    v->u.s = dst;
+    return e;
+}
+
+/* A JSON object read into a MAP whose key type is not a string: stored as
+ * an array of [key, value] pairs (types.h); a key whose text is a JSON
+ * number becomes that number, any other key stays a string. */
+static const char *object_to_pairs(const char *p, const char *end, sl_buf *out,
+                                   sl_err *err)
+{
+    bool escaped, is_int;
+    sl_buf_putc(out, '[');
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == '}') {
+        sl_buf_putc(out, ']');
+        return p + 1;
+    }
+    for (;;) {
+        if (p >= end || *p != '"') {
+            sl_err_set(err, SL_ERROR,
+                       p >= end ? "unexpected end of JSON"
+                                : "expected a map key");
+            return NULL;
+        }
+        const char *q = scan_string(p + 1, end, &escaped);
+        if (!q) {
+            sl_err_set(err, SL_ERROR, "malformed JSON string");
+            return NULL;
+        }
+        sl_buf_putc(out, '[');
+        const char *ne = q > p + 1 ? scan_number(p + 1, q, &is_int) : NULL;
+        if (ne == q)
+            sl_buf_append(out, p + 1, (size_t)(q - p - 1));
+        else
+            sl_buf_append(out, p, (size_t)(q + 1 - p));
+        sl_buf_putc(out, ',');
+        p = skip_ws(q + 1, end);
+        if (p >= end || *p != ':') {
+            sl_err_set(err, SL_ERROR, "expected ':' after map key");
+            return NULL;
+        }
+        p = scan_value(p + 1, end, out, err);
+        if (!p)
+            return NULL;
+        sl_buf_putc(out, ']');
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            sl_buf_putc(out, ',');
+            p = skip_ws(p + 1, end);
+            continue;
+        }
+        if (p < end && *p == '}') {
+            sl_buf_putc(out, ']');
+            return p + 1;
+        }
+        sl_err_set(err, SL_ERROR, "expected ',' or '}' in JSON object");
+        return NULL;
+    }
+}
+
 /* Convert the value at p (non-whitespace, inside [p, end)) into *v. Returns
  * the end of the value or NULL with err set. */
 static const char *decode_value(json_decoder *d, const jfield *f, const char *p,
@@ -831,16 +944,7 @@ static const char *decode_value(json_decoder *d, const jfield *f, const char *p,
             return q + 1;
         } else {
             /* Flink keeps the JSON text of non-string values. */
-            sl_buf_reset(&d->scratch);
-            const char *e = scan_value(p, end, &d->scratch, err);
-            if (!e)
-                return NULL;
-            if (d->scratch.rc ||
-                sl_batch_set_text(batch, v, d->scratch.data, d->scratch.len)) {
-                sl_err_set(err, SL_NOMEM, "out of memory");
-                return NULL;
-            }
-            return e;
+            return copy_minified(p, end, batch, v, err);
         }
     case SL_TYPE_ARRAY:
     case SL_TYPE_MAP:
@@ -849,8 +953,10 @@ static const char *decode_value(json_decoder *d, const jfield *f, const char *p,
             mismatch(f, p, end, err);
             return NULL;
         }
+        if (t->id != SL_TYPE_MAP || sl_type_is_string(t->elem))
+            return copy_minified(p, end, batch, v, err);
         sl_buf_reset(&d->scratch);
-        const char *e = scan_value(p, end, &d->scratch, err);
+        const char *e = object_to_pairs(p, end, &d->scratch, err);
         if (!e)
             return NULL;
         if (d->scratch.rc ||
@@ -1237,6 +1343,64 @@ static void put_timestamp(sl_buf *out, int64_t ms, bool iso, bool ltz)
     sl_buf_putc(out, '"');
 }
 
+/* The stored [[k, v], ...] form of a MAP with non-string keys, written as
+ * a JSON object with the keys' text as names (as Flink writes maps).
+ * Returns false, writing nothing, when the text is not in that form. */
+static bool pairs_to_object(const char *s, size_t len, sl_buf *out)
+{
+    const char *p = s, *end = s + len;
+    sl_err err;
+    sl_buf key;
+    size_t mark = out->len;
+    sl_err_clear(&err);
+    sl_buf_init(&key, 0);
+    sl_buf_putc(out, '{');
+    p = skip_ws(p + 1, end);
+    bool first = true;
+    while (p < end && *p != ']') {
+        if (!first) {
+            if (*p != ',')
+                goto bad;
+            p = skip_ws(p + 1, end);
+        }
+        if (p >= end || *p != '[')
+            goto bad;
+        sl_buf_reset(&key);
+        p = scan_value(p + 1, end, &key, &err);
+        if (!p || key.rc)
+            goto bad;
+        p = skip_ws(p, end);
+        if (p >= end || *p != ',')
+            goto bad;
+        if (!first)
+            sl_buf_putc(out, ',');
+        if (key.len && key.data[0] == '"')
+            sl_buf_append(out, key.data, key.len);
+        else
+            put_json_string(out, key.data, key.len);
+        sl_buf_putc(out, ':');
+        p = scan_value(p + 1, end, out, &err);
+        if (!p)
+            goto bad;
+        p = skip_ws(p, end);
+        if (p >= end || *p != ']')
+            goto bad;
+        p = skip_ws(p + 1, end);
+        first = false;
+    }
+    if (p >= end || skip_ws(p + 1, end) != end)
+        goto bad;
+    sl_buf_putc(out, '}');
+    sl_buf_free(&key);
+    return true;
+bad:
+    sl_buf_free(&key);
+    out->len = mark;
+    if (out->data)
+        out->data[mark] = '\0';
+    return false;
+}
+
 /* One value as JSON, in Flink's representation of its type. */
 static int put_value(const sl_type *t, const sl_value *v, bool iso, sl_buf *out)
 {
@@ -1256,6 +1420,9 @@ static int put_value(const sl_type *t, const sl_value *v, bool iso, sl_buf *out)
     case SL_TYPE_MAP:
     case SL_TYPE_ROW:
         if (v->kind == SL_V_TEXT) {
+            if (t->id == SL_TYPE_MAP && !sl_type_is_string(t->elem) && v->len &&
+                v->u.s[0] == '[' && pairs_to_object(v->u.s, v->len, out))
+                return out->rc;
             if (v->len)
                 sl_buf_append(out, v->u.s, v->len);
             else

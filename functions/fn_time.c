@@ -534,7 +534,9 @@ static void fn_current_date(sqlite3_context *ctx, int argc,
 static void fn_current_time(sqlite3_context *ctx, int argc,
                             sqlite3_value **argv)
 {
-    sqlite3_result_int64(ctx, sl_fn_floor_mod(sl_now_ms(), MS_PER_DAY));
+    /* TIME(0): whole seconds */
+    sqlite3_result_int64(ctx, sl_fn_floor_mod(sl_now_ms(), MS_PER_DAY) / 1000 *
+                                  1000);
 }
 
 /* ---- formatting and parsing ---------------------------------------------- */

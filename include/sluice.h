@@ -132,6 +132,63 @@ SLUICE_API int sluice_exec(sluice *db, const char *sql, sluice_row_cb cb,
  */
 SLUICE_API void sluice_interrupt(sluice *db);
 
+/* ---- one statement at a time -------------------------------------------
+ * For shells and tools that want result metadata before rows arrive. */
+
+/* A prepared statement: one statement of a script, parsed and (for
+ * queries) planned, not yet run. */
+typedef struct sluice_stmt sluice_stmt;
+
+/* Kinds of result a statement produces. */
+#define SLUICE_RESULT_NONE 0 /* DDL, SET, INSERT run in the foreground */
+#define SLUICE_RESULT_BOUNDED                                                  \
+    1                            /* a finite set of rows (SHOW, static query)  \
+                                  */
+#define SLUICE_RESULT_APPEND   2 /* continuous rows, inserts only */
+#define SLUICE_RESULT_UPDATING 3 /* continuous changelog (+I/-U/+U/-D) */
+
+/*
+ * Prepare the first statement of sql. On success *out is the statement
+ * (NULL when sql holds only blanks, comments and ';') and *tail (if not
+ * NULL) points just past it and its ';'. Error positions ("line:column")
+ * count from the start of sql. Release with sluice_stmt_finalize.
+ */
+SLUICE_API int sluice_prepare(sluice *db, const char *sql, const char **tail,
+                              sluice_stmt **out);
+/* Result columns known before running (0 when the statement returns no
+ * rows); names and SQL type names stay valid until finalize. */
+SLUICE_API int sluice_stmt_column_count(const sluice_stmt *stmt);
+SLUICE_API const char *sluice_stmt_column_name(const sluice_stmt *stmt, int i);
+SLUICE_API const char *sluice_stmt_column_type(const sluice_stmt *stmt, int i);
+/* One of SLUICE_RESULT_*. */
+SLUICE_API int sluice_stmt_result_kind(const sluice_stmt *stmt);
+/* Run the statement (once); rows go to cb as with sluice_exec. */
+SLUICE_API int sluice_stmt_run(sluice_stmt *stmt, sluice_row_cb cb, void *ctx);
+/* Release a statement. NULL is a no-op. */
+SLUICE_API void sluice_stmt_finalize(sluice_stmt *stmt);
+
+/* ---- progress of running statements ------------------------------------ */
+
+/* A snapshot of the running job, valid during the progress callback. */
+typedef struct sluice_progress sluice_progress;
+SLUICE_API int64_t sluice_progress_rows_in(const sluice_progress *p);
+SLUICE_API int64_t sluice_progress_rows_out(const sluice_progress *p);
+/* Rows a bounded input holds in all, or -1 when unknown. */
+SLUICE_API int64_t sluice_progress_rows_total(const sluice_progress *p);
+/* The current watermark in epoch ms, or INT64_MIN when there is none. */
+SLUICE_API int64_t sluice_progress_watermark_ms(const sluice_progress *p);
+SLUICE_API const char *sluice_progress_job_id(const sluice_progress *p);
+
+/*
+ * Called about every interval_ms while a statement runs a job in the
+ * foreground, and once when it ends, on the thread that called
+ * sluice_exec / sluice_stmt_run. Return non-zero to stop the job (as
+ * sluice_interrupt does). A NULL cb removes the handler.
+ */
+typedef int (*sluice_progress_cb)(void *ctx, const sluice_progress *p);
+SLUICE_API int sluice_progress_handler(sluice *db, int interval_ms,
+                                       sluice_progress_cb cb, void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

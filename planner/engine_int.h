@@ -40,6 +40,15 @@ struct sluice {
     /* The job sluice_exec is running in the foreground, for
      * sluice_interrupt (which may run in a signal handler). */
     sl_job *volatile foreground;
+    /* sluice_progress_handler */
+    sluice_progress_cb progress_cb;
+    void *progress_ctx;
+    int progress_interval_ms;
+};
+
+struct sluice_progress {
+    int64_t rows_in, rows_out, rows_total, watermark_ms;
+    const char *job_id;
 };
 
 /* A result row as handed to a sluice_row_cb: columns already rendered as
@@ -54,6 +63,17 @@ struct sluice_row {
 
 /* Run every statement of sql on db (arguments already checked). */
 int sl_engine_exec(sluice *db, const char *sql, sluice_row_cb cb, void *ctx);
+/* Run one parsed statement of the script sql[0..len). */
+int sl_engine_exec_stmt(sluice *db, const char *sql, size_t len,
+                        const struct sl_stmt *stmt, sluice_row_cb cb,
+                        void *ctx);
+/* Result metadata of a statement, without running it: column names and
+ * types (in arena) and a SLUICE_RESULT_* kind. */
+int sl_engine_describe_stmt(sluice *db, const char *sql, size_t len,
+                            const struct sl_stmt *stmt, sl_arena *arena,
+                            int *n_cols, const char ***names,
+                            const char ***types, int *kind);
+
 /* The value of a session setting, or NULL. */
 const char *sl_engine_setting(const sluice *db, const char *key);
 /* Stop and free every background job. */

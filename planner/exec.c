@@ -108,6 +108,7 @@ typedef struct row_emitter {
     sl_buf text;
     int64_t limit; /* -1: none */
     int64_t delivered;
+    int64_t last_progress_ns;
     int rc; /* SL_ABORT when the callback stopped us */
 } row_emitter;
 
@@ -850,9 +851,21 @@ static int run_static(exec_ctx *x, sl_plan *plan, row_emitter *em)
     return rc;
 }
 
+static int call_progress(sluice *db, sl_job *job);
+
 static int job_rows(void *ctx, const sl_batch *batch, const sl_schema *schema)
 {
     row_emitter *em = ctx;
+    sluice *db = em->x->db;
+    if (db->progress_cb && db->foreground) {
+        int64_t t = sl_mono_ns();
+        if (t - em->last_progress_ns >=
+            (int64_t)db->progress_interval_ms * 1000000) {
+            em->last_progress_ns = t;
+            if (call_progress(db, db->foreground))
+                return SL_ABORT;
+        }
+    }
     for (int r = 0; r < batch->n_rows; r++) {
         int rc =
             emit_values(em, schema, sl_batch_crow(batch, r), batch->kinds[r]);
@@ -892,11 +905,10 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
                                       : plan->out_schema;
     sl_job_input inputs[SL_PLAN_MAX_SOURCES];
     sl_stage *stages[SL_PLAN_MAX_SOURCES];
-    sl_job_step steps[2];
+    sl_job_step steps[16];
     memset(inputs, 0, sizeof(inputs));
     memset(stages, 0, sizeof(stages));
     memset(steps, 0, sizeof(steps));
-    sl_operator *op = NULL;
     sl_stage *after = NULL;
     int n = sp->n_sources;
     for (int i = 0; i < n && !rc; i++) {
@@ -913,7 +925,7 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
         inputs[i].schema = t->info.schema;
         inputs[i].name = t->name;
         char sname[64];
-        sl_snprintf(sname, sizeof(sname), "stage %d (%s)", i + 1, t->name);
+        sl_snprintf(sname, sizeof(sname), "%s", t->name);
         sl_stage_opts so = {0, sname};
         rc = sl_stage_new_ex(jdb, t->info.schema, first_out, sp->stage_sql[i],
                              &so, &stages[i], err);
@@ -926,43 +938,50 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
         inputs[i].idle_timeout_ms = t->idle_timeout_ms;
     }
     int n_steps = 0;
-    if (!rc && pm) {
+    for (const sl_plan_model *m = pm; !rc && m; m = m->next) {
+        if (n_steps >= (int)SL_ARRAY_LEN(steps) - 1) {
+            rc = sl_err_set(err, SL_LIMIT, "too many model calls");
+            break;
+        }
         sl_model_def def = {
-            pm->name,         pm->provider,        pm->model_input,
-            pm->model_output, pm->output_metadata, pm->model_options};
-        rc = sl_model_op_new(pm->in_schema, pm->out_schema, pm->input_cols,
-                             &def, pm->call_options, 0, &op, err);
+            m->name,         m->provider,        m->model_input,
+            m->model_output, m->output_metadata, m->model_options};
+        sl_operator *mop = NULL;
+        rc = sl_model_op_new(m->in_schema, m->out_schema, m->input_cols, &def,
+                             m->call_options, 0, &mop, err);
         if (rc) {
             char msg[SL_ERR_MSG_MAX];
             sl_strlcpy(msg, err->msg, sizeof(msg));
-            sl_err_reset(err, rc, "model '%s': %s", pm->name, msg);
+            sl_err_reset(err, rc, "model '%s': %s", m->name, msg);
+            break;
         }
-        if (!rc) {
-            sl_stage_opts so = {0, "stage after ML_PREDICT"};
-            rc = sl_stage_new_ex(jdb, pm->out_schema, plan->out_schema,
-                                 plan->stage_sql[0], &so, &after, err);
-        }
-        if (!rc) {
-            steps[0] = (sl_job_step){SL_STEP_OPERATOR, NULL, op, pm->name};
-            steps[1] = (sl_job_step){SL_STEP_STAGE, after, NULL, NULL};
-            n_steps = 2;
-        }
+        steps[n_steps++] = (sl_job_step){SL_STEP_OPERATOR, NULL, mop, m->name};
+    }
+    if (!rc && pm) {
+        const sl_plan_model *last = pm;
+        while (last->next)
+            last = last->next;
+        sl_stage_opts so = {0, "stage after the model calls"};
+        rc = sl_stage_new_ex(jdb, last->out_schema, plan->out_schema,
+                             plan->stage_sql[0], &so, &after, err);
+        if (!rc)
+            steps[n_steps++] = (sl_job_step){SL_STEP_STAGE, after, NULL, NULL};
     }
     if (!rc && pa) {
+        sl_operator *aop = NULL;
         rc = sl_window_op_build(
-            pa, sl_engine_setting(x->db, "table.exec.state.ttl"), &op, err);
+            pa, sl_engine_setting(x->db, "table.exec.state.ttl"), &aop, err);
+        if (!rc)
+            steps[n_steps++] = (sl_job_step){
+                SL_STEP_OPERATOR, NULL, aop,
+                pa->def.updating ? "group aggregate" : "window aggregate"};
         if (!rc) {
             sl_stage_opts so = {0, "stage after aggregate"};
             rc = sl_stage_new_ex(jdb, pa->out_schema, plan->out_schema,
                                  plan->stage_sql[0], &so, &after, err);
         }
-        if (!rc) {
-            steps[0] = (sl_job_step){SL_STEP_OPERATOR, NULL, op,
-                                     pa->def.updating ? "group aggregate"
-                                                      : "window aggregate"};
-            steps[1] = (sl_job_step){SL_STEP_STAGE, after, NULL, NULL};
-            n_steps = 2;
-        }
+        if (!rc)
+            steps[n_steps++] = (sl_job_step){SL_STEP_STAGE, after, NULL, NULL};
     }
     if (rc) {
         for (int i = 0; i < n; i++) {
@@ -972,8 +991,9 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
                 inputs[i].source->ops->close(inputs[i].source);
         }
         sl_stage_free(after);
-        if (op)
-            op->ops->close(op);
+        for (int i = 0; i < n_steps; i++)
+            if (steps[i].kind == SL_STEP_OPERATOR)
+                steps[i].op->ops->close(steps[i].op);
         if (sink)
             sink->ops->close(sink);
         sqlite3_close(jdb);
@@ -1007,22 +1027,51 @@ static bool dml_sync(const sluice *db)
     return !v || !sl_str_ieq(v, "false");
 }
 
-static int run_foreground(exec_ctx *x, sl_job *job)
+static int call_progress(sluice *db, sl_job *job)
 {
-    x->db->foreground = job;
-    if (x->db->interrupted)
+    sl_job_metrics m;
+    sl_job_metrics_get(job, &m, NULL, 0);
+    sluice_progress p = {m.rows_read, m.rows_written, -1, m.watermark_ms, ""};
+    if (m.watermark_ms == SL_NO_EVENT_TIME)
+        p.watermark_ms = INT64_MIN;
+    return db->progress_cb(db->progress_ctx, &p);
+}
+
+static int run_foreground(exec_ctx *x, sl_job *job, bool has_rows)
+{
+    sluice *db = x->db;
+    db->foreground = job;
+    if (db->interrupted)
         sl_job_stop(job);
     sl_err jerr;
     sl_err_clear(&jerr);
-    int rc = sl_job_run(job, &jerr);
-    x->db->foreground = NULL;
+    int rc;
+    if (db->progress_cb && !has_rows) {
+        /* no row callback: run the job on its own thread and report
+         * progress from this one */
+        rc = sl_job_start(job, &jerr);
+        while (!rc) {
+            int w = sl_job_wait(job, db->progress_interval_ms, &jerr);
+            if (w != SL_TIMEOUT) {
+                rc = w;
+                break;
+            }
+            sl_err_clear(&jerr);
+            if (call_progress(db, job))
+                sl_job_stop(job);
+        }
+        call_progress(db, job);
+    } else {
+        rc = sl_job_run(job, &jerr);
+    }
+    db->foreground = NULL;
     if (rc == SL_ABORT)
         rc = SL_OK; /* LIMIT reached or the callback stopped: not an error */
     else if (rc)
-        sl_err_set(&x->db->err, rc == SL_NOMEM ? SL_NOMEM : SL_RUNTIME, "%s",
+        sl_err_set(&db->err, rc == SL_NOMEM ? SL_NOMEM : SL_RUNTIME, "%s",
                    jerr.msg[0] ? jerr.msg : sl_job_error(job));
-    if (!rc && x->db->interrupted)
-        rc = sl_err_set(&x->db->err, SL_INTERRUPTED, "interrupted");
+    if (!rc && db->interrupted)
+        rc = sl_err_set(&db->err, SL_INTERRUPTED, "interrupted");
     sl_job_free(job);
     return rc;
 }
@@ -1046,7 +1095,7 @@ static int exec_query(exec_ctx *x, const sl_query *q)
         sl_job *job = NULL;
         rc = build_job(x, &plan, "SELECT", NULL, &em, &job);
         if (!rc)
-            rc = run_foreground(x, job);
+            rc = run_foreground(x, job, true);
     }
     emitter_free(&em);
     if (rc == SL_ABORT)
@@ -1136,7 +1185,7 @@ static int exec_insert(exec_ctx *x, const sl_stmt *st)
         return rc;
     }
     if (sync) {
-        rc = run_foreground(x, job);
+        rc = run_foreground(x, job, false);
         sl_arena_free(&job_arena);
         return rc;
     }
@@ -1259,8 +1308,7 @@ static int exec_explain(exec_ctx *x, const sl_stmt *st)
     if (sp->n_sources > 1)
         sl_buf_printf(&b, "Union: %d inputs merged (UNION ALL)\n",
                       sp->n_sources);
-    if (plan.model) {
-        const sl_plan_model *pm = plan.model;
+    for (const sl_plan_model *pm = plan.model; pm; pm = pm->next) {
         sl_buf_printf(&b, "AsyncModel: %s [provider=%s] (inputs:", pm->name,
                       pm->provider ? pm->provider : "?");
         for (int i = 0; i < pm->model_input->n_cols; i++)
@@ -1280,7 +1328,10 @@ static int exec_explain(exec_ctx *x, const sl_stmt *st)
             sl_buf_puts(&b, " (model defaults)");
         sl_buf_puts(&b, "\n  state: rows in flight (bounded queue); "
                         "changelog: append-only\n");
-        sl_buf_puts(&b, "  Stage after model [stateless, fused]\n    SQL: ");
+    }
+    if (plan.model) {
+        sl_buf_puts(&b, "  Stage after the model calls [stateless, fused]\n"
+                        "    SQL: ");
         for (const char *p = plan.stage_sql[0]; *p; p++) {
             if (!strncmp(p, "{input}", 7)) {
                 sl_buf_puts(&b, "model_out");
@@ -1357,6 +1408,117 @@ static int exec_stmt(exec_ctx *x, const sl_stmt *st)
     }
     return sl_err_set(&x->db->err, SL_ERROR, "internal: statement kind %d",
                       (int)st->kind);
+}
+
+int sl_engine_exec_stmt(sluice *db, const char *sql, size_t len,
+                        const sl_stmt *stmt, sluice_row_cb cb, void *ctx)
+{
+    sl_arena st_arena;
+    sl_arena_init(&st_arena, 1 << 16, 0);
+    exec_ctx x = {db, sql, len, cb, ctx, &st_arena};
+    int rc = exec_stmt(&x, stmt);
+    sl_arena_free(&st_arena);
+    if (!rc && db->interrupted)
+        rc = sl_err_set(&db->err, SL_INTERRUPTED, "interrupted");
+    if (rc && db->err.code == SL_OK)
+        sl_err_set(&db->err, rc, "%s", sluice_errstr(rc));
+    return rc;
+}
+
+static int fixed_cols(sl_arena *arena, int n, const char *const *src,
+                      int *n_cols, const char ***names, const char ***types)
+{
+    *names = sl_arena_alloc(arena, sizeof(char *) * (size_t)(n + 1));
+    *types = sl_arena_alloc(arena, sizeof(char *) * (size_t)(n + 1));
+    if (!*names || !*types)
+        return SL_NOMEM;
+    for (int i = 0; i < n; i++) {
+        (*names)[i] = src[i];
+        (*types)[i] = "STRING";
+    }
+    *n_cols = n;
+    return SL_OK;
+}
+
+int sl_engine_describe_stmt(sluice *db, const char *sql, size_t len,
+                            const sl_stmt *stmt, sl_arena *arena, int *n_cols,
+                            const char ***names, const char ***types, int *kind)
+{
+    *n_cols = 0;
+    *names = NULL;
+    *types = NULL;
+    *kind = SLUICE_RESULT_NONE;
+    static const char *const show_jobs[] = {
+        "job id",  "job name", "status", "start time",
+        "rows in", "rows out", "error"};
+    static const char *const describe[] = {"name", "type",   "null",
+                                           "key",  "extras", "watermark"};
+    static const char *const describe_model[] = {"name", "type", "null", "io"};
+    static const char *const kv[] = {"key", "value"};
+    const char *one[1];
+    switch (stmt->kind) {
+    case SL_STMT_QUERY: {
+        sl_plan_env env = {&db->catalog, sql, len};
+        sl_plan plan;
+        int rc = sl_plan_query(&env, stmt->query.query, arena, &plan, &db->err);
+        if (rc)
+            return rc;
+        int n = plan.out_schema->n_cols;
+        *names = sl_arena_alloc(arena, sizeof(char *) * (size_t)(n + 1));
+        *types = sl_arena_alloc(arena, sizeof(char *) * (size_t)(n + 1));
+        if (!*names || !*types)
+            return sl_err_set(&db->err, SL_NOMEM, "out of memory");
+        for (int i = 0; i < n; i++) {
+            (*names)[i] = plan.out_schema->cols[i].name;
+            sl_buf b;
+            sl_buf_init(&b, 4096);
+            sl_type_format(plan.out_schema->cols[i].type, &b);
+            (*types)[i] = sl_arena_strndup(arena, sl_buf_cstr(&b), b.len);
+            sl_buf_free(&b);
+        }
+        *n_cols = n;
+        *kind = plan.is_static ? SLUICE_RESULT_BOUNDED : SLUICE_RESULT_APPEND;
+        return SL_OK;
+    }
+    case SL_STMT_SHOW:
+        *kind = SLUICE_RESULT_BOUNDED;
+        if (stmt->show.what == SL_SHOW_JOBS)
+            return fixed_cols(arena, 7, show_jobs, n_cols, names, types);
+        one[0] = stmt->show.what == SL_SHOW_TABLES   ? "table name"
+                 : stmt->show.what == SL_SHOW_VIEWS  ? "view name"
+                 : stmt->show.what == SL_SHOW_MODELS ? "model name"
+                                                     : "function name";
+        return fixed_cols(arena, 1, one, n_cols, names, types);
+    case SL_STMT_SHOW_CREATE:
+        *kind = SLUICE_RESULT_BOUNDED;
+        one[0] = "result";
+        return fixed_cols(arena, 1, one, n_cols, names, types);
+    case SL_STMT_EXPLAIN:
+        *kind = SLUICE_RESULT_BOUNDED;
+        one[0] = "plan";
+        return fixed_cols(arena, 1, one, n_cols, names, types);
+    case SL_STMT_DESCRIBE:
+        *kind = SLUICE_RESULT_BOUNDED;
+        if (stmt->describe.object == SL_OBJ_MODEL)
+            return fixed_cols(arena, 4, describe_model, n_cols, names, types);
+        return fixed_cols(arena, 6, describe, n_cols, names, types);
+    case SL_STMT_SET:
+        if (stmt->set.options.n == 0) {
+            *kind = SLUICE_RESULT_BOUNDED;
+            return fixed_cols(arena, 2, kv, n_cols, names, types);
+        }
+        return SL_OK;
+    case SL_STMT_INSERT:
+    case SL_STMT_STATEMENT_SET:
+        if (!dml_sync(db)) {
+            *kind = SLUICE_RESULT_BOUNDED;
+            one[0] = "job id";
+            return fixed_cols(arena, 1, one, n_cols, names, types);
+        }
+        return SL_OK;
+    default:
+        return SL_OK;
+    }
 }
 
 int sl_engine_exec(sluice *db, const char *sql, sluice_row_cb cb, void *ctx)

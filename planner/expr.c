@@ -326,7 +326,7 @@ static int resolve_column(sl_gen *g, const sl_scope *sc, const sl_expr *e,
         }
         sl_buf b;
         sl_buf_init(&b, 1 << 16);
-        sl_buf_printf(&b, "\"SL_FIELD\"(%s, ", sl_buf_cstr(&ref));
+        sl_buf_printf(&b, "\"sl_field\"(%s, ", sl_buf_cstr(&ref));
         sl_gen_string(&b, n->parts[p].text, n->parts[p].len);
         sl_buf_putc(&b, ')');
         sl_buf_free(&ref);
@@ -770,6 +770,39 @@ static const char *unit_name(sl_time_unit u)
     return (unsigned)u < SL_ARRAY_LEN(names) ? names[u] : "NONE";
 }
 
+static const char *const temporal_fns[] = {
+    "EXTRACT",   "YEAR",        "QUARTER",      "MONTH",         "WEEK",
+    "DAYOFYEAR", "DAYOFMONTH",  "DAYOFWEEK",    "HOUR",          "MINUTE",
+    "SECOND",    "DATE_FORMAT", "TIMESTAMPADD", "TIMESTAMPDIFF", "TIME_FLOOR",
+    "TIME_CEIL", NULL};
+
+static bool is_temporal_fn(const char *name)
+{
+    for (int i = 0; temporal_fns[i]; i++)
+        if (!strcmp(temporal_fns[i], name))
+            return true;
+    return false;
+}
+
+/* Render a function argument; a DATE passed to a temporal function is
+ * handed over as a timestamp (functions/ works on epoch milliseconds). */
+static int gen_arg(sl_gen *g, const sl_scope *sc, const sl_expr *a,
+                   bool temporal, sl_buf *out, const sl_type **type)
+{
+    if (!temporal)
+        return sl_gen_expr(g, sc, a, out, type);
+    sl_buf inner;
+    sl_buf_init(&inner, 64u << 20);
+    int rc = sl_gen_expr(g, sc, a, &inner, type);
+    if (!rc && (*type)->id == SL_TYPE_DATE)
+        sl_buf_printf(out, "\"sl_cast\"(%s, 'DATE', 'TIMESTAMP(3)')",
+                      sl_buf_cstr(&inner));
+    else if (!rc)
+        sl_buf_append(out, inner.data, inner.len);
+    sl_buf_free(&inner);
+    return rc;
+}
+
 #define MAX_CALL_ARGS 256
 
 static int gen_func(sl_gen *g, const sl_scope *sc, const sl_expr *e,
@@ -809,20 +842,28 @@ static int gen_func(sl_gen *g, const sl_scope *sc, const sl_expr *e,
         const char *u =
             args[0]->kind == SL_EXPR_SYMBOL ? args[0]->symbol.text : "?";
         sl_buf_printf(out, "\"EXTRACT\"('%s', ", u);
-        int rc = sl_gen_expr(g, sc, args[1], out, &argt[1]);
+        int rc = gen_arg(g, sc, args[1], true, out, &argt[1]);
         sl_buf_putc(out, ')');
         *type = sl_type_simple(SL_TYPE_BIGINT);
         return rc;
     }
     case SL_CALL_FLOOR_TO:
     case SL_CALL_CEIL_TO: {
-        sl_buf_printf(out, "\"%s\"(",
+        sl_buf call;
+        sl_buf_init(&call, 64u << 20);
+        sl_buf_printf(&call, "\"%s\"(",
                       e->func.syntax == SL_CALL_FLOOR_TO ? "TIME_FLOOR"
                                                          : "TIME_CEIL");
-        int rc = sl_gen_expr(g, sc, args[0], out, type);
-        sl_buf_printf(out, ", '%s')",
+        int rc = gen_arg(g, sc, args[0], true, &call, type);
+        sl_buf_printf(&call, ", '%s')",
                       args[1]->kind == SL_EXPR_SYMBOL ? args[1]->symbol.text
                                                       : "?");
+        if (!rc && (*type)->id == SL_TYPE_DATE)
+            sl_buf_printf(out, "\"sl_cast\"(%s, 'TIMESTAMP(3)', 'DATE')",
+                          sl_buf_cstr(&call));
+        else if (!rc)
+            sl_buf_append(out, call.data, call.len);
+        sl_buf_free(&call);
         return rc;
     }
     case SL_CALL_TRIM: {
@@ -862,18 +903,26 @@ static int gen_func(sl_gen *g, const sl_scope *sc, const sl_expr *e,
             *type = argt[1]->id == SL_TYPE_NULL ? argt[2] : argt[1];
         return out->rc;
     }
-    if ((!strcmp(name, "CURRENT_TIMESTAMP") || !strcmp(name, "NOW") ||
-         !strcmp(name, "LOCALTIMESTAMP")) &&
-        n == 0 && !catalog_fn(name)) {
-        /* SQLite's CURRENT_TIMESTAMP is text: use the catalog's NOW() */
-        sl_buf_puts(out, "\"NOW\"()");
-        *type = mk_type(g,
-                        !strcmp(name, "LOCALTIMESTAMP") ? SL_TYPE_TIMESTAMP
-                                                        : SL_TYPE_TIMESTAMP_LTZ,
-                        3, 0);
+    if (n == 0 &&
+        (!strcmp(name, "CURRENT_TIMESTAMP") || !strcmp(name, "CURRENT_DATE") ||
+         !strcmp(name, "CURRENT_TIME"))) {
+        /* SQLite reserves these keywords (and returns text for them) */
+        bool date = !strcmp(name, "CURRENT_DATE");
+        bool time = !strcmp(name, "CURRENT_TIME");
+        sl_buf_puts(out, date   ? "\"sl_current_date\"()"
+                         : time ? "\"sl_current_time\"()"
+                                : "\"sl_current_timestamp\"()");
+        *type = date   ? sl_type_simple(SL_TYPE_DATE)
+                : time ? mk_type(g, SL_TYPE_TIME, 0, 0)
+                       : mk_type(g, SL_TYPE_TIMESTAMP_LTZ, 3, 0);
         return out->rc;
     }
 
+    if (!strcmp(name, "LLM_CALL") || !strcmp(name, "EMBED"))
+        return sl_gen_error(g, SL_UNSUPPORTED, e->pos,
+                            "%s is supported in the SELECT list and WHERE "
+                            "clause of a query over a table, not here",
+                            name);
     bool is_agg = sl_gen_is_aggregate(e);
     const sl_function_info *fi = is_agg ? NULL : catalog_fn(name);
     if (!is_agg && !fi) {
@@ -906,6 +955,18 @@ static int gen_func(sl_gen *g, const sl_scope *sc, const sl_expr *e,
             return sl_gen_error(g, SL_UNSUPPORTED, e->pos,
                                 "aggregate %s is not supported yet", name);
     }
+    bool temporal = is_temporal_fn(name);
+    bool date_back = false;
+    if (!strcmp(name, "TIMESTAMPADD") && n == 3) {
+        const sl_type *t3 = NULL;
+        int rc = type_of(g, sc, args[2], &t3);
+        if (rc)
+            return rc;
+        if (t3->id == SL_TYPE_DATE) {
+            date_back = true;
+            sl_buf_puts(out, "\"sl_cast\"(");
+        }
+    }
     sl_buf_putc(out, '"');
     sl_buf_puts(out, sqlname);
     sl_buf_puts(out, "\"(");
@@ -932,11 +993,13 @@ static int gen_func(sl_gen *g, const sl_scope *sc, const sl_expr *e,
             argt[i] = t_string();
             continue;
         }
-        int rc = sl_gen_expr(g, sc, a, out, &argt[i]);
+        int rc = gen_arg(g, sc, a, temporal, out, &argt[i]);
         if (rc)
             return rc;
     }
     sl_buf_putc(out, ')');
+    if (date_back)
+        sl_buf_puts(out, ", 'TIMESTAMP(3)', 'DATE')");
     SL_UNUSED(unit_name);
 
     /* return type */
@@ -998,7 +1061,7 @@ int sl_gen_expr(sl_gen *g, const sl_scope *sc, const sl_expr *e, sl_buf *out,
         g->depth--;
         return sl_gen_error(g, SL_LIMIT, e->pos, "expression nests too deep");
     }
-    if (g->n_subst) {
+    if (g->n_wsubst) {
         int hit = sl_window_subst(g, e, out, type);
         if (hit) {
             g->depth--;
@@ -1007,6 +1070,14 @@ int sl_gen_expr(sl_gen *g, const sl_scope *sc, const sl_expr *e, sl_buf *out,
     }
     int rc = SL_OK;
     const sl_type *t = NULL, *t2 = NULL;
+    for (int i = 0; i < g->n_subst; i++) {
+        if (g->subst_expr[i] == e) {
+            sl_buf_puts(out, g->subst_ref[i]);
+            *type = g->subst_type[i];
+            g->depth--;
+            return out->rc;
+        }
+    }
     switch (e->kind) {
     case SL_EXPR_LITERAL:
         rc = gen_literal(g, e, out, type);
@@ -1205,9 +1276,9 @@ int sl_gen_expr(sl_gen *g, const sl_scope *sc, const sl_expr *e, sl_buf *out,
     case SL_EXPR_ARRAY:
     case SL_EXPR_MAP:
     case SL_EXPR_ROW: {
-        const char *fn = e->kind == SL_EXPR_ARRAY ? "SL_ARRAY"
-                         : e->kind == SL_EXPR_MAP ? "SL_MAP"
-                                                  : "SL_ROW";
+        const char *fn = e->kind == SL_EXPR_ARRAY ? "sl_array"
+                         : e->kind == SL_EXPR_MAP ? "sl_map"
+                                                  : "JSON_OBJECT";
         sl_buf_printf(out, "\"%s\"(", fn);
         int nf = e->list.n_items;
         const sl_type *elem = sl_type_simple(SL_TYPE_NULL);
@@ -1293,7 +1364,7 @@ int sl_gen_expr(sl_gen *g, const sl_scope *sc, const sl_expr *e, sl_buf *out,
                               sl_gen_type_text(g, t));
             break;
         }
-        sl_buf_puts(out, "\"SL_FIELD\"(");
+        sl_buf_puts(out, "\"sl_field\"(");
         rc = sl_gen_expr(g, sc, e->field.base, out, &t);
         sl_buf_puts(out, ", ");
         sl_gen_string(out, e->field.field.text, e->field.field.len);
@@ -1312,7 +1383,7 @@ int sl_gen_expr(sl_gen *g, const sl_scope *sc, const sl_expr *e, sl_buf *out,
             break;
         }
         sl_buf_printf(out, "\"%s\"(",
-                      t->id == SL_TYPE_ARRAY ? "SL_ITEM" : "SL_MAP_GET");
+                      t->id == SL_TYPE_ARRAY ? "sl_item" : "sl_map_get");
         rc = sl_gen_expr(g, sc, e->subscript.base, out, &t);
         sl_buf_puts(out, ", ");
         if (!rc)

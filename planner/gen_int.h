@@ -59,8 +59,18 @@ typedef struct sl_gen {
     const char *text; /* the script positions refer to */
     size_t text_len;
     sl_cte_frame *ctes;
-    const sl_gen_subst *subst; /* window.c: see sl_gen_subst */
+    /* LLM_CALL / EMBED lifted out of the query: the top-level SELECT reads
+     * the model chain's output (over_*) and each call site is replaced by
+     * a column of it (subst). */
+    const sl_scope *over_scope;
+    const char *over_from_sql;
+    bool over_skip_where;
     int n_subst;
+    const sl_expr **subst_expr;
+    const char **subst_ref;
+    const sl_type **subst_type;
+    const sl_gen_subst *wsubst; /* window.c: see sl_gen_subst */
+    int n_wsubst;
 } sl_gen;
 
 /* expr.c */

@@ -60,6 +60,9 @@ typedef struct sl_plan_model {
     const char **output_metadata; /* per OUTPUT column: key or NULL */
     sl_options *model_options;    /* WITH options, ${ENV} unresolved */
     sl_options *call_options;     /* ML_PREDICT's MAP[...] */
+    /* The next model operator of the chain (LLM_CALL / EMBED sites): its
+     * input is this one's out_schema; input == NULL for it. */
+    struct sl_plan_model *next;
 } sl_plan_model;
 
 /* A GROUP BY on a streaming input (window.c): the plan of its FROM and

@@ -853,7 +853,11 @@ static int gen_select(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
     sl_buf from;
     sl_buf_init(&from, 64u << 20);
     int rc = SL_OK;
-    if (s->from) {
+    if (g->over_scope && g->top) {
+        /* LLM_CALL lifted: the FROM clause is the model chain's output */
+        sc = *g->over_scope;
+        sl_buf_puts(&from, g->over_from_sql);
+    } else if (s->from) {
         rc = gen_from(g, s->from, &from, &sc);
         if (rc)
             goto done;
@@ -959,7 +963,7 @@ static int gen_select(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
         sl_buf_puts(out, " FROM ");
         sl_buf_append(out, from.data, from.len);
     }
-    if (s->where) {
+    if (s->where && !(g->over_scope && g->top && g->over_skip_where)) {
         if (sl_gen_has_aggregate(s->where)) {
             rc = sl_gen_error(g, SL_SQL, s->where->pos,
                               "aggregate functions are not allowed in WHERE");
@@ -1295,10 +1299,392 @@ static void gen_init(sl_gen *g, const sl_plan_env *env, sl_plan *plan,
     g->current = -1;
 }
 
-/* Render q once per source (or once, static). wrap_fn may wrap each
- * rendering (INSERT casts). */
+/* ---- LLM_CALL / EMBED: lifted into model operators ------------------------
+ */
+
+#define SL_PLAN_MAX_LLM 8
+
+static bool is_llm_call(const sl_expr *e)
+{
+    return e->kind == SL_EXPR_FUNC && e->func.name.n_parts == 1 &&
+           (sl_str_nieq(e->func.name.parts[0].text, e->func.name.parts[0].len,
+                        "LLM_CALL") ||
+            sl_str_nieq(e->func.name.parts[0].text, e->func.name.parts[0].len,
+                        "EMBED"));
+}
+
+/* Collect LLM_CALL/EMBED nodes (not those nested in another's arguments). */
+static void collect_llm(const sl_expr *e, const sl_expr **found, int *n,
+                        int depth)
+{
+    if (!e || depth > 200)
+        return;
+    if (is_llm_call(e)) {
+        if (*n < SL_PLAN_MAX_LLM + 1)
+            found[(*n)++] = e;
+        return;
+    }
+    switch (e->kind) {
+    case SL_EXPR_FUNC:
+        for (int i = 0; i < e->func.n_args; i++)
+            collect_llm(e->func.args[i], found, n, depth + 1);
+        break;
+    case SL_EXPR_UNARY:
+        collect_llm(e->unary.operand, found, n, depth + 1);
+        break;
+    case SL_EXPR_BINARY:
+        collect_llm(e->binary.left, found, n, depth + 1);
+        collect_llm(e->binary.right, found, n, depth + 1);
+        break;
+    case SL_EXPR_CASE:
+        collect_llm(e->case_.operand, found, n, depth + 1);
+        collect_llm(e->case_.else_, found, n, depth + 1);
+        for (int i = 0; i < e->case_.n_whens; i++) {
+            collect_llm(e->case_.whens[i], found, n, depth + 1);
+            collect_llm(e->case_.thens[i], found, n, depth + 1);
+        }
+        break;
+    case SL_EXPR_CAST:
+        collect_llm(e->cast.operand, found, n, depth + 1);
+        break;
+    case SL_EXPR_IS:
+        collect_llm(e->is.operand, found, n, depth + 1);
+        collect_llm(e->is.rhs, found, n, depth + 1);
+        break;
+    case SL_EXPR_LIKE:
+        collect_llm(e->like.operand, found, n, depth + 1);
+        collect_llm(e->like.pattern, found, n, depth + 1);
+        break;
+    case SL_EXPR_IN_LIST:
+        collect_llm(e->in_list.operand, found, n, depth + 1);
+        for (int i = 0; i < e->in_list.n_items; i++)
+            collect_llm(e->in_list.items[i], found, n, depth + 1);
+        break;
+    case SL_EXPR_BETWEEN:
+        collect_llm(e->between.operand, found, n, depth + 1);
+        collect_llm(e->between.low, found, n, depth + 1);
+        collect_llm(e->between.high, found, n, depth + 1);
+        break;
+    case SL_EXPR_SUBSCRIPT:
+        collect_llm(e->subscript.base, found, n, depth + 1);
+        collect_llm(e->subscript.index, found, n, depth + 1);
+        break;
+    case SL_EXPR_FIELD:
+        collect_llm(e->field.base, found, n, depth + 1);
+        break;
+    default:
+        break;
+    }
+}
+
+static sl_ident mk_ident(sl_gen *g, const char *text, sl_pos pos)
+{
+    sl_ident id;
+    id.text = sl_arena_strndup(g->arena, text, strlen(text));
+    id.len = strlen(text);
+    id.quoted = true;
+    id.pos = pos;
+    return id;
+}
+
 typedef int (*wrap_fn)(sl_gen *g, const sl_rel *rel, const char *inner,
                        sl_buf *out, void *ctx);
+
+static int make_schema(sl_gen *g, const sl_rel *rel, sl_schema **out);
+
+static int plan_llm(const sl_plan_env *env, const sl_query *q,
+                    const sl_expr **calls, int n_calls, sl_arena *arena,
+                    sl_plan *plan, sl_rel *rel, wrap_fn wrap, void *wrap_ctx,
+                    sl_err *err)
+{
+    sl_gen g;
+    memset(&g, 0, sizeof(g));
+    g.env = env;
+    g.plan = plan;
+    g.arena = arena;
+    g.err = err;
+    g.text = env->sql;
+    g.text_len = env->sql_len;
+    g.top = true;
+    g.current = 0;
+    g.with_row = true;
+    const sl_select *sel = &q->select;
+    if (n_calls > SL_PLAN_MAX_LLM)
+        return sl_gen_error(&g, SL_LIMIT, calls[SL_PLAN_MAX_LLM]->pos,
+                            "at most %d LLM_CALL/EMBED calls per query",
+                            SL_PLAN_MAX_LLM);
+    if (!sel->from || sel->n_group || sel->having || sel->distinct)
+        return sl_gen_error(&g, SL_UNSUPPORTED, calls[0]->pos,
+                            "LLM_CALL and EMBED need a plain SELECT over a "
+                            "table (no GROUP BY, HAVING or DISTINCT)");
+    int n_where_calls = 0;
+    const sl_expr *tmp[SL_PLAN_MAX_LLM + 1];
+    collect_llm(sel->where, tmp, &n_where_calls, 0);
+    /* inner query: SELECT *, prompt_k AS __llm_k FROM <from> [WHERE ...] */
+    sl_select_item *items =
+        sl_arena_alloc(arena, sizeof(*items) * (size_t)(n_calls + 1));
+    sl_expr *star = sl_arena_alloc(arena, sizeof(*star));
+    sl_query *iq = sl_arena_alloc(arena, sizeof(*iq));
+    if (!items || !star || !iq)
+        return sl_err_set(err, SL_NOMEM, "out of memory");
+    memset(star, 0, sizeof(*star));
+    star->kind = SL_EXPR_STAR;
+    star->pos = q->pos;
+    items[0].expr = star;
+    items[0].alias = NULL;
+    for (int k = 0; k < n_calls; k++) {
+        const sl_expr *c = calls[k];
+        if (c->func.n_args < 2 || c->func.n_args > 3)
+            return sl_gen_error(
+                &g, SL_SQL, c->pos, "%.*s takes (model, input [, MAP[...]])",
+                (int)c->func.name.parts[0].len, c->func.name.parts[0].text);
+        collect_llm(c->func.args[1], tmp, &(int){0}, 0);
+        sl_ident *alias = sl_arena_alloc(arena, sizeof(*alias));
+        char nm[32];
+        sl_snprintf(nm, sizeof(nm), "__llm_%d", k);
+        if (!alias)
+            return sl_err_set(err, SL_NOMEM, "out of memory");
+        *alias = mk_ident(&g, nm, c->pos);
+        items[k + 1].expr = c->func.args[1];
+        items[k + 1].alias = alias;
+    }
+    memset(iq, 0, sizeof(*iq));
+    iq->kind = SL_QUERY_SELECT;
+    iq->pos = q->pos;
+    iq->n_with = q->n_with;
+    iq->with = q->with;
+    iq->select.n_items = n_calls + 1;
+    iq->select.items = items;
+    iq->select.from = sel->from;
+    iq->select.where = n_where_calls ? NULL : sel->where;
+    sl_plan *inner = sl_arena_alloc(arena, sizeof(*inner));
+    if (!inner)
+        return sl_err_set(err, SL_NOMEM, "out of memory");
+    int rc = sl_plan_query(env, iq, arena, inner, err);
+    if (rc)
+        return rc;
+    if (inner->is_static || inner->model)
+        return sl_gen_error(&g, SL_UNSUPPORTED, calls[0]->pos,
+                            "LLM_CALL and EMBED read a table (not VALUES or "
+                            "ML_PREDICT) in this version");
+    /* the model chain */
+    const sl_schema *prev = inner->out_schema;
+    sl_plan_model *head = NULL, **tail = &head;
+    const char **first_out = sl_arena_alloc(arena, sizeof(char *) * 9);
+    const sl_type **first_type = sl_arena_alloc(arena, sizeof(void *) * 9);
+    if (!first_out || !first_type)
+        return sl_err_set(err, SL_NOMEM, "out of memory");
+    for (int k = 0; k < n_calls; k++) {
+        const sl_expr *c = calls[k];
+        const sl_expr *m = c->func.args[0];
+        char *mname = NULL;
+        if (m->kind == SL_EXPR_LITERAL && m->lit.kind == SL_LIT_STRING)
+            mname = sl_arena_strndup(arena, m->lit.text, m->lit.text_len);
+        else if (m->kind == SL_EXPR_COLUMN && m->column.n_parts == 1)
+            mname = sl_name_join(&m->column, arena);
+        else if (m->kind == SL_EXPR_MODEL_ARG)
+            mname = sl_name_join(&m->model_arg.name, arena);
+        if (!mname)
+            return sl_gen_error(&g, SL_SQL, m->pos,
+                                "the first argument of %.*s names a model: "
+                                "'model_name'",
+                                (int)c->func.name.parts[0].len,
+                                c->func.name.parts[0].text);
+        sl_cat_entry *me = sl_catalog_find(env->catalog, mname, SL_OBJ_MODEL);
+        if (!me) {
+            const char *hint =
+                sl_catalog_suggest(env->catalog, mname, SL_OBJ_MODEL);
+            if (hint)
+                return sl_gen_error(&g, SL_SQL, m->pos,
+                                    "model '%s' not found (did you mean "
+                                    "'%s'?)",
+                                    mname, hint);
+            return sl_gen_error(&g, SL_SQL, m->pos, "model '%s' not found",
+                                mname);
+        }
+        const sl_stmt *ms = me->stmt;
+        if (ms->create_model.n_inputs != 1 || ms->create_model.n_outputs < 1)
+            return sl_gen_error(&g, SL_SQL, m->pos,
+                                "model '%s' must have one INPUT column and "
+                                "at least one OUTPUT column to be called "
+                                "with %.*s",
+                                mname, (int)c->func.name.parts[0].len,
+                                c->func.name.parts[0].text);
+        sl_plan_model *pm = sl_arena_alloc(arena, sizeof(*pm));
+        if (!pm)
+            return sl_err_set(err, SL_NOMEM, "out of memory");
+        memset(pm, 0, sizeof(*pm));
+        pm->entry = me;
+        pm->name = me->name;
+        pm->input = k == 0 ? inner : NULL;
+        pm->in_schema = prev;
+        pm->model_input = schema_of_cols(&g, 1, ms->create_model.inputs);
+        pm->model_output = schema_of_cols(&g, ms->create_model.n_outputs,
+                                          ms->create_model.outputs);
+        pm->input_cols = sl_arena_alloc(arena, sizeof(int));
+        int n_out = ms->create_model.n_outputs;
+        pm->output_metadata =
+            sl_arena_alloc(arena, sizeof(char *) * (size_t)(n_out + 1));
+        if (!pm->model_input || !pm->model_output || !pm->input_cols ||
+            !pm->output_metadata)
+            return sl_err_set(err, SL_NOMEM, "out of memory");
+        char nm[32];
+        sl_snprintf(nm, sizeof(nm), "__llm_%d", k);
+        pm->input_cols[0] = sl_schema_find(prev, nm);
+        if (pm->input_cols[0] < 0)
+            return sl_gen_error(&g, SL_ERROR, c->pos, "internal: lifted input");
+        const sl_type *pt = prev->cols[pm->input_cols[0]].type;
+        const sl_type *mt = pm->model_input->cols[0].type;
+        if (!sl_gen_assignable(pt, mt) ||
+            sl_type_storage(pt) != sl_type_storage(mt))
+            return sl_gen_error(&g, SL_SQL, c->func.args[1]->pos,
+                                "the input is %s but model '%s' takes %s",
+                                sl_gen_type_text(&g, pt), mname,
+                                sl_gen_type_text(&g, mt));
+        int n_prev = prev->n_cols;
+        const char **names = sl_arena_alloc(
+            arena, sizeof(char *) * (size_t)(n_prev + n_out + 1));
+        const sl_type **types = sl_arena_alloc(
+            arena, sizeof(void *) * (size_t)(n_prev + n_out + 1));
+        if (!names || !types)
+            return sl_err_set(err, SL_NOMEM, "out of memory");
+        for (int i = 0; i < n_prev; i++) {
+            names[i] = prev->cols[i].name;
+            types[i] = prev->cols[i].type;
+        }
+        for (int i = 0; i < n_out; i++) {
+            const sl_column_def *cd = &ms->create_model.outputs[i];
+            char on[48];
+            sl_snprintf(on, sizeof(on), "__llm_%d_%d", k, i);
+            names[n_prev + i] = sl_arena_strndup(arena, on, strlen(on));
+            types[n_prev + i] = pm->model_output->cols[i].type;
+            pm->output_metadata[i] =
+                cd->kind == SL_COL_METADATA
+                    ? (cd->metadata_key ? cd->metadata_key
+                                        : pm->model_output->cols[i].name)
+                    : NULL;
+        }
+        pm->out_schema = sl_schema_new(arena, n_prev + n_out, names, types);
+        pm->model_options = opts_from_pairs(arena, &me->model_options);
+        sl_opt_list cfg = {0, NULL};
+        if (c->func.n_args == 3) {
+            const sl_expr *mp = c->func.args[2];
+            if (mp->kind != SL_EXPR_MAP || mp->list.n_items % 2)
+                return sl_gen_error(&g, SL_SQL, mp->pos,
+                                    "options must be MAP['key', 'value', "
+                                    "...]");
+            cfg.items =
+                sl_arena_alloc(arena, sizeof(sl_opt_pair) *
+                                          (size_t)(mp->list.n_items / 2 + 1));
+            if (!cfg.items)
+                return sl_err_set(err, SL_NOMEM, "out of memory");
+            for (int i = 0; i < mp->list.n_items; i += 2) {
+                const sl_expr *ke = mp->list.items[i];
+                const sl_expr *ve = mp->list.items[i + 1];
+                if (ke->kind != SL_EXPR_LITERAL ||
+                    ve->kind != SL_EXPR_LITERAL || !ke->lit.text ||
+                    !ve->lit.text)
+                    return sl_gen_error(&g, SL_SQL, ke->pos,
+                                        "options must be literals");
+                sl_opt_pair *pp = &cfg.items[cfg.n++];
+                memset(pp, 0, sizeof(*pp));
+                pp->key = ke->lit.text;
+                pp->key_len = ke->lit.text_len;
+                pp->value = ve->lit.text;
+                pp->value_len = ve->lit.text_len;
+            }
+        }
+        pm->call_options = opts_from_pairs(arena, &cfg);
+        if (!pm->out_schema || !pm->model_options || !pm->call_options)
+            return sl_err_set(err, SL_NOMEM, "out of memory");
+        for (int i = 0; i < pm->model_options->n; i++)
+            if (!strcmp(pm->model_options->items[i].key, "provider"))
+                pm->provider = pm->model_options->items[i].value;
+        first_out[k] = names[n_prev];
+        first_type[k] = types[n_prev];
+        *tail = pm;
+        tail = &pm->next;
+        prev = pm->out_schema;
+    }
+    /* the scope the outer SELECT sees: the FROM item's columns */
+    const char *alias = NULL;
+    if (sel->from->alias)
+        alias = ident_text(&g, sel->from->alias);
+    else if (sel->from->kind == SL_FROM_TABLE)
+        alias = ident_text(
+            &g,
+            &sel->from->table.name.parts[sel->from->table.name.n_parts - 1]);
+    sl_scope *over = sl_arena_alloc(arena, sizeof(*over));
+    sl_rel_col *cols =
+        sl_arena_alloc(arena, sizeof(sl_rel_col) * (size_t)(prev->n_cols + 1));
+    const char **refs =
+        sl_arena_alloc(arena, sizeof(char *) * (size_t)(n_calls + 1));
+    if (!over || !cols || !refs)
+        return sl_err_set(err, SL_NOMEM, "out of memory");
+    sl_buf from;
+    sl_buf_init(&from, 64u << 20);
+    sl_buf_puts(&from, "(SELECT ");
+    int n_vis = 0;
+    for (int i = 0; i < prev->n_cols; i++) {
+        sl_gen_ident(&from, prev->cols[i].name);
+        sl_buf_printf(&from, " AS c%d, ", i);
+        if (strncmp(prev->cols[i].name, "__llm_", 6))
+            cols[n_vis++] =
+                (sl_rel_col){prev->cols[i].name, alias, prev->cols[i].type,
+                             arena_printf(&g, "tover.c%d", i)};
+    }
+    sl_buf_puts(&from, "_row AS _row FROM {input}) AS tover");
+    for (int k = 0; k < n_calls; k++)
+        refs[k] =
+            arena_printf(&g, "tover.c%d", sl_schema_find(prev, first_out[k]));
+    over->n = n_vis;
+    over->cols = cols;
+    over->row_ref = "tover._row";
+    plan->model = head;
+    plan->n_sources = 1;
+    memset(&plan->sources[0], 0, sizeof(plan->sources[0]));
+    plan->sources[0].name = head->name;
+    g.over_scope = over;
+    g.over_from_sql = sl_arena_strndup(arena, sl_buf_cstr(&from), from.len);
+    sl_buf_free(&from);
+    g.over_skip_where = n_where_calls == 0;
+    g.n_subst = n_calls;
+    g.subst_expr = calls;
+    g.subst_ref = refs;
+    g.subst_type = first_type;
+    sl_buf out;
+    sl_buf_init(&out, 64u << 20);
+    rc = sl_gen_query(&g, q, &out, rel);
+    if (!rc) {
+        sl_buf w;
+        sl_buf_init(&w, 64u << 20);
+        if (wrap) {
+            rc = wrap(&g, rel, sl_buf_cstr(&out), &w, wrap_ctx);
+        } else {
+            sl_buf_puts(&w, "SELECT ");
+            for (int c = 0; c < rel->n; c++)
+                sl_buf_printf(&w, "c%d, ", c);
+            sl_buf_printf(&w, "_row FROM (%s)", sl_buf_cstr(&out));
+        }
+        sl_buf_free(&out);
+        out = w;
+    }
+    if (!rc && out.rc)
+        rc = sl_err_set(err, out.rc, "query too large to plan");
+    if (!rc) {
+        plan->stage_sql[0] =
+            sl_arena_strndup(arena, sl_buf_cstr(&out), out.len);
+        if (!plan->stage_sql[0])
+            rc = sl_err_set(err, SL_NOMEM, "out of memory");
+    }
+    sl_buf_free(&out);
+    if (rc)
+        return rc;
+    return make_schema(&g, rel, &plan->out_schema);
+}
+
+/* Render q once per source (or once, static). wrap_fn may wrap each
+ * rendering (INSERT casts). */
 
 static int plan_passes(const sl_plan_env *env, const sl_query *query,
                        sl_arena *arena, sl_plan *plan, sl_rel *rel,
@@ -1307,6 +1693,16 @@ static int plan_passes(const sl_plan_env *env, const sl_query *query,
     memset(plan, 0, sizeof(*plan));
     plan->arena = arena;
     plan->limit = -1;
+    if (query->kind == SL_QUERY_SELECT) {
+        const sl_expr *calls[SL_PLAN_MAX_LLM + 1];
+        int n_calls = 0;
+        for (int i = 0; i < query->select.n_items; i++)
+            collect_llm(query->select.items[i].expr, calls, &n_calls, 0);
+        collect_llm(query->select.where, calls, &n_calls, 0);
+        if (n_calls)
+            return plan_llm(env, query, calls, n_calls, arena, plan, rel, wrap,
+                            wrap_ctx, err);
+    }
     sl_gen g;
     gen_init(&g, env, plan, arena, err);
     g.collect = true;

@@ -488,7 +488,7 @@ static int collect_aggs(sl_gen *g, const sl_expr *e, agg_list *l, int depth)
 bool sl_window_wants_agg(const sl_gen *g, const sl_query *q)
 {
     const sl_select *s = &q->select;
-    if (!g->with_row || !s->from || g->n_subst)
+    if (!g->with_row || !s->from || g->n_wsubst)
         return false;
     if (s->n_group || s->having)
         return true;
@@ -719,10 +719,10 @@ static int plan_agg(sl_gen *g, const sl_query *q, const agg_list *aggs)
 int sl_window_subst(sl_gen *g, const sl_expr *e, sl_buf *out,
                     const sl_type **type)
 {
-    for (int i = 0; i < g->n_subst; i++) {
-        if (sl_ast_expr_equal(g->subst[i].expr, e)) {
-            sl_buf_puts(out, g->subst[i].ref);
-            *type = g->subst[i].type;
+    for (int i = 0; i < g->n_wsubst; i++) {
+        if (sl_ast_expr_equal(g->wsubst[i].expr, e)) {
+            sl_buf_puts(out, g->wsubst[i].ref);
+            *type = g->wsubst[i].type;
             return 1;
         }
     }
@@ -791,10 +791,10 @@ int sl_window_gen_agg(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
                            aprintf(g, "%s.c%d", talias, n_keys + i),
                            pa->out_schema->cols[n_keys + i].type};
     bool live = idx == g->current;
-    const sl_gen_subst *saved = g->subst;
-    int saved_n = g->n_subst;
-    g->subst = subst;
-    g->n_subst = n_out;
+    const sl_gen_subst *saved = g->wsubst;
+    int saved_n = g->n_wsubst;
+    g->wsubst = subst;
+    g->n_wsubst = n_out;
     sl_scope empty = {0, NULL, NULL};
     sl_buf_puts(out, "SELECT ");
     for (int i = 0; i < s->n_items && !rc; i++) {
@@ -836,8 +836,8 @@ int sl_window_gen_agg(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
                               "HAVING needs a BOOLEAN condition, got %s",
                               sl_gen_type_text(g, t));
     }
-    g->subst = saved;
-    g->n_subst = saved_n;
+    g->wsubst = saved;
+    g->n_wsubst = saved_n;
     if (!rc && out->rc)
         rc = sl_err_set(g->err, out->rc, "query too large to plan");
     return rc;

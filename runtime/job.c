@@ -715,6 +715,10 @@ static int read_sources(sl_job *job, bool *progress)
             if (st == SL_READ_EOF) {
                 in->eof = true;
                 *progress = true;
+                if (in->wait_fd >= 0) {
+                    sl_loop_del_fd(job->loop, in->wait_fd);
+                    in->wait_fd = -1;
+                }
             } else if (st == SL_READ_IDLE) {
                 in->ready = false;
                 int fd = -1;
@@ -793,10 +797,15 @@ static void set_paused(sl_job *job, input_rt *in, bool paused)
     }
     if (in->src->ops->pause)
         in->src->ops->pause(in->src, paused);
+    /* A paused source's fd may stay readable: stop watching it so the
+     * loop does not spin, watch it again on resume. */
+    if (in->wait_fd >= 0)
+        sl_loop_mod_fd(job->loop, in->wait_fd, paused ? 0 : SL_LOOP_READ, NULL);
 }
 
-/* One pass over everything; repeat while it moves data. */
-static int pump(sl_job *job, bool *all_done)
+/* One pass over everything; repeat while it moves data. *busy: the last
+ * pass still moved data (MAX_PASSES ran out): do not wait. */
+static int pump(sl_job *job, bool *all_done, bool *busy)
 {
     bool draining = job->stopping;
     if (!draining) {
@@ -805,6 +814,7 @@ static int pump(sl_job *job, bool *all_done)
             draining = draining && job->inputs[j].eof;
     }
     *all_done = false;
+    *busy = false;
     for (int pass = 0; pass < MAX_PASSES; pass++) {
         bool progress = false;
         int rc = deliver(job, draining, &progress);
@@ -822,6 +832,7 @@ static int pump(sl_job *job, bool *all_done)
             rc = finish_ops(job, all_done, &progress);
         if (rc)
             return rc;
+        *busy = progress;
         if (!progress)
             break;
         if (!draining) {
@@ -899,6 +910,8 @@ static int sync_op_hints(sl_job *job)
         if (n < 0 || n > MAX_OP_FDS)
             n = 0;
         s->wakeup_ms = w;
+        if (n == s->n_fds && memcmp(fds, s->fds, (size_t)n * sizeof(int)) == 0)
+            continue; /* unchanged: no epoll_ctl */
         for (int k = 0; k < s->n_fds; k++)
             sl_loop_del_fd(job->loop, s->fds[k]);
         s->n_fds = 0;
@@ -966,17 +979,18 @@ static int execute(sl_job *job)
                 job->sink_fd = fd;
         }
     }
-    bool all_done = false;
+    bool all_done = false, busy = false;
     while (!rc) {
         if (atomic_load(&job->stop) && !job->stopping)
             job->stopping = true;
-        rc = pump(job, &all_done);
+        rc = pump(job, &all_done, &busy);
         if (rc || all_done)
             break;
         rc = sync_op_hints(job);
         if (rc)
             break;
-        rc = sl_loop_run_once(job->loop, wait_timeout_ms(job), NULL, &job->err);
+        rc = sl_loop_run_once(job->loop, busy ? 0 : wait_timeout_ms(job), NULL,
+                              &job->err);
         publish(job, false);
     }
     if (!rc)

@@ -56,12 +56,26 @@ struct sl_loop {
 
 #define WAKE_TAG UINT64_MAX
 
+/* Errors are reported through err when the caller gave one. */
+static int loop_err(sl_err *err, int code, const char *fmt, ...)
+    SL_PRINTF(3, 4);
+static int loop_err(sl_err *err, int code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        sl_err_vset(err, code, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
 int sl_loop_new(sl_loop **out, sl_err *err)
 {
     *out = NULL;
     sl_loop *loop = sl_calloc(1, sizeof(*loop));
     if (!loop)
-        return sl_err_set(err, SL_NOMEM, "out of memory");
+        return loop_err(err, SL_NOMEM, "out of memory");
     loop->epfd = -1;
     loop->wakefd = -1;
     loop->timers = sl_calloc(SL_LOOP_MAX_TIMERS, sizeof(*loop->timers));
@@ -69,7 +83,7 @@ int sl_loop_new(sl_loop **out, sl_err *err)
     loop->free_slots = sl_calloc(SL_LOOP_MAX_TIMERS, sizeof(int));
     if (!loop->timers || !loop->heap || !loop->free_slots) {
         sl_loop_free(loop);
-        return sl_err_set(err, SL_NOMEM, "out of memory");
+        return loop_err(err, SL_NOMEM, "out of memory");
     }
     for (int i = 0; i < SL_LOOP_MAX_TIMERS; i++) {
         loop->timers[i].heap_idx = -1;
@@ -83,16 +97,16 @@ int sl_loop_new(sl_loop **out, sl_err *err)
     if (loop->epfd < 0 || loop->wakefd < 0) {
         int e = errno;
         sl_loop_free(loop);
-        return sl_err_set(err, SL_IO, "cannot create the event loop: %s",
-                          strerror(e));
+        return loop_err(err, SL_IO, "cannot create the event loop: %s",
+                        strerror(e));
     }
     struct epoll_event ev = {.events = EPOLLIN};
     ev.data.u64 = WAKE_TAG;
     if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->wakefd, &ev) < 0) {
         int e = errno;
         sl_loop_free(loop);
-        return sl_err_set(err, SL_IO, "cannot watch the wakeup fd: %s",
-                          strerror(e));
+        return loop_err(err, SL_IO, "cannot watch the wakeup fd: %s",
+                        strerror(e));
     }
     *out = loop;
     return SL_OK;
@@ -136,7 +150,7 @@ static int grow_fds(sl_loop *loop, int fd, sl_err *err)
         cap = SL_LOOP_MAX_FDS;
     fd_entry *f = sl_realloc(loop->fds, (size_t)cap * sizeof(*f));
     if (!f)
-        return sl_err_set(err, SL_NOMEM, "out of memory");
+        return loop_err(err, SL_NOMEM, "out of memory");
     memset(f + loop->n_fds_cap, 0,
            (size_t)(cap - loop->n_fds_cap) * sizeof(*f));
     loop->fds = f;
@@ -156,7 +170,7 @@ int sl_loop_add_fd(sl_loop *loop, int fd, unsigned events, sl_loop_fd_cb cb,
                    void *ctx, sl_err *err)
 {
     if (fd < 0 || fd >= SL_LOOP_MAX_FDS || !cb)
-        return sl_err_set(err, SL_MISUSE, "sl_loop_add_fd: bad fd %d", fd);
+        return loop_err(err, SL_MISUSE, "sl_loop_add_fd: bad fd %d", fd);
     int rc = grow_fds(loop, fd, err);
     if (rc)
         return rc;
@@ -167,8 +181,8 @@ int sl_loop_add_fd(sl_loop *loop, int fd, unsigned events, sl_loop_fd_cb cb,
         loop->next_gen = 1;
     if (epoll_set(loop, had ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, events, gen) <
         0)
-        return sl_err_set(err, SL_IO, "cannot watch fd %d: %s", fd,
-                          strerror(errno));
+        return loop_err(err, SL_IO, "cannot watch fd %d: %s", fd,
+                        strerror(errno));
     e->cb = cb;
     e->ctx = ctx;
     e->events = events;
@@ -179,13 +193,13 @@ int sl_loop_add_fd(sl_loop *loop, int fd, unsigned events, sl_loop_fd_cb cb,
 int sl_loop_mod_fd(sl_loop *loop, int fd, unsigned events, sl_err *err)
 {
     if (!sl_loop_has_fd(loop, fd))
-        return sl_err_set(err, SL_MISUSE, "fd %d is not watched", fd);
+        return loop_err(err, SL_MISUSE, "fd %d is not watched", fd);
     fd_entry *e = &loop->fds[fd];
     if (e->events == events)
         return SL_OK;
     if (epoll_set(loop, EPOLL_CTL_MOD, fd, events, e->gen) < 0)
-        return sl_err_set(err, SL_IO, "cannot change fd %d: %s", fd,
-                          strerror(errno));
+        return loop_err(err, SL_IO, "cannot change fd %d: %s", fd,
+                        strerror(errno));
     e->events = events;
     return SL_OK;
 }
@@ -279,10 +293,10 @@ int sl_loop_add_timer(sl_loop *loop, int64_t delay_ms, int64_t interval_ms,
                       sl_loop_timer_cb cb, void *ctx, uint64_t *id, sl_err *err)
 {
     if (!cb || delay_ms < 0 || interval_ms < 0)
-        return sl_err_set(err, SL_MISUSE, "sl_loop_add_timer: bad arguments");
+        return loop_err(err, SL_MISUSE, "sl_loop_add_timer: bad arguments");
     if (loop->n_free == 0)
-        return sl_err_set(err, SL_LIMIT, "more than %d timers",
-                          SL_LOOP_MAX_TIMERS);
+        return loop_err(err, SL_LIMIT, "more than %d timers",
+                        SL_LOOP_MAX_TIMERS);
     int slot = loop->free_slots[--loop->n_free];
     timer_slot *t = &loop->timers[slot];
     t->due_ns = sl_mono_ns() + delay_ms * 1000000;
@@ -401,7 +415,7 @@ int sl_loop_run_once(sl_loop *loop, int timeout_ms, int *n_dispatched,
     int done = 0;
     if (n < 0) {
         if (errno != EINTR)
-            return sl_err_set(err, SL_IO, "epoll_wait: %s", strerror(errno));
+            return loop_err(err, SL_IO, "epoll_wait: %s", strerror(errno));
         n = 0;
     }
     bool woke = false;

@@ -20,7 +20,8 @@
  *     whether one arrived.
  *
  * Threads: the loop's owner thread calls everything except sl_loop_wakeup
- * and sl_loop_wakeup_fd, which any thread may call.
+ * and sl_loop_wakeup_fd, which any thread may call. Every `err` argument
+ * may be NULL.
  */
 #ifndef SL_LOOP_H
 #define SL_LOOP_H
@@ -58,6 +59,7 @@ int sl_loop_add_fd(sl_loop *loop, int fd, unsigned events, sl_loop_fd_cb cb,
 /* Change the events of a watched fd (0: keep it registered, report
  * nothing). */
 int sl_loop_mod_fd(sl_loop *loop, int fd, unsigned events, sl_err *err);
+/* (err may be NULL.) */
 /* Stop watching fd (no-op when not watched). Safe inside callbacks: an event
  * already collected for fd is not delivered. Call before closing fd. */
 void sl_loop_del_fd(sl_loop *loop, int fd);

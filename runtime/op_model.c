@@ -32,11 +32,11 @@ typedef struct model_op {
     int n_model_in; /* model INPUT columns */
     int *input_cols;
     int n_model_out;
-    int cap;        /* ring size (power of two) */
+    int cap; /* ring size (power of two) */
     slot *ring;
-    uint64_t next_seq;      /* seq of the next pushed row */
-    uint64_t next_submit;   /* next seq to hand to the client */
-    int64_t held;           /* rows in the ring */
+    uint64_t next_seq;    /* seq of the next pushed row */
+    uint64_t next_submit; /* next seq to hand to the client */
+    int64_t held;         /* rows in the ring */
     bool finishing;
     sl_value *model_inputs; /* scratch for submit */
     /* a result taken from the client that did not fit in the out batch */
@@ -92,7 +92,7 @@ static int op_push(sl_operator *op, const sl_batch *batch, bool *accepted,
         *accepted = false;
         return SL_OK;
     }
-    /* every slot must be free (unordered completion can leave an old row
+    /* every slot must be unused (unordered completion can leave an old row
      * in a slot the ring wraps onto) */
     for (int r = 0; r < batch->n_rows; r++) {
         if (slot_of(m, m->next_seq + (uint64_t)r)->used) {
@@ -122,8 +122,8 @@ static int submit_pending(model_op *m, sl_err *err)
         slot *s = slot_of(m, m->next_submit);
         for (int i = 0; i < m->n_model_in; i++)
             m->model_inputs[i] = s->vals[m->input_cols[i]];
-        int rc = sl_model_client_submit(m->client, s->seq, m->model_inputs,
-                                        err);
+        int rc =
+            sl_model_client_submit(m->client, s->seq, m->model_inputs, err);
         if (rc == SL_LIMIT || rc == SL_MODEL_EXHAUSTED) {
             if (rc == SL_MODEL_EXHAUSTED && err->code == SL_MODEL_EXHAUSTED)
                 sl_err_clear(err);

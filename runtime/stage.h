@@ -12,6 +12,8 @@
  * Template contract (what the planner writes):
  *   - `{input}` appears wherever the input relation is read; it expands to
  *     a table reference, so `FROM {input}` and `FROM {input} AS t` both work.
+ *     It is a table-valued call (temp."in_<n>"(:sl_batch)), so qualify
+ *     columns through an alias (`t.a`), never as `{input}.a`.
  *     Columns are the input schema's names plus the HIDDEN columns `_kind`,
  *     `_etime`, `_row`. Only the exact text `{input}` is replaced (also
  *     inside string literals: do not write it there).

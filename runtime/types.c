@@ -231,8 +231,16 @@ static int64_t floor_div(int64_t a, int64_t b)
     return q;
 }
 
+/* Calendar arithmetic is exact for any year a 64-bit day count can name,
+ * but the intermediate products are not: values this far out print as their
+ * raw number instead. */
+#define SL_TIME_SAFE_MS   ((int64_t)9000000000000000000LL)
+#define SL_DATE_SAFE_DAYS ((int64_t)100000000000000LL)
+
 int sl_format_timestamp(int64_t epoch_ms, int precision, sl_buf *out)
 {
+    if (epoch_ms > SL_TIME_SAFE_MS || epoch_ms < -SL_TIME_SAFE_MS)
+        return sl_buf_printf(out, "%" PRId64, epoch_ms);
     int64_t days = floor_div(epoch_ms, 86400000);
     int64_t ms = epoch_ms - days * 86400000;
     int64_t y;
@@ -431,7 +439,8 @@ int sl_value_format(const sl_type *type, const sl_value *value, sl_buf *out,
         break;
     }
     case SL_TYPE_DATE:
-        if (value->kind == SL_V_INT) {
+        if (value->kind == SL_V_INT && value->u.i < SL_DATE_SAFE_DAYS &&
+            value->u.i > -SL_DATE_SAFE_DAYS) {
             int64_t y;
             unsigned m, d;
             sl_civil_from_days(value->u.i, &y, &m, &d);

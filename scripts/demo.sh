@@ -1,7 +1,9 @@
 #!/bin/sh
-# demo.sh: the demo behind `make demo`; runs the most complete pipeline
-# Sluice has, with everything local (no network, no keys).
+# demo.sh: the demo behind `make demo`: the most complete pipeline Sluice
+# runs, all local (no network, no keys): generated transactions scored by an
+# in-process XGBoost model (ML_PREDICT), flagged ones printed.
 set -eu
 cd "$(dirname "$0")/.."
 ./build/sluice --version
+echo "== examples/demo.sql"
 ./build/sluice -f examples/demo.sql

@@ -3,7 +3,8 @@
 #   1. source checks (format, banned calls, purpose comments)
 #   2. release build + ctest (Criterion unit tests, golden SQL, symbols)
 #   3. ASan+UBSan build + the same ctest
-#   4. a short libFuzzer run of every fuzz target (clang)
+#   4. valgrind over the golden SQL suite (no leaks, no memory errors)
+#   5. a short libFuzzer run of every fuzz target (clang)
 # Prints each Criterion synthesis line and a closing "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -52,6 +53,19 @@ LSAN_OPTIONS=suppressions=$(pwd)/tests/lsan.supp \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DSLUICE_SANITIZE=ON || fail=1
 
+if command -v valgrind >/dev/null 2>&1 && [ -x build/tests/test_golden ]; then
+    note "valgrind over the golden SQL suite (leaks and memory errors)"
+    if valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+           --show-leak-kinds=definite,indirect --trace-children=yes \
+           --error-exitcode=9 ./build/tests/test_golden --jobs=2 \
+           >build/valgrind-golden.log 2>&1; then
+        grep 'Synthesis' build/valgrind-golden.log | sed 's/^/  valgrind: /'
+    else
+        echo "  valgrind found errors:"; grep -v '^\[----\] Warning' build/valgrind-golden.log | tail -40
+        fail=1
+    fi
+fi
+
 if command -v clang >/dev/null 2>&1 && ls tests/fuzz/fuzz_*.c >/dev/null 2>&1; then
     note "fuzz (short run; see docs/fuzzing.md for the long one)"
     mkdir -p build-fuzz
@@ -63,7 +77,7 @@ if command -v clang >/dev/null 2>&1 && ls tests/fuzz/fuzz_*.c >/dev/null 2>&1; t
             name=$(basename "$t")
             corpus=tests/fuzz/corpus/${name#fuzz_}
             mkdir -p "build-fuzz/corpus-$name"
-            if "$t" -max_total_time="${SLUICE_FUZZ_SECONDS:-30}" -max_len=65536 \
+            if "$t" -max_total_time="${SLUICE_FUZZ_SECONDS:-20}" -max_len=65536 \
                    "build-fuzz/corpus-$name" $( [ -d "$corpus" ] && echo "$corpus" ) \
                    >"build-fuzz/$name.log" 2>&1; then
                 echo "  $name: $(grep -o 'Done [0-9]* runs' "build-fuzz/$name.log" | tail -1), no crash"
@@ -74,7 +88,7 @@ if command -v clang >/dev/null 2>&1 && ls tests/fuzz/fuzz_*.c >/dev/null 2>&1; t
             fi
         done
     else
-        tail -30 build-fuzz.build.log build-fuzz.cmake.log; fail=1
+        tail -n 30 build-fuzz.cmake.log; tail -n 30 build-fuzz.build.log; fail=1
     fi
 fi
 

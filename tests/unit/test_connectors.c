@@ -747,3 +747,48 @@ Test(blackhole, accepts_everything)
     sl_batch_free(batch);
     tb_free(&tb);
 }
+
+/* Every allocation failing in turn while opening and reading: SL_NOMEM
+ * (or success), never a crash or a leak. */
+Test(connectors, allocation_failures)
+{
+    char *dir = sl_test_tmpdir();
+    char *path = sl_asprintf("%s/in.json", dir);
+    sl_test_write_file(path, "{\"user_id\": 1, \"name\": \"a\"}\n");
+    const char *which[] = {"datagen", "filesystem", "print", "blackhole"};
+    for (int w = 0; w < 4; w++) {
+        for (long n = 0; n < 40; n++) {
+            table tb;
+            tb_init(&tb, "t", 2, ui_names, ui_types);
+            sl_batch *batch = sl_batch_new(tb.schema, 8);
+            if (w == 1) {
+                tb_opt(&tb, "path", path);
+                tb_opt(&tb, "format", "json");
+            }
+            const sl_connector *c = sl_connector_find(which[w]);
+            sl_alloc_fail_after(n);
+            int rc;
+            if (c->open_source) {
+                sl_source *src = NULL;
+                rc = c->open_source(&tb.info, &src, &tb.err);
+                if (!rc) {
+                    sl_read_status st;
+                    rc = src->ops->read(src, batch, &st, &tb.err);
+                    src->ops->close(src);
+                }
+            } else {
+                sl_sink *sink = NULL;
+                rc = c->open_sink(&tb.info, &sink, &tb.err);
+                if (!rc)
+                    sink->ops->close(sink);
+            }
+            sl_alloc_fail_after(-1);
+            cr_assert(rc == SL_OK || rc == SL_NOMEM, "%s n=%ld rc=%d: %s",
+                      which[w], n, rc, tb.err.msg);
+            sl_batch_free(batch);
+            tb_free(&tb);
+        }
+    }
+    sl_free(path);
+    sl_test_tmpdir_remove(dir);
+}

@@ -16,10 +16,10 @@
 
 #include "harness.h"
 
-#define DDL                                                                 \
-    "CREATE TABLE clicks (user_id BIGINT, url STRING, ts TIMESTAMP(3)) "    \
-    "WITH ('connector'='datagen', 'number-of-rows'='200000', "              \
-    "'rows-per-second'='100000000', 'seed'='7', "                           \
+#define DDL                                                                    \
+    "CREATE TABLE clicks (user_id BIGINT, url STRING, ts TIMESTAMP(3)) "       \
+    "WITH ('connector'='datagen', 'number-of-rows'='200000', "                 \
+    "'rows-per-second'='100000000', 'seed'='7', "                              \
     "'fields.user_id.min'='1', 'fields.user_id.max'='100');\n"
 
 static void run_sql(const char *dir, const char *name, const char *sql)
@@ -123,12 +123,11 @@ Test(e2e, issue4_example_matches_reference, .timeout = 300)
                      b == SQLITE_ROW ? "a row" : "none");
         if (a != SQLITE_ROW)
             break;
-        cr_assert_eq(sqlite3_column_int64(ref, 0),
-                     sqlite3_column_int64(got, 0), "row %ld user_id", n);
+        cr_assert_eq(sqlite3_column_int64(ref, 0), sqlite3_column_int64(got, 0),
+                     "row %ld user_id", n);
         const char *r = (const char *)sqlite3_column_text(ref, 1);
         const char *g = (const char *)sqlite3_column_text(got, 1);
-        cr_assert_str_eq(r ? r : "<null>", g ? g : "<null>", "row %ld host",
-                         n);
+        cr_assert_str_eq(r ? r : "<null>", g ? g : "<null>", "row %ld host", n);
         n++;
     }
     cr_assert(n > 20000 && n < 40000, "%ld rows passed the filter", n);

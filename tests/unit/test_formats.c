@@ -510,3 +510,71 @@ Test(base64, both_ways)
     cr_assert_eq(sl_format_base64_decode("a*==", 4, out), -1);
     sl_buf_free(&b);
 }
+
+Test(json, map_with_non_string_keys_is_pairs)
+{
+    static sl_type t_int = {.id = SL_TYPE_INT};
+    static sl_type t_m = {.id = SL_TYPE_MAP, .elem = &t_int, .value = &t_str};
+    const char *names[] = {"m"};
+    const sl_type *types[] = {&t_m};
+    fixture fx;
+    fx_init(&fx, 1, names, types);
+    cr_assert_eq(fx_open(&fx, "json", "json."), 0);
+    sl_value *r;
+    cr_assert_eq(fx_decode(&fx, "{\"m\": {\"1\": \"a\", \"x\": [2]}}", &r), 0,
+                 "%s", fx.err.msg);
+    expect_text(&r[0], "[[1,\"a\"],[\"x\",[2]]]");
+    char *s = fx_encode(&fx, 0);
+    cr_assert_str_eq(s, "{\"m\":{\"1\":\"a\",\"x\":[2]}}");
+    sl_free(s);
+    cr_assert_eq(fx_decode(&fx, "{\"m\": {}}", &r), 0);
+    expect_text(&r[0], "[]");
+    s = fx_encode(&fx, 1);
+    cr_assert_str_eq(s, "{\"m\":{}}");
+    sl_free(s);
+    cr_assert_eq(fx_decode(&fx, "{\"m\": {\"1\" 2}}", &r), SL_ERROR);
+    fx_free(&fx);
+}
+
+/* Every allocation failing in turn: open, decode and encode report
+ * SL_NOMEM (or succeed) and never crash or leak. */
+Test(formats, allocation_failures)
+{
+    const char *recs[] = {
+        "{\"b\":true,\"s\":\"a\\n\",\"by\":\"AQI=\",\"arr\":[1,{\"x\":[]}],"
+        "\"m\":{\"k\":1},\"ts\":\"2024-01-02 03:04:05\"}",
+        "true,1,2,3,4,1.5,2.5,1.25,\"a\"\"b\",2024-01-02,01:02:03,"
+        "2024-01-02 03:04:05,2024-01-02 03:04:05,AQI=,[1],{}"};
+    const char *fmts[] = {"json", "csv"};
+    for (int f = 0; f < 2; f++) {
+        for (long n = 0; n < 60; n++) {
+            fixture fx;
+            fx_all(&fx);
+            sl_alloc_fail_after(n);
+            const sl_format *fmt = sl_format_find(fmts[f]);
+            sl_format_info info = {fx.schema, NULL, &fx.opts, NULL};
+            int rc = fmt->open_decoder(&info, &fx.dec, &fx.err);
+            if (!rc)
+                rc = fmt->open_encoder(&info, &fx.enc, &fx.err);
+            if (!rc) {
+                sl_value *row = sl_batch_append_row(fx.batch);
+                rc = fx.dec->decode(fx.dec, recs[f], strlen(recs[f]), fx.batch,
+                                    row, &fx.err);
+                cr_assert(rc == SL_OK || rc == SL_NOMEM, "%s n=%ld rc=%d %s",
+                          fmts[f], n, rc, fx.err.msg);
+                if (!rc) {
+                    sl_buf b;
+                    sl_buf_init(&b, 0);
+                    rc = fx.enc->encode(fx.enc, fx.batch, 0, &b, &fx.err);
+                    cr_assert(rc == SL_OK || rc == SL_NOMEM);
+                    sl_buf_free(&b);
+                }
+            } else {
+                cr_assert_eq(rc, SL_NOMEM, "%s n=%ld: %s", fmts[f], n,
+                             fx.err.msg);
+            }
+            sl_alloc_fail_after(-1);
+            fx_free(&fx);
+        }
+    }
+}

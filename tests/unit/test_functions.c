@@ -469,6 +469,7 @@ static const fcase time_cases[] = {
     {"sl_current_date() > 19000", 'i', "1"},
     {"sl_current_time() BETWEEN 0 AND 86399999", 'i', "1"},
     {"LOCALTIME() BETWEEN 0 AND 86399999", 'i', "1"},
+    {"sl_current_time() % 1000", 'i', "0"},
     {"DATE_FORMAT(" TS ", 'yyyy/MM/dd HH:mm:ss.SSS')", 't',
      "2024/01/02 03:04:05.678"},
     {"DATE_FORMAT(1704164645678, 'yyyy-MM-dd HH:mm:ss')", 't',

@@ -8,6 +8,7 @@
  * stage into a row callback, and a row callback stopping the job.
  */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -726,4 +727,111 @@ Test(job, stop_from_signal_handler)
     cr_assert_eq(sink->rows, atomic_load(&src.next));
     sl_job_free(signal_job);
     tsink_free(sink);
+}
+
+/* A source fed through a pipe: each byte written is one row; the pipe's
+ * read end is the wait fd; closing the write end ends the input. */
+typedef struct pipe_src {
+    sl_source base;
+    int fd;
+    int64_t next;
+} pipe_src;
+
+static int pipe_read(sl_source *base, sl_batch *batch, sl_read_status *st,
+                     sl_err *err)
+{
+    pipe_src *s = (pipe_src *)base;
+    char buf[64];
+    *st = SL_READ_IDLE;
+    while (!sl_batch_is_full(batch)) {
+        size_t room = (size_t)(batch->cap_rows - batch->n_rows);
+        ssize_t n = read(s->fd, buf, SL_MIN(sizeof(buf), room));
+        if (n == 0) {
+            *st = SL_READ_EOF;
+            break;
+        }
+        if (n < 0)
+            break; /* EAGAIN: nothing now */
+        for (ssize_t k = 0; k < n; k++) {
+            int r = batch->n_rows;
+            sl_value *row = sl_batch_append_row(batch);
+            row[0] = sl_value_int(sl_mono_ns() / 1000);
+            if (sl_batch_set_text(batch, &row[2], "p", 1))
+                return sl_err_set(err, SL_NOMEM, "oom");
+            batch->pos[r] = (sl_srcpos){0, s->next++};
+        }
+    }
+    return SL_OK;
+}
+
+static void pipe_hint(sl_source *base, int *fd, int64_t *wakeup_ms)
+{
+    *fd = ((pipe_src *)base)->fd;
+    *wakeup_ms = -1;
+}
+
+static const sl_source_ops pipe_ops = {.read = pipe_read,
+                                       .wait_hint = pipe_hint};
+
+typedef struct latency {
+    _Atomic int64_t rows;
+    _Atomic int64_t max_delay_us;
+} latency;
+
+static int latency_rows(void *ctx, const sl_batch *batch,
+                        const sl_schema *schema)
+{
+    SL_UNUSED(schema);
+    latency *l = ctx;
+    int64_t now = sl_mono_ns() / 1000;
+    for (int r = 0; r < batch->n_rows; r++) {
+        int64_t d = now - sl_batch_crow(batch, r)[0].u.i;
+        if (d > atomic_load(&l->max_delay_us))
+            atomic_store(&l->max_delay_us, d);
+    }
+    atomic_fetch_add(&l->rows, batch->n_rows);
+    return 0;
+}
+
+Test(job, fd_source_low_rate_rows_arrive_after_linger)
+{
+    sqlite3 *db = open_db();
+    sl_stage *stage;
+    sl_err err;
+    sl_err_clear(&err);
+    cr_assert_eq(sl_stage_new(db, src_schema, src_schema,
+                              "SELECT a, b, c, d, _row FROM {input}", &stage,
+                              &err),
+                 SL_OK, "%s", err.msg);
+    int p[2];
+    cr_assert_eq(pipe2(p, O_NONBLOCK), 0);
+    pipe_src src = {.base = {.ops = &pipe_ops}, .fd = p[0]};
+    latency lat = {0};
+    sl_job_input input = {.source = &src.base, .schema = src_schema};
+    sl_job_step step = {.kind = SL_STEP_STAGE, .stage = stage};
+    sl_job_spec spec = {.db = db,
+                        .n_inputs = 1,
+                        .inputs = &input,
+                        .n_steps = 1,
+                        .steps = &step,
+                        .out_schema = src_schema,
+                        .row_cb = latency_rows,
+                        .row_ctx = &lat};
+    sl_job *job;
+    cr_assert_eq(sl_job_new(&spec, &job, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_job_start(job, &err), SL_OK);
+    cr_assert_eq(sl_job_wait(job, 50, &err), SL_TIMEOUT);
+    for (int i = 0; i < 5; i++) {
+        cr_assert_eq(write(p[1], "x", 1), 1);
+        usleep(30000);
+        /* one row per 30 ms: each left after the linger, not a batch */
+        cr_assert_eq(atomic_load(&lat.rows), i + 1, "row %d", i);
+    }
+    close(p[1]); /* end of input */
+    sl_err_clear(&err);
+    cr_assert_eq(sl_job_wait(job, 10000, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_job_state_get(job), SL_JOB_FINISHED);
+    cr_assert_lt(atomic_load(&lat.max_delay_us), 1000000);
+    sl_job_free(job);
+    close(p[0]);
 }

@@ -129,3 +129,14 @@ Test(options, bad_values_name_the_key)
     cr_assert_str_eq(err.msg, "option 'mode' must be one of 'up', 'down', got "
                               "'sideways'");
 }
+
+Test(types, extreme_temporal_values_do_not_overflow)
+{
+    char *s =
+        fmt_value(sl_type_simple(SL_TYPE_TIMESTAMP), sl_value_int(INT64_MIN));
+    cr_assert_str_eq(s, "-9223372036854775808");
+    sl_free(s);
+    s = fmt_value(sl_type_simple(SL_TYPE_DATE), sl_value_int(INT64_MAX));
+    cr_assert_str_eq(s, "9223372036854775807");
+    sl_free(s);
+}

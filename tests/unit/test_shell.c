@@ -321,3 +321,76 @@ Test(shell, piped_stdin_has_no_prompt)
     sl_buf_free(&out);
     sl_buf_free(&err);
 }
+
+/* A continuous query over an unbounded source shows the live table (status
+ * line with changes and rows/s, redrawn as rows arrive); Ctrl-C cancels it
+ * and returns to the prompt. */
+Test(shell, live_table_and_ctrl_c_cancel, .timeout = 60)
+{
+    char *home = sl_test_tmpdir();
+    term t;
+    term_start(&t, home);
+    EXPECT(&t, "sluice> ");
+    term_send(&t, "CREATE TABLE ticks (id BIGINT, v INT) WITH ('connector' = "
+                  "'datagen', 'rows-per-second' = '20', 'fields.id.kind' = "
+                  "'sequence', 'fields.id.start' = '1', 'fields.id.end' = "
+                  "'1000000');\r");
+    EXPECT(&t, "sluice> ");
+    term_send(&t, "SELECT id, v FROM ticks;\r");
+    EXPECT(&t, "rows/s");
+    /* the table keeps updating: a later id shows up */
+    EXPECT(&t, "| 30 ");
+    term_send(&t, "\x03");
+    EXPECT(&t, "Query cancelled.");
+    EXPECT(&t, "sluice> ");
+    term_send(&t, "\x04");
+    cr_assert_eq(term_wait(&t, 10000), 0);
+    term_done(&t);
+    sl_test_tmpdir_remove(home);
+}
+
+/* INSERT INTO from the shell runs in the background: it prints a job id,
+ * SHOW JOBS lists it RUNNING, STOP JOB stops it gracefully. */
+Test(shell, background_insert_show_and_stop_job, .timeout = 60)
+{
+    char *home = sl_test_tmpdir();
+    term t;
+    term_start(&t, home);
+    EXPECT(&t, "sluice> ");
+    term_send(&t, "CREATE TABLE src (id BIGINT) WITH ('connector' = "
+                  "'datagen', 'rows-per-second' = '100');\r");
+    EXPECT(&t, "sluice> ");
+    term_send(&t, "CREATE TABLE dst (id BIGINT) WITH ('connector' = "
+                  "'blackhole');\r");
+    EXPECT(&t, "sluice> ");
+    term_send(&t, "INSERT INTO dst SELECT id FROM src;\r");
+    EXPECT(&t, "job id");
+    EXPECT(&t, "sluice> ");
+    /* the id is the 32 hex digits printed in the result table */
+    const char *all = sl_buf_cstr(&t.out);
+    const char *p = strstr(all, "| job id");
+    cr_assert_not_null(p);
+    char id[33] = {0};
+    for (const char *q = p + 8; *q && !id[0]; q++) {
+        size_t n = strspn(q, "0123456789abcdef");
+        if (n == 32)
+            memcpy(id, q, 32);
+        else if (n)
+            q += n - 1;
+    }
+    cr_assert(id[0], "no job id in:\n%s", all);
+    term_send(&t, "SHOW JOBS;\r");
+    EXPECT(&t, "RUNNING");
+    EXPECT(&t, "sluice> ");
+    char cmd[96];
+    sl_snprintf(cmd, sizeof(cmd), "STOP JOB '%s';\r", id);
+    term_send(&t, cmd);
+    EXPECT(&t, "sluice> ");
+    term_send(&t, "SHOW JOBS;\r");
+    EXPECT(&t, "CANCELED");
+    EXPECT(&t, "sluice> ");
+    term_send(&t, "\x04");
+    cr_assert_eq(term_wait(&t, 10000), 0);
+    term_done(&t);
+    sl_test_tmpdir_remove(home);
+}
