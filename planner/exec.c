@@ -459,8 +459,9 @@ static int exec_show(exec_ctx *x, const sl_stmt *st)
         return SL_OK;
     }
     if (st->show.what == SL_SHOW_JOBS) {
-        const char *names[7] = {"job id",  "job name", "status", "start time",
-                                "rows in", "rows out", "error"};
+        const char *names[9] = {"job id",     "job name",  "status",
+                                "start time", "rows in",   "rows out",
+                                "error",      "watermark", "late rows"};
         for (sl_engine_job *j = db->jobs; j; j = j->next) {
             sl_job_metrics m;
             sl_job_metrics_get(j->job, &m, NULL, 0);
@@ -474,14 +475,25 @@ static int exec_show(exec_ctx *x, const sl_stmt *st)
             }
             sl_snprintf(in, sizeof(in), "%lld", (long long)m.rows_read);
             sl_snprintf(outn, sizeof(outn), "%lld", (long long)m.rows_written);
-            const char *cells[7] = {j->id,
+            char wm[64] = "", late[32];
+            if (m.watermark_ms != SL_NO_EVENT_TIME) {
+                sl_buf b;
+                sl_buf_init(&b, 64);
+                sl_format_timestamp(m.watermark_ms, 3, &b);
+                sl_strlcpy(wm, sl_buf_cstr(&b), sizeof(wm));
+                sl_buf_free(&b);
+            }
+            sl_snprintf(late, sizeof(late), "%lld", (long long)m.late_rows);
+            const char *cells[9] = {j->id,
                                     j->name,
                                     sl_job_state_name(sl_job_state_get(j->job)),
                                     start,
                                     in,
                                     outn,
-                                    sl_job_error(j->job)};
-            int rc = emit_text_rows(x, 7, names, 1, cells);
+                                    sl_job_error(j->job),
+                                    wm,
+                                    late};
+            int rc = emit_text_rows(x, 9, names, 1, cells);
             if (rc)
                 return rc;
         }
@@ -1449,8 +1461,8 @@ int sl_engine_describe_stmt(sluice *db, const char *sql, size_t len,
     *types = NULL;
     *kind = SLUICE_RESULT_NONE;
     static const char *const show_jobs[] = {
-        "job id",  "job name", "status", "start time",
-        "rows in", "rows out", "error"};
+        "job id",   "job name", "status",    "start time", "rows in",
+        "rows out", "error",    "watermark", "late rows"};
     static const char *const describe[] = {"name", "type",   "null",
                                            "key",  "extras", "watermark"};
     static const char *const describe_model[] = {"name", "type", "null", "io"};
@@ -1483,7 +1495,7 @@ int sl_engine_describe_stmt(sluice *db, const char *sql, size_t len,
     case SL_STMT_SHOW:
         *kind = SLUICE_RESULT_BOUNDED;
         if (stmt->show.what == SL_SHOW_JOBS)
-            return fixed_cols(arena, 7, show_jobs, n_cols, names, types);
+            return fixed_cols(arena, 9, show_jobs, n_cols, names, types);
         one[0] = stmt->show.what == SL_SHOW_TABLES   ? "table name"
                  : stmt->show.what == SL_SHOW_VIEWS  ? "view name"
                  : stmt->show.what == SL_SHOW_MODELS ? "model name"

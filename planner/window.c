@@ -140,8 +140,7 @@ int sl_window_time_sql(sl_gen *g, sl_cat_entry *entry, sl_plan_table *t)
         sl_buf_printf(&sql, "SELECT %s AS c0, (", all.cols[k].ref);
         rc = sl_gen_expr(g, &all, wmk->expr, &sql, &wt);
     }
-    if (!rc && wt->id != SL_TYPE_TIMESTAMP &&
-        wt->id != SL_TYPE_TIMESTAMP_LTZ)
+    if (!rc && wt->id != SL_TYPE_TIMESTAMP && wt->id != SL_TYPE_TIMESTAMP_LTZ)
         rc = sl_gen_error(g, SL_SQL, wmk->expr->pos,
                           "the WATERMARK expression must return a "
                           "timestamp, not %s",
@@ -188,7 +187,7 @@ static int tvf_collect(sl_gen *g, const sl_expr *call, const char *fname,
                                             NULL};
     static const char *const ses_names[] = {"DATA", "TIMECOL", "GAP", NULL,
                                             NULL};
-    const char *const *names = hop ? hop_names
+    const char *const *names = hop   ? hop_names
                                : cum ? cum_names
                                : ses ? ses_names
                                      : tum_names;
@@ -214,10 +213,9 @@ static int tvf_collect(sl_gen *g, const sl_expr *call, const char *fname,
                                             e->named_arg.name.len, names[j]))
                     k = j;
             if (k < 0)
-                return sl_gen_error(g, SL_SQL, e->pos,
-                                    "%s has no argument named '%.*s'", fname,
-                                    (int)e->named_arg.name.len,
-                                    e->named_arg.name.text);
+                return sl_gen_error(
+                    g, SL_SQL, e->pos, "%s has no argument named '%.*s'", fname,
+                    (int)e->named_arg.name.len, e->named_arg.name.text);
             e = e->named_arg.value;
         }
         if (k >= max)
@@ -234,8 +232,7 @@ static int tvf_collect(sl_gen *g, const sl_expr *call, const char *fname,
                             fname);
     if (!a->timecol || a->timecol->kind != SL_EXPR_DESCRIPTOR ||
         a->timecol->descriptor.n_columns != 1)
-        return sl_gen_error(g, SL_SQL,
-                            a->timecol ? a->timecol->pos : call->pos,
+        return sl_gen_error(g, SL_SQL, a->timecol ? a->timecol->pos : call->pos,
                             "%s expects DESCRIPTOR(<time column>) as its "
                             "second argument",
                             fname);
@@ -250,10 +247,9 @@ static int tvf_collect(sl_gen *g, const sl_expr *call, const char *fname,
                                 fname);
     }
     if (!a->size || ((hop || cum) && !a->slide))
-        return sl_gen_error(g, SL_SQL, call->pos,
-                            "%s is missing its %s argument", fname,
-                            !a->size ? (ses ? "gap" : "size")
-                                     : (hop ? "slide" : "step"));
+        return sl_gen_error(
+            g, SL_SQL, call->pos, "%s is missing its %s argument", fname,
+            !a->size ? (ses ? "gap" : "size") : (hop ? "slide" : "step"));
     return SL_OK;
 }
 
@@ -337,7 +333,8 @@ int sl_window_gen_tvf(sl_gen *g, const sl_from *from, const char *alias,
     }
     const char *talias = aprintf(g, "t%d", g->alias_seq++);
     int n = isc.n;
-    sl_rel_col *cols = sl_arena_alloc(g->arena, sizeof(*cols) * (size_t)(n + 4));
+    sl_rel_col *cols =
+        sl_arena_alloc(g->arena, sizeof(*cols) * (size_t)(n + 4));
     if (!talias || !cols) {
         sl_buf_free(&inner);
         return sl_err_set(g->err, SL_NOMEM, "out of memory");
@@ -392,11 +389,10 @@ int sl_window_gen_tvf(sl_gen *g, const sl_from *from, const char *alias,
     sl_buf_printf(out, ") AS %s", talias);
     cols[n] = (sl_rel_col){"window_start", alias, ts_type(g, SL_TYPE_TIMESTAMP),
                            aprintf(g, "%s.c%d", talias, n)};
-    cols[n + 1] = (sl_rel_col){"window_end", alias,
-                               ts_type(g, SL_TYPE_TIMESTAMP),
-                               aprintf(g, "%s.c%d", talias, n + 1)};
-    cols[n + 2] = (sl_rel_col){"window_time", alias,
-                               ts_type(g, tc->type->id),
+    cols[n + 1] =
+        (sl_rel_col){"window_end", alias, ts_type(g, SL_TYPE_TIMESTAMP),
+                     aprintf(g, "%s.c%d", talias, n + 1)};
+    cols[n + 2] = (sl_rel_col){"window_time", alias, ts_type(g, tc->type->id),
                                aprintf(g, "%s.c%d", talias, n + 2)};
     sc->n = n + 3;
     sc->cols = cols;
@@ -590,12 +586,12 @@ static int plan_agg(sl_gen *g, const sl_query *q, const agg_list *aggs)
         const sl_expr *e = s->group_by[i];
         if (e->kind == SL_EXPR_FUNC && !sl_gen_is_aggregate(e) &&
             e->func.name.n_parts == 1 &&
-            (sl_str_nieq(e->func.name.parts[0].text,
-                         e->func.name.parts[0].len, "ROLLUP") ||
-             sl_str_nieq(e->func.name.parts[0].text,
-                         e->func.name.parts[0].len, "CUBE") ||
-             sl_str_nieq(e->func.name.parts[0].text,
-                         e->func.name.parts[0].len, "GROUPING SETS")))
+            (sl_str_nieq(e->func.name.parts[0].text, e->func.name.parts[0].len,
+                         "ROLLUP") ||
+             sl_str_nieq(e->func.name.parts[0].text, e->func.name.parts[0].len,
+                         "CUBE") ||
+             sl_str_nieq(e->func.name.parts[0].text, e->func.name.parts[0].len,
+                         "GROUPING SETS")))
             return sl_gen_error(g, SL_UNSUPPORTED, e->pos,
                                 "ROLLUP, CUBE and GROUPING SETS are not "
                                 "supported on streaming tables yet");
@@ -624,8 +620,7 @@ static int plan_agg(sl_gen *g, const sl_query *q, const agg_list *aggs)
         defs[i].arg = kind == SL_AGG_COUNT_STAR ? -1 : n_keys + i;
         defs[i].sep = NULL;
         if (kind == SL_AGG_LISTAGG && e->func.n_args == 2)
-            defs[i].sep = sl_arena_strndup(g->arena,
-                                           e->func.args[1]->lit.text,
+            defs[i].sep = sl_arena_strndup(g->arena, e->func.args[1]->lit.text,
                                            e->func.args[1]->lit.text_len);
         items[n_keys + i].expr =
             kind == SL_AGG_COUNT_STAR ? one : e->func.args[0];
@@ -652,8 +647,8 @@ static int plan_agg(sl_gen *g, const sl_query *q, const agg_list *aggs)
     pa->input = sub;
     pa->in_schema = sub->out_schema;
     const sl_schema *in = sub->out_schema;
-    const char **names =
-        sl_arena_alloc(g->arena, sizeof(char *) * (size_t)(n_keys + n_aggs + 1));
+    const char **names = sl_arena_alloc(
+        g->arena, sizeof(char *) * (size_t)(n_keys + n_aggs + 1));
     const sl_type **types = sl_arena_alloc(
         g->arena, sizeof(void *) * (size_t)(n_keys + n_aggs + 1));
     if (!names || !types)
@@ -662,8 +657,7 @@ static int plan_agg(sl_gen *g, const sl_query *q, const agg_list *aggs)
         names[i] = in->cols[i].name;
         types[i] = in->cols[i].type;
         for (int k = 0; k < i; k++)
-            if (sl_str_ieq(names[k], names[i]) ||
-                !strncmp(names[i], "agg", 3))
+            if (sl_str_ieq(names[k], names[i]) || !strncmp(names[i], "agg", 3))
                 names[i] = aprintf(g, "k%d", i);
     }
     for (int i = 0; i < n_aggs; i++) {
@@ -777,19 +771,20 @@ int sl_window_gen_agg(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
     sl_gen_subst *subst =
         sl_arena_alloc(g->arena, sizeof(*subst) * (size_t)(n_out + 1));
     rel->n = s->n_items;
-    rel->names = sl_arena_alloc(g->arena, sizeof(char *) * (size_t)(rel->n + 1));
-    rel->types = sl_arena_alloc(g->arena, sizeof(void *) * (size_t)(rel->n + 1));
+    rel->names =
+        sl_arena_alloc(g->arena, sizeof(char *) * (size_t)(rel->n + 1));
+    rel->types =
+        sl_arena_alloc(g->arena, sizeof(void *) * (size_t)(rel->n + 1));
     if (!talias || !subst || !rel->names || !rel->types)
         return sl_err_set(g->err, SL_NOMEM, "out of memory");
     for (int i = 0; i < n_keys; i++)
-        subst[i] = (sl_gen_subst){s->group_by[i],
-                                  aprintf(g, "%s.c%d", talias, i),
-                                  pa->out_schema->cols[i].type};
+        subst[i] =
+            (sl_gen_subst){s->group_by[i], aprintf(g, "%s.c%d", talias, i),
+                           pa->out_schema->cols[i].type};
     for (int i = 0; i < aggs->n; i++)
-        subst[n_keys + i] =
-            (sl_gen_subst){aggs->calls[i],
-                           aprintf(g, "%s.c%d", talias, n_keys + i),
-                           pa->out_schema->cols[n_keys + i].type};
+        subst[n_keys + i] = (sl_gen_subst){
+            aggs->calls[i], aprintf(g, "%s.c%d", talias, n_keys + i),
+            pa->out_schema->cols[n_keys + i].type};
     bool live = idx == g->current;
     const sl_gen_subst *saved = g->wsubst;
     int saved_n = g->n_wsubst;
@@ -865,8 +860,8 @@ int sl_window_time_stage(sqlite3 *db, sl_arena *arena, const sl_plan_table *t,
                            err);
 }
 
-int sl_window_op_build(const sl_plan_agg *pa, const char *ttl,
-                       sl_operator **op, sl_err *err)
+int sl_window_op_build(const sl_plan_agg *pa, const char *ttl, sl_operator **op,
+                       sl_err *err)
 {
     sl_window_op_def def = pa->def;
     if (ttl && *ttl) {
@@ -897,8 +892,9 @@ void sl_window_explain_source(const sl_plan_table *t, sl_buf *b)
 {
     if (!t->time_sql)
         return;
-    sl_buf_printf(b, "  EventTime: rowtime %s, watermark per split, combined "
-                     "as the minimum",
+    sl_buf_printf(b,
+                  "  EventTime: rowtime %s, watermark per split, combined "
+                  "as the minimum",
                   t->rowtime ? t->rowtime : "?");
     if (t->idle_timeout_ms)
         sl_buf_printf(b, "; idle splits ignored after %lld ms",
@@ -911,7 +907,7 @@ void sl_window_explain_source(const sl_plan_table *t, sl_buf *b)
 static const char *kind_name(sl_agg_kind k)
 {
     static const char *const names[] = {
-        "COUNT(*)", "COUNT",           "SUM",     "MIN",         "MAX",
+        "COUNT(*)", "COUNT",           "SUM",     "MIN",          "MAX",
         "AVG",      "COUNT(DISTINCT)", "LISTAGG", "SUM(DISTINCT)"};
     return (int)k >= 0 && (size_t)k < SL_ARRAY_LEN(names) ? names[k] : "?";
 }

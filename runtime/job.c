@@ -377,6 +377,12 @@ static void publish(sl_job *job, bool force)
     job->last_pub_ns = t;
     job->last_read = job->m.rows_read;
     job->last_written = job->m.rows_written;
+    job->m.late_rows = 0;
+    for (int i = 0; i < job->n_steps; i++)
+        if (job->steps[i].kind == SL_STEP_OPERATOR &&
+            job->steps[i].op->ops->dropped)
+            job->m.late_rows +=
+                job->steps[i].op->ops->dropped(job->steps[i].op);
     pthread_mutex_lock(&job->mu);
     job->pub = job->m;
     int n = 0;

@@ -139,6 +139,7 @@ typedef struct sl_job_metrics {
     int64_t watermark_ms; /* delivered to operators; SL_NO_EVENT_TIME */
     int64_t paused_ms;    /* total time sources spent paused */
     int n_steps;
+    int64_t late_rows; /* rows operators dropped behind the watermark */
 } sl_job_metrics;
 
 /* Validate spec and build the job (state CREATED). Takes ownership of

@@ -92,8 +92,7 @@ static void final_expr(const wop *w, int i, sl_buf *b)
         sl_buf_printf(b, "a.s%d", i);
         break;
     case SL_AGG_AVG:
-        sl_buf_printf(b, "CASE WHEN a.n%d > 0 THEN a.s%d / a.n%d END", i, i,
-                      i);
+        sl_buf_printf(b, "CASE WHEN a.n%d > 0 THEN a.s%d / a.n%d END", i, i, i);
         break;
     case SL_AGG_MIN:
     case SL_AGG_MAX:
@@ -223,8 +222,8 @@ static int build_sql(wop *w, sl_err *err)
                           "%sm%d = CASE WHEN m%d IS NULL OR (excluded.m%d "
                           "IS NOT NULL AND excluded.m%d %c m%d) THEN "
                           "excluded.m%d ELSE m%d END",
-                          sep, i, i, i, i, kind == SL_AGG_MIN ? '<' : '>', i,
-                          i, i);
+                          sep, i, i, i, i, kind == SL_AGG_MIN ? '<' : '>', i, i,
+                          i);
             break;
         default:
             continue;
@@ -232,8 +231,9 @@ static int build_sql(wop *w, sl_err *err)
         first_upd = false;
     }
     int upd_param = p;
-    sl_buf_printf(&b, ", upd) VALUES(%s, ?%d) ON CONFLICT(ws, we, gk) DO "
-                      "UPDATE SET ",
+    sl_buf_printf(&b,
+                  ", upd) VALUES(%s, ?%d) ON CONFLICT(ws, we, gk) DO "
+                  "UPDATE SET ",
                   sl_buf_cstr(&vals), upd_param);
     sl_buf_append(&b, upd.data, upd.len);
     sl_buf_printf(&b, "%supd = excluded.upd", first_upd ? "" : ", ");
@@ -315,8 +315,8 @@ out:
 static void wop_close(sl_operator *op)
 {
     wop *w = (wop *)op;
-    sqlite3_stmt *all[] = {w->upsert,  w->buf_ins,  w->snap,
-                           w->emit,    w->del_acc,  w->del_buf,
+    sqlite3_stmt *all[] = {w->upsert,   w->buf_ins, w->snap,
+                           w->emit,     w->del_acc, w->del_buf,
                            w->del_prev, w->ttl_acc, w->ttl_buf};
     for (size_t i = 0; i < SL_ARRAY_LEN(all); i++)
         sqlite3_finalize(all[i]);
@@ -371,8 +371,8 @@ static void encode_key(wop *w, const sl_value *row)
         case SL_V_BLOB: {
             uint32_t n = v->len;
             sl_buf_append(&w->key, &n, sizeof(n));
-            sl_buf_append(&w->key, v->kind == SL_V_TEXT ? (const void *)v->u.s
-                                                        : v->u.b,
+            sl_buf_append(&w->key,
+                          v->kind == SL_V_TEXT ? (const void *)v->u.s : v->u.b,
                           n);
             break;
         }
@@ -572,8 +572,9 @@ static int end_emission(wop *w, sl_err *err)
         rc = step_done(w, w->del_buf, err, "delete");
     w->fired_wm = w->emit_wm;
     sqlite3_stmt *st = NULL;
-    if (!rc && sqlite3_prepare_v2(w->db, "SELECT EXISTS (SELECT 1 FROM acc)",
-                                  -1, &st, NULL) == SQLITE_OK &&
+    if (!rc &&
+        sqlite3_prepare_v2(w->db, "SELECT EXISTS (SELECT 1 FROM acc)", -1, &st,
+                           NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0)
         w->absorbed = 0;
     sqlite3_finalize(st);
@@ -615,8 +616,8 @@ static int wop_pull(sl_operator *op, sl_batch *out, sl_op_status *status,
     int n_keys = w->def.n_keys, n_aggs = w->def.n_aggs;
     while (w->emitting && !sl_batch_is_full(out)) {
         if (w->half) {
-            int rc = emit_row(w, out, SLUICE_ROW_UPDATE_AFTER,
-                              SL_NO_EVENT_TIME, 1, 1 + n_keys + n_aggs, err);
+            int rc = emit_row(w, out, SLUICE_ROW_UPDATE_AFTER, SL_NO_EVENT_TIME,
+                              1, 1 + n_keys + n_aggs, err);
             if (rc)
                 return rc;
             w->half = false;
@@ -654,8 +655,8 @@ static int wop_pull(sl_operator *op, sl_batch *out, sl_op_status *status,
             }
         } else {
             int64_t we = sqlite3_column_int64(w->emit, 0);
-            rc = emit_row(w, out, SLUICE_ROW_INSERT, we - 1, 1, 1 + n_keys,
-                          err);
+            rc =
+                emit_row(w, out, SLUICE_ROW_INSERT, we - 1, 1, 1 + n_keys, err);
         }
         if (rc)
             return rc;
@@ -698,6 +699,11 @@ static int64_t wop_buffered(sl_operator *op)
     return w->absorbed;
 }
 
+static int64_t wop_dropped(sl_operator *op)
+{
+    return ((wop *)op)->late;
+}
+
 static const sl_operator_ops wop_ops = {
     .version = SL_OPERATOR_VERSION,
     .name = "window_agg",
@@ -707,6 +713,7 @@ static const sl_operator_ops wop_ops = {
     .finish = wop_finish,
     .buffered = wop_buffered,
     .close = wop_close,
+    .dropped = wop_dropped,
 };
 
 bool sl_window_op_is(const sl_operator *op)
@@ -715,8 +722,7 @@ bool sl_window_op_is(const sl_operator *op)
 }
 
 int sl_window_op_new(const sl_schema *in_schema, const sl_schema *out_schema,
-                     const sl_window_op_def *def, sl_operator **op,
-                     sl_err *err)
+                     const sl_window_op_def *def, sl_operator **op, sl_err *err)
 {
     *op = NULL;
     if (def->n_keys < 0 || def->n_aggs < 0 ||
@@ -728,9 +734,8 @@ int sl_window_op_new(const sl_schema *in_schema, const sl_schema *out_schema,
             (def->aggs[i].arg < 0 && def->aggs[i].kind != SL_AGG_COUNT_STAR))
             return sl_err_set(err, SL_MISUSE,
                               "window operator: bad aggregate argument");
-    if (!def->updating &&
-        (def->ws_col < 0 || def->ws_col >= def->n_keys || def->we_col < 0 ||
-         def->we_col >= def->n_keys))
+    if (!def->updating && (def->ws_col < 0 || def->ws_col >= def->n_keys ||
+                           def->we_col < 0 || def->we_col >= def->n_keys))
         return sl_err_set(err, SL_MISUSE,
                           "window operator: window columns missing");
     wop *w = sl_calloc(1, sizeof(*w));
@@ -791,8 +796,8 @@ void sl_window_op_stats_get(sl_operator *op, sl_window_op_stats *stats)
     stats->late_rows = w->late;
     stats->watermark_ms = w->wm;
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(w->db, "SELECT count(*) FROM acc", -1, &st,
-                           NULL) == SQLITE_OK &&
+    if (sqlite3_prepare_v2(w->db, "SELECT count(*) FROM acc", -1, &st, NULL) ==
+            SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         stats->state_rows = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);

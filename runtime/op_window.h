@@ -45,13 +45,13 @@ typedef struct sl_agg_def {
 } sl_agg_def;
 
 typedef struct sl_window_op_def {
-    bool updating;   /* non-windowed GROUP BY */
-    int ws_col;      /* window mode: input column of window_start */
-    int we_col;      /* window mode: input column of window_end */
-    int n_keys;      /* group columns: input columns 0..n_keys-1 */
+    bool updating; /* non-windowed GROUP BY */
+    int ws_col;    /* window mode: input column of window_start */
+    int we_col;    /* window mode: input column of window_end */
+    int n_keys;    /* group columns: input columns 0..n_keys-1 */
     int n_aggs;
     const sl_agg_def *aggs;
-    int64_t ttl_ms;  /* updating mode: 0 = keep forever */
+    int64_t ttl_ms;      /* updating mode: 0 = keep forever */
     const char *db_path; /* state database; NULL: temporary */
 } sl_window_op_def;
 
@@ -63,8 +63,8 @@ int sl_window_op_new(const sl_schema *in_schema, const sl_schema *out_schema,
 
 /* Figures for metrics and EXPLAIN ANALYZE-like reports. */
 typedef struct sl_window_op_stats {
-    int64_t late_rows;  /* dropped: their window was already emitted */
-    int64_t state_rows; /* rows in acc */
+    int64_t late_rows;   /* dropped: their window was already emitted */
+    int64_t state_rows;  /* rows in acc */
     int64_t state_bytes; /* size of the state database */
     int64_t watermark_ms;
 } sl_window_op_stats;

@@ -67,6 +67,9 @@ typedef struct sl_operator_ops {
     int (*finish)(sl_operator *op, sl_err *err);
     int64_t (*buffered)(sl_operator *op);
     void (*close)(sl_operator *op);
+    /* optional: input rows dropped so far (late rows of a window
+     * aggregate); summed into the job's late_rows metric. */
+    int64_t (*dropped)(sl_operator *op);
 } sl_operator_ops;
 
 /* Operators are structs that begin with sl_operator. */

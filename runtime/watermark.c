@@ -63,8 +63,8 @@ int64_t sl_wm_current(const sl_wm_tracker *t, int64_t now_ms, bool *idle)
     }
     if (!any) {
         /* nothing active: idle once the timeout passed, else waiting */
-        *idle = t->idle_ms > 0 && (t->n > 0 || now_ms - t->created_ms >=
-                                                   t->idle_ms);
+        *idle = t->idle_ms > 0 &&
+                (t->n > 0 || now_ms - t->created_ms >= t->idle_ms);
         return SL_NO_EVENT_TIME;
     }
     *idle = false;
