@@ -8,14 +8,11 @@
 #include "connector.h"
 
 extern const sl_connector sl_connector_datagen, sl_connector_filesystem,
-    sl_connector_print, sl_connector_blackhole;
+    sl_connector_print, sl_connector_blackhole, sl_connector_nexmark;
 
 static const sl_connector *const connectors[] = {
-    &sl_connector_datagen,
-    &sl_connector_filesystem,
-    &sl_connector_print,
-    &sl_connector_blackhole,
-    NULL,
+    &sl_connector_datagen,   &sl_connector_filesystem, &sl_connector_print,
+    &sl_connector_blackhole, &sl_connector_nexmark,    NULL,
 };
 
 const sl_connector *sl_connector_find(const char *name)
