@@ -42,6 +42,8 @@ typedef struct wop {
     int64_t fire_wm;  /* emit windows up to here */
     int64_t fired_wm; /* emitted up to here */
     int64_t emit_wm;  /* the emission in progress covers up to here */
+    int64_t min_we;   /* smallest window_end in acc (INT64_MAX: none) */
+    sqlite3_stmt *min_we_q;
     int64_t late;
     int64_t absorbed;
     int64_t last_ttl_ms;
@@ -304,6 +306,11 @@ static int build_sql(wop *w, sl_err *err)
         if (!rc)
             rc = prepare(w, "DELETE FROM buf WHERE ws <= ?1 AND we - 1 <= ?1",
                          &w->del_buf, err);
+        if (!rc)
+            rc = prepare(w,
+                         "SELECT min(we) FROM acc WHERE ws = (SELECT min(ws) "
+                         "FROM acc)",
+                         &w->min_we_q, err);
     }
 out:
     if (!rc && b.rc)
@@ -315,9 +322,9 @@ out:
 static void wop_close(sl_operator *op)
 {
     wop *w = (wop *)op;
-    sqlite3_stmt *all[] = {w->upsert,   w->buf_ins, w->snap,
-                           w->emit,     w->del_acc, w->del_buf,
-                           w->del_prev, w->ttl_acc, w->ttl_buf};
+    sqlite3_stmt *all[] = {w->upsert,  w->buf_ins, w->snap,     w->emit,
+                           w->del_acc, w->del_buf, w->del_prev, w->ttl_acc,
+                           w->ttl_buf, w->min_we_q};
     for (size_t i = 0; i < SL_ARRAY_LEN(all); i++)
         sqlite3_finalize(all[i]);
     if (w->db)
@@ -461,6 +468,8 @@ static int wop_push(sl_operator *op, const sl_batch *batch, bool *accepted,
                 w->late++;
                 continue;
             }
+            if (we < w->min_we)
+                w->min_we = we;
         } else if (batch->kinds[r] != SLUICE_ROW_INSERT &&
                    batch->kinds[r] != SLUICE_ROW_UPDATE_AFTER) {
             rc = sl_err_set(err, SL_UNSUPPORTED,
@@ -571,13 +580,20 @@ static int end_emission(wop *w, sl_err *err)
     if (!rc)
         rc = step_done(w, w->del_buf, err, "delete");
     w->fired_wm = w->emit_wm;
-    sqlite3_stmt *st = NULL;
-    if (!rc &&
-        sqlite3_prepare_v2(w->db, "SELECT EXISTS (SELECT 1 FROM acc)", -1, &st,
-                           NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 0)
+    /* the smallest window_end left: among the windows of the smallest
+     * window_start (windows of one start differ only in their end) */
+    w->min_we = INT64_MAX;
+    if (!rc) {
+        int s = sqlite3_step(w->min_we_q);
+        if (s == SQLITE_ROW &&
+            sqlite3_column_type(w->min_we_q, 0) != SQLITE_NULL)
+            w->min_we = sqlite3_column_int64(w->min_we_q, 0);
+        else if (s != SQLITE_ROW && s != SQLITE_DONE)
+            rc = db_err(w, err, "state");
+        sqlite3_reset(w->min_we_q);
+    }
+    if (w->min_we == INT64_MAX)
         w->absorbed = 0;
-    sqlite3_finalize(st);
     return rc;
 }
 
@@ -607,7 +623,8 @@ static int wop_pull(sl_operator *op, sl_batch *out, sl_op_status *status,
             return rc;
         if (w->def.updating && w->prev_pending) {
             w->emitting = true;
-        } else if (!w->def.updating && w->fire_wm > w->fired_wm) {
+        } else if (!w->def.updating && w->fire_wm > w->fired_wm &&
+                   w->min_we != INT64_MAX && w->fire_wm >= w->min_we - 1) {
             w->emit_wm = w->fire_wm;
             sqlite3_bind_int64(w->emit, 1, w->emit_wm);
             w->emitting = true;
@@ -661,7 +678,9 @@ static int wop_pull(sl_operator *op, sl_batch *out, sl_op_status *status,
         if (rc)
             return rc;
     }
-    if (w->emitting || (!w->def.updating && w->fire_wm > w->fired_wm) ||
+    if (w->emitting ||
+        (!w->def.updating && w->fire_wm > w->fired_wm &&
+         w->min_we != INT64_MAX && w->fire_wm >= w->min_we - 1) ||
         (w->def.updating && w->prev_pending))
         *status = SL_OP_READY;
     else if (w->finished)
@@ -750,6 +769,7 @@ int sl_window_op_new(const sl_schema *in_schema, const sl_schema *out_schema,
     w->wm = INT64_MIN;
     w->fire_wm = INT64_MIN;
     w->fired_wm = INT64_MIN;
+    w->min_we = INT64_MAX;
     sl_buf_init(&w->key, 16u << 20);
     size_t na = (size_t)(def->n_aggs ? def->n_aggs : 1);
     w->aggs = sl_calloc(na, sizeof(*w->aggs));

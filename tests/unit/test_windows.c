@@ -88,16 +88,16 @@ static void make_input(const char *path, sqlite3 *ref, int n_late)
                               NULL, NULL, NULL),
                  SQLITE_OK);
     sqlite3_stmt *ins = NULL;
-    cr_assert_eq(sqlite3_prepare_v2(ref, "INSERT INTO ref VALUES (?, ?, ?)",
-                                    -1, &ins, NULL),
+    cr_assert_eq(sqlite3_prepare_v2(ref, "INSERT INTO ref VALUES (?, ?, ?)", -1,
+                                    &ins, NULL),
                  SQLITE_OK);
     for (int i = 0; i < N_ROWS + n_late; i++) {
         bool late = i >= N_ROWS;
         int k = (int)(next_rand() % 50);
         int v = (int)(next_rand() % 1000) - 100;
-        int64_t ts = late ? BASE_MS + (int64_t)(i - N_ROWS) * 100
-                          : BASE_MS + (int64_t)i * 7 -
-                                (int64_t)(next_rand() % 1500);
+        int64_t ts =
+            late ? BASE_MS + (int64_t)(i - N_ROWS) * 100
+                 : BASE_MS + (int64_t)i * 7 - (int64_t)(next_rand() % 1500);
         sl_buf ts_text;
         sl_buf_init(&ts_text, 0);
         sl_format_timestamp(ts, 3, &ts_text);
@@ -145,10 +145,12 @@ static void assert_same(lines *got, lines *want, const char *what)
     cr_assert_eq(got->n, want->n, "%s: %d rows, reference %d", what, got->n,
                  want->n);
     for (int i = 0; i < got->n; i++)
-        cr_assert_str_eq(got->v[i], want->v[i], "%s: row %d", what, i);
+        cr_assert_str_eq(got->v[i], want->v[i], "%s: row %d: %s vs %s", what, i,
+                         got->v[i], want->v[i]);
 }
 
-#define TS(x) "strftime('%%Y-%%m-%%d %%H:%%M:%%f', (" x ") / 1000.0, 'unixepoch')"
+#define TS(x)                                                                  \
+    "strftime('%%Y-%%m-%%d %%H:%%M:%%f', (" x ") / 1000.0, 'unixepoch')"
 
 typedef struct wcase {
     const char *name;
@@ -160,13 +162,15 @@ static const wcase cases[] = {
     {"tumble", "TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' SECOND)",
      "(SELECT r.*, ts - ts % 1000 AS ws, ts - ts % 1000 + 1000 AS we FROM "
      "ref r)"},
-    {"hop", "HOP(TABLE t, DESCRIPTOR(ts), INTERVAL '500' MILLISECOND, "
-            "INTERVAL '2' SECOND)",
+    {"hop",
+     "HOP(TABLE t, DESCRIPTOR(ts), INTERVAL '500' MILLISECOND, "
+     "INTERVAL '2' SECOND)",
      "(SELECT r.*, ts - ts % 500 - j * 500 AS ws, ts - ts % 500 - j * 500 + "
      "2000 AS we FROM ref r, (SELECT 0 AS j UNION ALL SELECT 1 UNION ALL "
      "SELECT 2 UNION ALL SELECT 3))"},
-    {"cumulate", "CUMULATE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' SECOND, "
-                 "INTERVAL '3' SECOND)",
+    {"cumulate",
+     "CUMULATE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' SECOND, "
+     "INTERVAL '3' SECOND)",
      "(SELECT r.*, ts - ts % 3000 AS ws, ts - ts % 3000 + (j + 1) * 1000 AS "
      "we FROM ref r, (SELECT 0 AS j UNION ALL SELECT 1 UNION ALL SELECT 2) "
      "WHERE ts - ts % 3000 + (j + 1) * 1000 > ts)"},
@@ -201,11 +205,13 @@ static void run_windows(int n_late, const char *batch_rows)
                     cases[c].tvf);
         cr_assert_eq(sluice_exec(db, sql, collect, &got), SLUICE_OK, "%s: %s",
                      cases[c].name, sluice_errmsg(db));
-        sl_snprintf(sql, sizeof(sql),
-                    "SELECT " TS("ws") ", " TS("we") ", k, count(*), sum(v), "
-                    "min(v), max(v), sum(v) / count(v), count(DISTINCT v %% "
-                    "10) FROM %s GROUP BY ws, we, k",
-                    cases[c].starts);
+        sl_snprintf(
+            sql, sizeof(sql),
+            "SELECT " TS("ws") ", " TS(
+                "we") ", k, count(*), sum(v), "
+                      "min(v), max(v), sum(v) / count(v), count(DISTINCT v %% "
+                      "10) FROM %s GROUP BY ws, we, k",
+            cases[c].starts);
         ref_rows(ref, sql, &want);
         assert_same(&got, &want, cases[c].name);
         lines_free(&got);
@@ -269,8 +275,7 @@ Test(windows, late_rows_counted_in_show_jobs, .timeout = 120)
     lines late = {0};
     for (int tries = 0; tries < 200; tries++) {
         lines_free(&late);
-        cr_assert_eq(sluice_exec(db, "SHOW JOBS", show_jobs, &late),
-                     SLUICE_OK);
+        cr_assert_eq(sluice_exec(db, "SHOW JOBS", show_jobs, &late), SLUICE_OK);
         if (late.n == 1 && !strcmp(late.v[0], "25"))
             break;
         struct timespec ts = {0, 50 * 1000000};
@@ -311,8 +316,9 @@ static int apply(void *ctx, const sluice_row *row)
     }
     cr_assert_eq(sqlite3_exec(s->db, sql, NULL, NULL, NULL), SQLITE_OK);
     if (kind != SLUICE_ROW_INSERT && kind != SLUICE_ROW_UPDATE_AFTER)
-        cr_assert_eq(sqlite3_changes(s->db), 1, "retraction of a row not "
-                                                "emitted before");
+        cr_assert_eq(sqlite3_changes(s->db), 1,
+                     "retraction of a row not "
+                     "emitted before");
     return 0;
 }
 
@@ -387,4 +393,89 @@ Test(watermark, minimum_over_splits_and_idle)
     sl_wm_note(&t, 1, 900, 0);
     cr_assert_eq(sl_wm_current(&t, 1000000, &idle), 100);
     sl_wm_free(&t);
+}
+
+/* ---- Nexmark: the supported queries on 100k events vs SQLite ---------- */
+
+#define NX_DDL                                                                 \
+    "CREATE TABLE bid (auction BIGINT, bidder BIGINT, price BIGINT, channel "  \
+    "STRING, url STRING, dateTime TIMESTAMP(3), extra STRING, WATERMARK FOR "  \
+    "dateTime AS dateTime - INTERVAL '4' SECOND) WITH ('connector' = "         \
+    "'nexmark', 'event.type' = 'bid', 'events-num' = '100000', 'tps' = "       \
+    "'10000', 'seed' = '5');"
+
+static int load_bid(void *ctx, const sluice_row *row)
+{
+    sqlite3_stmt *ins = ctx;
+    for (int i = 0; i < 4; i++)
+        sqlite3_bind_text(ins, i + 1, sluice_row_text(row, i), -1,
+                          SQLITE_TRANSIENT);
+    cr_assert_eq(sqlite3_step(ins), SQLITE_DONE);
+    sqlite3_reset(ins);
+    return 0;
+}
+
+#define TSX(x) "strftime('%Y-%m-%d %H:%M:%f', (" x ") / 1000.0, 'unixepoch')"
+#define MS(x)                                                                  \
+    "CAST(round((julianday(" x ") - 2440587.5) * 86400000) AS INTEGER)"
+
+Test(nexmark, queries_match_reference, .timeout = 300)
+{
+    sqlite3 *ref = NULL;
+    cr_assert_eq(sqlite3_open(":memory:", &ref), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(ref,
+                              "CREATE TABLE b(auction INTEGER, bidder "
+                              "INTEGER, price INTEGER, t TEXT); BEGIN",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_stmt *ins = NULL;
+    cr_assert_eq(sqlite3_prepare_v2(ref, "INSERT INTO b VALUES (?, ?, ?, ?)",
+                                    -1, &ins, NULL),
+                 SQLITE_OK);
+    sluice *db = NULL;
+    cr_assert_eq(sluice_open(&db), SLUICE_OK);
+    cr_assert_eq(sluice_exec(db, NX_DDL, NULL, NULL), SLUICE_OK, "%s",
+                 sluice_errmsg(db));
+    cr_assert_eq(sluice_exec(db,
+                             "SELECT auction, bidder, price, dateTime FROM "
+                             "bid",
+                             load_bid, ins),
+                 SLUICE_OK, "%s", sluice_errmsg(db));
+    sqlite3_finalize(ins);
+    sqlite3_exec(ref, "COMMIT", NULL, NULL, NULL);
+    lines n = {0};
+    ref_rows(ref, "SELECT count(*) FROM b", &n);
+    cr_assert_str_eq(n.v[0], "92000"); /* 46 of every 50 events */
+    lines_free(&n);
+    static const char *const q[][2] = {
+        {"SELECT auction, bidder, price, dateTime FROM bid",
+         "SELECT auction, bidder, price, t FROM b"},
+        {"SELECT auction, price FROM bid WHERE MOD(auction, 123) = 0",
+         "SELECT auction, price FROM b WHERE auction % 123 = 0"},
+        {"SELECT auction, COUNT(*), window_start FROM TABLE(HOP(TABLE bid, "
+         "DESCRIPTOR(dateTime), INTERVAL '2' SECOND, INTERVAL '10' SECOND)) "
+         "GROUP BY auction, window_start, window_end",
+         "SELECT auction, count(*), " TSX("ws") " FROM (SELECT auction, " MS(
+             "t") " - " MS("t") " % 2000 - j * 2000 AS ws FROM b, (SELECT 0 "
+                                "AS j UNION ALL SELECT 1 UNION ALL SELECT 2 "
+                                "UNION ALL SELECT 3 UNION ALL SELECT 4)) "
+                                "GROUP BY auction, ws"},
+        {"SELECT window_start, MAX(price), COUNT(DISTINCT bidder) FROM "
+         "TABLE(TUMBLE(TABLE bid, DESCRIPTOR(dateTime), INTERVAL '100' "
+         "MILLISECOND)) GROUP BY window_start, window_end",
+         "SELECT " TSX("ws") ", max(price), count(DISTINCT bidder) FROM "
+                             "(SELECT *, " MS("t") " - " MS(
+                                 "t") " % 100 AS ws FROM b) GROUP BY ws"},
+    };
+    for (size_t i = 0; i < SL_ARRAY_LEN(q); i++) {
+        lines got = {0}, want = {0};
+        cr_assert_eq(sluice_exec(db, q[i][0], collect, &got), SLUICE_OK,
+                     "%s: %s", q[i][0], sluice_errmsg(db));
+        ref_rows(ref, q[i][1], &want);
+        assert_same(&got, &want, q[i][0]);
+        lines_free(&got);
+        lines_free(&want);
+    }
+    sluice_close(db);
+    sqlite3_close(ref);
 }
