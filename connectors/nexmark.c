@@ -46,27 +46,25 @@ typedef enum nx_type { NX_PERSON = 0, NX_AUCTION = 1, NX_BID = 2 } nx_type;
 
 static const char *const type_names[] = {"person", "auction", "bid", NULL};
 static const char *const person_fields[] = {
-    "id", "name", "emailAddress", "creditCard", "city", "state", "dateTime",
-    "extra", NULL};
+    "id",    "name",     "emailAddress", "creditCard", "city",
+    "state", "dateTime", "extra",        NULL};
 static const char *const auction_fields[] = {
-    "id",      "itemName", "description", "initialBid", "reserve",
-    "dateTime", "expires", "seller",      "category",   "extra",
-    NULL};
+    "id",      "itemName", "description", "initialBid", "reserve", "dateTime",
+    "expires", "seller",   "category",    "extra",      NULL};
 static const char *const bid_fields[] = {
     "auction", "bidder", "price", "channel", "url", "dateTime", "extra", NULL};
 
-static const char *const first_names[] = {
-    "Peter", "Paul",  "Luke",  "John",   "Saul",  "Vicky",
-    "Kate",  "Julie", "Sarah", "Deiter", "Walter"};
-static const char *const last_names[] = {"Shultz", "Abrams", "Spencer",
+static const char *const first_names[] = {"Peter", "Paul",   "Luke",  "John",
+                                          "Saul",  "Vicky",  "Kate",  "Julie",
+                                          "Sarah", "Deiter", "Walter"};
+static const char *const last_names[] = {"Shultz", "Abrams",  "Spencer",
                                          "White",  "Bartels", "Walton",
-                                         "Smith",  "Jones",  "Noris"};
+                                         "Smith",  "Jones",   "Noris"};
 static const char *const cities[] = {
-    "Phoenix", "Los Angeles", "San Francisco", "Boise",   "Portland",
-    "Bend",    "Redmond",     "Seattle",       "Kent",    "Cheyenne"};
+    "Phoenix", "Los Angeles", "San Francisco", "Boise", "Portland",
+    "Bend",    "Redmond",     "Seattle",       "Kent",  "Cheyenne"};
 static const char *const states[] = {"AZ", "CA", "ID", "OR", "WA", "WY"};
-static const char *const channels[] = {"Google", "Facebook", "Baidu",
-                                       "Apple"};
+static const char *const channels[] = {"Google", "Facebook", "Baidu", "Apple"};
 
 typedef struct nx_source {
     sl_source base;
@@ -155,11 +153,10 @@ static int put_str(sl_batch *b, sl_value *v, const char *str)
     return sl_batch_set_text(b, v, str, strlen(str));
 }
 
-static int put_fmt(nx_source *s, sl_batch *b, sl_value *v, const char *fmt,
-                   ...) SL_PRINTF(4, 5);
+static int put_fmt(nx_source *s, sl_batch *b, sl_value *v, const char *fmt, ...)
+    SL_PRINTF(4, 5);
 
-static int put_fmt(nx_source *s, sl_batch *b, sl_value *v, const char *fmt,
-                   ...)
+static int put_fmt(nx_source *s, sl_batch *b, sl_value *v, const char *fmt, ...)
 {
     sl_buf_reset(&s->scratch);
     va_list ap;
@@ -250,8 +247,7 @@ static int gen_row(nx_source *s, int64_t n, sl_batch *b, sl_value *row)
             rc = put_fmt(s, b, &f[4],
                          "https://www.nexmark.com/%s/item.htm?query=1&"
                          "channel_id=%lld",
-                         channels[ch % SL_ARRAY_LEN(channels)],
-                         (long long)ch);
+                         channels[ch % SL_ARRAY_LEN(channels)], (long long)ch);
         f[5] = sl_value_int(t);
         if (!rc)
             rc = put_letters(s, &r, b, &f[6], extra);
@@ -351,25 +347,22 @@ static int nx_open_source(const sl_table_info *table, sl_source **out,
             sl_buf_init(&b, 1024);
             for (int i = 0; fields[i]; i++)
                 sl_buf_printf(&b, "%s%s", i ? ", " : "", fields[i]);
-            rc = sl_err_set(err, SL_SQL,
-                            "connector 'nexmark': %s events have no field "
-                            "'%s' (fields: %s)",
-                            type_names[type], sc->cols[c].name,
-                            sl_buf_cstr(&b));
+            rc =
+                sl_err_set(err, SL_SQL,
+                           "connector 'nexmark': %s events have no field "
+                           "'%s' (fields: %s)",
+                           type_names[type], sc->cols[c].name, sl_buf_cstr(&b));
             sl_buf_free(&b);
             break;
         }
         bool is_text = sl_type_storage(sc->cols[c].type) == SL_V_TEXT;
-        bool want_text = !strcmp(fields[k], "name") ||
-                         !strcmp(fields[k], "emailAddress") ||
-                         !strcmp(fields[k], "creditCard") ||
-                         !strcmp(fields[k], "city") ||
-                         !strcmp(fields[k], "state") ||
-                         !strcmp(fields[k], "extra") ||
-                         !strcmp(fields[k], "itemName") ||
-                         !strcmp(fields[k], "description") ||
-                         !strcmp(fields[k], "channel") ||
-                         !strcmp(fields[k], "url");
+        bool want_text =
+            !strcmp(fields[k], "name") || !strcmp(fields[k], "emailAddress") ||
+            !strcmp(fields[k], "creditCard") || !strcmp(fields[k], "city") ||
+            !strcmp(fields[k], "state") || !strcmp(fields[k], "extra") ||
+            !strcmp(fields[k], "itemName") ||
+            !strcmp(fields[k], "description") ||
+            !strcmp(fields[k], "channel") || !strcmp(fields[k], "url");
         if (is_text != want_text ||
             (!want_text && sl_type_storage(sc->cols[c].type) != SL_V_INT))
             rc = sl_err_set(err, SL_SQL,
