@@ -96,8 +96,8 @@ int main(int argc, char **argv)
         dup2(fds[1], 1);
         close(fds[0]);
         execl("/usr/bin/python3", "python3",
-              SLUICE_SOURCE_DIR "/tests/servers/mock_openai.py", "--port",
-              "0", "--latency-ms", "1000", (char *)NULL);
+              SLUICE_SOURCE_DIR "/tests/servers/mock_openai.py", "--port", "0",
+              "--latency-ms", "1000", (char *)NULL);
         _exit(127);
     }
     close(fds[1]);

@@ -896,6 +896,66 @@ static void job_id_new(sluice *db, char id[33])
                 (unsigned long long)b);
 }
 
+static const char *opt_value(const sl_options *o, const char *key)
+{
+    for (int i = 0; o && i < o->n; i++)
+        if (!strcmp(o->items[i].key, key))
+            return o->items[i].value;
+    return NULL;
+}
+
+/* 'error.sink' = 'table': open that table's sink for the rows the model
+ * gives up on, its columns filled by name from the input row and the
+ * error columns 'error' / 'error_message', 'http_status' / 'status' and
+ * 'model'. */
+static int attach_dead_letter(exec_ctx *x, const sl_plan_model *m,
+                              sl_operator *op, sl_arena *arena, sl_err *err)
+{
+    const char *name = opt_value(m->call_options, "error.sink");
+    if (!name)
+        name = opt_value(m->model_options, "error.sink");
+    if (!name)
+        return SL_OK;
+    sl_cat_entry *e = sl_catalog_find(&x->db->catalog, name, SL_OBJ_TABLE);
+    if (!e)
+        return sl_err_set(err, SL_SQL,
+                          "model '%s': 'error.sink' table '%s' not found",
+                          m->name, name);
+    sl_plan_env env = {&x->db->catalog, x->sql, x->len};
+    sl_plan_table t;
+    int rc = sl_plan_table_info(&env, e, true, arena, &t, err);
+    if (rc)
+        return rc;
+    if (!t.connector->open_sink)
+        return sl_err_set(err, SL_SQL,
+                          "model '%s': 'error.sink' table '%s' cannot be "
+                          "written",
+                          m->name, name);
+    const sl_schema *ds = t.info.schema;
+    int *map = sl_arena_alloc(arena, sizeof(int) * (size_t)(ds->n_cols + 1));
+    if (!map)
+        return sl_err_set(err, SL_NOMEM, "out of memory");
+    for (int c = 0; c < ds->n_cols; c++) {
+        const char *cn = ds->cols[c].name;
+        int k = sl_schema_find(m->in_schema, cn);
+        if (k >= 0 && strncmp(cn, "__llm_", 6))
+            map[c] = k;
+        else if (!strcmp(cn, "error") || !strcmp(cn, "error_message"))
+            map[c] = SL_DEAD_ERROR;
+        else if (!strcmp(cn, "http_status") || !strcmp(cn, "status"))
+            map[c] = SL_DEAD_STATUS;
+        else if (!strcmp(cn, "model"))
+            map[c] = SL_DEAD_MODEL;
+        else
+            map[c] = SL_DEAD_NULL;
+    }
+    sl_sink *sink = NULL;
+    rc = t.connector->open_sink(&t.info, &sink, err);
+    if (rc)
+        return rc;
+    return sl_model_op_set_dead_letter(op, sink, ds, map, m->name, err);
+}
+
 /* Build the job for a plan: sources opened, one stage per source; with an
  * ML_PREDICT, the model operator and the stage after it as steps. */
 static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
@@ -968,6 +1028,7 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
             break;
         }
         steps[n_steps++] = (sl_job_step){SL_STEP_OPERATOR, NULL, mop, m->name};
+        rc = attach_dead_letter(x, m, mop, plan->arena, err);
     }
     if (!rc && pm) {
         const sl_plan_model *last = pm;

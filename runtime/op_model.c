@@ -44,6 +44,16 @@ typedef struct model_op {
     uint64_t carry_seq;
     sl_model_status carry_status;
     sl_value *carry_out; /* n_model_out values, copied */
+    /* dead-letter sink ('error.sink') */
+    sl_sink *dead;
+    const sl_schema *dead_schema;
+    int *dead_map;
+    char *model_name;
+    sl_batch *dead_batch;
+    uint64_t dead_seq;
+    int64_t dead_rows;
+    bool has_error_columns; /* OUTPUT declares METADATA error columns */
+    int64_t ignored_rows;
 } model_op;
 
 static void free_values(sl_value *v, int n)
@@ -174,6 +184,66 @@ static int emit(model_op *m, uint64_t seq, sl_model_status status,
     return SL_OK;
 }
 
+/* Put a dead-lettered row into the dead-letter batch (written when full
+ * and at the end of each pull); the row leaves the operator. */
+static int dead_letter(model_op *m, const sl_model_result *res, sl_err *err)
+{
+    slot *s = slot_of(m, res->seq);
+    if (!s->used || s->seq != res->seq)
+        return sl_err_set(err, SL_ERROR,
+                          "internal: dead letter for unknown "
+                          "row");
+    if (sl_batch_is_full(m->dead_batch)) {
+        int rc =
+            m->dead->ops->write(m->dead, m->dead_batch, ++m->dead_seq, err);
+        if (rc)
+            return rc;
+        sl_batch_clear(m->dead_batch);
+    }
+    sl_value *row = sl_batch_append_row(m->dead_batch);
+    int r = m->dead_batch->n_rows - 1;
+    m->dead_batch->pos[r] = s->pos;
+    m->dead_batch->event_time[r] = s->etime;
+    for (int c = 0; c < m->dead_schema->n_cols; c++) {
+        int src = m->dead_map[c];
+        int rc = SL_OK;
+        if (src >= 0 && src < m->n_in) {
+            const sl_value *v = &s->vals[src];
+            if (v->kind == SL_V_TEXT)
+                rc = sl_batch_set_text(m->dead_batch, &row[c], v->u.s, v->len);
+            else if (v->kind == SL_V_BLOB)
+                rc = sl_batch_set_blob(m->dead_batch, &row[c], v->u.b, v->len);
+            else
+                row[c] = *v;
+        } else if (src == SL_DEAD_ERROR && res->error) {
+            rc = sl_batch_set_text(m->dead_batch, &row[c], res->error,
+                                   strlen(res->error));
+        } else if (src == SL_DEAD_STATUS) {
+            row[c] = sl_value_int(res->http_status);
+        } else if (src == SL_DEAD_MODEL) {
+            rc = sl_batch_set_text(m->dead_batch, &row[c], m->model_name,
+                                   strlen(m->model_name));
+        }
+        if (rc)
+            return sl_err_set(err, rc, "out of memory (dead letter)");
+    }
+    free_values(s->vals, m->n_in);
+    s->vals = NULL;
+    s->used = false;
+    m->held--;
+    m->dead_rows++;
+    return SL_OK;
+}
+
+static int flush_dead(model_op *m, sl_err *err)
+{
+    if (!m->dead || m->dead_batch->n_rows == 0)
+        return SL_OK;
+    int rc = m->dead->ops->write(m->dead, m->dead_batch, ++m->dead_seq, err);
+    sl_batch_clear(m->dead_batch);
+    return rc;
+}
+
 static int op_pull(sl_operator *op, sl_batch *out, sl_op_status *status,
                    sl_err *err)
 {
@@ -205,6 +275,24 @@ static int op_pull(sl_operator *op, sl_batch *out, sl_op_status *status,
             return sl_err_set(err, res.error_code ? res.error_code : SL_RUNTIME,
                               "%s",
                               res.error ? res.error : "model call failed");
+        if (res.status == SL_MODEL_ROW_IGNORED && !m->has_error_columns) {
+            /* as Flink: an ignored row without error columns is dropped */
+            slot *s = slot_of(m, res.seq);
+            if (s->used && s->seq == res.seq) {
+                free_values(s->vals, m->n_in);
+                s->vals = NULL;
+                s->used = false;
+                m->held--;
+            }
+            m->ignored_rows++;
+            continue;
+        }
+        if (res.status == SL_MODEL_ROW_DEAD_LETTER && m->dead) {
+            rc = dead_letter(m, &res, err);
+            if (rc)
+                return rc;
+            continue;
+        }
         if (sl_batch_is_full(out)) {
             rc = copy_values(res.outputs, m->n_model_out, &m->carry_out);
             if (rc)
@@ -219,10 +307,18 @@ static int op_pull(sl_operator *op, sl_batch *out, sl_op_status *status,
         if (rc)
             return rc;
     }
-    if (m->held == 0 && m->finishing)
+    rc = flush_dead(m, err);
+    if (rc)
+        return rc;
+    if (m->held == 0 && m->finishing) {
+        if (m->dead && m->dead->ops->flush) {
+            rc = m->dead->ops->flush(m->dead, 30000, err);
+            if (rc)
+                return rc;
+        }
         *status = SL_OP_DRAINED;
-    else if (m->next_submit < m->next_seq && m->held > 0 &&
-             sl_model_client_pending(m->client) == 0)
+    } else if (m->next_submit < m->next_seq && m->held > 0 &&
+               sl_model_client_pending(m->client) == 0)
         *status = SL_OP_READY; /* room in the client again */
     return SL_OK;
 }
@@ -288,6 +384,11 @@ static void op_close(sl_operator *op)
         if (m->ring[i].used)
             free_values(m->ring[i].vals, m->n_in);
     free_values(m->carry_out, m->n_model_out);
+    if (m->dead)
+        m->dead->ops->close(m->dead);
+    sl_batch_free(m->dead_batch);
+    sl_free(m->dead_map);
+    sl_free(m->model_name);
     sl_free(m->ring);
     sl_free(m->input_cols);
     sl_free(m->model_inputs);
@@ -333,6 +434,9 @@ int sl_model_op_new(const sl_schema *in, const sl_schema *out,
         return sl_err_set(err, SL_NOMEM, "out of memory");
     }
     memcpy(m->input_cols, input_cols, sizeof(int) * (size_t)m->n_model_in);
+    for (int i = 0; def->output_metadata && i < m->n_model_out; i++)
+        if (def->output_metadata[i])
+            m->has_error_columns = true;
     if (out->n_cols != m->n_in + m->n_model_out) {
         op_close(&m->base);
         return sl_err_set(err, SL_ERROR,
@@ -344,6 +448,27 @@ int sl_model_op_new(const sl_schema *in, const sl_schema *out,
         return err->code ? err->code : SL_ERROR;
     }
     *op = &m->base;
+    return SL_OK;
+}
+
+int sl_model_op_set_dead_letter(sl_operator *op, sl_sink *sink,
+                                const sl_schema *schema, const int *col_map,
+                                const char *model_name, sl_err *err)
+{
+    model_op *m = (model_op *)op;
+    if (!op || op->ops != &model_ops) {
+        if (sink)
+            sink->ops->close(sink);
+        return sl_err_set(err, SL_MISUSE, "not a model operator");
+    }
+    m->dead = sink;
+    m->dead_schema = schema;
+    m->dead_map = sl_calloc((size_t)schema->n_cols + 1, sizeof(int));
+    m->model_name = sl_strdup(model_name ? model_name : "");
+    m->dead_batch = sl_batch_new(schema, 256);
+    if (!m->dead_map || !m->model_name || !m->dead_batch)
+        return sl_err_set(err, SL_NOMEM, "out of memory");
+    memcpy(m->dead_map, col_map, sizeof(int) * (size_t)schema->n_cols);
     return SL_OK;
 }
 

@@ -17,6 +17,7 @@
 #define SL_OP_MODEL_H
 
 #include "ai/model.h"
+#include "connector.h"
 #include "operator.h"
 
 /* Build the operator. in is the upstream schema; input_cols[i] is the
@@ -28,6 +29,20 @@ int sl_model_op_new(const sl_schema *in, const sl_schema *out,
                     const int *input_cols, const sl_model_def *def,
                     sl_options *call_opts, int max_queued, sl_operator **op,
                     sl_err *err);
+
+/* Route rows the model gave up on ('error.sink', status DEAD_LETTER) to
+ * sink instead of downstream. schema is the sink table's; col_map[i] says
+ * what fills its column i: >= 0 a column of the operator's input row,
+ * SL_DEAD_NULL, SL_DEAD_ERROR (the error text), SL_DEAD_STATUS (the HTTP
+ * status) or SL_DEAD_MODEL (the model name). Takes ownership of sink
+ * (closed with the operator, also on failure); col_map is copied. */
+#define SL_DEAD_NULL   (-1)
+#define SL_DEAD_ERROR  (-2)
+#define SL_DEAD_STATUS (-3)
+#define SL_DEAD_MODEL  (-4)
+int sl_model_op_set_dead_letter(sl_operator *op, sl_sink *sink,
+                                const sl_schema *schema, const int *col_map,
+                                const char *model_name, sl_err *err);
 
 /* The operator's client metrics (NULL-safe). */
 void sl_model_op_metrics(sl_operator *op, sl_model_metrics *out);

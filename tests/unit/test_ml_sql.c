@@ -182,3 +182,70 @@ Test(ml_sql, explain_and_show_create_mask_secrets)
     sl_buf_free(&b);
     sluice_close(db);
 }
+
+typedef struct seen {
+    int n;
+    char answers[400];
+} seen;
+
+static int mark_rows(void *ctx, const sluice_row *row)
+{
+    seen *s = ctx;
+    int64_t id = sluice_row_int64(row, 0);
+    if (id >= 1 && id < 400)
+        s->answers[id]++;
+    s->n++;
+    return 0;
+}
+
+/* With 'error-handling-strategy' = 'IGNORE' and 'error.sink', rows whose
+ * calls fail (30% 500s, no retries) go to the dead-letter table with the
+ * error; every input row ends up exactly once in the output or there. */
+Test(ml_sql, dead_letter_sink_gets_failed_rows, .timeout = 120)
+{
+    const char *args[] = {"--rate-500", "0.3", NULL};
+    int port = 0;
+    sl_test_proc *srv = sl_test_http_start(args, &port);
+    cr_assert_not_null(srv);
+    sluice *db = open_with_models(port, ", 'error-handling-strategy' = "
+                                        "'IGNORE', 'retry-num' = '0'");
+    char *dir = sl_test_tmpdir();
+    char sql[1024];
+    sl_snprintf(sql, sizeof(sql),
+                "CREATE TABLE dead (id BIGINT, body STRING, error STRING, "
+                "http_status INT) WITH ('connector' = 'filesystem', 'path' "
+                "= '%s/dead.jsonl', 'format' = 'json');",
+                dir);
+    cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK, "%s",
+                 sluice_errmsg(db));
+    seen *s = calloc(1, sizeof(*s));
+    int rc = sluice_exec(db,
+                         "SELECT id, answer FROM ML_PREDICT(TABLE reviews, "
+                         "MODEL chat, DESCRIPTOR(body), MAP['error.sink', "
+                         "'dead', 'max-concurrent-operations', '8'])",
+                         mark_rows, s);
+    cr_assert_eq(rc, SLUICE_OK, "%s", sluice_errmsg(db));
+    /* read the dead letters back through the engine */
+    sl_snprintf(sql, sizeof(sql),
+                "CREATE TABLE dead_in (id BIGINT, error STRING, http_status "
+                "INT) WITH ('connector' = 'filesystem', 'path' = "
+                "'%s/dead.jsonl', 'format' = 'json');",
+                dir);
+    cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK);
+    int out_rows = s->n;
+    rc = sluice_exec(db,
+                     "SELECT id, error FROM dead_in WHERE http_status = 500 "
+                     "AND error LIKE '%HTTP 500%'",
+                     mark_rows, s);
+    cr_assert_eq(rc, SLUICE_OK, "%s", sluice_errmsg(db));
+    int dead_rows = s->n - out_rows;
+    cr_assert(dead_rows > 30 && out_rows > 100, "out %d dead %d", out_rows,
+              dead_rows);
+    for (int id = 1; id <= 300; id++)
+        cr_assert_eq(s->answers[id], 1, "row %d seen %d times", id,
+                     s->answers[id]);
+    free(s);
+    sl_test_tmpdir_remove(dir);
+    sluice_close(db);
+    sl_test_proc_stop(srv, SIGTERM, 5000);
+}
