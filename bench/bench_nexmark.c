@@ -26,11 +26,13 @@ typedef struct query {
 } query;
 
 static const query queries[] = {
-    {"q0", "auction BIGINT, bidder BIGINT, price BIGINT, dateTime "
-           "TIMESTAMP(3), extra STRING",
+    {"q0",
+     "auction BIGINT, bidder BIGINT, price BIGINT, dateTime "
+     "TIMESTAMP(3), extra STRING",
      "SELECT auction, bidder, price, dateTime, extra FROM bid"},
-    {"q1", "auction BIGINT, bidder BIGINT, price DOUBLE, dateTime "
-           "TIMESTAMP(3), extra STRING",
+    {"q1",
+     "auction BIGINT, bidder BIGINT, price DOUBLE, dateTime "
+     "TIMESTAMP(3), extra STRING",
      "SELECT auction, bidder, 0.908 * price AS price, dateTime, extra FROM "
      "bid"},
     {"q2", "auction BIGINT, price BIGINT",
