@@ -156,6 +156,15 @@ static bool literal_eq(const sl_literal *a, const sl_literal *b)
 
 bool sl_ast_expr_equal(const sl_expr *a, const sl_expr *b)
 {
+    /* a + b + c ... parses left-deep without a nesting bound: walk the
+     * left spine in a loop so long chains do not recurse */
+    while (a && b && a->kind == SL_EXPR_BINARY && b->kind == SL_EXPR_BINARY) {
+        if (a->binary.op != b->binary.op ||
+            !sl_ast_expr_equal(a->binary.right, b->binary.right))
+            return false;
+        a = a->binary.left;
+        b = b->binary.left;
+    }
     if (!a || !b)
         return a == b;
     if (a->kind != b->kind)
