@@ -160,6 +160,9 @@ int cli_session_command(cli_session *s, const char *line);
 int cli_run_sql(sluice *db, const cli_opts *opts, const char *origin,
                 const char *sql);
 int cli_run_file(sluice *db, const cli_opts *opts, const char *path);
+/* `sluice broker ...` (argv[0] is "broker"); returns an exit status. */
+int cli_broker_main(int argc, char **argv);
+
 /* Read a whole file ('-' is stdin) into malloc'd text. NULL on failure with
  * a message on stderr; *status receives the exit status. */
 char *cli_read_file(const char *path, size_t max_len, size_t *len, int *status);

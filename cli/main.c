@@ -54,6 +54,8 @@ int main(int argc, char **argv)
     /* subcommands: one dispatch line each */
     if (argc > 1 && !strcmp(argv[1], "run"))
         return cli_run_config(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "broker"))
+        return cli_broker_main(argc - 1, argv + 1);
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

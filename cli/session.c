@@ -323,6 +323,9 @@ int cli_session_stmt(cli_session *s, const char *origin, const char *stmt,
     cli_interrupt_arm(s->db);
     int lrc = out ? cli_exec_stmt(s->db, sql, &hooks) : SLUICE_NOMEM;
     cli_interrupt_disarm();
+    const char *warn = sluice_warnings(s->db);
+    if (warn && *warn)
+        fputs(warn, stderr);
     cli_out_free(out);
     free(sql);
     fflush(stdout);

@@ -441,8 +441,36 @@ static void dg_close(sl_source *src)
     sl_free(s);
 }
 
+/* Resume after row pos.offset (split 0): sequences continue where they
+ * were; random fields draw new values (not those an uninterrupted run
+ * would have drawn); the rate restarts now. */
+static int dg_seek(sl_source *src, const sl_srcpos *pos, int n_pos, sl_err *err)
+{
+    dg_source *s = (dg_source *)src;
+    int64_t next = -1;
+    for (int i = 0; i < n_pos; i++)
+        if (pos[i].split == 0 && pos[i].offset + 1 > next)
+            next = pos[i].offset + 1;
+    if (next < 0)
+        return SL_OK;
+    if (s->emitted != 0)
+        return sl_err_set(err, SL_MISUSE, "datagen: seek after reading");
+    if (s->total >= 0 && next > s->total)
+        next = s->total;
+    for (int i = 0; i < s->n_gens; i++) {
+        gen *g = &s->gens[i];
+        if (g->op >= OP_SEQ_INT)
+            g->seq_next += next;
+    }
+    s->emitted = next;
+    s->start_ns = sl_mono_ns() -
+                  (int64_t)((__int128)next * 1000000000 / s->rows_per_second);
+    return SL_OK;
+}
+
 static const sl_source_ops dg_ops = {
     .read = dg_read,
+    .seek = dg_seek,
     .wait_hint = dg_wait_hint,
     .progress = dg_progress,
     .close = dg_close,

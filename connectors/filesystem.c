@@ -41,6 +41,10 @@ static const sl_option_def fs_options[] = {
     {"format", "enum", NULL, "Record format: 'json' or 'csv' (required)."},
     {"source.max-line-length", "bytes", "16mb",
      "Longest record the source accepts; a longer one fails the job."},
+    {"sink.append", "bool", "false",
+     "Sluice extension: append to an existing output file instead of "
+     "truncating it (set automatically for a job resuming from a "
+     "checkpoint)."},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -153,6 +157,7 @@ typedef struct fs_source {
     bool eof;
     int64_t line; /* lines consumed in the current file */
     int64_t file_consumed;
+    int64_t skip_line; /* after seek: skip records of file cur up to it */
 } fs_source;
 
 static const sl_source_ops fs_source_ops;
@@ -255,6 +260,7 @@ static void close_current(fs_source *s)
     if (s->fd >= 0)
         close(s->fd);
     s->fd = -1;
+    s->skip_line = 0;
     s->done_bytes += s->file_consumed;
     s->cur++;
 }
@@ -356,6 +362,8 @@ static int fs_read(sl_source *src, sl_batch *batch, sl_read_status *status,
         s->line += 1 + nl;
         s->start += consumed;
         s->file_consumed += (int64_t)consumed;
+        if (line <= s->skip_line)
+            continue; /* before the checkpoint's position */
         if (rec_len && rec[rec_len - 1] == '\n')
             rec_len--;
         if (rec_len && rec[rec_len - 1] == '\r')
@@ -411,8 +419,38 @@ static void fs_source_close(sl_source *src)
     sl_free(s);
 }
 
+/* Resume after a checkpoint: files are read in order, so the highest split
+ * recorded is the file in progress and earlier ones are done; its records
+ * up to the recorded line are skipped (decoded no more). Assumes the same
+ * file list as when the checkpoint was taken. */
+static int fs_seek(sl_source *src, const sl_srcpos *pos, int n_pos, sl_err *err)
+{
+    fs_source *s = (fs_source *)src;
+    int split = -1;
+    int64_t line = 0;
+    for (int i = 0; i < n_pos; i++) {
+        if (pos[i].split > split) {
+            split = pos[i].split;
+            line = pos[i].offset;
+        }
+    }
+    if (split < 0)
+        return SL_OK;
+    if (s->fd >= 0 || s->cur != 0)
+        return sl_err_set(err, SL_MISUSE, "filesystem: seek after reading");
+    for (int i = 0; i < split && i < s->n_files; i++) {
+        struct stat st;
+        if (!stat(s->files[i], &st))
+            s->done_bytes += st.st_size;
+    }
+    s->cur = split < s->n_files ? split : s->n_files;
+    s->skip_line = line;
+    return SL_OK;
+}
+
 static const sl_source_ops fs_source_ops = {
     .read = fs_read,
+    .seek = fs_seek,
     .progress = fs_progress,
     .close = fs_source_close,
 };
@@ -430,6 +468,7 @@ static int fs_open_source(const sl_table_info *table, sl_source **out,
     sl_options *o = table->options;
     int64_t max_line;
     int rc = common_open(&s->c, table, err);
+    sl_options_mark(o, "sink.append"); /* a sink option: harmless here */
     if (!rc)
         rc = sl_options_bytes(o, "source.max-line-length", 16 << 20, &max_line,
                               err);
@@ -473,6 +512,7 @@ typedef struct fs_sink {
     int fd;
     sl_buf out;
     uint64_t last_seq;
+    bool append;
 } fs_sink;
 
 static int write_all(fs_sink *s, sl_err *err)
@@ -578,9 +618,19 @@ static int open_output(fs_sink *s, sl_err *err)
     }
     if (!s->file)
         return sl_err_set(err, SL_NOMEM, "out of memory");
-    s->fd = open(s->file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    s->fd = open(s->file,
+                 O_CREAT | O_CLOEXEC |
+                     (s->append ? O_RDWR | O_APPEND : O_WRONLY | O_TRUNC),
+                 0644);
     if (s->fd < 0)
         return sl_err_set(err, SL_IO, "%s: cannot create: %s", s->file,
+                          strerror(errno));
+    /* appending after a crash: end a torn last line first */
+    char last = '\n';
+    off_t size = s->append ? lseek(s->fd, 0, SEEK_END) : 0;
+    if (size > 0 && pread(s->fd, &last, 1, size - 1) == 1 && last != '\n' &&
+        write(s->fd, "\n", 1) != 1)
+        return sl_err_set(err, SL_IO, "%s: write error: %s", s->file,
                           strerror(errno));
     return SL_OK;
 }
@@ -608,6 +658,8 @@ static int fs_open_sink(const sl_table_info *table, sl_sink **out, sl_err *err)
         bool ignored;
         rc = sl_format_ignore_errors(o, s->c.prefix, &ignored, err);
     }
+    if (!rc)
+        rc = sl_options_bool(o, "sink.append", false, &s->append, err);
     if (!rc)
         rc = common_check(&s->c, o, err);
     if (!rc)

@@ -6,11 +6,12 @@
 #include "format.h"
 
 extern const sl_format sl_format_json, sl_format_csv;
+extern const sl_format sl_format_raw;
+extern const sl_format sl_format_avro_confluent;
 
 static const sl_format *const formats[] = {
-    &sl_format_json,
-    &sl_format_csv,
-    NULL,
+    &sl_format_json,           &sl_format_csv, &sl_format_raw,
+    &sl_format_avro_confluent, NULL,
 };
 
 const sl_format *sl_format_find(const char *name)

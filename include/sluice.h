@@ -86,6 +86,13 @@ SLUICE_API const char *sluice_errmsg(sluice *db);
 /* The result code of the last call on db. */
 SLUICE_API int sluice_errcode(sluice *db);
 
+/*
+ * Warnings raised by the last sluice_exec / sluice_stmt_run on db (for
+ * example a model declared with a literal API key), one per line, or ""
+ * when there were none. Valid until the next call on db.
+ */
+SLUICE_API const char *sluice_warnings(sluice *db);
+
 /* Row kinds of a changelog, as Flink prints them: +I -U +U -D. */
 #define SLUICE_ROW_INSERT        0
 #define SLUICE_ROW_UPDATE_BEFORE 1

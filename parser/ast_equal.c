@@ -154,10 +154,202 @@ static bool literal_eq(const sl_literal *a, const sl_literal *b)
     }
 }
 
+/* One small comparison per node kind, through a table, so deep trees cost
+ * little stack per level (see unparse.c). Both nodes have the same kind. */
+typedef bool (*node_eq)(const sl_expr *a, const sl_expr *b);
+
+static bool eq_literal(const sl_expr *a, const sl_expr *b)
+{
+    return literal_eq(&a->lit, &b->lit);
+}
+
+static bool eq_column(const sl_expr *a, const sl_expr *b)
+{
+    return name_eq(&a->column, &b->column);
+}
+
+static bool eq_star(const sl_expr *a, const sl_expr *b)
+{
+    return name_eq(a->star.qualifier, b->star.qualifier);
+}
+
+static bool eq_func(const sl_expr *a, const sl_expr *b)
+{
+    return func_name_eq(&a->func.name, &b->func.name) &&
+           a->func.syntax == b->func.syntax &&
+           a->func.distinct == b->func.distinct &&
+           a->func.star == b->func.star &&
+           exprs_eq(a->func.n_args, a->func.args, b->func.n_args,
+                    b->func.args) &&
+           sl_ast_expr_equal(a->func.filter, b->func.filter) &&
+           window_eq(a->func.over, b->func.over);
+}
+
+static bool eq_unary(const sl_expr *a, const sl_expr *b)
+{
+    return a->unary.op == b->unary.op &&
+           sl_ast_expr_equal(a->unary.operand, b->unary.operand);
+}
+
+static bool eq_binary(const sl_expr *a, const sl_expr *b)
+{
+    return a->binary.op == b->binary.op &&
+           sl_ast_expr_equal(a->binary.left, b->binary.left) &&
+           sl_ast_expr_equal(a->binary.right, b->binary.right);
+}
+
+static bool eq_case(const sl_expr *a, const sl_expr *b)
+{
+    return sl_ast_expr_equal(a->case_.operand, b->case_.operand) &&
+           exprs_eq(a->case_.n_whens, a->case_.whens, b->case_.n_whens,
+                    b->case_.whens) &&
+           exprs_eq(a->case_.n_whens, a->case_.thens, b->case_.n_whens,
+                    b->case_.thens) &&
+           sl_ast_expr_equal(a->case_.else_, b->case_.else_);
+}
+
+static bool eq_cast(const sl_expr *a, const sl_expr *b)
+{
+    return a->cast.is_try == b->cast.is_try &&
+           type_eq(a->cast.type, b->cast.type) &&
+           sl_ast_expr_equal(a->cast.operand, b->cast.operand);
+}
+
+static bool eq_in_list(const sl_expr *a, const sl_expr *b)
+{
+    return a->in_list.not_ == b->in_list.not_ &&
+           sl_ast_expr_equal(a->in_list.operand, b->in_list.operand) &&
+           exprs_eq(a->in_list.n_items, a->in_list.items, b->in_list.n_items,
+                    b->in_list.items);
+}
+
+static bool eq_in_query(const sl_expr *a, const sl_expr *b)
+{
+    return a->in_query.not_ == b->in_query.not_ &&
+           sl_ast_expr_equal(a->in_query.operand, b->in_query.operand) &&
+           sl_ast_query_equal(a->in_query.query, b->in_query.query);
+}
+
+static bool eq_between(const sl_expr *a, const sl_expr *b)
+{
+    return a->between.not_ == b->between.not_ &&
+           a->between.symmetric == b->between.symmetric &&
+           sl_ast_expr_equal(a->between.operand, b->between.operand) &&
+           sl_ast_expr_equal(a->between.low, b->between.low) &&
+           sl_ast_expr_equal(a->between.high, b->between.high);
+}
+
+static bool eq_like(const sl_expr *a, const sl_expr *b)
+{
+    return a->like.not_ == b->like.not_ && a->like.similar == b->like.similar &&
+           sl_ast_expr_equal(a->like.operand, b->like.operand) &&
+           sl_ast_expr_equal(a->like.pattern, b->like.pattern) &&
+           sl_ast_expr_equal(a->like.escape, b->like.escape);
+}
+
+static bool eq_is(const sl_expr *a, const sl_expr *b)
+{
+    return a->is.not_ == b->is.not_ && a->is.what == b->is.what &&
+           sl_ast_expr_equal(a->is.operand, b->is.operand) &&
+           sl_ast_expr_equal(a->is.rhs, b->is.rhs);
+}
+
+static bool eq_interval(const sl_expr *a, const sl_expr *b)
+{
+    return str_eq(a->interval.text, a->interval.text_len, b->interval.text,
+                  b->interval.text_len) &&
+           a->interval.from == b->interval.from &&
+           a->interval.to == b->interval.to &&
+           a->interval.precision == b->interval.precision &&
+           a->interval.millis == b->interval.millis &&
+           a->interval.months == b->interval.months;
+}
+
+static bool eq_list(const sl_expr *a, const sl_expr *b)
+{
+    return exprs_eq(a->list.n_items, a->list.items, b->list.n_items,
+                    b->list.items);
+}
+
+static bool eq_field(const sl_expr *a, const sl_expr *b)
+{
+    return ident_eq(&a->field.field, &b->field.field) &&
+           sl_ast_expr_equal(a->field.base, b->field.base);
+}
+
+static bool eq_subscript(const sl_expr *a, const sl_expr *b)
+{
+    return sl_ast_expr_equal(a->subscript.base, b->subscript.base) &&
+           sl_ast_expr_equal(a->subscript.index, b->subscript.index);
+}
+
+static bool eq_subquery(const sl_expr *a, const sl_expr *b)
+{
+    return sl_ast_query_equal(a->subquery.query, b->subquery.query);
+}
+
+static bool eq_named_arg(const sl_expr *a, const sl_expr *b)
+{
+    return ident_eq(&a->named_arg.name, &b->named_arg.name) &&
+           sl_ast_expr_equal(a->named_arg.value, b->named_arg.value);
+}
+
+static bool eq_descriptor(const sl_expr *a, const sl_expr *b)
+{
+    return idents_eq(a->descriptor.n_columns, a->descriptor.columns,
+                     b->descriptor.n_columns, b->descriptor.columns);
+}
+
+static bool eq_table_arg(const sl_expr *a, const sl_expr *b)
+{
+    return name_eq(&a->table_arg.name, &b->table_arg.name) &&
+           exprs_eq(a->table_arg.n_partition, a->table_arg.partition,
+                    b->table_arg.n_partition, b->table_arg.partition);
+}
+
+static bool eq_model_arg(const sl_expr *a, const sl_expr *b)
+{
+    return name_eq(&a->model_arg.name, &b->model_arg.name);
+}
+
+static bool eq_symbol(const sl_expr *a, const sl_expr *b)
+{
+    return cstr_eq(a->symbol.text, b->symbol.text);
+}
+
+static const node_eq node_eqs[SL_EXPR__COUNT] = {
+    [SL_EXPR_LITERAL] = eq_literal,
+    [SL_EXPR_COLUMN] = eq_column,
+    [SL_EXPR_STAR] = eq_star,
+    [SL_EXPR_FUNC] = eq_func,
+    [SL_EXPR_UNARY] = eq_unary,
+    [SL_EXPR_BINARY] = eq_binary,
+    [SL_EXPR_CASE] = eq_case,
+    [SL_EXPR_CAST] = eq_cast,
+    [SL_EXPR_IN_LIST] = eq_in_list,
+    [SL_EXPR_IN_QUERY] = eq_in_query,
+    [SL_EXPR_BETWEEN] = eq_between,
+    [SL_EXPR_LIKE] = eq_like,
+    [SL_EXPR_IS] = eq_is,
+    [SL_EXPR_INTERVAL] = eq_interval,
+    [SL_EXPR_ARRAY] = eq_list,
+    [SL_EXPR_MAP] = eq_list,
+    [SL_EXPR_ROW] = eq_list,
+    [SL_EXPR_FIELD] = eq_field,
+    [SL_EXPR_SUBSCRIPT] = eq_subscript,
+    [SL_EXPR_SUBQUERY] = eq_subquery,
+    [SL_EXPR_EXISTS] = eq_subquery,
+    [SL_EXPR_NAMED_ARG] = eq_named_arg,
+    [SL_EXPR_DESCRIPTOR] = eq_descriptor,
+    [SL_EXPR_TABLE_ARG] = eq_table_arg,
+    [SL_EXPR_MODEL_ARG] = eq_model_arg,
+    [SL_EXPR_SYMBOL] = eq_symbol,
+};
+
 bool sl_ast_expr_equal(const sl_expr *a, const sl_expr *b)
 {
-    /* a + b + c ... parses left-deep without a nesting bound: walk the
-     * left spine in a loop so long chains do not recurse */
+    /* Left-deep binary chains (a + b + c ..., up to SL_PARSE_MAX_HEIGHT
+     * links): walk the left spine in a loop, recurse only to the right. */
     while (a && b && a->kind == SL_EXPR_BINARY && b->kind == SL_EXPR_BINARY) {
         if (a->binary.op != b->binary.op ||
             !sl_ast_expr_equal(a->binary.right, b->binary.right))
@@ -167,106 +359,10 @@ bool sl_ast_expr_equal(const sl_expr *a, const sl_expr *b)
     }
     if (!a || !b)
         return a == b;
-    if (a->kind != b->kind)
+    if (a->kind != b->kind || (unsigned)a->kind >= SL_EXPR__COUNT ||
+        !node_eqs[a->kind])
         return false;
-    switch (a->kind) {
-    case SL_EXPR_LITERAL:
-        return literal_eq(&a->lit, &b->lit);
-    case SL_EXPR_COLUMN:
-        return name_eq(&a->column, &b->column);
-    case SL_EXPR_STAR:
-        return name_eq(a->star.qualifier, b->star.qualifier);
-    case SL_EXPR_FUNC:
-        return func_name_eq(&a->func.name, &b->func.name) &&
-               a->func.syntax == b->func.syntax &&
-               a->func.distinct == b->func.distinct &&
-               a->func.star == b->func.star &&
-               exprs_eq(a->func.n_args, a->func.args, b->func.n_args,
-                        b->func.args) &&
-               sl_ast_expr_equal(a->func.filter, b->func.filter) &&
-               window_eq(a->func.over, b->func.over);
-    case SL_EXPR_UNARY:
-        return a->unary.op == b->unary.op &&
-               sl_ast_expr_equal(a->unary.operand, b->unary.operand);
-    case SL_EXPR_BINARY:
-        return a->binary.op == b->binary.op &&
-               sl_ast_expr_equal(a->binary.left, b->binary.left) &&
-               sl_ast_expr_equal(a->binary.right, b->binary.right);
-    case SL_EXPR_CASE:
-        return sl_ast_expr_equal(a->case_.operand, b->case_.operand) &&
-               exprs_eq(a->case_.n_whens, a->case_.whens, b->case_.n_whens,
-                        b->case_.whens) &&
-               exprs_eq(a->case_.n_whens, a->case_.thens, b->case_.n_whens,
-                        b->case_.thens) &&
-               sl_ast_expr_equal(a->case_.else_, b->case_.else_);
-    case SL_EXPR_CAST:
-        return a->cast.is_try == b->cast.is_try &&
-               type_eq(a->cast.type, b->cast.type) &&
-               sl_ast_expr_equal(a->cast.operand, b->cast.operand);
-    case SL_EXPR_IN_LIST:
-        return a->in_list.not_ == b->in_list.not_ &&
-               sl_ast_expr_equal(a->in_list.operand, b->in_list.operand) &&
-               exprs_eq(a->in_list.n_items, a->in_list.items,
-                        b->in_list.n_items, b->in_list.items);
-    case SL_EXPR_IN_QUERY:
-        return a->in_query.not_ == b->in_query.not_ &&
-               sl_ast_expr_equal(a->in_query.operand, b->in_query.operand) &&
-               sl_ast_query_equal(a->in_query.query, b->in_query.query);
-    case SL_EXPR_BETWEEN:
-        return a->between.not_ == b->between.not_ &&
-               a->between.symmetric == b->between.symmetric &&
-               sl_ast_expr_equal(a->between.operand, b->between.operand) &&
-               sl_ast_expr_equal(a->between.low, b->between.low) &&
-               sl_ast_expr_equal(a->between.high, b->between.high);
-    case SL_EXPR_LIKE:
-        return a->like.not_ == b->like.not_ &&
-               a->like.similar == b->like.similar &&
-               sl_ast_expr_equal(a->like.operand, b->like.operand) &&
-               sl_ast_expr_equal(a->like.pattern, b->like.pattern) &&
-               sl_ast_expr_equal(a->like.escape, b->like.escape);
-    case SL_EXPR_IS:
-        return a->is.not_ == b->is.not_ && a->is.what == b->is.what &&
-               sl_ast_expr_equal(a->is.operand, b->is.operand) &&
-               sl_ast_expr_equal(a->is.rhs, b->is.rhs);
-    case SL_EXPR_INTERVAL:
-        return str_eq(a->interval.text, a->interval.text_len, b->interval.text,
-                      b->interval.text_len) &&
-               a->interval.from == b->interval.from &&
-               a->interval.to == b->interval.to &&
-               a->interval.precision == b->interval.precision &&
-               a->interval.millis == b->interval.millis &&
-               a->interval.months == b->interval.months;
-    case SL_EXPR_ARRAY:
-    case SL_EXPR_MAP:
-    case SL_EXPR_ROW:
-        return exprs_eq(a->list.n_items, a->list.items, b->list.n_items,
-                        b->list.items);
-    case SL_EXPR_FIELD:
-        return ident_eq(&a->field.field, &b->field.field) &&
-               sl_ast_expr_equal(a->field.base, b->field.base);
-    case SL_EXPR_SUBSCRIPT:
-        return sl_ast_expr_equal(a->subscript.base, b->subscript.base) &&
-               sl_ast_expr_equal(a->subscript.index, b->subscript.index);
-    case SL_EXPR_SUBQUERY:
-    case SL_EXPR_EXISTS:
-        return sl_ast_query_equal(a->subquery.query, b->subquery.query);
-    case SL_EXPR_NAMED_ARG:
-        return ident_eq(&a->named_arg.name, &b->named_arg.name) &&
-               sl_ast_expr_equal(a->named_arg.value, b->named_arg.value);
-    case SL_EXPR_DESCRIPTOR:
-        return idents_eq(a->descriptor.n_columns, a->descriptor.columns,
-                         b->descriptor.n_columns, b->descriptor.columns);
-    case SL_EXPR_TABLE_ARG:
-        return name_eq(&a->table_arg.name, &b->table_arg.name) &&
-               exprs_eq(a->table_arg.n_partition, a->table_arg.partition,
-                        b->table_arg.n_partition, b->table_arg.partition);
-    case SL_EXPR_MODEL_ARG:
-        return name_eq(&a->model_arg.name, &b->model_arg.name);
-    case SL_EXPR_SYMBOL:
-        return cstr_eq(a->symbol.text, b->symbol.text);
-    default:
-        return false;
-    }
+    return node_eqs[a->kind](a, b);
 }
 
 static bool from_eq(const sl_from *a, const sl_from *b)

@@ -2415,8 +2415,8 @@ static const char *opt_comment(parser *p)
 
 static bool parse_if_not_exists(parser *p)
 {
-    if (!is_kw(p, KW_IF))
-        return false;
+    if (!is_kw(p, KW_IF) || !kw_at(p, 1, KW_NOT))
+        return false; /* a table may be named `if` */
     next(p);
     expect_kw(p, KW_NOT, "NOT after IF (IF NOT EXISTS)");
     expect_kw(p, KW_EXISTS, "EXISTS after IF NOT");
@@ -2425,7 +2425,7 @@ static bool parse_if_not_exists(parser *p)
 
 static bool parse_if_exists(parser *p)
 {
-    if (!is_kw(p, KW_IF))
+    if (!is_kw(p, KW_IF) || !kw_at(p, 1, KW_EXISTS))
         return false;
     next(p);
     expect_kw(p, KW_EXISTS, "EXISTS after IF");
@@ -2858,8 +2858,11 @@ static sl_stmt *parse_statement(parser *p)
     case KW_DESC:
         next(p);
         s->kind = SL_STMT_DESCRIBE;
-        s->describe.object =
-            accept_kw(p, KW_MODEL) ? SL_OBJ_MODEL : SL_OBJ_TABLE;
+        s->describe.object = SL_OBJ_TABLE;
+        if (is_kw(p, KW_MODEL) && is_ident_tok(peek(p, 1))) {
+            next(p); /* else a table named `model` */
+            s->describe.object = SL_OBJ_MODEL;
+        }
         s->describe.name =
             parse_name(p, s->describe.object == SL_OBJ_MODEL ? "a model name"
                                                              : "a table name");

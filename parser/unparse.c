@@ -350,6 +350,58 @@ static bool special_call_name(const char *s, size_t len, sl_call_syntax syn)
     }
 }
 
+/* The leftmost word of an expression's canonical text, when it starts with
+ * a name (column, call, named argument); NULL otherwise. */
+static const sl_ident *leftmost_word(const sl_expr *e)
+{
+    for (int guard = 0; e && guard < SL_PARSE_MAX_HEIGHT + 10; guard++) {
+        switch (e->kind) {
+        case SL_EXPR_COLUMN:
+            return &e->column.parts[0];
+        case SL_EXPR_FUNC:
+            return &e->func.name.parts[0];
+        case SL_EXPR_NAMED_ARG:
+            return &e->named_arg.name;
+        case SL_EXPR_BINARY:
+            e = e->binary.left;
+            break;
+        case SL_EXPR_IS:
+            e = e->is.operand;
+            break;
+        case SL_EXPR_IN_LIST:
+            e = e->in_list.operand;
+            break;
+        case SL_EXPR_IN_QUERY:
+            e = e->in_query.operand;
+            break;
+        case SL_EXPR_BETWEEN:
+            e = e->between.operand;
+            break;
+        case SL_EXPR_LIKE:
+            e = e->like.operand;
+            break;
+        case SL_EXPR_SUBSCRIPT:
+            e = e->subscript.base;
+            break;
+        default:
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+/* TRIM(both) with a column named both must not read as TRIM(BOTH ...). */
+static bool trim_needs_quotes(const sl_expr *e)
+{
+    if (e->func.syntax != SL_CALL_PLAIN || e->func.n_args < 1 ||
+        e->func.distinct)
+        return false;
+    const sl_ident *w = leftmost_word(e->func.args[0]);
+    return w &&
+           (sl_str_ieq(w->text, "BOTH") || sl_str_ieq(w->text, "LEADING") ||
+            sl_str_ieq(w->text, "TRAILING"));
+}
+
 static void func_name(printer *pr, const sl_expr *e)
 {
     const sl_name *n = &e->func.name;
@@ -357,8 +409,10 @@ static void func_name(printer *pr, const sl_expr *e)
         const sl_ident *id = &n->parts[i];
         if (i)
             sl_buf_putc(pr->out, '.');
+        bool trim = n->n_parts == 1 && sl_str_ieq(id->text, "TRIM") &&
+                    trim_needs_quotes(e);
         if (i == n->n_parts - 1 && plain_word(id->text, id->len) &&
-            !special_call_name(id->text, id->len, e->func.syntax)) {
+            !special_call_name(id->text, id->len, e->func.syntax) && !trim) {
             for (size_t k = 0; k < id->len; k++) {
                 char c = id->text[k];
                 sl_buf_putc(pr->out,
@@ -518,7 +572,12 @@ static void print_window_spec(printer *pr, const sl_window_spec *w)
     bool sp = false;
     sl_buf_putc(pr->out, '(');
     if (w->base) {
-        ident(pr, w->base);
+        /* a base window named rows or range would read as a frame */
+        if (sl_str_ieq(w->base->text, "ROWS") ||
+            sl_str_ieq(w->base->text, "RANGE"))
+            backticks(pr->out, w->base->text, w->base->len);
+        else
+            ident(pr, w->base);
         sp = true;
     }
     if (w->n_partition) {
@@ -550,216 +609,269 @@ static void subquery(printer *pr, const sl_query *q)
     sl_buf_putc(pr->out, ')');
 }
 
+/* One small printer per node kind, called through a table: a deep tree
+ * recurses through print_expr and one of these, so each level costs two
+ * small stack frames (a single big switch costs kilobytes per level in
+ * sanitizer builds). */
+typedef void (*node_printer)(printer *pr, const sl_expr *e);
+
+static void p_literal(printer *pr, const sl_expr *e)
+{
+    literal(pr, &e->lit);
+}
+
+static void p_column(printer *pr, const sl_expr *e)
+{
+    name(pr, &e->column);
+}
+
+static void p_star(printer *pr, const sl_expr *e)
+{
+    if (e->star.qualifier) {
+        name(pr, e->star.qualifier);
+        sl_buf_putc(pr->out, '.');
+    }
+    sl_buf_putc(pr->out, '*');
+}
+
+static void p_unary(printer *pr, const sl_expr *e)
+{
+    if (e->unary.op == SL_UNARY_NOT) {
+        puts_(pr, "NOT ");
+        print_expr(pr, e->unary.operand, PREC_NOT);
+        return;
+    }
+    sl_buf_putc(pr->out, e->unary.op == SL_UNARY_NEG ? '-' : '+');
+    size_t at = pr->out->len;
+    print_expr(pr, e->unary.operand, PREC_UNARY);
+    /* "--x" would lex as a comment: space nested signs apart (the operand
+     * may come from a hook, so look at the text). */
+    sl_buf *b = pr->out;
+    if (!b->rc && b->len > at && (b->data[at] == '-' || b->data[at] == '+')) {
+        sl_buf_putc(b, ' ');
+        if (!b->rc) {
+            memmove(b->data + at + 1, b->data + at, b->len - at - 1);
+            b->data[at] = ' ';
+        }
+    }
+}
+
+static void p_binary(printer *pr, const sl_expr *e)
+{
+    int p = prec(e);
+    print_expr(pr, e->binary.left, p);
+    sl_buf_putc(pr->out, ' ');
+    puts_(pr, binop_text(e->binary.op));
+    sl_buf_putc(pr->out, ' ');
+    print_expr(pr, e->binary.right, p + 1);
+}
+
+static void p_case(printer *pr, const sl_expr *e)
+{
+    puts_(pr, "CASE ");
+    if (e->case_.operand) {
+        print_expr(pr, e->case_.operand, 0);
+        sl_buf_putc(pr->out, ' ');
+    }
+    for (int i = 0; i < e->case_.n_whens; i++) {
+        puts_(pr, "WHEN ");
+        print_expr(pr, e->case_.whens[i], 0);
+        puts_(pr, " THEN ");
+        print_expr(pr, e->case_.thens[i], 0);
+        sl_buf_putc(pr->out, ' ');
+    }
+    if (e->case_.else_) {
+        puts_(pr, "ELSE ");
+        print_expr(pr, e->case_.else_, 0);
+        sl_buf_putc(pr->out, ' ');
+    }
+    puts_(pr, "END");
+}
+
+static void p_cast(printer *pr, const sl_expr *e)
+{
+    puts_(pr, e->cast.is_try ? "TRY_CAST(" : "CAST(");
+    print_expr(pr, e->cast.operand, 0);
+    puts_(pr, " AS ");
+    sl_unparse_type(e->cast.type, pr->out);
+    sl_buf_putc(pr->out, ')');
+}
+
+static void p_in_list(printer *pr, const sl_expr *e)
+{
+    print_expr(pr, e->in_list.operand, PREC_CMP);
+    puts_(pr, e->in_list.not_ ? " NOT IN (" : " IN (");
+    expr_list(pr, e->in_list.n_items, e->in_list.items);
+    sl_buf_putc(pr->out, ')');
+}
+
+static void p_in_query(printer *pr, const sl_expr *e)
+{
+    print_expr(pr, e->in_query.operand, PREC_CMP);
+    puts_(pr, e->in_query.not_ ? " NOT IN " : " IN ");
+    subquery(pr, e->in_query.query);
+}
+
+static void p_between(printer *pr, const sl_expr *e)
+{
+    print_expr(pr, e->between.operand, PREC_CMP);
+    puts_(pr, e->between.not_ ? " NOT BETWEEN " : " BETWEEN ");
+    if (e->between.symmetric)
+        puts_(pr, "SYMMETRIC ");
+    print_expr(pr, e->between.low, PREC_ADD);
+    puts_(pr, " AND ");
+    print_expr(pr, e->between.high, PREC_ADD);
+}
+
+static void p_like(printer *pr, const sl_expr *e)
+{
+    print_expr(pr, e->like.operand, PREC_CMP);
+    if (e->like.not_)
+        puts_(pr, " NOT");
+    puts_(pr, e->like.similar ? " SIMILAR TO " : " LIKE ");
+    print_expr(pr, e->like.pattern, PREC_ADD);
+    if (e->like.escape) {
+        puts_(pr, " ESCAPE ");
+        print_expr(pr, e->like.escape, PREC_ADD);
+    }
+}
+
+static void p_is(printer *pr, const sl_expr *e)
+{
+    static const char *const what[] = {"",      "NULL",    "TRUE",
+                                       "FALSE", "UNKNOWN", "DISTINCT FROM "};
+    print_expr(pr, e->is.operand, PREC_CMP);
+    puts_(pr, e->is.not_ ? " IS NOT " : " IS ");
+    puts_(pr,
+          (unsigned)e->is.what < SL_ARRAY_LEN(what) ? what[e->is.what] : "");
+    if (e->is.what == SL_IS_DISTINCT_FROM)
+        print_expr(pr, e->is.rhs, PREC_ADD);
+}
+
+static void p_interval(printer *pr, const sl_expr *e)
+{
+    puts_(pr, "INTERVAL ");
+    string_lit(pr->out, e->interval.text, e->interval.text_len);
+    sl_buf_putc(pr->out, ' ');
+    puts_(pr, unit_name(e->interval.from));
+    if (e->interval.precision >= 0)
+        sl_buf_printf(pr->out, "(%d)", e->interval.precision);
+    if (e->interval.to != SL_UNIT_NONE) {
+        puts_(pr, " TO ");
+        puts_(pr, unit_name(e->interval.to));
+    }
+}
+
+static void p_list(printer *pr, const sl_expr *e)
+{
+    bool row = e->kind == SL_EXPR_ROW;
+    puts_(pr, e->kind == SL_EXPR_ARRAY ? "ARRAY[" : row ? "ROW(" : "MAP[");
+    expr_list(pr, e->list.n_items, e->list.items);
+    sl_buf_putc(pr->out, row ? ')' : ']');
+}
+
+static void p_field(printer *pr, const sl_expr *e)
+{
+    const sl_expr *b = e->field.base;
+    /* a column base needs parentheses, or "(r).f" would read as r.f */
+    bool bare =
+        (b->kind == SL_EXPR_FUNC && b->func.syntax != SL_CALL_NO_PARENS) ||
+        b->kind == SL_EXPR_SUBSCRIPT || b->kind == SL_EXPR_FIELD ||
+        b->kind == SL_EXPR_SUBQUERY;
+    print_expr(pr, b, bare ? PREC_POSTFIX : PREC_PRIMARY + 1);
+    sl_buf_putc(pr->out, '.');
+    ident(pr, &e->field.field);
+}
+
+static void p_subscript(printer *pr, const sl_expr *e)
+{
+    print_expr(pr, e->subscript.base, PREC_POSTFIX);
+    sl_buf_putc(pr->out, '[');
+    print_expr(pr, e->subscript.index, 0);
+    sl_buf_putc(pr->out, ']');
+}
+
+static void p_subquery(printer *pr, const sl_expr *e)
+{
+    if (e->kind == SL_EXPR_EXISTS)
+        puts_(pr, "EXISTS ");
+    subquery(pr, e->subquery.query);
+}
+
+static void p_named_arg(printer *pr, const sl_expr *e)
+{
+    ident(pr, &e->named_arg.name);
+    puts_(pr, " => ");
+    print_expr(pr, e->named_arg.value, 0);
+}
+
+static void p_descriptor(printer *pr, const sl_expr *e)
+{
+    puts_(pr, "DESCRIPTOR");
+    ident_list(pr, e->descriptor.n_columns, e->descriptor.columns);
+}
+
+static void p_table_arg(printer *pr, const sl_expr *e)
+{
+    puts_(pr, "TABLE ");
+    name(pr, &e->table_arg.name);
+    if (e->table_arg.n_partition == 1 &&
+        e->table_arg.partition[0]->kind == SL_EXPR_COLUMN) {
+        puts_(pr, " PARTITION BY ");
+        print_expr(pr, e->table_arg.partition[0], 0);
+    } else if (e->table_arg.n_partition) {
+        puts_(pr, " PARTITION BY (");
+        expr_list(pr, e->table_arg.n_partition, e->table_arg.partition);
+        sl_buf_putc(pr->out, ')');
+    }
+}
+
+static void p_model_arg(printer *pr, const sl_expr *e)
+{
+    puts_(pr, "MODEL ");
+    name(pr, &e->model_arg.name);
+}
+
+static void p_symbol(printer *pr, const sl_expr *e)
+{
+    puts_(pr, e->symbol.text ? e->symbol.text : "");
+}
+
+static const node_printer node_printers[SL_EXPR__COUNT] = {
+    [SL_EXPR_LITERAL] = p_literal,
+    [SL_EXPR_COLUMN] = p_column,
+    [SL_EXPR_STAR] = p_star,
+    [SL_EXPR_FUNC] = func,
+    [SL_EXPR_UNARY] = p_unary,
+    [SL_EXPR_BINARY] = p_binary,
+    [SL_EXPR_CASE] = p_case,
+    [SL_EXPR_CAST] = p_cast,
+    [SL_EXPR_IN_LIST] = p_in_list,
+    [SL_EXPR_IN_QUERY] = p_in_query,
+    [SL_EXPR_BETWEEN] = p_between,
+    [SL_EXPR_LIKE] = p_like,
+    [SL_EXPR_IS] = p_is,
+    [SL_EXPR_INTERVAL] = p_interval,
+    [SL_EXPR_ARRAY] = p_list,
+    [SL_EXPR_MAP] = p_list,
+    [SL_EXPR_ROW] = p_list,
+    [SL_EXPR_FIELD] = p_field,
+    [SL_EXPR_SUBSCRIPT] = p_subscript,
+    [SL_EXPR_SUBQUERY] = p_subquery,
+    [SL_EXPR_EXISTS] = p_subquery,
+    [SL_EXPR_NAMED_ARG] = p_named_arg,
+    [SL_EXPR_DESCRIPTOR] = p_descriptor,
+    [SL_EXPR_TABLE_ARG] = p_table_arg,
+    [SL_EXPR_MODEL_ARG] = p_model_arg,
+    [SL_EXPR_SYMBOL] = p_symbol,
+};
+
 static void print_node(printer *pr, const sl_expr *e)
 {
-    switch (e->kind) {
-    case SL_EXPR_LITERAL:
-        literal(pr, &e->lit);
-        break;
-    case SL_EXPR_COLUMN:
-        name(pr, &e->column);
-        break;
-    case SL_EXPR_STAR:
-        if (e->star.qualifier) {
-            name(pr, e->star.qualifier);
-            sl_buf_putc(pr->out, '.');
-        }
-        sl_buf_putc(pr->out, '*');
-        break;
-    case SL_EXPR_FUNC:
-        func(pr, e);
-        break;
-    case SL_EXPR_UNARY:
-        if (e->unary.op == SL_UNARY_NOT) {
-            puts_(pr, "NOT ");
-            print_expr(pr, e->unary.operand, PREC_NOT);
-        } else {
-            const sl_expr *o = e->unary.operand;
-            sl_buf_putc(pr->out, e->unary.op == SL_UNARY_NEG ? '-' : '+');
-            size_t at = pr->out->len;
-            print_expr(pr, o, PREC_UNARY);
-            /* "--x" would lex as a comment: space nested signs apart (the
-             * operand may come from a hook, so look at the text). */
-            sl_buf *b = pr->out;
-            if (!b->rc && b->len > at &&
-                (b->data[at] == '-' || b->data[at] == '+')) {
-                sl_buf_putc(b, ' ');
-                if (!b->rc) {
-                    memmove(b->data + at + 1, b->data + at, b->len - at - 1);
-                    b->data[at] = ' ';
-                }
-            }
-        }
-        break;
-    case SL_EXPR_BINARY: {
-        int p = prec(e);
-        print_expr(pr, e->binary.left, p);
-        sl_buf_putc(pr->out, ' ');
-        puts_(pr, binop_text(e->binary.op));
-        sl_buf_putc(pr->out, ' ');
-        print_expr(pr, e->binary.right, p + 1);
-        break;
-    }
-    case SL_EXPR_CASE:
-        puts_(pr, "CASE ");
-        if (e->case_.operand) {
-            print_expr(pr, e->case_.operand, 0);
-            sl_buf_putc(pr->out, ' ');
-        }
-        for (int i = 0; i < e->case_.n_whens; i++) {
-            puts_(pr, "WHEN ");
-            print_expr(pr, e->case_.whens[i], 0);
-            puts_(pr, " THEN ");
-            print_expr(pr, e->case_.thens[i], 0);
-            sl_buf_putc(pr->out, ' ');
-        }
-        if (e->case_.else_) {
-            puts_(pr, "ELSE ");
-            print_expr(pr, e->case_.else_, 0);
-            sl_buf_putc(pr->out, ' ');
-        }
-        puts_(pr, "END");
-        break;
-    case SL_EXPR_CAST:
-        puts_(pr, e->cast.is_try ? "TRY_CAST(" : "CAST(");
-        print_expr(pr, e->cast.operand, 0);
-        puts_(pr, " AS ");
-        sl_unparse_type(e->cast.type, pr->out);
-        sl_buf_putc(pr->out, ')');
-        break;
-    case SL_EXPR_IN_LIST:
-        print_expr(pr, e->in_list.operand, PREC_CMP);
-        puts_(pr, e->in_list.not_ ? " NOT IN (" : " IN (");
-        expr_list(pr, e->in_list.n_items, e->in_list.items);
-        sl_buf_putc(pr->out, ')');
-        break;
-    case SL_EXPR_IN_QUERY:
-        print_expr(pr, e->in_query.operand, PREC_CMP);
-        puts_(pr, e->in_query.not_ ? " NOT IN " : " IN ");
-        subquery(pr, e->in_query.query);
-        break;
-    case SL_EXPR_BETWEEN:
-        print_expr(pr, e->between.operand, PREC_CMP);
-        puts_(pr, e->between.not_ ? " NOT BETWEEN " : " BETWEEN ");
-        if (e->between.symmetric)
-            puts_(pr, "SYMMETRIC ");
-        print_expr(pr, e->between.low, PREC_ADD);
-        puts_(pr, " AND ");
-        print_expr(pr, e->between.high, PREC_ADD);
-        break;
-    case SL_EXPR_LIKE:
-        print_expr(pr, e->like.operand, PREC_CMP);
-        if (e->like.not_)
-            puts_(pr, " NOT");
-        puts_(pr, e->like.similar ? " SIMILAR TO " : " LIKE ");
-        print_expr(pr, e->like.pattern, PREC_ADD);
-        if (e->like.escape) {
-            puts_(pr, " ESCAPE ");
-            print_expr(pr, e->like.escape, PREC_ADD);
-        }
-        break;
-    case SL_EXPR_IS:
-        print_expr(pr, e->is.operand, PREC_CMP);
-        puts_(pr, e->is.not_ ? " IS NOT " : " IS ");
-        switch (e->is.what) {
-        case SL_IS_NULL:
-            puts_(pr, "NULL");
-            break;
-        case SL_IS_TRUE:
-            puts_(pr, "TRUE");
-            break;
-        case SL_IS_FALSE:
-            puts_(pr, "FALSE");
-            break;
-        case SL_IS_UNKNOWN:
-            puts_(pr, "UNKNOWN");
-            break;
-        case SL_IS_DISTINCT_FROM:
-            puts_(pr, "DISTINCT FROM ");
-            if (e->is.rhs)
-                print_expr(pr, e->is.rhs, PREC_ADD);
-            break;
-        }
-        break;
-    case SL_EXPR_INTERVAL:
-        puts_(pr, "INTERVAL ");
-        string_lit(pr->out, e->interval.text, e->interval.text_len);
-        sl_buf_putc(pr->out, ' ');
-        puts_(pr, unit_name(e->interval.from));
-        if (e->interval.precision >= 0)
-            sl_buf_printf(pr->out, "(%d)", e->interval.precision);
-        if (e->interval.to != SL_UNIT_NONE) {
-            puts_(pr, " TO ");
-            puts_(pr, unit_name(e->interval.to));
-        }
-        break;
-    case SL_EXPR_ARRAY:
-    case SL_EXPR_MAP:
-        puts_(pr, e->kind == SL_EXPR_ARRAY ? "ARRAY[" : "MAP[");
-        expr_list(pr, e->list.n_items, e->list.items);
-        sl_buf_putc(pr->out, ']');
-        break;
-    case SL_EXPR_ROW:
-        puts_(pr, "ROW(");
-        expr_list(pr, e->list.n_items, e->list.items);
-        sl_buf_putc(pr->out, ')');
-        break;
-    case SL_EXPR_FIELD: {
-        const sl_expr *b = e->field.base;
-        bool bare =
-            (b->kind == SL_EXPR_FUNC && b->func.syntax != SL_CALL_NO_PARENS) ||
-            b->kind == SL_EXPR_SUBSCRIPT || b->kind == SL_EXPR_FIELD;
-        print_expr(pr, b, bare ? PREC_POSTFIX : PREC_PRIMARY + 1);
-        sl_buf_putc(pr->out, '.');
-        ident(pr, &e->field.field);
-        break;
-    }
-    case SL_EXPR_SUBSCRIPT:
-        print_expr(pr, e->subscript.base, PREC_POSTFIX);
-        sl_buf_putc(pr->out, '[');
-        print_expr(pr, e->subscript.index, 0);
-        sl_buf_putc(pr->out, ']');
-        break;
-    case SL_EXPR_SUBQUERY:
-        subquery(pr, e->subquery.query);
-        break;
-    case SL_EXPR_EXISTS:
-        puts_(pr, "EXISTS ");
-        subquery(pr, e->subquery.query);
-        break;
-    case SL_EXPR_NAMED_ARG:
-        ident(pr, &e->named_arg.name);
-        puts_(pr, " => ");
-        print_expr(pr, e->named_arg.value, 0);
-        break;
-    case SL_EXPR_DESCRIPTOR:
-        puts_(pr, "DESCRIPTOR");
-        ident_list(pr, e->descriptor.n_columns, e->descriptor.columns);
-        break;
-    case SL_EXPR_TABLE_ARG:
-        puts_(pr, "TABLE ");
-        name(pr, &e->table_arg.name);
-        if (e->table_arg.n_partition == 1 &&
-            e->table_arg.partition[0]->kind == SL_EXPR_COLUMN) {
-            puts_(pr, " PARTITION BY ");
-            print_expr(pr, e->table_arg.partition[0], 0);
-        } else if (e->table_arg.n_partition) {
-            puts_(pr, " PARTITION BY (");
-            expr_list(pr, e->table_arg.n_partition, e->table_arg.partition);
-            sl_buf_putc(pr->out, ')');
-        }
-        break;
-    case SL_EXPR_MODEL_ARG:
-        puts_(pr, "MODEL ");
-        name(pr, &e->model_arg.name);
-        break;
-    case SL_EXPR_SYMBOL:
-        puts_(pr, e->symbol.text ? e->symbol.text : "");
-        break;
-    default:
+    if ((unsigned)e->kind < SL_EXPR__COUNT && node_printers[e->kind])
+        node_printers[e->kind](pr, e);
+    else
         puts_(pr, "?");
-        break;
-    }
 }
 
 static void print_expr(printer *pr, const sl_expr *e, int min_prec)

@@ -7,10 +7,12 @@
  * the top of the library's dependency graph; cli/ sees only include/sluice.h.
  */
 #include <signal.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "engine_int.h"
 #include "job.h"
+#include "kafka_int.h"
 
 SLUICE_API const char *sluice_libversion(void)
 {
@@ -31,6 +33,7 @@ SLUICE_API int sluice_open(sluice **out)
     if (!db)
         return SLUICE_NOMEM;
     sl_err_clear(&db->err);
+    sl_buf_init(&db->warnings, 64 * 1024);
     sl_catalog_init(&db->catalog);
     *out = db;
     return SLUICE_OK;
@@ -41,7 +44,10 @@ SLUICE_API void sluice_close(sluice *db)
     if (!db)
         return;
     sl_engine_stop_jobs(db);
+    if (db->holds_embedded_kafka)
+        sl_kafka_embedded_release();
     sl_catalog_free(&db->catalog);
+    sl_buf_free(&db->warnings);
     for (sl_setting *s = db->settings; s;) {
         sl_setting *next = s->next;
         sl_free(s->key);
@@ -59,6 +65,20 @@ SLUICE_API const char *sluice_errmsg(sluice *db)
     if (db->err.code == SLUICE_OK)
         return sluice_errstr(SLUICE_OK);
     return db->err.msg[0] ? db->err.msg : sluice_errstr(db->err.code);
+}
+
+SLUICE_API const char *sluice_warnings(sluice *db)
+{
+    return db ? sl_buf_cstr(&db->warnings) : "";
+}
+
+void sl_engine_warn(sluice *db, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sl_buf_vprintf(&db->warnings, fmt, ap);
+    va_end(ap);
+    sl_buf_putc(&db->warnings, '\n');
 }
 
 SLUICE_API int sluice_errcode(sluice *db)
@@ -82,6 +102,7 @@ SLUICE_API int sluice_exec(sluice *db, const char *sql, sluice_row_cb cb,
     if (!db || !sql)
         return SLUICE_MISUSE;
     sl_err_clear(&db->err);
+    sl_buf_reset(&db->warnings);
     db->interrupted = 0;
     return sl_engine_exec(db, sql, cb, ctx);
 }

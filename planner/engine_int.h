@@ -31,6 +31,7 @@ typedef struct sl_setting {
 
 struct sluice {
     sl_err err;                        /* last failure, for sluice_errmsg */
+    sl_buf warnings;                   /* sluice_warnings */
     volatile sig_atomic_t interrupted; /* set by sluice_interrupt */
     sl_catalog catalog;
     sl_setting *settings;
@@ -40,6 +41,10 @@ struct sluice {
     /* The job sluice_exec is running in the foreground, for
      * sluice_interrupt (which may run in a signal handler). */
     sl_job *volatile foreground;
+    /* the engine holds the process's embedded Kafka broker while any of
+     * its tables uses 'properties.bootstrap.servers' = 'embedded', so
+     * topics outlive the jobs that wrote them */
+    bool holds_embedded_kafka;
     /* sluice_progress_handler */
     sluice_progress_cb progress_cb;
     void *progress_ctx;
@@ -73,6 +78,9 @@ int sl_engine_describe_stmt(sluice *db, const char *sql, size_t len,
                             const struct sl_stmt *stmt, sl_arena *arena,
                             int *n_cols, const char ***names,
                             const char ***types, int *kind);
+
+/* Add a warning line for sluice_warnings. */
+void sl_engine_warn(sluice *db, const char *fmt, ...) SL_PRINTF(2, 3);
 
 /* The value of a session setting, or NULL. */
 const char *sl_engine_setting(const sluice *db, const char *key);

@@ -18,6 +18,7 @@
 #include "engine_int.h"
 #include "functions.h"
 #include "job.h"
+#include "kafka_int.h"
 #include "op_model.h"
 #include "plan.h"
 #include "vtab.h"
@@ -289,6 +290,18 @@ static int exec_create_table(exec_ctx *x, const sl_stmt *st)
         return sql_err(x, SL_SQL, conn->value_pos.offset,
                        "unknown connector '%s'", cname);
     }
+    /* an embedded broker lives as long as the engine */
+    for (int i = 0; i < ol->n && !x->db->holds_embedded_kafka; i++) {
+        const sl_opt_pair *p = &ol->items[i];
+        if (sl_str_nieq(p->key, p->key_len, "properties.bootstrap.servers") &&
+            sl_str_nieq(p->value, p->value_len, "embedded")) {
+            const char *bootstrap = NULL;
+            int arc = sl_kafka_embedded_acquire(&bootstrap, &x->db->err);
+            if (arc)
+                return arc;
+            x->db->holds_embedded_kafka = true;
+        }
+    }
     /* duplicate column names */
     for (int i = 0; i < st->create_table.n_columns; i++) {
         const sl_ident *a = &st->create_table.columns[i].name;
@@ -331,6 +344,8 @@ static int exec_create_view(exec_ctx *x, const sl_stmt *st)
                           st->len, NULL, &x->db->err);
 }
 
+static bool is_secret_key(const char *key, size_t len);
+
 static int exec_create_model(exec_ctx *x, const sl_stmt *st)
 {
     char *name = name_text(x, &st->create_model.name);
@@ -347,6 +362,17 @@ static int exec_create_model(exec_ctx *x, const sl_stmt *st)
         if (ol->items[i].key_len == 8 &&
             !memcmp(ol->items[i].key, "provider", 8))
             has_provider = true;
+    for (int i = 0; i < ol->n; i++) {
+        const sl_opt_pair *p = &ol->items[i];
+        bool is_ref =
+            p->value_len > 2 && p->value[0] == '$' && p->value[1] == '{';
+        if (is_secret_key(p->key, p->key_len) && !is_ref && p->value_len)
+            sl_engine_warn(x->db,
+                           "warning: model '%s': option '%.*s' is a literal "
+                           "secret; write '${ENV_VAR}' so it stays out of "
+                           "scripts and history",
+                           name, (int)p->key_len, p->key);
+    }
     if (!has_provider)
         return sql_err(x, SL_SQL, st->create_model.name.pos.offset,
                        "model '%s' needs a 'provider' option in its WITH "
@@ -896,6 +922,73 @@ static void job_id_new(sluice *db, char id[33])
                 (unsigned long long)b);
 }
 
+/* ---- checkpoints ------------------------------------------------------- */
+
+/* The checkpoint state of an INSERT job from the session's settings, or
+ * NULL when none of 'state.dir', 'execution.checkpointing.interval' and
+ * 'execution.savepoint.path' is set. The job is identified by
+ * 'pipeline.name' or a hash of the statement's text. */
+static int open_ckpt(exec_ctx *x, const char *text, size_t len, sl_ckpt **out)
+{
+    sluice *db = x->db;
+    sl_err *err = &db->err;
+    *out = NULL;
+    const char *dir = sl_engine_setting(db, "state.dir");
+    const char *iv = sl_engine_setting(db, "execution.checkpointing.interval");
+    const char *sp = sl_engine_setting(db, "execution.savepoint.path");
+    if (!dir && !iv && !sp)
+        return SL_OK;
+    if (!dir || !*dir)
+        return sl_err_set(err, SL_SQL,
+                          "checkpoints need a state directory: SET "
+                          "'state.dir' = '/path'");
+    sl_ckpt_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.state_dir = dir;
+    if (iv && sl_parse_duration_ms(iv, &cfg.interval_ms))
+        return sl_err_set(err, SL_SQL,
+                          "'execution.checkpointing.interval': '%s' is not a "
+                          "duration ('10 s', '500 ms', '1 min')",
+                          iv);
+    if (iv && cfg.interval_ms <= 0)
+        return sl_err_set(err, SL_SQL,
+                          "'execution.checkpointing.interval' must be > 0");
+    char id[64];
+    const char *name = sl_engine_setting(db, "pipeline.name");
+    if (name && *name) {
+        cfg.job_id = name;
+    } else {
+        uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a of the statement */
+        for (size_t i = 0; i < len; i++) {
+            h ^= (unsigned char)text[i];
+            h *= 0x100000001b3ull;
+        }
+        sl_snprintf(id, sizeof(id), "job-%016llx", (unsigned long long)h);
+        cfg.job_id = id;
+    }
+    cfg.store = sl_engine_setting(db, "state.checkpoints.dir");
+    const char *v = sl_engine_setting(db, "state.checkpoints.num-retained");
+    int64_t n = 0;
+    if (v &&
+        (sl_parse_int64(v, strlen(v), &n) || n < 1 || n > SL_CKPT_MAX_RETAINED))
+        return sl_err_set(err, SL_SQL,
+                          "'state.checkpoints.num-retained' must be 1..%d",
+                          SL_CKPT_MAX_RETAINED);
+    cfg.retained = (int)n;
+    v = sl_engine_setting(db, "sluice.checkpoints.full-every");
+    n = 0;
+    if (v && (sl_parse_int64(v, strlen(v), &n) || n < 1 || n > 1000000))
+        return sl_err_set(err, SL_SQL,
+                          "'sluice.checkpoints.full-every' must be 1..1000000");
+    cfg.full_every = (int)n;
+    cfg.s3_endpoint = sl_engine_setting(db, "s3.endpoint");
+    cfg.s3_region = sl_engine_setting(db, "s3.region");
+    cfg.s3_access_key = sl_engine_setting(db, "s3.access-key");
+    cfg.s3_secret_key = sl_engine_setting(db, "s3.secret-key");
+    cfg.savepoint_path = sp;
+    return sl_ckpt_open(&cfg, out, err);
+}
+
 static const char *opt_value(const sl_options *o, const char *key)
 {
     for (int i = 0; o && i < o->n; i++)
@@ -956,10 +1049,40 @@ static int attach_dead_letter(exec_ctx *x, const sl_plan_model *m,
     return sl_model_op_set_dead_letter(op, sink, ds, map, m->name, err);
 }
 
+/* The job resumes from a checkpoint or savepoint. */
+static bool resumes(const sl_ckpt *ckpt)
+{
+    sl_ckpt_stats st;
+    sl_ckpt_stats_get(ckpt, &st);
+    return st.last_id > 0;
+}
+
+/* A resumed job tells a sink whose connector knows 'sink.append' (the
+ * filesystem sink) to append to its file instead of truncating it: rows
+ * written before the crash stay. Other connectors ignore it. */
+static int add_option(sl_arena *arena, sl_options *o, const char *key,
+                      const char *value)
+{
+    if (!o || sl_options_has(o, key))
+        return SL_OK;
+    sl_option *items =
+        sl_arena_alloc(arena, sizeof(sl_option) * (size_t)(o->n + 1));
+    if (!items)
+        return SL_NOMEM;
+    if (o->n)
+        memcpy(items, o->items, sizeof(sl_option) * (size_t)o->n);
+    items[o->n] = (sl_option){key, value, true}; /* used: no complaint */
+    o->items = items;
+    o->n++;
+    return SL_OK;
+}
+
 /* Build the job for a plan: sources opened, one stage per source; with an
- * ML_PREDICT, the model operator and the stage after it as steps. */
+ * ML_PREDICT, the model operator and the stage after it as steps. Takes
+ * sink and ckpt, also on failure. */
 static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
-                     sl_sink *sink, row_emitter *em, sl_job **out)
+                     sl_sink *sink, row_emitter *em, sl_ckpt *ckpt,
+                     sl_job **out)
 {
     sl_err *err = &x->db->err;
     sqlite3 *jdb = NULL;
@@ -967,6 +1090,7 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
     if (rc) {
         if (sink)
             sink->ops->close(sink);
+        sl_ckpt_free(ckpt);
         return rc;
     }
     const sl_plan_model *pm = plan->model;
@@ -1069,6 +1193,7 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
                 steps[i].op->ops->close(steps[i].op);
         if (sink)
             sink->ops->close(sink);
+        sl_ckpt_free(ckpt);
         sqlite3_close(jdb);
         return rc;
     }
@@ -1082,6 +1207,7 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
     spec.steps = steps;
     spec.out_schema = plan->out_schema;
     spec.sink = sink;
+    spec.ckpt = ckpt;
     if (!sink) {
         spec.row_cb = job_rows;
         spec.row_ctx = em;
@@ -1104,7 +1230,11 @@ static int call_progress(sluice *db, sl_job *job)
 {
     sl_job_metrics m;
     sl_job_metrics_get(job, &m, NULL, 0);
-    sluice_progress p = {m.rows_read, m.rows_written, -1, m.watermark_ms, ""};
+    int64_t total = -1;
+    if (m.input_fraction > 0.001)
+        total = (int64_t)((double)m.rows_read / m.input_fraction + 0.5);
+    sluice_progress p = {m.rows_read, m.rows_written, total, m.watermark_ms,
+                         ""};
     if (m.watermark_ms == SL_NO_EVENT_TIME)
         p.watermark_ms = INT64_MIN;
     return db->progress_cb(db->progress_ctx, &p);
@@ -1166,7 +1296,7 @@ static int exec_query(exec_ctx *x, const sl_query *q)
         rc = SL_OK;
     } else {
         sl_job *job = NULL;
-        rc = build_job(x, &plan, "SELECT", NULL, &em, &job);
+        rc = build_job(x, &plan, "SELECT", NULL, &em, NULL, &job);
         if (!rc)
             rc = run_foreground(x, job, true);
     }
@@ -1241,18 +1371,31 @@ static int exec_insert(exec_ctx *x, const sl_stmt *st)
                        "INSERT from VALUES or a SELECT without FROM is not "
                        "supported yet");
     }
+    sl_ckpt *ckpt = NULL;
+    rc = open_ckpt(x, x->sql + st->offset, st->len, &ckpt);
+    if (rc) {
+        sl_arena_free(&job_arena);
+        return rc;
+    }
+    if (ckpt && resumes(ckpt) &&
+        add_option(arena, sink_t.info.options, "sink.append", "true")) {
+        sl_ckpt_free(ckpt);
+        sl_arena_free(&job_arena);
+        return sl_err_set(&x->db->err, SL_NOMEM, "out of memory");
+    }
     sl_sink *sink = NULL;
     rc = sink_t.connector->open_sink(&sink_t.info, &sink, &x->db->err);
     if (rc) {
         char msg[SL_ERR_MSG_MAX];
         sl_strlcpy(msg, x->db->err.msg, sizeof(msg));
         sl_err_reset(&x->db->err, rc, "table '%s': %s", sink_t.name, msg);
+        sl_ckpt_free(ckpt);
         sl_arena_free(&job_arena);
         return rc;
     }
     char *name = short_name(arena, x->sql + st->offset, st->len);
     sl_job *job = NULL;
-    rc = build_job(x, &plan, name ? name : "INSERT", sink, NULL, &job);
+    rc = build_job(x, &plan, name ? name : "INSERT", sink, NULL, ckpt, &job);
     if (rc) {
         sl_arena_free(&job_arena);
         return rc;
@@ -1281,14 +1424,42 @@ static int exec_stop_job(exec_ctx *x, const sl_stmt *st)
         sl_engine_job *j = *p;
         if (strcmp(j->id, st->stop_job.job_id))
             continue;
-        if (st->stop_job.with_savepoint)
-            return sql_err(x, SL_UNSUPPORTED, st->offset,
-                           "STOP JOB ... WITH SAVEPOINT is not supported yet");
+        sl_ckpt *ckpt = sl_job_ckpt(j->job);
+        if (st->stop_job.with_savepoint && !ckpt)
+            return sql_err(x, SL_SQL, st->offset,
+                           "STOP JOB ... WITH SAVEPOINT needs a job started "
+                           "with checkpoints: SET 'state.dir' = '/path' "
+                           "before the INSERT");
         sl_job_stop(j->job);
         sl_err jerr;
         sl_err_clear(&jerr);
-        sl_job_wait(j->job, -1, &jerr);
-        return SL_OK;
+        int rc = sl_job_wait(j->job, -1, &jerr);
+        if (!st->stop_job.with_savepoint)
+            return SL_OK;
+        if (rc)
+            return sl_err_set(&x->db->err, rc,
+                              "job '%s' failed before its savepoint: %s", j->id,
+                              jerr.msg);
+        const char *dir = sl_engine_setting(x->db, "state.savepoints.dir");
+        char def[4096];
+        if (!dir || !*dir) {
+            sl_strlcpy(def, sl_ckpt_db_path(ckpt), sizeof(def));
+            for (int k = 0; k < 2; k++) { /* <state.dir>/<job>/state.db */
+                char *slash = strrchr(def, '/');
+                if (slash)
+                    *slash = 0;
+            }
+            size_t dl = strlen(def);
+            sl_strlcpy(def + dl, "/savepoints", sizeof(def) - dl);
+            dir = def;
+        }
+        char *path = NULL;
+        rc = sl_ckpt_savepoint(ckpt, dir, &path, &x->db->err);
+        if (rc)
+            return rc;
+        rc = emit_one(x, "savepoint path", path);
+        sl_free(path);
+        return rc;
     }
     return sql_err(x, SL_NOTFOUND, st->offset, "job '%s' not found",
                    st->stop_job.job_id);
@@ -1579,6 +1750,13 @@ int sl_engine_describe_stmt(sluice *db, const char *sql, size_t len,
         if (stmt->set.options.n == 0) {
             *kind = SLUICE_RESULT_BOUNDED;
             return fixed_cols(arena, 2, kv, n_cols, names, types);
+        }
+        return SL_OK;
+    case SL_STMT_STOP_JOB:
+        if (stmt->stop_job.with_savepoint) {
+            *kind = SLUICE_RESULT_BOUNDED;
+            one[0] = "savepoint path";
+            return fixed_cols(arena, 1, one, n_cols, names, types);
         }
         return SL_OK;
     case SL_STMT_INSERT:

@@ -111,6 +111,7 @@ SLUICE_API int sluice_stmt_run(sluice_stmt *stmt, sluice_row_cb cb, void *ctx)
                             "a prepared statement runs once");
     stmt->ran = true;
     sl_err_clear(&db->err);
+    sl_buf_reset(&db->warnings);
     db->interrupted = 0;
     return sl_engine_exec_stmt(db, stmt->sql, stmt->len, stmt->stmt, cb, ctx);
 }

@@ -25,6 +25,8 @@
 #ifndef SL_CONNECTOR_H
 #define SL_CONNECTOR_H
 
+#include <sqlite3.h>
+
 #include "batch.h"
 #include "options.h"
 
@@ -67,6 +69,22 @@ typedef struct sl_source_ops {
     /* Optional: fraction of a bounded input read so far, or -1. */
     double (*progress)(sl_source *src);
     void (*close)(sl_source *src);
+    /* Fields below were appended for checkpoints (issue 9); a source
+     * without them cannot resume from a checkpoint.
+     *
+     * Optional: called once before the first read() when the job resumes
+     * from a checkpoint: continue after pos (per split, the last position
+     * whose results are durable; positions of splits not listed start from
+     * the beginning). Rows after them are read again (at-least-once). */
+    int (*seek)(sl_source *src, const sl_srcpos *pos, int n_pos, sl_err *err);
+    /* Optional: state beyond positions, written into the job's state
+     * database (SQLite, inside the checkpoint's transaction) in tables
+     * whose names start with prefix; restore() reads them back before
+     * seek(). Keep the table layout versioned in a row of your own. */
+    int (*snapshot)(sl_source *src, sqlite3 *state, const char *prefix,
+                    sl_err *err);
+    int (*restore)(sl_source *src, sqlite3 *state, const char *prefix,
+                   sl_err *err);
 } sl_source_ops;
 
 struct sl_source {

@@ -79,6 +79,7 @@ typedef struct input_rt {
     sl_stage *time_stage; /* event time: (rowtime, watermark) per row */
     sl_batch *time_out;
     sl_wm_tracker wmt;
+    frontier committed; /* last positions acked (checkpoints record it) */
 } input_rt;
 
 struct sl_job {
@@ -129,6 +130,10 @@ struct sl_job {
     int64_t last_read, last_written;
     bool has_time;      /* some input has a time stage */
     int64_t wm_pending; /* combined watermark not yet delivered */
+    /* checkpoints (checkpoint.h) */
+    sl_ckpt *ckpt;
+    int64_t next_ckpt_ns;
+    int64_t n_ckpt;
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -315,6 +320,22 @@ static int ledger_note(sl_job *job)
     return SL_OK;
 }
 
+static int frontier_copy(frontier *d, const sl_srcpos *pos, int n)
+{
+    if (n > d->cap) {
+        sl_srcpos *np = sl_realloc(d->pos, (size_t)n * sizeof(sl_srcpos));
+        if (!np)
+            return SL_NOMEM;
+        d->pos = np;
+        d->cap = n;
+    }
+    if (n)
+        memcpy(d->pos, pos, (size_t)n * sizeof(sl_srcpos));
+    d->n = n;
+    d->version++;
+    return SL_OK;
+}
+
 static int ack_sources(sl_job *job, const snap *s)
 {
     for (int j = 0; j < job->n_inputs; j++) {
@@ -323,6 +344,8 @@ static int ack_sources(sl_job *job, const snap *s)
         if (f->version == in->acked_version || f->n == 0)
             continue;
         in->acked_version = f->version;
+        if (job->ckpt && frontier_copy(&in->committed, f->pos, f->n))
+            return fail(job, SL_NOMEM, "out of memory (checkpoint positions)");
         if (!in->src->ops->ack)
             continue;
         sl_err e;
@@ -375,6 +398,19 @@ static void publish(sl_job *job, bool force)
             (double)(job->m.rows_written - job->last_written) / dt;
     }
     job->last_pub_ns = t;
+    double frac = -1;
+    for (int j = 0; j < job->n_inputs; j++) {
+        sl_source *src = job->inputs[j].src;
+        double f = src && src->is_bounded && src->ops->progress
+                       ? src->ops->progress(src)
+                       : -1;
+        if (f < 0) {
+            frac = -1;
+            break;
+        }
+        frac = frac < 0 ? f : SL_MIN(frac, f);
+    }
+    job->m.input_fraction = frac;
     job->last_read = job->m.rows_read;
     job->last_written = job->m.rows_written;
     job->m.late_rows = 0;
@@ -964,6 +1000,114 @@ static int final_flush(sl_job *job)
     return rc;
 }
 
+/* ---- checkpoints -------------------------------------------------------- */
+
+/* Before the first read: operator and source state, then source seeks. */
+static int restore_state(sl_job *job)
+{
+    sqlite3 *db = sl_ckpt_db(job->ckpt);
+    char prefix[32];
+    for (int i = 0; i < job->n_steps; i++) {
+        step_rt *s = &job->steps[i];
+        if (s->kind != SL_STEP_OPERATOR || !s->op->ops->restore)
+            continue;
+        sl_snprintf(prefix, sizeof(prefix), "op%d_", i);
+        if (s->op->ops->restore(s->op, db, prefix, &job->err))
+            return job->err.code ? job->err.code : SL_ERROR;
+    }
+    for (int j = 0; j < job->n_inputs; j++) {
+        input_rt *in = &job->inputs[j];
+        const sl_source_ops *ops = in->src->ops;
+        sl_srcpos *pos = NULL;
+        int n = 0;
+        int rc =
+            sl_ckpt_load_positions(job->ckpt, j, in->name, &pos, &n, &job->err);
+        if (rc)
+            return rc;
+        sl_err e;
+        sl_err_clear(&e);
+        sl_snprintf(prefix, sizeof(prefix), "src%d_", j);
+        if (ops->restore && ops->restore(in->src, db, prefix, &e))
+            rc = fail(job, e.code ? e.code : SL_IO,
+                      "source '%s': restore failed: %s", in->name, e.msg);
+        if (!rc && n > 0 && !ops->seek)
+            rc = fail(job, SL_UNSUPPORTED,
+                      "source '%s' cannot resume from a checkpoint (its "
+                      "connector has no seek); use a new 'pipeline.name' or "
+                      "an empty 'state.dir'",
+                      in->name);
+        if (!rc && n > 0 && ops->seek(in->src, pos, n, &e))
+            rc = fail(job, e.code ? e.code : SL_IO,
+                      "source '%s': cannot resume from the checkpoint: %s",
+                      in->name, e.msg);
+        if (!rc && n > 0 &&
+            (frontier_copy(&in->fr, pos, n) ||
+             frontier_copy(&in->committed, pos, n)))
+            rc = fail(job, SL_NOMEM, "out of memory");
+        sl_free(pos);
+        if (rc)
+            return rc;
+    }
+    job->next_ckpt_ns = now_ns() + sl_ckpt_interval_ms(job->ckpt) * 1000000;
+    return SL_OK;
+}
+
+/* Flush the sink, ack what it acked, record the acked positions and the
+ * snapshots in one transaction (then the store upload). */
+static int take_checkpoint(sl_job *job)
+{
+    if (job->sink && job->sink->ops->flush) {
+        sl_err e;
+        sl_err_clear(&e);
+        if (job->sink->ops->flush(job->sink, job->flush_timeout_ms, &e))
+            return fail(job, e.code ? e.code : SL_IO,
+                        "checkpoint: sink flush: %s", e.msg);
+    }
+    int rc = ledger_note(job);
+    if (!rc)
+        rc = process_acks(job);
+    if (!rc)
+        rc = sl_ckpt_begin(job->ckpt, &job->err);
+    if (rc)
+        return rc;
+    sqlite3 *db = sl_ckpt_db(job->ckpt);
+    char prefix[32];
+    for (int j = 0; j < job->n_inputs && !rc; j++) {
+        input_rt *in = &job->inputs[j];
+        rc = sl_ckpt_save_positions(job->ckpt, j, in->name, in->committed.pos,
+                                    in->committed.n, &job->err);
+        sl_snprintf(prefix, sizeof(prefix), "src%d_", j);
+        if (!rc && in->src->ops->snapshot &&
+            in->src->ops->snapshot(in->src, db, prefix, &job->err))
+            rc = job->err.code ? job->err.code : SL_ERROR;
+    }
+    if (!rc && job->m.watermark_ms != SL_NO_EVENT_TIME)
+        rc = sl_ckpt_save_watermark(job->ckpt, -1, job->name,
+                                    job->m.watermark_ms, &job->err);
+    for (int i = 0; i < job->n_steps && !rc; i++) {
+        step_rt *s = &job->steps[i];
+        if (s->kind != SL_STEP_OPERATOR || !s->op->ops->snapshot)
+            continue;
+        sl_snprintf(prefix, sizeof(prefix), "op%d_", i);
+        if (s->op->ops->snapshot(s->op, db, prefix, &job->err))
+            rc = job->err.code ? job->err.code : SL_ERROR;
+    }
+    if (rc) {
+        sl_ckpt_abort(job->ckpt);
+        return rc;
+    }
+    rc = sl_ckpt_commit(job->ckpt, &job->err);
+    if (rc) {
+        char msg[SL_ERR_MSG_MAX];
+        sl_strlcpy(msg, job->err.msg, sizeof(msg));
+        sl_err_reset(&job->err, rc, "checkpoint failed: %s", msg);
+        return rc;
+    }
+    job->n_ckpt++;
+    job->next_ckpt_ns = now_ns() + sl_ckpt_interval_ms(job->ckpt) * 1000000;
+    return SL_OK;
+}
+
 static int execute(sl_job *job)
 {
     int rc = SL_OK;
@@ -985,6 +1129,8 @@ static int execute(sl_job *job)
                 job->sink_fd = fd;
         }
     }
+    if (!rc && job->ckpt)
+        rc = restore_state(job);
     bool all_done = false, busy = false;
     while (!rc) {
         if (atomic_load(&job->stop) && !job->stopping)
@@ -998,9 +1144,13 @@ static int execute(sl_job *job)
         rc = sl_loop_run_once(job->loop, busy ? 0 : wait_timeout_ms(job), NULL,
                               &job->err);
         publish(job, false);
+        if (!rc && job->ckpt && now_ns() >= job->next_ckpt_ns)
+            rc = take_checkpoint(job);
     }
     if (!rc)
         rc = final_flush(job);
+    if (!rc && job->ckpt)
+        rc = take_checkpoint(job);
     if (rc && !job->err.code)
         fail(job, rc, "job failed (%s)", sluice_errstr(rc));
     return rc;
@@ -1057,6 +1207,7 @@ static void close_spec(const sl_job_spec *spec)
         spec->sink->ops->close(spec->sink);
     if (spec->db)
         sqlite3_close_v2(spec->db);
+    sl_ckpt_free(spec->ckpt);
 }
 
 static int check_spec(const sl_job_spec *spec, sl_err *err)
@@ -1151,6 +1302,7 @@ int sl_job_new(const sl_job_spec *spec, sl_job **out, sl_err *err)
     atomic_init(&job->state, SL_JOB_CREATED);
     atomic_init(&job->stop, 0);
     job->db = spec->db;
+    job->ckpt = spec->ckpt;
     job->sink = spec->sink;
     job->row_cb = spec->row_cb;
     job->row_ctx = spec->row_ctx;
@@ -1251,6 +1403,8 @@ static void free_buffers(sl_job *job)
         sl_wm_free(&in->wmt);
         sl_free(in->fr.pos);
         in->fr.pos = NULL;
+        sl_free(in->committed.pos);
+        in->committed.pos = NULL;
         sl_free(in->name);
         in->name = NULL;
     }
@@ -1301,6 +1455,7 @@ void sl_job_free(sl_job *job)
         job->joined = true;
     }
     release(job);
+    sl_ckpt_free(job->ckpt);
     sl_loop_free(job->loop);
     sl_free(job->inputs);
     sl_free(job->steps);
@@ -1441,6 +1596,16 @@ void sl_job_metrics_get(sl_job *job, sl_job_metrics *metrics,
     for (int i = 0; steps && i < max_steps && i < job->n_metric_steps; i++)
         steps[i] = job->pub_steps[i];
     pthread_mutex_unlock(&job->mu);
+}
+
+sl_ckpt *sl_job_ckpt(sl_job *job)
+{
+    return job->ckpt;
+}
+
+int64_t sl_job_checkpoints(sl_job *job)
+{
+    return job->ckpt ? job->n_ckpt : 0;
 }
 
 sl_loop *sl_job_loop(sl_job *job)

@@ -44,6 +44,7 @@
 
 #include <sqlite3.h>
 
+#include "checkpoint.h"
 #include "connector.h"
 #include "loop.h"
 #include "operator.h"
@@ -115,6 +116,13 @@ typedef struct sl_job_spec {
     int linger_ms;             /* 0: SL_JOB_DEFAULT_LINGER_MS; -1: none */
     int max_unacked_batches;   /* 0: SL_JOB_DEFAULT_UNACKED */
     int sink_flush_timeout_ms; /* final flush; 0: 30000 */
+    /* Checkpoints (NULL: none). The job takes it (also on failure). On
+     * start it restores operator/source state and seeks the sources to the
+     * recorded positions; every sl_ckpt_interval_ms (and when the job
+     * ends) it flushes the sink, acks what the sink acked and records, in
+     * one transaction, the acked positions per source split, watermarks
+     * and operator/source snapshots (checkpoint.h). */
+    sl_ckpt *ckpt;
 } sl_job_spec;
 
 typedef struct sl_job sl_job;
@@ -138,6 +146,9 @@ typedef struct sl_job_metrics {
     double rows_written_per_s;
     int64_t watermark_ms; /* delivered to operators; SL_NO_EVENT_TIME */
     int64_t paused_ms;    /* total time sources spent paused */
+    /* Fraction of the bounded input read (the least advanced bounded
+     * source's progress()), or -1 when unknown or unbounded. */
+    double input_fraction;
     int n_steps;
     int64_t late_rows; /* rows operators dropped behind the watermark */
 } sl_job_metrics;
@@ -170,6 +181,12 @@ const char *sl_job_error(const sl_job *job);
  * figures (steps may be NULL). */
 void sl_job_metrics_get(sl_job *job, sl_job_metrics *metrics,
                         sl_step_metrics *steps, int max_steps);
+/* The job's checkpoint state (NULL without one); valid until
+ * sl_job_free. After the job ended it holds the final checkpoint. */
+sl_ckpt *sl_job_ckpt(sl_job *job);
+/* Checkpoints taken by this run (0 without state). */
+int64_t sl_job_checkpoints(sl_job *job);
+
 /* The job's loop (to attach fds before it runs). */
 sl_loop *sl_job_loop(sl_job *job);
 

@@ -53,6 +53,8 @@ typedef struct model_op {
     uint64_t dead_seq;
     int64_t dead_rows;
     bool has_error_columns; /* OUTPUT declares METADATA error columns */
+    bool barrier_pending;   /* a watermark fence the client refused */
+    uint64_t barrier_seq;
     int64_t ignored_rows;
 } model_op;
 
@@ -310,6 +312,9 @@ static int op_pull(sl_operator *op, sl_batch *out, sl_op_status *status,
     rc = flush_dead(m, err);
     if (rc)
         return rc;
+    if (m->barrier_pending &&
+        sl_model_client_barrier(m->client, m->barrier_seq) == SL_OK)
+        m->barrier_pending = false;
     if (m->held == 0 && m->finishing) {
         if (m->dead && m->dead->ops->flush) {
             rc = m->dead->ops->flush(m->dead, 30000, err);
@@ -357,7 +362,13 @@ static int op_on_watermark(sl_operator *op, int64_t watermark_ms, sl_err *err)
     if (m->next_seq == 0)
         return SL_OK;
     int rc = sl_model_client_barrier(m->client, m->next_seq - 1);
-    if (rc && rc != SL_LIMIT)
+    if (rc == SL_LIMIT) {
+        /* too many open fences: set it again once results drained */
+        m->barrier_pending = true;
+        m->barrier_seq = m->next_seq - 1;
+        return SL_OK;
+    }
+    if (rc)
         return sl_err_set(err, rc, "model operator: barrier failed");
     return SL_OK;
 }

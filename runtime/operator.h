@@ -38,6 +38,8 @@
 #ifndef SL_OPERATOR_H
 #define SL_OPERATOR_H
 
+#include <sqlite3.h>
+
 #include "batch.h"
 #include "loop.h"
 
@@ -67,6 +69,20 @@ typedef struct sl_operator_ops {
     int (*finish)(sl_operator *op, sl_err *err);
     int64_t (*buffered)(sl_operator *op);
     void (*close)(sl_operator *op);
+    /* Appended for checkpoints (issue 9), optional. snapshot() writes the
+     * operator's state into the job's state database (SQLite) inside the
+     * checkpoint's transaction, in tables whose names start with prefix
+     * (write only what changed since the last snapshot: uploads are
+     * incremental); restore() reads it back before the first push() when
+     * the job resumes. Rows the operator holds when a checkpoint is taken
+     * need no snapshot: their source positions are not yet acknowledged,
+     * so they are read again after a restore (the async model operator
+     * relies on this: its in-flight calls are re-sent). Keep a version row
+     * in your tables and never reinterpret an old layout. */
+    int (*snapshot)(sl_operator *op, sqlite3 *state, const char *prefix,
+                    sl_err *err);
+    int (*restore)(sl_operator *op, sqlite3 *state, const char *prefix,
+                   sl_err *err);
     /* optional: input rows dropped so far (late rows of a window
      * aggregate); summed into the job's late_rows metric. */
     int64_t (*dropped)(sl_operator *op);

@@ -9,6 +9,16 @@ libsqlite3-dev librdkafka-dev libcurl4-openssl-dev libjansson-dev libpcre2-dev
 libcriterion-dev libedit-dev libyaml-dev tmux kcat curl python3 clang clang-format
 libclang-rt-dev valgrind lemon libxgboost-dev python3-xgboost"
 
+# npm: s3rver, the S3-compatible server the checkpoint-store tests start on
+# 127.0.0.1 (tests/unit/test_checkpoint.c), into the git-ignored .cache/npm/.
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+if [ "${1:-}" != "--check" ] && command -v npm >/dev/null 2>&1 &&
+    [ ! -x "$ROOT/.cache/npm/node_modules/.bin/s3rver" ]; then
+    npm install --prefix "$ROOT/.cache/npm" --no-audit --no-fund \
+        s3rver@3.7.1 >/dev/null 2>&1 ||
+        echo "install-deps.sh: npm install s3rver failed" >&2
+fi
+
 missing=""
 for p in $PACKAGES; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then

@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -361,7 +362,8 @@ static void req_set_state(sl_model_client *c, mreq *q, req_state to,
 
 /* ---- options ----------------------------------------------------------- */
 
-/* Resolve ${NAME} references; resolved values are remembered as secrets. */
+/* Resolve ${NAME} and ${NAME:-default} references; resolved values are
+ * remembered as secrets. */
 static int resolve_env(sl_model_client *c, const char *key, const char *value,
                        char **out, sl_err *err)
 {
@@ -390,7 +392,16 @@ static int resolve_env(sl_model_client *c, const char *key, const char *value,
         }
         memcpy(var, s + 2, vl);
         var[vl] = '\0';
+        /* ${NAME:-default}: the default when NAME is unset or empty */
+        const char *dflt = NULL;
+        char *sep = strstr(var, ":-");
+        if (sep) {
+            *sep = '\0';
+            dflt = sep + 2;
+        }
         const char *val = getenv(var);
+        if ((!val || !*val) && dflt)
+            val = dflt;
         if (!val) {
             sl_buf_free(&b);
             return sl_err_set(err, SL_SQL,
@@ -1044,6 +1055,7 @@ static void aimd_decrease(sl_model_client *c)
         return;
     c->last_decrease_ms = now;
     c->cwnd = c->cwnd / 2 < 1 ? 1 : c->cwnd / 2;
+    c->m.window_decreases++;
 }
 
 static void aimd_increase(sl_model_client *c)
@@ -1876,14 +1888,16 @@ static int client_init(sl_model_client *c, const sl_model_def *def,
     return SL_OK;
 }
 
+static void curl_init_once(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
 sl_model_client *sl_model_client_new(const sl_model_def *def,
                                      sl_options *call_opts, sl_err *err)
 {
-    static int curl_ready = 0;
-    if (!curl_ready) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        curl_ready = 1;
-    }
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, curl_init_once);
     sl_model_client *c = sl_calloc(1, sizeof(*c));
     if (!c) {
         sl_err_set(err, SL_NOMEM, "out of memory");

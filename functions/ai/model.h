@@ -84,16 +84,17 @@ typedef struct sl_model_result {
 extern const int sl_model_latency_bounds_ms[SL_MODEL_LAT_BUCKETS];
 
 typedef struct sl_model_metrics {
-    uint64_t requests;        /* HTTP requests (or local predict calls) */
-    uint64_t rows_in;         /* rows submitted */
-    uint64_t rows_out;        /* rows handed out by next_result */
-    uint64_t rows_failed;     /* results with status FAILED */
-    uint64_t rows_ignored;    /* results with status IGNORED/DEAD_LETTER */
-    uint64_t rows_null_input; /* answered NULL without a call */
-    int64_t in_flight;        /* requests on the wire now */
-    int64_t rows_in_flight;   /* rows inside those requests */
-    int64_t rows_pending;     /* submitted, not yet handed out */
-    double concurrency_limit; /* current AIMD window */
+    uint64_t requests;         /* HTTP requests (or local predict calls) */
+    uint64_t rows_in;          /* rows submitted */
+    uint64_t rows_out;         /* rows handed out by next_result */
+    uint64_t rows_failed;      /* results with status FAILED */
+    uint64_t rows_ignored;     /* results with status IGNORED/DEAD_LETTER */
+    uint64_t rows_null_input;  /* answered NULL without a call */
+    int64_t in_flight;         /* requests on the wire now */
+    int64_t rows_in_flight;    /* rows inside those requests */
+    int64_t rows_pending;      /* submitted, not yet handed out */
+    double concurrency_limit;  /* current AIMD window */
+    uint64_t window_decreases; /* AIMD halvings on 429 */
     uint64_t latency_hist[SL_MODEL_LAT_BUCKETS + 1];
     uint64_t latency_sum_ms;
     uint64_t retries_429, retries_5xx, retries_timeout, retries_connection;

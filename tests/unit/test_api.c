@@ -43,3 +43,26 @@ Test(api, empty_script_is_ok)
     cr_assert_eq(sluice_exec(db, " ;\n; ", NULL, NULL), SLUICE_OK);
     sluice_close(db);
 }
+
+Test(api, literal_secret_is_accepted_with_a_warning)
+{
+    sluice *db = NULL;
+    cr_assert_eq(sluice_open(&db), SLUICE_OK);
+    cr_assert_eq(sluice_exec(db,
+                             "CREATE MODEL m INPUT (p STRING) OUTPUT (a "
+                             "STRING) WITH ('provider' = 'openai', "
+                             "'api-key' = 'sk-literal')",
+                             NULL, NULL),
+                 SLUICE_OK);
+    cr_assert(strstr(sluice_warnings(db), "'api-key' is a literal secret"),
+              "%s", sluice_warnings(db));
+    cr_assert_null(strstr(sluice_warnings(db), "sk-literal"));
+    cr_assert_eq(sluice_exec(db,
+                             "CREATE MODEL n INPUT (p STRING) OUTPUT (a "
+                             "STRING) WITH ('provider' = 'openai', "
+                             "'api-key' = '${OPENAI_API_KEY}')",
+                             NULL, NULL),
+                 SLUICE_OK);
+    cr_assert_str_eq(sluice_warnings(db), "");
+    sluice_close(db);
+}

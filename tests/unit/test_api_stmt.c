@@ -84,6 +84,7 @@ Test(api_stmt, prepare_reports_errors_with_position)
 typedef struct prog {
     int calls;
     int64_t max_in;
+    int64_t total;
 } prog;
 
 static int on_progress(void *ctx, const sluice_progress *p)
@@ -92,6 +93,8 @@ static int on_progress(void *ctx, const sluice_progress *p)
     pr->calls++;
     if (sluice_progress_rows_in(p) > pr->max_in)
         pr->max_in = sluice_progress_rows_in(p);
+    if (sluice_progress_rows_total(p) > 0)
+        pr->total = sluice_progress_rows_total(p);
     return 0;
 }
 
@@ -99,7 +102,7 @@ Test(api_stmt, progress_handler_runs_during_insert, .timeout = 60)
 {
     sluice *db = NULL;
     cr_assert_eq(sluice_open(&db), SLUICE_OK);
-    prog pr = {0, 0};
+    prog pr = {0, 0, -1};
     cr_assert_eq(sluice_progress_handler(db, 20, on_progress, &pr), SLUICE_OK);
     int rc = sluice_exec(
         db,
@@ -111,5 +114,7 @@ Test(api_stmt, progress_handler_runs_during_insert, .timeout = 60)
     cr_assert_eq(rc, SLUICE_OK, "%s", sluice_errmsg(db));
     cr_assert(pr.calls >= 2, "%d progress calls", pr.calls);
     cr_assert_eq(pr.max_in, 20000);
+    /* datagen with 'number-of-rows' is bounded: the total is known */
+    cr_assert_eq(pr.total, 20000, "total %lld", (long long)pr.total);
     sluice_close(db);
 }

@@ -249,3 +249,34 @@ Test(ml_sql, dead_letter_sink_gets_failed_rows, .timeout = 120)
     sluice_close(db);
     sl_test_proc_stop(srv, SIGTERM, 5000);
 }
+
+/* ${VAR:-default} in a model option: the default when VAR is unset. */
+Test(ml_sql, env_default_in_model_options, .timeout = 60)
+{
+    int port = 0;
+    sl_test_proc *srv = sl_test_http_start(NULL, &port);
+    cr_assert_not_null(srv);
+    unsetenv("SLUICE_UNSET_KEY");
+    sluice *db = NULL;
+    cr_assert_eq(sluice_open(&db), SLUICE_OK);
+    char sql[2048];
+    sl_snprintf(sql, sizeof(sql),
+                "CREATE TABLE t (id BIGINT, body STRING) WITH ('connector' "
+                "= 'datagen', 'number-of-rows' = '3', 'fields.id.kind' = "
+                "'sequence', 'fields.id.start' = '1', 'fields.id.end' = "
+                "'3');"
+                "CREATE MODEL m INPUT (p STRING) OUTPUT (a STRING) WITH "
+                "('provider' = 'openai', 'endpoint' = "
+                "'http://127.0.0.1:%d/v1/chat/completions', 'model' = "
+                "'mock', 'api-key' = '${SLUICE_UNSET_KEY:-fallback}');",
+                port);
+    cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK);
+    rows *r = calloc(1, sizeof(*r));
+    int rc =
+        sluice_exec(db, "SELECT id, LLM_CALL('m', body) FROM t", collect, r);
+    cr_assert_eq(rc, SLUICE_OK, "%s", sluice_errmsg(db));
+    check_in_order(r, 3, "echo: ");
+    free(r);
+    sluice_close(db);
+    sl_test_proc_stop(srv, SIGTERM, 5000);
+}
