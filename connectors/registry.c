@@ -8,16 +8,14 @@
 #include "connector.h"
 
 extern const sl_connector sl_connector_datagen, sl_connector_filesystem,
-    sl_connector_print, sl_connector_blackhole;
+    sl_connector_print, sl_connector_blackhole, sl_connector_nexmark;
 extern const sl_connector sl_kafka_connector;
 
 static const sl_connector *const connectors[] = {
-    &sl_connector_datagen,
-    &sl_connector_filesystem,
-    &sl_connector_print,
-    &sl_connector_blackhole,
+    &sl_connector_datagen, &sl_connector_filesystem,
+    &sl_connector_print,   &sl_connector_blackhole,
     &sl_kafka_connector, /* kafka.c */
-    NULL,
+    &sl_connector_nexmark, NULL,
 };
 
 const sl_connector *sl_connector_find(const char *name)

@@ -485,8 +485,9 @@ static int exec_show(exec_ctx *x, const sl_stmt *st)
         return SL_OK;
     }
     if (st->show.what == SL_SHOW_JOBS) {
-        const char *names[7] = {"job id",  "job name", "status", "start time",
-                                "rows in", "rows out", "error"};
+        const char *names[9] = {"job id",     "job name",  "status",
+                                "start time", "rows in",   "rows out",
+                                "error",      "watermark", "late rows"};
         for (sl_engine_job *j = db->jobs; j; j = j->next) {
             sl_job_metrics m;
             sl_job_metrics_get(j->job, &m, NULL, 0);
@@ -500,14 +501,25 @@ static int exec_show(exec_ctx *x, const sl_stmt *st)
             }
             sl_snprintf(in, sizeof(in), "%lld", (long long)m.rows_read);
             sl_snprintf(outn, sizeof(outn), "%lld", (long long)m.rows_written);
-            const char *cells[7] = {j->id,
+            char wm[64] = "", late[32];
+            if (m.watermark_ms != SL_NO_EVENT_TIME) {
+                sl_buf b;
+                sl_buf_init(&b, 64);
+                sl_format_timestamp(m.watermark_ms, 3, &b);
+                sl_strlcpy(wm, sl_buf_cstr(&b), sizeof(wm));
+                sl_buf_free(&b);
+            }
+            sl_snprintf(late, sizeof(late), "%lld", (long long)m.late_rows);
+            const char *cells[9] = {j->id,
                                     j->name,
                                     sl_job_state_name(sl_job_state_get(j->job)),
                                     start,
                                     in,
                                     outn,
-                                    sl_job_error(j->job)};
-            int rc = emit_text_rows(x, 7, names, 1, cells);
+                                    sl_job_error(j->job),
+                                    wm,
+                                    late};
+            int rc = emit_text_rows(x, 9, names, 1, cells);
             if (rc)
                 return rc;
         }
@@ -1082,8 +1094,11 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
         return rc;
     }
     const sl_plan_model *pm = plan->model;
-    const sl_plan *sp = pm ? pm->input : plan;
-    const sl_schema *first_out = pm ? pm->in_schema : plan->out_schema;
+    const sl_plan_agg *pa = plan->agg;
+    const sl_plan *sp = pm ? pm->input : pa ? pa->input : plan;
+    const sl_schema *first_out = pm   ? pm->in_schema
+                                 : pa ? pa->in_schema
+                                      : plan->out_schema;
     sl_job_input inputs[SL_PLAN_MAX_SOURCES];
     sl_stage *stages[SL_PLAN_MAX_SOURCES];
     sl_job_step steps[16];
@@ -1114,6 +1129,9 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
             break;
         inputs[i].n_stages = 1;
         inputs[i].stages = &stages[i];
+        rc = sl_window_time_stage(jdb, plan->arena, t, &inputs[i].time_stage,
+                                  err);
+        inputs[i].idle_timeout_ms = t->idle_timeout_ms;
     }
     int n_steps = 0;
     for (const sl_plan_model *m = pm; !rc && m; m = m->next) {
@@ -1146,8 +1164,25 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
         if (!rc)
             steps[n_steps++] = (sl_job_step){SL_STEP_STAGE, after, NULL, NULL};
     }
+    if (!rc && pa) {
+        sl_operator *aop = NULL;
+        rc = sl_window_op_build(
+            pa, sl_engine_setting(x->db, "table.exec.state.ttl"), &aop, err);
+        if (!rc)
+            steps[n_steps++] = (sl_job_step){
+                SL_STEP_OPERATOR, NULL, aop,
+                pa->def.updating ? "group aggregate" : "window aggregate"};
+        if (!rc) {
+            sl_stage_opts so = {0, "stage after aggregate"};
+            rc = sl_stage_new_ex(jdb, pa->out_schema, plan->out_schema,
+                                 plan->stage_sql[0], &so, &after, err);
+        }
+        if (!rc)
+            steps[n_steps++] = (sl_job_step){SL_STEP_STAGE, after, NULL, NULL};
+    }
     if (rc) {
         for (int i = 0; i < n; i++) {
+            sl_stage_free(inputs[i].time_stage);
             sl_stage_free(stages[i]);
             if (inputs[i].source)
                 inputs[i].source->ops->close(inputs[i].source);
@@ -1491,11 +1526,14 @@ static int exec_explain(exec_ctx *x, const sl_stmt *st)
         sl_buf_printf(&b, "StaticQuery: runs once on SQLite\n  SQL: %s\n",
                       plan.static_sql);
     }
-    const sl_plan *sp = plan.model ? plan.model->input : &plan;
+    const sl_plan *sp = plan.model ? plan.model->input
+                        : plan.agg ? plan.agg->input
+                                   : &plan;
     for (int i = 0; i < sp->n_sources; i++) {
         char what[32];
         sl_snprintf(what, sizeof(what), "Source %d", i + 1);
         explain_table(&b, what, &sp->sources[i]);
+        sl_window_explain_source(&sp->sources[i], &b);
         sl_buf_printf(&b,
                       "  Stage %d [stateless, fused; state: none; "
                       "changelog: append-only]\n    SQL: ",
@@ -1548,11 +1586,15 @@ static int exec_explain(exec_ctx *x, const sl_stmt *st)
         }
         sl_buf_putc(&b, '\n');
     }
+    if (plan.agg)
+        sl_window_explain(plan.agg, plan.stage_sql[0], &b);
     if (plan.limit >= 0)
         sl_buf_printf(&b, "Limit: %lld rows\n", (long long)plan.limit);
     if (has_sink) {
         explain_table(&b, "Sink", &sink);
-        sl_buf_puts(&b, "  changelog: append-only\n");
+        sl_buf_printf(&b, "  changelog: %s\n",
+                      plan.agg && plan.agg->def.updating ? "updating (+I/-U/+U)"
+                                                         : "append-only");
     } else {
         sl_buf_puts(&b, "Collect: rows to the client (");
         for (int i = 0; i < plan.out_schema->n_cols; i++) {
@@ -1651,8 +1693,8 @@ int sl_engine_describe_stmt(sluice *db, const char *sql, size_t len,
     *types = NULL;
     *kind = SLUICE_RESULT_NONE;
     static const char *const show_jobs[] = {
-        "job id",  "job name", "status", "start time",
-        "rows in", "rows out", "error"};
+        "job id",   "job name", "status",    "start time", "rows in",
+        "rows out", "error",    "watermark", "late rows"};
     static const char *const describe[] = {"name", "type",   "null",
                                            "key",  "extras", "watermark"};
     static const char *const describe_model[] = {"name", "type", "null", "io"};
@@ -1685,7 +1727,7 @@ int sl_engine_describe_stmt(sluice *db, const char *sql, size_t len,
     case SL_STMT_SHOW:
         *kind = SLUICE_RESULT_BOUNDED;
         if (stmt->show.what == SL_SHOW_JOBS)
-            return fixed_cols(arena, 7, show_jobs, n_cols, names, types);
+            return fixed_cols(arena, 9, show_jobs, n_cols, names, types);
         one[0] = stmt->show.what == SL_SHOW_TABLES   ? "table name"
                  : stmt->show.what == SL_SHOW_VIEWS  ? "view name"
                  : stmt->show.what == SL_SHOW_MODELS ? "model name"

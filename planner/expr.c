@@ -1061,6 +1061,13 @@ int sl_gen_expr(sl_gen *g, const sl_scope *sc, const sl_expr *e, sl_buf *out,
         g->depth--;
         return sl_gen_error(g, SL_LIMIT, e->pos, "expression nests too deep");
     }
+    if (g->n_wsubst) {
+        int hit = sl_window_subst(g, e, out, type);
+        if (hit) {
+            g->depth--;
+            return hit > 0 ? SL_OK : g->err->code;
+        }
+    }
     int rc = SL_OK;
     const sl_type *t = NULL, *t2 = NULL;
     for (int i = 0; i < g->n_subst; i++) {

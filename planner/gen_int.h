@@ -36,6 +36,14 @@ typedef struct sl_cte_frame {
     struct sl_cte_frame *up;
 } sl_cte_frame;
 
+/* An expression replaced by a column reference (GROUP BY keys and
+ * aggregate calls in the stage after an aggregate). */
+typedef struct sl_gen_subst {
+    const sl_expr *expr;
+    const char *ref;
+    const sl_type *type;
+} sl_gen_subst;
+
 typedef struct sl_gen {
     const sl_plan_env *env;
     sl_plan *plan;
@@ -61,6 +69,8 @@ typedef struct sl_gen {
     const sl_expr **subst_expr;
     const char **subst_ref;
     const sl_type **subst_type;
+    const sl_gen_subst *wsubst; /* window.c: see sl_gen_subst */
+    int n_wsubst;
 } sl_gen;
 
 /* expr.c */
@@ -85,5 +95,18 @@ char *sl_gen_type_text(sl_gen *g, const sl_type *type);
 
 /* query.c */
 int sl_gen_query(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel);
+int sl_gen_from(sl_gen *g, const sl_from *from, sl_buf *out, sl_scope *sc);
+
+/* window.c: window TVFs (TUMBLE, HOP, CUMULATE) as FROM items; a
+ * streaming GROUP BY cut at the aggregate operator; the time stage of a
+ * table with a WATERMARK; substitutions in sl_gen_expr. */
+int sl_window_gen_tvf(sl_gen *g, const sl_from *from, const char *alias,
+                      sl_buf *out, sl_scope *sc);
+bool sl_window_wants_agg(const sl_gen *g, const sl_query *q);
+int sl_window_gen_agg(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel);
+int sl_window_time_sql(sl_gen *g, sl_cat_entry *entry, sl_plan_table *t);
+/* Returns 1 when e was substituted (written to out), 0 when not. */
+int sl_window_subst(sl_gen *g, const sl_expr *e, sl_buf *out,
+                    const sl_type **type);
 
 #endif

@@ -18,6 +18,8 @@
 
 #include "catalog.h"
 #include "connector.h"
+#include "op_window.h"
+#include "stage.h"
 
 #define SL_PLAN_MAX_SOURCES 64
 #define SL_PLAN_MAX_DEPTH   64 /* nested views/subqueries */
@@ -29,6 +31,12 @@ typedef struct sl_plan_table {
     const sl_connector *connector;
     const char *connector_name;
     sl_table_info info; /* schema, metadata keys, options (arena) */
+    /* event time (window.c): with a WATERMARK clause, the SQL of the time
+     * stage returning (rowtime, watermark candidate, _row) per row over
+     * {input}; else NULL */
+    char *time_sql;
+    const char *rowtime;     /* the rowtime column */
+    int64_t idle_timeout_ms; /* 'scan.watermark.idle-timeout', 0: none */
     /* source side: index in info.schema of each declared column, -1 for
      * computed columns */
 } sl_plan_table;
@@ -57,6 +65,20 @@ typedef struct sl_plan_model {
     struct sl_plan_model *next;
 } sl_plan_model;
 
+/* A GROUP BY on a streaming input (window.c): the plan of its FROM and
+ * WHERE (sources and stages producing in_schema: the group columns, then
+ * one argument column per aggregate), the aggregate operator, and the
+ * rest of the query (select list, HAVING) as the outer plan's
+ * stage_sql[0] reading out_schema (group columns, then results). */
+typedef struct sl_plan_agg {
+    struct sl_plan *input;
+    const sl_schema *in_schema;
+    sl_schema *out_schema;
+    sl_window_op_def def;
+    sl_agg_def *aggs;
+    const char *window; /* window description for EXPLAIN, or NULL */
+} sl_plan_agg;
+
 typedef struct sl_plan {
     sl_arena *arena; /* the statement's arena: everything below lives there */
     int n_sources;
@@ -67,6 +89,7 @@ typedef struct sl_plan {
     sl_schema *out_schema;
     int64_t limit;        /* rows to deliver at most; -1: all */
     sl_plan_model *model; /* non-NULL: sources[0] is the model's output */
+    sl_plan_agg *agg;     /* non-NULL: sources[0] is the aggregate's output */
 } sl_plan;
 
 /* Settings and catalog the planner reads. */
@@ -97,5 +120,15 @@ int sl_plan_table_info(const sl_plan_env *env, sl_cat_entry *entry,
  * for DESCRIBE and name completion. */
 int sl_plan_table_columns(const sl_cat_entry *entry, sl_arena *arena,
                           sl_schema **out, sl_err *err);
+
+/* window.c: the time stage of a source with a WATERMARK (NULL when it has
+ * none; schema in arena), the aggregate operator of a plan (ttl: the
+ * 'table.exec.state.ttl' setting or NULL), and their EXPLAIN lines. */
+int sl_window_time_stage(sqlite3 *db, sl_arena *arena, const sl_plan_table *t,
+                         sl_stage **stage, sl_err *err);
+int sl_window_op_build(const sl_plan_agg *pa, const char *ttl, sl_operator **op,
+                       sl_err *err);
+void sl_window_explain_source(const sl_plan_table *t, sl_buf *b);
+void sl_window_explain(const sl_plan_agg *pa, const char *after_sql, sl_buf *b);
 
 #endif

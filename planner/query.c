@@ -236,8 +236,9 @@ static int gen_table(sl_gen *g, sl_cat_entry *entry, const char *alias,
         return sl_gen_error(g, SL_LIMIT, pos,
                             "a query may read at most %d tables",
                             SL_PLAN_MAX_SOURCES);
-    if (g->plan->model || (idx > 0 && g->collect && g->plan->n_sources &&
-                           !g->plan->sources[0].connector))
+    if (g->plan->model || g->plan->agg ||
+        (idx > 0 && g->collect && g->plan->n_sources &&
+         !g->plan->sources[0].connector))
         return sl_gen_error(g, SL_UNSUPPORTED, pos,
                             "ML_PREDICT must be the only table a query "
                             "reads (combine results with a view instead)");
@@ -258,6 +259,9 @@ static int gen_table(sl_gen *g, sl_cat_entry *entry, const char *alias,
                                 g->plan->sources[idx].connector_name,
                                 entry->name);
         g->plan->n_sources = idx + 1;
+        int trc = sl_window_time_sql(g, entry, &g->plan->sources[idx]);
+        if (trc)
+            return trc;
     }
     const sl_stmt *ct = entry->stmt;
     int n = ct->create_table.n_columns;
@@ -811,12 +815,21 @@ static int gen_from(sl_gen *g, const sl_from *from, sl_buf *out, sl_scope *sc)
         if (fname && sl_str_ieq(fname, "ML_PREDICT"))
             return gen_ml_predict(g, from, alias ? alias : "ML_PREDICT", out,
                                   sc);
+        if (fname &&
+            (sl_str_ieq(fname, "TUMBLE") || sl_str_ieq(fname, "HOP") ||
+             sl_str_ieq(fname, "CUMULATE") || sl_str_ieq(fname, "SESSION")))
+            return sl_window_gen_tvf(g, from, alias, out, sc);
         return sl_gen_error(g, SL_UNSUPPORTED, from->pos,
                             "table function '%s' is not supported yet",
                             fname ? fname : "?");
     }
     }
     return sl_gen_error(g, SL_ERROR, from->pos, "internal: bad FROM item");
+}
+
+int sl_gen_from(sl_gen *g, const sl_from *from, sl_buf *out, sl_scope *sc)
+{
+    return gen_from(g, from, out, sc);
 }
 
 /* ---- SELECT ----------------------------------------------------------------
@@ -834,6 +847,8 @@ static const char *expr_name(sl_gen *g, const sl_expr *e, int i)
 static int gen_select(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
 {
     const sl_select *s = &q->select;
+    if (sl_window_wants_agg(g, q))
+        return sl_window_gen_agg(g, q, out, rel);
     sl_scope sc = {0, NULL, NULL};
     sl_buf from;
     sl_buf_init(&from, 64u << 20);
@@ -1901,6 +1916,17 @@ int sl_plan_insert(const sl_plan_env *env, const sl_stmt *insert,
             return rc;
         }
     }
+    if (probe.agg && probe.agg->def.updating &&
+        !sink->connector->sink_accepts_updates)
+        return sl_sql_error(
+            err, SL_SQL, env->sql, env->sql_len, pos.offset,
+            "table '%s' (connector '%s') is append-only and cannot take "
+            "the updating result of this query: a GROUP BY without a window "
+            "emits updates (-U/+U) whenever a group changes. Aggregate per "
+            "window instead (GROUP BY window_start, window_end over "
+            "TUMBLE/HOP/CUMULATE, which emits final rows), or write to a "
+            "sink that accepts updates ('print', 'upsert-kafka')",
+            name, sink->connector_name);
     insert_ctx ic = {insert, sink, target_of};
     rc = plan_passes(env, insert->insert.query, arena, plan, &rel, wrap_insert,
                      &ic, err);

@@ -28,6 +28,7 @@
 
 #include "job.h"
 #include "vtab.h"
+#include "watermark.h"
 
 #define MAX_OP_FDS       8
 #define MAX_PASSES       64
@@ -75,6 +76,9 @@ typedef struct input_rt {
     int64_t pause_start_ns;
     frontier fr;
     uint64_t acked_version;
+    sl_stage *time_stage; /* event time: (rowtime, watermark) per row */
+    sl_batch *time_out;
+    sl_wm_tracker wmt;
     frontier committed; /* last positions acked (checkpoints record it) */
 } input_rt;
 
@@ -124,6 +128,8 @@ struct sl_job {
     int n_metric_steps;
     int64_t last_pub_ns;
     int64_t last_read, last_written;
+    bool has_time;      /* some input has a time stage */
+    int64_t wm_pending; /* combined watermark not yet delivered */
     /* checkpoints (checkpoint.h) */
     sl_ckpt *ckpt;
     int64_t next_ckpt_ns;
@@ -407,6 +413,12 @@ static void publish(sl_job *job, bool force)
     job->m.input_fraction = frac;
     job->last_read = job->m.rows_read;
     job->last_written = job->m.rows_written;
+    job->m.late_rows = 0;
+    for (int i = 0; i < job->n_steps; i++)
+        if (job->steps[i].kind == SL_STEP_OPERATOR &&
+            job->steps[i].op->ops->dropped)
+            job->m.late_rows +=
+                job->steps[i].op->ops->dropped(job->steps[i].op);
     pthread_mutex_lock(&job->mu);
     job->pub = job->m;
     int n = 0;
@@ -601,17 +613,112 @@ static int run_inputs(sl_job *job, bool *progress)
     return SL_OK;
 }
 
+static int event_time(sl_job *job, input_rt *in);
+
 static void close_read(sl_job *job, input_rt *in)
 {
     if (in->read->n_rows == 0)
         return;
     in->read_closed = true;
     job->m.bytes_read += batch_bytes(in->read);
+    if (in->time_stage && event_time(job, in))
+        return;
     if (frontier_note(&in->fr, in->read))
         fail(job, SL_LIMIT, "source '%s': more than %d splits", in->name,
              SL_JOB_MAX_SPLITS);
     else
         job->fr_version++;
+}
+
+/* ---- event time and watermarks ---------------------------------------- */
+
+/* Run the input's time stage over its closed read batch: event times and
+ * per-split watermark candidates. */
+static int event_time(sl_job *job, input_rt *in)
+{
+    sl_batch *r = in->read, *t = in->time_out;
+    sl_batch_clear(t);
+    int rc = sl_stage_run(in->time_stage, r, t, &job->err);
+    if (rc)
+        return fail(job, rc, "source '%s': %s", in->name, job->err.msg);
+    /* one row per input row: a full out batch holds them all */
+    if (sl_stage_pending(in->time_stage))
+        sl_stage_reset(in->time_stage);
+    if (t->n_rows != r->n_rows)
+        return fail(job, SL_ERROR, "source '%s': internal: time stage",
+                    in->name);
+    int64_t now = sl_mono_ns() / 1000000;
+    for (int i = 0; i < r->n_rows; i++) {
+        const sl_value *v = sl_batch_crow(t, i);
+        r->event_time[i] = v[0].kind == SL_V_INT ? v[0].u.i : SL_NO_EVENT_TIME;
+        int64_t wm = v[1].kind == SL_V_INT ? v[1].u.i : SL_NO_EVENT_TIME;
+        rc = sl_wm_note(&in->wmt, r->pos[i].split, wm, now);
+        if (rc)
+            return fail(job, rc, "source '%s': too many splits for watermarks",
+                        in->name);
+    }
+    return SL_OK;
+}
+
+/* The combined watermark of all inputs with event time, or
+ * SL_NO_EVENT_TIME when some input holds it back. */
+static int64_t combined_watermark(sl_job *job)
+{
+    int64_t now = sl_mono_ns() / 1000000;
+    int64_t best = INT64_MAX;
+    bool any = false;
+    for (int j = 0; j < job->n_inputs; j++) {
+        input_rt *in = &job->inputs[j];
+        if (!in->time_stage)
+            continue;
+        if (in->eof && in->read->n_rows == 0)
+            continue; /* exhausted: holds nothing back */
+        bool idle = false;
+        int64_t wm = sl_wm_current(&in->wmt, now, &idle);
+        if (idle)
+            continue;
+        any = true;
+        if (wm < best)
+            best = wm;
+    }
+    return any ? best : SL_NO_EVENT_TIME;
+}
+
+/* Deliver a newer watermark to the operators once every row read before
+ * it has left the input chains (so none of them is judged late). */
+static int advance_watermark(sl_job *job, bool *progress)
+{
+    if (!job->has_time)
+        return SL_OK;
+    int64_t wm = combined_watermark(job);
+    if (wm != SL_NO_EVENT_TIME && wm > job->wm_pending)
+        job->wm_pending = wm;
+    if (job->wm_pending == SL_NO_EVENT_TIME ||
+        (job->m.watermark_ms != SL_NO_EVENT_TIME &&
+         job->wm_pending <= job->m.watermark_ms))
+        return SL_OK;
+    for (int j = 0; j < job->n_inputs; j++) {
+        const input_rt *in = &job->inputs[j];
+        if (in->read_closed)
+            return SL_OK;
+        for (int k = 0; k < in->n_stages; k++)
+            if (in->stages[k].pending_in || in->stages[k].out->n_rows > 0)
+                return SL_OK;
+    }
+    for (int i = 0; i < job->n_steps; i++) {
+        step_rt *s = &job->steps[i];
+        if (s->kind != SL_STEP_OPERATOR)
+            continue;
+        if (s->pending_in)
+            return SL_OK;
+        if (s->op->ops->on_watermark &&
+            s->op->ops->on_watermark(s->op, job->wm_pending, &job->err))
+            return job->err.code ? job->err.code : SL_ERROR;
+        break; /* operators further down see rows the first emits */
+    }
+    job->m.watermark_ms = job->wm_pending;
+    *progress = true;
+    return SL_OK;
 }
 
 static void src_ready(sl_loop *loop, int fd, unsigned events, void *ctx)
@@ -757,6 +864,8 @@ static int pump(sl_job *job, bool *all_done, bool *busy)
             rc = run_main(job, &progress);
         if (!rc)
             rc = run_inputs(job, &progress);
+        if (!rc)
+            rc = advance_watermark(job, &progress);
         if (!rc)
             rc = ledger_note(job);
         if (!rc)
@@ -1083,6 +1192,7 @@ static void close_spec(const sl_job_spec *spec)
         const sl_job_input *in = &spec->inputs[j];
         for (int k = 0; k < in->n_stages && in->stages; k++)
             sl_stage_free(in->stages[k]);
+        sl_stage_free(in->time_stage);
         if (in->source && in->source->ops->close)
             in->source->ops->close(in->source);
     }
@@ -1198,6 +1308,7 @@ int sl_job_new(const sl_job_spec *spec, sl_job **out, sl_err *err)
     job->row_ctx = spec->row_ctx;
     job->out_schema = spec->out_schema;
     job->sink_fd = -1;
+    job->wm_pending = SL_NO_EVENT_TIME;
     job->batch_rows =
         spec->batch_rows ? spec->batch_rows : SL_BATCH_DEFAULT_ROWS;
     int linger = spec->linger_ms ? spec->linger_ms : SL_JOB_DEFAULT_LINGER_MS;
@@ -1226,10 +1337,18 @@ int sl_job_new(const sl_job_spec *spec, sl_job **out, sl_err *err)
         in->ready = true;
         in->name = sl_strdup(si->name ? si->name : "source");
         in->read = sl_batch_new(si->schema, job->batch_rows);
+        in->time_stage = si->time_stage;
+        sl_wm_init(&in->wmt, si->idle_timeout_ms, sl_mono_ns() / 1000000);
+        if (si->time_stage) {
+            job->has_time = true;
+            in->time_out = sl_batch_new(sl_stage_out_schema(si->time_stage),
+                                        job->batch_rows);
+            ok = in->time_out != NULL;
+        }
         in->n_stages = si->n_stages;
         in->stages = sl_calloc((size_t)(si->n_stages ? si->n_stages : 1),
                                sizeof(step_rt));
-        ok = in->name && in->read && in->stages;
+        ok = ok && in->name && in->read && in->stages;
         n_metric += si->n_stages;
         for (int k = 0; ok && k < si->n_stages; k++)
             ok = step_init(&in->stages[k], SL_STEP_STAGE, si->stages[k], NULL,
@@ -1279,6 +1398,9 @@ static void free_buffers(sl_job *job)
         in->stages = NULL;
         sl_batch_free(in->read);
         in->read = NULL;
+        sl_batch_free(in->time_out);
+        in->time_out = NULL;
+        sl_wm_free(&in->wmt);
         sl_free(in->fr.pos);
         in->fr.pos = NULL;
         sl_free(in->committed.pos);
@@ -1304,6 +1426,8 @@ static void release(sl_job *job)
             sl_loop_del_fd(job->loop, in->wait_fd);
         for (int k = 0; k < in->n_stages; k++)
             sl_stage_free(in->stages[k].stage);
+        sl_stage_free(in->time_stage);
+        in->time_stage = NULL;
         if (in->src->ops->close)
             in->src->ops->close(in->src);
     }

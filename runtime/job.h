@@ -73,6 +73,13 @@ typedef struct sl_job_input {
     const char *name;        /* table name, for messages and metrics */
     int n_stages;
     sl_stage **stages;
+    /* Event time (optional): a stage over the source's batch returning
+     * (rowtime, watermark candidate) per row, one row per input row in
+     * order (no filter). Rows get event_time = rowtime; candidates feed
+     * the job's watermark (watermark.h), which operators receive through
+     * on_watermark once every row before it reached them. */
+    sl_stage *time_stage;
+    int64_t idle_timeout_ms; /* 'scan.watermark.idle-timeout'; 0: none */
 } sl_job_input;
 
 typedef enum sl_job_step_kind {
@@ -137,12 +144,13 @@ typedef struct sl_job_metrics {
     uint64_t sink_acked_seq;
     double rows_read_per_s; /* over the last publishing interval */
     double rows_written_per_s;
-    int64_t watermark_ms; /* placeholder: SL_NO_EVENT_TIME */
+    int64_t watermark_ms; /* delivered to operators; SL_NO_EVENT_TIME */
     int64_t paused_ms;    /* total time sources spent paused */
     /* Fraction of the bounded input read (the least advanced bounded
      * source's progress()), or -1 when unknown or unbounded. */
     double input_fraction;
     int n_steps;
+    int64_t late_rows; /* rows operators dropped behind the watermark */
 } sl_job_metrics;
 
 /* Validate spec and build the job (state CREATED). Takes ownership of

@@ -83,6 +83,9 @@ typedef struct sl_operator_ops {
                     sl_err *err);
     int (*restore)(sl_operator *op, sqlite3 *state, const char *prefix,
                    sl_err *err);
+    /* optional: input rows dropped so far (late rows of a window
+     * aggregate); summed into the job's late_rows metric. */
+    int64_t (*dropped)(sl_operator *op);
 } sl_operator_ops;
 
 /* Operators are structs that begin with sl_operator. */

@@ -721,7 +721,7 @@ static void run_counted(const char *state, int64_t end, int64_t *seeked,
     c->restored = -1;
     sqlite3 *jdb = NULL;
     cr_assert_eq(sl_job_db_open(&jdb, &err), SL_OK);
-    sl_job_input in = {&s->base, schema, "src", 0, NULL};
+    sl_job_input in = {&s->base, schema, "src", 0, NULL, NULL, 0};
     sl_job_step step = {SL_STEP_OPERATOR, NULL, &c->base, NULL};
     sl_job_spec spec = {0};
     spec.name = "contract";

@@ -1,0 +1,121 @@
+/*
+ * bench_nexmark.c: Nexmark queries on one job thread, events/s, through
+ * the public API: the built-in 'nexmark' source -> query -> blackhole.
+ *
+ * q0-q2 are the benchmark's stateless queries. Sluice has no streaming
+ * joins yet, so q5, q7 and q8 run their aggregation part: q5's count of
+ * bids per auction per HOP window (10 s every 2 s), q7's highest price per
+ * TUMBLE window (10 s), q8's new persons per TUMBLE window (10 s). Rates
+ * count every generated event (persons, auctions and bids), as the Nexmark
+ * figures do.
+ *
+ *   ./build/bench/bench_nexmark [events]     (default 5000000)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sluice.h"
+#include "util.h"
+
+typedef struct query {
+    const char *name;
+    const char *sink; /* sink columns */
+    const char *sql;  /* SELECT ... */
+} query;
+
+static const query queries[] = {
+    {"q0",
+     "auction BIGINT, bidder BIGINT, price BIGINT, dateTime "
+     "TIMESTAMP(3), extra STRING",
+     "SELECT auction, bidder, price, dateTime, extra FROM bid"},
+    {"q1",
+     "auction BIGINT, bidder BIGINT, price DOUBLE, dateTime "
+     "TIMESTAMP(3), extra STRING",
+     "SELECT auction, bidder, 0.908 * price AS price, dateTime, extra FROM "
+     "bid"},
+    {"q2", "auction BIGINT, price BIGINT",
+     "SELECT auction, price FROM bid WHERE MOD(auction, 123) = 0"},
+    {"q5 (aggregation part)",
+     "auction BIGINT, num BIGINT, ws TIMESTAMP(3), we TIMESTAMP(3)",
+     "SELECT auction, COUNT(*) AS num, window_start, window_end FROM "
+     "TABLE(HOP(TABLE bid, DESCRIPTOR(dateTime), INTERVAL '2' SECOND, "
+     "INTERVAL '10' SECOND)) GROUP BY auction, window_start, window_end"},
+    {"q7 (aggregation part)", "ws TIMESTAMP(3), we TIMESTAMP(3), price BIGINT",
+     "SELECT window_start, window_end, MAX(price) FROM TABLE(TUMBLE(TABLE "
+     "bid, DESCRIPTOR(dateTime), INTERVAL '10' SECOND)) GROUP BY "
+     "window_start, window_end"},
+    {"q8 (aggregation part)", "id BIGINT, name STRING, ws TIMESTAMP(3)",
+     "SELECT id, name, window_start FROM TABLE(TUMBLE(TABLE person, "
+     "DESCRIPTOR(dateTime), INTERVAL '10' SECOND)) GROUP BY id, name, "
+     "window_start, window_end"},
+};
+
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* events/s of wall time; *per_cpu: events per CPU second (the job runs on
+ * this thread: robust when the machine is shared). */
+static double run(const query *q, long events, double *per_cpu)
+{
+    *per_cpu = 0;
+    sluice *db = NULL;
+    if (sluice_open(&db))
+        return 0;
+    char sql[8192];
+    sl_snprintf(sql, sizeof(sql),
+                "SET 'sluice.batch-rows' = '4096';"
+                "CREATE TABLE bid (auction BIGINT, bidder BIGINT, price "
+                "BIGINT, channel STRING, url STRING, dateTime TIMESTAMP(3), "
+                "extra STRING, WATERMARK FOR dateTime AS dateTime - INTERVAL "
+                "'4' SECOND) WITH ('connector' = 'nexmark', 'event.type' = "
+                "'bid', 'events-num' = '%ld', 'tps' = '10000000');"
+                "CREATE TABLE person (id BIGINT, name STRING, emailAddress "
+                "STRING, creditCard STRING, city STRING, state STRING, "
+                "dateTime TIMESTAMP(3), extra STRING, WATERMARK FOR dateTime "
+                "AS dateTime - INTERVAL '4' SECOND) WITH ('connector' = "
+                "'nexmark', 'event.type' = 'person', 'events-num' = '%ld', "
+                "'tps' = '10000000');"
+                "CREATE TABLE sink (%s) WITH ('connector' = 'blackhole');",
+                events, events, q->sink);
+    int rc = sluice_exec(db, sql, NULL, NULL);
+    double rate = 0;
+    if (!rc) {
+        sl_snprintf(sql, sizeof(sql), "INSERT INTO sink %s", q->sql);
+        int64_t t0 = sl_mono_ns();
+        double c0 = cpu_s();
+        rc = sluice_exec(db, sql, NULL, NULL);
+        double s = (double)(sl_mono_ns() - t0) / 1e9;
+        double c = cpu_s() - c0;
+        rate = rc ? 0 : (double)events / s;
+        *per_cpu = rc || c <= 0 ? 0 : (double)events / c;
+    }
+    if (rc)
+        fprintf(stderr, "%s: %s\n", q->name, sluice_errmsg(db));
+    sluice_close(db);
+    return rate;
+}
+
+int main(int argc, char **argv)
+{
+    long events = argc > 1 ? strtol(argv[1], NULL, 10) : 5000000;
+    if (events <= 0)
+        events = 5000000;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    printf("Nexmark, %ld events (tps 10M of event time), one job thread; "
+           "machine: %ld cores\n",
+           events, cores);
+    printf("%-24s %14s %18s\n", "query", "events/s", "events/CPU-s");
+    for (size_t i = 0; i < SL_ARRAY_LEN(queries); i++) {
+        double pc = 0;
+        double r = run(&queries[i], events, &pc);
+        printf("%-24s %14.0f %18.0f\n", queries[i].name, r, pc);
+        fflush(stdout);
+    }
+    return 0;
+}

@@ -1,0 +1,949 @@
+/*
+ * window.c: event time and aggregation in the planner.
+ *
+ *   - A table with `WATERMARK FOR ts AS expr` gets a time stage: SQL over
+ *     the source batch returning (rowtime, watermark candidate) per row;
+ *     the job sets each row's event time and tracks the watermark
+ *     (runtime/watermark.h).
+ *   - The window TVFs TUMBLE, HOP and CUMULATE render as FROM items that
+ *     append window_start, window_end and window_time to each row of their
+ *     TABLE argument (HOP and CUMULATE join a small VALUES list: one
+ *     output row per window a row falls in). They are stateless.
+ *   - A SELECT with GROUP BY or aggregates over a streaming input is cut
+ *     at the aggregate operator (runtime/op_window.h), as ML_PREDICT is
+ *     cut at the model operator: its FROM and WHERE become a sub-plan
+ *     computing the group columns and aggregate arguments, and the select
+ *     list and HAVING become the stage after the operator, in which group
+ *     expressions and aggregate calls are replaced by the operator's
+ *     output columns (sl_window_subst). GROUP BY window_start, window_end
+ *     gives a window aggregate (final +I rows at the watermark); any other
+ *     GROUP BY an updating aggregate (-U/+U changelog).
+ */
+#include <string.h>
+
+#include "gen_int.h"
+
+#define MAX_WINDOWS_PER_ROW 1000 /* HOP size/slide, CUMULATE size/step */
+#define MAX_AGGS            256
+
+static const char *aprintf(sl_gen *g, const char *fmt, ...) SL_PRINTF(2, 3);
+
+static const char *aprintf(sl_gen *g, const char *fmt, ...)
+{
+    sl_buf b;
+    sl_buf_init(&b, 1 << 20);
+    va_list ap;
+    va_start(ap, fmt);
+    sl_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    const char *s = b.rc ? NULL : sl_arena_strndup(g->arena, b.data, b.len);
+    sl_buf_free(&b);
+    return s;
+}
+
+static char *ident_text(sl_gen *g, const sl_ident *id)
+{
+    return sl_arena_strndup(g->arena, id->text, id->len);
+}
+
+static const sl_type *ts_type(sl_gen *g, sl_type_id id)
+{
+    sl_type *t = sl_arena_alloc(g->arena, sizeof(*t));
+    if (!t)
+        return sl_type_simple(id);
+    memset(t, 0, sizeof(*t));
+    t->id = id;
+    t->precision = 3;
+    return t;
+}
+
+/* ---- the time stage ------------------------------------------------------
+ */
+
+int sl_window_time_sql(sl_gen *g, sl_cat_entry *entry, sl_plan_table *t)
+{
+    const sl_stmt *ct = entry->stmt;
+    const sl_watermark *wmk = ct->create_table.watermark;
+    sl_options *opts = t->info.options;
+    if (opts && sl_options_has(opts, "scan.watermark.idle-timeout")) {
+        const char *v = sl_options_get(opts, "scan.watermark.idle-timeout");
+        int64_t ms = 0;
+        if (!v || sl_parse_duration_ms(v, &ms) || ms < 0)
+            return sl_err_set(g->err, SL_SQL,
+                              "table '%s': option "
+                              "'scan.watermark.idle-timeout' must be a "
+                              "duration such as '5 s'",
+                              entry->name);
+        t->idle_timeout_ms = ms;
+    }
+    if (!wmk)
+        return SL_OK;
+    int n = ct->create_table.n_columns;
+    const char *saved_text = g->text;
+    size_t saved_len = g->text_len;
+    g->text = entry->sql;
+    g->text_len = strlen(entry->sql);
+    sl_scope raw = {0, NULL, NULL}, all = {0, NULL, NULL};
+    raw.cols = sl_arena_alloc(g->arena, sizeof(sl_rel_col) * (size_t)(n + 1));
+    all.cols = sl_arena_alloc(g->arena, sizeof(sl_rel_col) * (size_t)(n + 1));
+    if (!raw.cols || !all.cols)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    sl_buf inner, sql;
+    sl_buf_init(&inner, 16u << 20);
+    sl_buf_init(&sql, 16u << 20);
+    int rc = SL_OK;
+    for (int i = 0; i < n; i++) {
+        const sl_column_def *c = &ct->create_table.columns[i];
+        if (c->kind == SL_COL_COMPUTED)
+            continue;
+        sl_buf r;
+        sl_buf_init(&r, 4096);
+        sl_gen_ident(&r, ident_text(g, &c->name));
+        raw.cols[raw.n++] =
+            (sl_rel_col){ident_text(g, &c->name), NULL, c->type,
+                         sl_arena_strndup(g->arena, sl_buf_cstr(&r), r.len)};
+        sl_buf_free(&r);
+    }
+    sl_buf_puts(&inner, "SELECT ");
+    for (int i = 0; i < n && !rc; i++) {
+        const sl_column_def *c = &ct->create_table.columns[i];
+        const sl_type *type = c->type;
+        if (c->kind == SL_COL_COMPUTED) {
+            sl_buf_putc(&inner, '(');
+            rc = sl_gen_expr(g, &raw, c->expr, &inner, &type);
+            sl_buf_putc(&inner, ')');
+        } else {
+            sl_gen_ident(&inner, ident_text(g, &c->name));
+        }
+        sl_buf_printf(&inner, " AS w%d, ", i);
+        all.cols[all.n++] = (sl_rel_col){ident_text(g, &c->name), NULL, type,
+                                         aprintf(g, "w%d", i)};
+    }
+    sl_buf_puts(&inner, "_row FROM {input}");
+    char *rowtime = sl_name_join(&wmk->column, g->arena);
+    int k = -1;
+    for (int i = 0; i < all.n && rowtime; i++)
+        if (!strcmp(all.cols[i].name, rowtime))
+            k = i;
+    if (!rc && k < 0)
+        rc = sl_gen_error(g, SL_SQL, wmk->pos,
+                          "WATERMARK FOR '%s': no such column",
+                          rowtime ? rowtime : "?");
+    if (!rc && all.cols[k].type->id != SL_TYPE_TIMESTAMP &&
+        all.cols[k].type->id != SL_TYPE_TIMESTAMP_LTZ)
+        rc = sl_gen_error(g, SL_SQL, wmk->pos,
+                          "WATERMARK FOR '%s': the rowtime column must be "
+                          "TIMESTAMP(3) or TIMESTAMP_LTZ(3), not %s",
+                          rowtime, sl_gen_type_text(g, all.cols[k].type));
+    const sl_type *wt = NULL;
+    if (!rc) {
+        sl_buf_printf(&sql, "SELECT %s AS c0, (", all.cols[k].ref);
+        rc = sl_gen_expr(g, &all, wmk->expr, &sql, &wt);
+    }
+    if (!rc && wt->id != SL_TYPE_TIMESTAMP && wt->id != SL_TYPE_TIMESTAMP_LTZ)
+        rc = sl_gen_error(g, SL_SQL, wmk->expr->pos,
+                          "the WATERMARK expression must return a "
+                          "timestamp, not %s",
+                          sl_gen_type_text(g, wt));
+    if (!rc) {
+        sl_buf_printf(&sql, ") AS c1, _row FROM (%s)", sl_buf_cstr(&inner));
+        if (sql.rc)
+            rc = sl_err_set(g->err, SL_NOMEM, "out of memory");
+    }
+    if (!rc) {
+        t->time_sql = sl_arena_strndup(g->arena, sql.data, sql.len);
+        t->rowtime = rowtime;
+        if (!t->time_sql)
+            rc = sl_err_set(g->err, SL_NOMEM, "out of memory");
+    }
+    sl_buf_free(&inner);
+    sl_buf_free(&sql);
+    g->text = saved_text;
+    g->text_len = saved_len;
+    return rc;
+}
+
+/* ---- window TVFs -----------------------------------------------------------
+ */
+
+typedef struct tvf_args {
+    const sl_expr *data, *timecol, *size, *slide, *offset;
+} tvf_args;
+
+static int tvf_collect(sl_gen *g, const sl_expr *call, const char *fname,
+                       tvf_args *a)
+{
+    memset(a, 0, sizeof(*a));
+    /* positional order per function */
+    bool hop = sl_str_ieq(fname, "HOP");
+    bool cum = sl_str_ieq(fname, "CUMULATE");
+    bool ses = sl_str_ieq(fname, "SESSION");
+    const sl_expr **pos[5];
+    static const char *const hop_names[] = {"DATA", "TIMECOL", "SLIDE", "SIZE",
+                                            "OFFSET"};
+    static const char *const cum_names[] = {"DATA", "TIMECOL", "STEP", "SIZE",
+                                            "OFFSET"};
+    static const char *const tum_names[] = {"DATA", "TIMECOL", "SIZE", "OFFSET",
+                                            NULL};
+    static const char *const ses_names[] = {"DATA", "TIMECOL", "GAP", NULL,
+                                            NULL};
+    const char *const *names = hop   ? hop_names
+                               : cum ? cum_names
+                               : ses ? ses_names
+                                     : tum_names;
+    int max = (hop || cum) ? 5 : ses ? 3 : 4;
+    pos[0] = &a->data;
+    pos[1] = &a->timecol;
+    if (hop || cum) {
+        pos[2] = &a->slide;
+        pos[3] = &a->size;
+        pos[4] = &a->offset;
+    } else {
+        pos[2] = &a->size;
+        pos[3] = &a->offset;
+        pos[4] = NULL;
+    }
+    for (int i = 0; i < call->func.n_args; i++) {
+        const sl_expr *e = call->func.args[i];
+        int k = i;
+        if (e->kind == SL_EXPR_NAMED_ARG) {
+            k = -1;
+            for (int j = 0; j < max; j++)
+                if (names[j] && sl_str_nieq(e->named_arg.name.text,
+                                            e->named_arg.name.len, names[j]))
+                    k = j;
+            if (k < 0)
+                return sl_gen_error(
+                    g, SL_SQL, e->pos, "%s has no argument named '%.*s'", fname,
+                    (int)e->named_arg.name.len, e->named_arg.name.text);
+            e = e->named_arg.value;
+        }
+        if (k >= max)
+            return sl_gen_error(g, SL_SQL, e->pos,
+                                "%s takes at most %d arguments", fname, max);
+        if (*pos[k])
+            return sl_gen_error(g, SL_SQL, e->pos, "%s argument %s given twice",
+                                fname, names[k]);
+        *pos[k] = e;
+    }
+    if (!a->data || a->data->kind != SL_EXPR_TABLE_ARG)
+        return sl_gen_error(g, SL_SQL, a->data ? a->data->pos : call->pos,
+                            "%s expects TABLE <name> as its first argument",
+                            fname);
+    if (!a->timecol || a->timecol->kind != SL_EXPR_DESCRIPTOR ||
+        a->timecol->descriptor.n_columns != 1)
+        return sl_gen_error(g, SL_SQL, a->timecol ? a->timecol->pos : call->pos,
+                            "%s expects DESCRIPTOR(<time column>) as its "
+                            "second argument",
+                            fname);
+    const sl_expr *iv[] = {a->size, a->slide, a->offset};
+    for (int i = 0; i < 3; i++) {
+        if (!iv[i])
+            continue;
+        if (iv[i]->kind != SL_EXPR_INTERVAL || iv[i]->interval.year_month)
+            return sl_gen_error(g, SL_SQL, iv[i]->pos,
+                                "%s expects a day-time INTERVAL literal here "
+                                "(e.g. INTERVAL '10' SECOND)",
+                                fname);
+    }
+    if (!a->size || ((hop || cum) && !a->slide))
+        return sl_gen_error(
+            g, SL_SQL, call->pos, "%s is missing its %s argument", fname,
+            !a->size ? (ses ? "gap" : "size") : (hop ? "slide" : "step"));
+    return SL_OK;
+}
+
+int sl_window_gen_tvf(sl_gen *g, const sl_from *from, const char *alias,
+                      sl_buf *out, sl_scope *sc)
+{
+    const sl_expr *call = from->table_func.call;
+    char *fname = sl_name_join(&call->func.name, g->arena);
+    if (!fname)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    for (char *p = fname; *p; p++)
+        if (*p >= 'a' && *p <= 'z')
+            *p = (char)(*p - 'a' + 'A');
+    tvf_args a;
+    int rc = tvf_collect(g, call, fname, &a);
+    if (rc)
+        return rc;
+    if (!strcmp(fname, "SESSION"))
+        return sl_gen_error(g, SL_UNSUPPORTED, from->pos,
+                            "SESSION windows are not supported yet (use "
+                            "TUMBLE, HOP or CUMULATE)");
+    if (a.data->table_arg.n_partition)
+        return sl_gen_error(g, SL_SQL, a.data->pos,
+                            "PARTITION BY is only valid in SESSION windows");
+    int64_t size = a.size->interval.millis;
+    int64_t slide = a.slide ? a.slide->interval.millis : size;
+    int64_t offset = a.offset ? a.offset->interval.millis : 0;
+    if (size <= 0 || slide <= 0)
+        return sl_gen_error(g, SL_SQL, (a.size ? a.size : call)->pos,
+                            "%s: window size and slide must be positive",
+                            fname);
+    int n_win = 1;
+    bool hop = !strcmp(fname, "HOP"), cum = !strcmp(fname, "CUMULATE");
+    if (hop || cum) {
+        if (size % slide)
+            return sl_gen_error(g, SL_SQL, a.size->pos,
+                                "%s: the size (%lld ms) must be a multiple "
+                                "of the %s (%lld ms)",
+                                fname, (long long)size, hop ? "slide" : "step",
+                                (long long)slide);
+        if (size / slide > MAX_WINDOWS_PER_ROW)
+            return sl_gen_error(g, SL_LIMIT, a.size->pos,
+                                "%s: at most %d windows per row (size / %s)",
+                                fname, MAX_WINDOWS_PER_ROW,
+                                hop ? "slide" : "step");
+        n_win = (int)(size / slide);
+    }
+    /* the TABLE argument as a FROM item */
+    sl_from tf;
+    memset(&tf, 0, sizeof(tf));
+    tf.kind = SL_FROM_TABLE;
+    tf.pos = a.data->pos;
+    tf.table.name = a.data->table_arg.name;
+    sl_scope isc = {0, NULL, NULL};
+    sl_buf inner;
+    sl_buf_init(&inner, 64u << 20);
+    rc = sl_gen_from(g, &tf, &inner, &isc);
+    if (rc) {
+        sl_buf_free(&inner);
+        return rc;
+    }
+    char *tcname = ident_text(g, &a.timecol->descriptor.columns[0]);
+    const sl_rel_col *tc = NULL;
+    for (int i = 0; i < isc.n; i++)
+        if (!strcmp(isc.cols[i].name, tcname))
+            tc = &isc.cols[i];
+    if (!tc) {
+        sl_buf_free(&inner);
+        return sl_gen_error(g, SL_SQL, a.timecol->pos,
+                            "DESCRIPTOR column '%s' not found in the input "
+                            "table",
+                            tcname);
+    }
+    if (tc->type->id != SL_TYPE_TIMESTAMP &&
+        tc->type->id != SL_TYPE_TIMESTAMP_LTZ) {
+        sl_buf_free(&inner);
+        return sl_gen_error(g, SL_SQL, a.timecol->pos,
+                            "the time column '%s' of %s must be a "
+                            "TIMESTAMP(3) or TIMESTAMP_LTZ(3), not %s",
+                            tcname, fname, sl_gen_type_text(g, tc->type));
+    }
+    const char *talias = aprintf(g, "t%d", g->alias_seq++);
+    int n = isc.n;
+    sl_rel_col *cols =
+        sl_arena_alloc(g->arena, sizeof(*cols) * (size_t)(n + 4));
+    if (!talias || !cols) {
+        sl_buf_free(&inner);
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    }
+    const char *t = tc->ref;
+    /* floor of (t - offset) to a multiple of m, plus offset */
+    sl_buf ws;
+    sl_buf_init(&ws, 1 << 16);
+    int64_t m = hop ? slide : size;
+    sl_buf_printf(&ws, "(%s - (((%s - %lld) %% %lld) + %lld) %% %lld)", t, t,
+                  (long long)offset, (long long)m, (long long)m, (long long)m);
+    sl_buf_puts(out, "(SELECT ");
+    for (int i = 0; i < n; i++) {
+        sl_buf_printf(out, "%s AS c%d, ", isc.cols[i].ref, i);
+        cols[i] = (sl_rel_col){isc.cols[i].name, alias, isc.cols[i].type,
+                               aprintf(g, "%s.c%d", talias, i)};
+    }
+    const char *start, *end;
+    if (hop) {
+        start = aprintf(g, "(%s - _wj.column1 * %lld)", sl_buf_cstr(&ws),
+                        (long long)slide);
+        end = aprintf(g, "%s + %lld", start, (long long)size);
+    } else if (cum) {
+        start = aprintf(g, "%s", sl_buf_cstr(&ws));
+        end = aprintf(g, "(%s + (_wj.column1 + 1) * %lld)", start,
+                      (long long)slide);
+    } else {
+        start = aprintf(g, "%s", sl_buf_cstr(&ws));
+        end = aprintf(g, "%s + %lld", start, (long long)size);
+    }
+    sl_buf_free(&ws);
+    if (!start || !end) {
+        sl_buf_free(&inner);
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    }
+    sl_buf_printf(out, "%s AS c%d, %s AS c%d, %s - 1 AS c%d", start, n, end,
+                  n + 1, end, n + 2);
+    if (g->with_row)
+        sl_buf_printf(out, ", %s AS _row", isc.row_ref ? isc.row_ref : "NULL");
+    sl_buf_puts(out, " FROM ");
+    sl_buf_append(out, inner.data, inner.len);
+    sl_buf_free(&inner);
+    if (n_win > 1 || cum) {
+        sl_buf_puts(out, " JOIN (VALUES ");
+        for (int j = 0; j < n_win; j++)
+            sl_buf_printf(out, "%s(%d)", j ? ", " : "", j);
+        sl_buf_puts(out, ") AS _wj");
+    }
+    sl_buf_printf(out, " WHERE %s IS NOT NULL", t);
+    if (cum)
+        sl_buf_printf(out, " AND %s > %s", end, t);
+    sl_buf_printf(out, ") AS %s", talias);
+    cols[n] = (sl_rel_col){"window_start", alias, ts_type(g, SL_TYPE_TIMESTAMP),
+                           aprintf(g, "%s.c%d", talias, n)};
+    cols[n + 1] =
+        (sl_rel_col){"window_end", alias, ts_type(g, SL_TYPE_TIMESTAMP),
+                     aprintf(g, "%s.c%d", talias, n + 1)};
+    cols[n + 2] = (sl_rel_col){"window_time", alias, ts_type(g, tc->type->id),
+                               aprintf(g, "%s.c%d", talias, n + 2)};
+    sc->n = n + 3;
+    sc->cols = cols;
+    sc->row_ref = g->with_row ? aprintf(g, "%s._row", talias) : NULL;
+    return out->rc ? sl_err_set(g->err, out->rc, "query too large") : SL_OK;
+}
+
+/* ---- aggregation -----------------------------------------------------------
+ */
+
+typedef struct agg_list {
+    int n;
+    const sl_expr *calls[MAX_AGGS];
+} agg_list;
+
+static int collect_aggs(sl_gen *g, const sl_expr *e, agg_list *l, int depth)
+{
+    if (!e)
+        return SL_OK;
+    if (depth > 256)
+        return sl_gen_error(g, SL_LIMIT, e->pos, "expression nests too deep");
+    if (sl_gen_is_aggregate(e)) {
+        for (int i = 0; i < e->func.n_args; i++)
+            if (sl_gen_has_aggregate(e->func.args[i]))
+                return sl_gen_error(g, SL_SQL, e->func.args[i]->pos,
+                                    "aggregate calls cannot be nested");
+        for (int i = 0; i < l->n; i++)
+            if (sl_ast_expr_equal(l->calls[i], e))
+                return SL_OK;
+        if (l->n >= MAX_AGGS)
+            return sl_gen_error(g, SL_LIMIT, e->pos,
+                                "at most %d aggregates per query", MAX_AGGS);
+        l->calls[l->n++] = e;
+        return SL_OK;
+    }
+    int rc = SL_OK;
+    switch (e->kind) {
+    case SL_EXPR_FUNC:
+        for (int i = 0; i < e->func.n_args && !rc; i++)
+            rc = collect_aggs(g, e->func.args[i], l, depth + 1);
+        break;
+    case SL_EXPR_UNARY:
+        rc = collect_aggs(g, e->unary.operand, l, depth + 1);
+        break;
+    case SL_EXPR_BINARY:
+        rc = collect_aggs(g, e->binary.left, l, depth + 1);
+        if (!rc)
+            rc = collect_aggs(g, e->binary.right, l, depth + 1);
+        break;
+    case SL_EXPR_CASE:
+        rc = collect_aggs(g, e->case_.operand, l, depth + 1);
+        for (int i = 0; i < e->case_.n_whens && !rc; i++) {
+            rc = collect_aggs(g, e->case_.whens[i], l, depth + 1);
+            if (!rc)
+                rc = collect_aggs(g, e->case_.thens[i], l, depth + 1);
+        }
+        if (!rc)
+            rc = collect_aggs(g, e->case_.else_, l, depth + 1);
+        break;
+    case SL_EXPR_CAST:
+        rc = collect_aggs(g, e->cast.operand, l, depth + 1);
+        break;
+    case SL_EXPR_IN_LIST:
+        rc = collect_aggs(g, e->in_list.operand, l, depth + 1);
+        for (int i = 0; i < e->in_list.n_items && !rc; i++)
+            rc = collect_aggs(g, e->in_list.items[i], l, depth + 1);
+        break;
+    case SL_EXPR_BETWEEN:
+        rc = collect_aggs(g, e->between.operand, l, depth + 1);
+        if (!rc)
+            rc = collect_aggs(g, e->between.low, l, depth + 1);
+        if (!rc)
+            rc = collect_aggs(g, e->between.high, l, depth + 1);
+        break;
+    case SL_EXPR_IS:
+        rc = collect_aggs(g, e->is.operand, l, depth + 1);
+        if (!rc)
+            rc = collect_aggs(g, e->is.rhs, l, depth + 1);
+        break;
+    case SL_EXPR_LIKE:
+        rc = collect_aggs(g, e->like.operand, l, depth + 1);
+        break;
+    default:
+        break;
+    }
+    return rc;
+}
+
+bool sl_window_wants_agg(const sl_gen *g, const sl_query *q)
+{
+    const sl_select *s = &q->select;
+    if (!g->with_row || !s->from || g->n_wsubst)
+        return false;
+    if (s->n_group || s->having)
+        return true;
+    for (int i = 0; i < s->n_items; i++)
+        if (sl_gen_has_aggregate(s->items[i].expr))
+            return true;
+    return false;
+}
+
+static bool column_named(const sl_expr *e, const char *name)
+{
+    if (e->kind != SL_EXPR_COLUMN)
+        return false;
+    const sl_ident *last = &e->column.parts[e->column.n_parts - 1];
+    return sl_str_nieq(last->text, last->len, name);
+}
+
+static const char *agg_name(const sl_expr *e)
+{
+    return e->func.name.n_parts == 1 ? e->func.name.parts[0].text : "";
+}
+
+/* The aggregate definition of call i (args at input column arg). */
+static int agg_kind(sl_gen *g, const sl_expr *e, sl_agg_kind *kind)
+{
+    const sl_ident *nm = &e->func.name.parts[e->func.name.n_parts - 1];
+    if (e->func.filter)
+        return sl_gen_error(g, SL_UNSUPPORTED, e->pos,
+                            "FILTER (WHERE ...) on a streaming aggregate is "
+                            "not supported yet");
+    if (sl_str_nieq(nm->text, nm->len, "COUNT")) {
+        if (e->func.star || e->func.n_args == 0)
+            *kind = SL_AGG_COUNT_STAR;
+        else
+            *kind = e->func.distinct ? SL_AGG_COUNT_DISTINCT : SL_AGG_COUNT;
+    } else if (sl_str_nieq(nm->text, nm->len, "SUM")) {
+        *kind = e->func.distinct ? SL_AGG_SUM_DISTINCT : SL_AGG_SUM;
+    } else if (sl_str_nieq(nm->text, nm->len, "MIN")) {
+        *kind = SL_AGG_MIN;
+    } else if (sl_str_nieq(nm->text, nm->len, "MAX")) {
+        *kind = SL_AGG_MAX;
+    } else if (sl_str_nieq(nm->text, nm->len, "AVG")) {
+        if (e->func.distinct)
+            return sl_gen_error(g, SL_UNSUPPORTED, e->pos,
+                                "AVG(DISTINCT ...) is not supported yet");
+        *kind = SL_AGG_AVG;
+    } else if (sl_str_nieq(nm->text, nm->len, "LISTAGG")) {
+        *kind = SL_AGG_LISTAGG;
+    } else {
+        return sl_gen_error(g, SL_UNSUPPORTED, e->pos,
+                            "aggregate %.*s is not supported on streaming "
+                            "tables yet (COUNT, SUM, MIN, MAX, AVG, LISTAGG, "
+                            "COUNT(DISTINCT) are)",
+                            (int)nm->len, nm->text);
+    }
+    int want = *kind == SL_AGG_COUNT_STAR ? 0 : 1;
+    if (*kind == SL_AGG_LISTAGG && e->func.n_args == 2) {
+        const sl_expr *sep = e->func.args[1];
+        if (sep->kind != SL_EXPR_LITERAL || sep->lit.kind != SL_LIT_STRING)
+            return sl_gen_error(g, SL_SQL, sep->pos,
+                                "LISTAGG's separator must be a string "
+                                "literal");
+        want = 2;
+    }
+    if (e->func.n_args != want)
+        return sl_gen_error(g, SL_SQL, e->pos, "%s takes %d argument%s",
+                            agg_name(e), want == 2 ? 1 : want,
+                            want == 1 ? "" : "s");
+    return SL_OK;
+}
+
+/* Build the sub-plan and the operator definition (first pass). */
+static int plan_agg(sl_gen *g, const sl_query *q, const agg_list *aggs)
+{
+    const sl_select *s = &q->select;
+    int n_keys = s->n_group, n_aggs = aggs->n;
+    sl_plan_agg *pa = sl_arena_alloc(g->arena, sizeof(*pa));
+    sl_plan *sub = sl_arena_alloc(g->arena, sizeof(*sub));
+    sl_select_item *items = sl_arena_alloc(
+        g->arena, sizeof(*items) * (size_t)(n_keys + n_aggs + 1));
+    sl_query *pq = sl_arena_alloc(g->arena, sizeof(*pq));
+    sl_agg_def *defs =
+        sl_arena_alloc(g->arena, sizeof(*defs) * (size_t)(n_aggs + 1));
+    sl_expr *one = sl_arena_alloc(g->arena, sizeof(*one));
+    if (!pa || !sub || !items || !pq || !defs || !one)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    memset(pa, 0, sizeof(*pa));
+    memset(pq, 0, sizeof(*pq));
+    memset(one, 0, sizeof(*one));
+    one->kind = SL_EXPR_LITERAL;
+    one->pos = q->pos;
+    one->lit.kind = SL_LIT_INT;
+    one->lit.text = "1";
+    one->lit.text_len = 1;
+    one->lit.i = 1;
+    one->lit.i_valid = true;
+    int ws = -1, we = -1;
+    for (int i = 0; i < n_keys; i++) {
+        const sl_expr *e = s->group_by[i];
+        if (e->kind == SL_EXPR_FUNC && !sl_gen_is_aggregate(e) &&
+            e->func.name.n_parts == 1 &&
+            (sl_str_nieq(e->func.name.parts[0].text, e->func.name.parts[0].len,
+                         "ROLLUP") ||
+             sl_str_nieq(e->func.name.parts[0].text, e->func.name.parts[0].len,
+                         "CUBE") ||
+             sl_str_nieq(e->func.name.parts[0].text, e->func.name.parts[0].len,
+                         "GROUPING SETS")))
+            return sl_gen_error(g, SL_UNSUPPORTED, e->pos,
+                                "ROLLUP, CUBE and GROUPING SETS are not "
+                                "supported on streaming tables yet");
+        if (sl_gen_has_aggregate(e))
+            return sl_gen_error(g, SL_SQL, e->pos,
+                                "aggregate functions are not allowed in "
+                                "GROUP BY");
+        if (column_named(e, "window_start"))
+            ws = i;
+        if (column_named(e, "window_end"))
+            we = i;
+        items[i].expr = (sl_expr *)e;
+        items[i].alias = NULL;
+    }
+    if ((ws < 0) != (we < 0))
+        return sl_gen_error(g, SL_SQL, q->pos,
+                            "a window aggregate must GROUP BY both "
+                            "window_start and window_end");
+    for (int i = 0; i < n_aggs; i++) {
+        const sl_expr *e = aggs->calls[i];
+        sl_agg_kind kind = SL_AGG_COUNT_STAR;
+        int rc = agg_kind(g, e, &kind);
+        if (rc)
+            return rc;
+        defs[i].kind = kind;
+        defs[i].arg = kind == SL_AGG_COUNT_STAR ? -1 : n_keys + i;
+        defs[i].sep = NULL;
+        if (kind == SL_AGG_LISTAGG && e->func.n_args == 2)
+            defs[i].sep = sl_arena_strndup(g->arena, e->func.args[1]->lit.text,
+                                           e->func.args[1]->lit.text_len);
+        items[n_keys + i].expr =
+            kind == SL_AGG_COUNT_STAR ? one : e->func.args[0];
+        items[n_keys + i].alias = NULL;
+    }
+    pq->kind = SL_QUERY_SELECT;
+    pq->pos = q->pos;
+    pq->select.n_items = n_keys + n_aggs;
+    pq->select.items = items;
+    pq->select.from = s->from;
+    pq->select.where = s->where;
+    if (n_keys + n_aggs == 0)
+        return sl_gen_error(g, SL_SQL, q->pos, "nothing to aggregate");
+    sl_plan_env env = {g->env->catalog, g->text, g->text_len};
+    int rc = sl_plan_query(&env, pq, g->arena, sub, g->err);
+    if (rc)
+        return rc;
+    if (sub->is_static)
+        return SL_UNSUPPORTED; /* VALUES: runs statically */
+    if (sub->model || sub->agg)
+        return sl_gen_error(g, SL_UNSUPPORTED, q->pos,
+                            "an aggregate over ML_PREDICT or over another "
+                            "streaming aggregate is not supported yet");
+    pa->input = sub;
+    pa->in_schema = sub->out_schema;
+    const sl_schema *in = sub->out_schema;
+    const char **names = sl_arena_alloc(
+        g->arena, sizeof(char *) * (size_t)(n_keys + n_aggs + 1));
+    const sl_type **types = sl_arena_alloc(
+        g->arena, sizeof(void *) * (size_t)(n_keys + n_aggs + 1));
+    if (!names || !types)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    for (int i = 0; i < n_keys; i++) {
+        names[i] = in->cols[i].name;
+        types[i] = in->cols[i].type;
+        for (int k = 0; k < i; k++)
+            if (sl_str_ieq(names[k], names[i]) || !strncmp(names[i], "agg", 3))
+                names[i] = aprintf(g, "k%d", i);
+    }
+    for (int i = 0; i < n_aggs; i++) {
+        names[n_keys + i] = aprintf(g, "agg%d", i);
+        const sl_type *at = in->cols[n_keys + i].type;
+        switch (defs[i].kind) {
+        case SL_AGG_COUNT_STAR:
+        case SL_AGG_COUNT:
+        case SL_AGG_COUNT_DISTINCT:
+            types[n_keys + i] = sl_type_simple(SL_TYPE_BIGINT);
+            break;
+        case SL_AGG_LISTAGG:
+            types[n_keys + i] = sl_type_simple(SL_TYPE_VARCHAR);
+            break;
+        default:
+            if ((defs[i].kind == SL_AGG_SUM || defs[i].kind == SL_AGG_AVG ||
+                 defs[i].kind == SL_AGG_SUM_DISTINCT) &&
+                !sl_type_is_numeric(at))
+                return sl_gen_error(g, SL_SQL, aggs->calls[i]->pos,
+                                    "%s needs a numeric argument, got %s",
+                                    agg_name(aggs->calls[i]),
+                                    sl_gen_type_text(g, at));
+            if (at->not_null) {
+                sl_type *t = sl_arena_alloc(g->arena, sizeof(*t));
+                if (!t)
+                    return sl_err_set(g->err, SL_NOMEM, "out of memory");
+                *t = *at;
+                t->not_null = false;
+                at = t;
+            }
+            types[n_keys + i] = at;
+        }
+    }
+    pa->out_schema = sl_schema_new(g->arena, n_keys + n_aggs, names, types);
+    if (!pa->out_schema)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    pa->aggs = defs;
+    pa->def.updating = ws < 0;
+    pa->def.ws_col = ws;
+    pa->def.we_col = we;
+    pa->def.n_keys = n_keys;
+    pa->def.n_aggs = n_aggs;
+    pa->def.aggs = defs;
+    if (ws >= 0)
+        pa->window = "window_start, window_end";
+    g->plan->agg = pa;
+    memset(&g->plan->sources[0], 0, sizeof(g->plan->sources[0]));
+    g->plan->sources[0].name = ws >= 0 ? "window aggregate" : "group aggregate";
+    g->plan->n_sources = 1;
+    return SL_OK;
+}
+
+int sl_window_subst(sl_gen *g, const sl_expr *e, sl_buf *out,
+                    const sl_type **type)
+{
+    for (int i = 0; i < g->n_wsubst; i++) {
+        if (sl_ast_expr_equal(g->wsubst[i].expr, e)) {
+            sl_buf_puts(out, g->wsubst[i].ref);
+            *type = g->wsubst[i].type;
+            return 1;
+        }
+    }
+    if (sl_gen_is_aggregate(e)) {
+        sl_gen_error(g, SL_ERROR, e->pos, "internal: aggregate not planned");
+        return -1;
+    }
+    return 0;
+}
+
+int sl_window_gen_agg(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
+{
+    const sl_select *s = &q->select;
+    if (s->distinct)
+        return sl_gen_error(g, SL_UNSUPPORTED, q->pos,
+                            "SELECT DISTINCT with GROUP BY on a streaming "
+                            "table is not supported yet");
+    if (q->n_order)
+        return sl_gen_error(g, SL_UNSUPPORTED, q->order_by[0].expr->pos,
+                            "ORDER BY on a streaming table is not supported "
+                            "yet");
+    agg_list *aggs = sl_arena_alloc(g->arena, sizeof(*aggs));
+    if (!aggs)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    aggs->n = 0;
+    for (int i = 0; i < s->n_items; i++) {
+        if (s->items[i].expr->kind == SL_EXPR_STAR)
+            return sl_gen_error(g, SL_SQL, s->items[i].expr->pos,
+                                "SELECT * cannot be combined with GROUP BY "
+                                "or aggregates: name the group columns");
+        int rc = collect_aggs(g, s->items[i].expr, aggs, 0);
+        if (rc)
+            return rc;
+    }
+    int rc = collect_aggs(g, s->having, aggs, 0);
+    if (rc)
+        return rc;
+    int idx = g->occurrence++;
+    if (idx != 0 || (g->collect && (g->plan->agg || g->plan->model)))
+        return sl_gen_error(g, SL_UNSUPPORTED, q->pos,
+                            "a streaming GROUP BY must be the only input of "
+                            "its query (no UNION ALL with other tables, "
+                            "one aggregation per query)");
+    if (g->collect) {
+        rc = plan_agg(g, q, aggs);
+        if (rc)
+            return rc;
+    }
+    const sl_plan_agg *pa = g->plan->agg;
+    int n_keys = s->n_group, n_out = pa->out_schema->n_cols;
+    const char *talias = aprintf(g, "t%d", g->alias_seq++);
+    sl_gen_subst *subst =
+        sl_arena_alloc(g->arena, sizeof(*subst) * (size_t)(n_out + 1));
+    rel->n = s->n_items;
+    rel->names =
+        sl_arena_alloc(g->arena, sizeof(char *) * (size_t)(rel->n + 1));
+    rel->types =
+        sl_arena_alloc(g->arena, sizeof(void *) * (size_t)(rel->n + 1));
+    if (!talias || !subst || !rel->names || !rel->types)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    for (int i = 0; i < n_keys; i++)
+        subst[i] =
+            (sl_gen_subst){s->group_by[i], aprintf(g, "%s.c%d", talias, i),
+                           pa->out_schema->cols[i].type};
+    for (int i = 0; i < aggs->n; i++)
+        subst[n_keys + i] = (sl_gen_subst){
+            aggs->calls[i], aprintf(g, "%s.c%d", talias, n_keys + i),
+            pa->out_schema->cols[n_keys + i].type};
+    bool live = idx == g->current;
+    const sl_gen_subst *saved = g->wsubst;
+    int saved_n = g->n_wsubst;
+    g->wsubst = subst;
+    g->n_wsubst = n_out;
+    sl_scope empty = {0, NULL, NULL};
+    sl_buf_puts(out, "SELECT ");
+    for (int i = 0; i < s->n_items && !rc; i++) {
+        const sl_select_item *it = &s->items[i];
+        const sl_type *t = NULL;
+        if (i)
+            sl_buf_puts(out, ", ");
+        rc = sl_gen_expr(g, &empty, it->expr, out, &t);
+        if (rc)
+            break;
+        sl_buf_printf(out, " AS c%d", i);
+        if (it->alias)
+            rel->names[i] = ident_text(g, it->alias);
+        else if (it->expr->kind == SL_EXPR_COLUMN)
+            rel->names[i] = ident_text(
+                g, &it->expr->column.parts[it->expr->column.n_parts - 1]);
+        else
+            rel->names[i] = aprintf(g, "EXPR$%d", i);
+        rel->types[i] = t;
+    }
+    if (!rc) {
+        sl_buf_printf(out, ", %s._row AS _row FROM (SELECT ", talias);
+        for (int i = 0; i < n_out; i++) {
+            if (live)
+                sl_gen_ident(out, pa->out_schema->cols[i].name);
+            else
+                sl_buf_puts(out, "NULL");
+            sl_buf_printf(out, " AS c%d, ", i);
+        }
+        sl_buf_printf(out, "%s AS _row%s) AS %s", live ? "_row" : "NULL",
+                      live ? " FROM {input}" : " WHERE 0", talias);
+    }
+    if (!rc && s->having) {
+        sl_buf_puts(out, " WHERE ");
+        const sl_type *t = NULL;
+        rc = sl_gen_expr(g, &empty, s->having, out, &t);
+        if (!rc && t->id != SL_TYPE_BOOLEAN && t->id != SL_TYPE_NULL)
+            rc = sl_gen_error(g, SL_SQL, s->having->pos,
+                              "HAVING needs a BOOLEAN condition, got %s",
+                              sl_gen_type_text(g, t));
+    }
+    g->wsubst = saved;
+    g->n_wsubst = saved_n;
+    if (!rc && out->rc)
+        rc = sl_err_set(g->err, out->rc, "query too large to plan");
+    return rc;
+}
+
+/* ---- job pieces and EXPLAIN ------------------------------------------------
+ */
+
+int sl_window_time_stage(sqlite3 *db, sl_arena *arena, const sl_plan_table *t,
+                         sl_stage **stage, sl_err *err)
+{
+    *stage = NULL;
+    if (!t->time_sql)
+        return SL_OK;
+    static const char *const names[] = {"rowtime", "watermark"};
+    const sl_type *types[] = {sl_type_simple(SL_TYPE_BIGINT),
+                              sl_type_simple(SL_TYPE_BIGINT)};
+    sl_schema *ts = sl_schema_new(arena, 2, names, types);
+    if (!ts)
+        return sl_err_set(err, SL_NOMEM, "out of memory");
+    char name[64];
+    sl_snprintf(name, sizeof(name), "event time (%s)", t->name);
+    sl_stage_opts so = {0, name};
+    return sl_stage_new_ex(db, t->info.schema, ts, t->time_sql, &so, stage,
+                           err);
+}
+
+int sl_window_op_build(const sl_plan_agg *pa, const char *ttl, sl_operator **op,
+                       sl_err *err)
+{
+    sl_window_op_def def = pa->def;
+    if (ttl && *ttl) {
+        int64_t ms = 0;
+        if (sl_parse_duration_ms(ttl, &ms) || ms < 0)
+            return sl_err_set(err, SL_SQL,
+                              "setting 'table.exec.state.ttl' must be a "
+                              "duration such as '1 h', got '%s'",
+                              ttl);
+        def.ttl_ms = ms;
+    }
+    return sl_window_op_new(pa->in_schema, pa->out_schema, &def, op, err);
+}
+
+static void put_sql(sl_buf *b, const char *sql, const char *input)
+{
+    for (const char *p = sql; *p; p++) {
+        if (!strncmp(p, "{input}", 7)) {
+            sl_buf_puts(b, input);
+            p += 6;
+        } else {
+            sl_buf_putc(b, *p);
+        }
+    }
+}
+
+void sl_window_explain_source(const sl_plan_table *t, sl_buf *b)
+{
+    if (!t->time_sql)
+        return;
+    sl_buf_printf(b,
+                  "  EventTime: rowtime %s, watermark per split, combined "
+                  "as the minimum",
+                  t->rowtime ? t->rowtime : "?");
+    if (t->idle_timeout_ms)
+        sl_buf_printf(b, "; idle splits ignored after %lld ms",
+                      (long long)t->idle_timeout_ms);
+    sl_buf_puts(b, "\n    SQL: ");
+    put_sql(b, t->time_sql, "source");
+    sl_buf_putc(b, '\n');
+}
+
+static const char *kind_name(sl_agg_kind k)
+{
+    static const char *const names[] = {
+        "COUNT(*)", "COUNT",           "SUM",     "MIN",          "MAX",
+        "AVG",      "COUNT(DISTINCT)", "LISTAGG", "SUM(DISTINCT)"};
+    return (int)k >= 0 && (size_t)k < SL_ARRAY_LEN(names) ? names[k] : "?";
+}
+
+void sl_window_explain(const sl_plan_agg *pa, const char *after_sql, sl_buf *b)
+{
+    const sl_window_op_def *d = &pa->def;
+    sl_buf_printf(b, "%s: group by (",
+                  d->updating ? "GroupAggregate" : "WindowAggregate");
+    for (int i = 0; i < d->n_keys; i++)
+        sl_buf_printf(b, "%s%s", i ? ", " : "", pa->in_schema->cols[i].name);
+    sl_buf_puts(b, "); aggregates:");
+    bool buffered = false;
+    for (int i = 0; i < d->n_aggs; i++) {
+        sl_agg_kind k = pa->aggs[i].kind;
+        buffered = buffered || k == SL_AGG_COUNT_DISTINCT ||
+                   k == SL_AGG_LISTAGG || k == SL_AGG_SUM_DISTINCT;
+        sl_buf_printf(b, "%s %s", i ? "," : "", kind_name(k));
+        if (pa->aggs[i].arg >= 0)
+            sl_buf_printf(b, "(%s)", pa->in_schema->cols[pa->aggs[i].arg].name);
+    }
+    sl_buf_puts(b, "\n  state: SQLite state database, table acc (one row "
+                   "per window and group key: partial COUNT/SUM/MIN/MAX/AVG)");
+    if (buffered)
+        sl_buf_puts(b, ", table buf (argument values of COUNT(DISTINCT), "
+                       "LISTAGG)");
+    if (d->updating)
+        sl_buf_puts(b, "; kept until 'table.exec.state.ttl' passes without "
+                       "an update\n  input: append-only; output changelog: "
+                       "updating (+I/-U/+U)\n");
+    else
+        sl_buf_puts(b, "; a window is emitted and deleted when the "
+                       "watermark passes window_end; late rows dropped and "
+                       "counted\n  input: append-only; output changelog: "
+                       "append-only (+I)\n");
+    sl_buf_puts(b, "  Stage after aggregate [stateless, fused]\n    SQL: ");
+    put_sql(b, after_sql, "agg_out");
+    sl_buf_putc(b, '\n');
+}

@@ -1,0 +1,832 @@
+/*
+ * op_window.c: the aggregate operator (see op_window.h): window
+ * aggregates emitted at the watermark and updating GROUP BY aggregates,
+ * with partials kept in a SQLite state database the operator owns.
+ *
+ * push() upserts one partial row per (window, group key) per input row in
+ * one transaction per batch; pull() runs the emission query (windows whose
+ * end the watermark passed, or the groups a batch changed) a batch at a
+ * time and deletes what it emitted. While an emission is in progress,
+ * push() refuses input (backpressure), so an emission never races with
+ * updates to the rows it reads.
+ */
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "op_window.h"
+
+#define TTL_SWEEP_MS 1000
+
+typedef struct wop {
+    sl_operator base;
+    sl_window_op_def def;
+    sl_agg_def *aggs;
+    sqlite3 *db;
+    sqlite3_stmt *upsert;
+    sqlite3_stmt *buf_ins;
+    sqlite3_stmt *snap;    /* updating: old results into prev */
+    sqlite3_stmt *emit;    /* window: due windows; updating: changes */
+    sqlite3_stmt *del_acc; /* window: emitted windows */
+    sqlite3_stmt *del_buf;
+    sqlite3_stmt *del_prev;
+    sqlite3_stmt *ttl_acc;
+    sqlite3_stmt *ttl_buf;
+    int n_param_keys; /* first key param index */
+    int *agg_param;   /* per aggregate: its parameter index */
+    bool emitting;
+    bool half; /* updating: -U of the current emit row out, +U not yet */
+    bool prev_pending;
+    bool finished;
+    int64_t wm;       /* latest watermark */
+    int64_t fire_wm;  /* emit windows up to here */
+    int64_t fired_wm; /* emitted up to here */
+    int64_t emit_wm;  /* the emission in progress covers up to here */
+    int64_t min_we;   /* smallest window_end in acc (INT64_MAX: none) */
+    sqlite3_stmt *min_we_q;
+    int64_t late;
+    int64_t absorbed;
+    int64_t last_ttl_ms;
+    sl_buf key;
+} wop;
+
+static const sl_operator_ops wop_ops;
+
+static bool is_buffered(sl_agg_kind k)
+{
+    return k == SL_AGG_COUNT_DISTINCT || k == SL_AGG_LISTAGG ||
+           k == SL_AGG_SUM_DISTINCT;
+}
+
+static int db_err(wop *w, sl_err *err, const char *what)
+{
+    return sl_err_set(err, SL_RUNTIME, "aggregate state: %s: %s", what,
+                      sqlite3_errmsg(w->db));
+}
+
+static int prepare(wop *w, const char *sql, sqlite3_stmt **stmt, sl_err *err)
+{
+    if (sqlite3_prepare_v3(w->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt,
+                           NULL) != SQLITE_OK)
+        return sl_err_set(err, SL_ERROR,
+                          "aggregate state: cannot prepare: %s (SQL: %s)",
+                          sqlite3_errmsg(w->db), sql);
+    return SL_OK;
+}
+
+static int exec(wop *w, const char *sql, sl_err *err)
+{
+    if (sqlite3_exec(w->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return db_err(w, err, sql);
+    return SL_OK;
+}
+
+/* The result expression of aggregate i over acc row alias a. */
+static void final_expr(const wop *w, int i, sl_buf *b)
+{
+    const sl_agg_def *a = &w->aggs[i];
+    switch (a->kind) {
+    case SL_AGG_COUNT_STAR:
+    case SL_AGG_COUNT:
+        sl_buf_printf(b, "a.c%d", i);
+        break;
+    case SL_AGG_SUM:
+        sl_buf_printf(b, "a.s%d", i);
+        break;
+    case SL_AGG_AVG:
+        sl_buf_printf(b, "CASE WHEN a.n%d > 0 THEN a.s%d / a.n%d END", i, i, i);
+        break;
+    case SL_AGG_MIN:
+    case SL_AGG_MAX:
+        sl_buf_printf(b, "a.m%d", i);
+        break;
+    case SL_AGG_COUNT_DISTINCT:
+    case SL_AGG_SUM_DISTINCT:
+    case SL_AGG_LISTAGG:
+        if (a->kind == SL_AGG_COUNT_DISTINCT)
+            sl_buf_puts(b, "(SELECT count(DISTINCT b.v)");
+        else if (a->kind == SL_AGG_SUM_DISTINCT)
+            sl_buf_puts(b, "(SELECT sum(DISTINCT b.v)");
+        else {
+            sl_buf_puts(b, "(SELECT group_concat(b.v, '");
+            for (const char *p = a->sep ? a->sep : ","; *p; p++) {
+                if (*p == '\'')
+                    sl_buf_putc(b, '\'');
+                sl_buf_putc(b, *p);
+            }
+            sl_buf_puts(b, "')");
+        }
+        sl_buf_printf(b,
+                      " FROM buf b WHERE b.ws = a.ws AND b.we = a.we AND "
+                      "b.gk = a.gk AND b.ai = %d)",
+                      i);
+        break;
+    }
+}
+
+static int build_sql(wop *w, sl_err *err)
+{
+    const sl_window_op_def *d = &w->def;
+    sl_buf b;
+    sl_buf_init(&b, 1u << 20);
+    /* tables */
+    sl_buf_puts(&b, "CREATE TABLE acc(ws INTEGER NOT NULL, we INTEGER NOT "
+                    "NULL, gk BLOB NOT NULL");
+    for (int k = 0; k < d->n_keys; k++)
+        sl_buf_printf(&b, ", k%d", k);
+    for (int i = 0; i < d->n_aggs; i++) {
+        switch (w->aggs[i].kind) {
+        case SL_AGG_COUNT_STAR:
+        case SL_AGG_COUNT:
+            sl_buf_printf(&b, ", c%d INTEGER", i);
+            break;
+        case SL_AGG_SUM:
+            sl_buf_printf(&b, ", s%d", i);
+            break;
+        case SL_AGG_AVG:
+            sl_buf_printf(&b, ", s%d, n%d INTEGER", i, i);
+            break;
+        case SL_AGG_MIN:
+        case SL_AGG_MAX:
+            sl_buf_printf(&b, ", m%d", i);
+            break;
+        default:
+            break;
+        }
+    }
+    sl_buf_puts(&b, ", upd INTEGER, PRIMARY KEY(ws, we, gk)) WITHOUT ROWID;"
+                    "CREATE TABLE buf(ws INTEGER, we INTEGER, gk BLOB, ai "
+                    "INTEGER, v);"
+                    "CREATE INDEX buf_key ON buf(ws, we, gk, ai);");
+    if (d->updating) {
+        sl_buf_puts(&b, "CREATE TABLE prev(gk BLOB UNIQUE, existed INTEGER");
+        for (int i = 0; i < d->n_aggs; i++)
+            sl_buf_printf(&b, ", f%d", i);
+        sl_buf_puts(&b, ");");
+    }
+    int rc = b.rc ? SL_NOMEM : exec(w, sl_buf_cstr(&b), err);
+    if (rc)
+        goto out;
+    /* upsert: ?1 ws, ?2 we, ?3 gk, ?4.. keys, then one per aggregate
+     * argument, then upd */
+    sl_buf_reset(&b);
+    w->n_param_keys = 4;
+    int p = 4 + d->n_keys;
+    sl_buf_puts(&b, "INSERT INTO acc(ws, we, gk");
+    for (int k = 0; k < d->n_keys; k++)
+        sl_buf_printf(&b, ", k%d", k);
+    sl_buf vals, upd;
+    sl_buf_init(&vals, 1u << 20);
+    sl_buf_init(&upd, 1u << 20);
+    sl_buf_puts(&vals, "?1, ?2, ?3");
+    for (int k = 0; k < d->n_keys; k++)
+        sl_buf_printf(&vals, ", ?%d", 4 + k);
+    bool first_upd = true;
+    for (int i = 0; i < d->n_aggs; i++) {
+        sl_agg_kind kind = w->aggs[i].kind;
+        w->agg_param[i] = w->aggs[i].arg >= 0 ? p++ : 0;
+        int q = w->agg_param[i];
+        const char *sep = first_upd ? "" : ", ";
+        switch (kind) {
+        case SL_AGG_COUNT_STAR:
+            sl_buf_printf(&b, ", c%d", i);
+            sl_buf_puts(&vals, ", 1");
+            sl_buf_printf(&upd, "%sc%d = c%d + 1", sep, i, i);
+            break;
+        case SL_AGG_COUNT:
+            sl_buf_printf(&b, ", c%d", i);
+            sl_buf_printf(&vals, ", (?%d IS NOT NULL)", q);
+            sl_buf_printf(&upd, "%sc%d = c%d + excluded.c%d", sep, i, i, i);
+            break;
+        case SL_AGG_SUM:
+            sl_buf_printf(&b, ", s%d", i);
+            sl_buf_printf(&vals, ", ?%d", q);
+            sl_buf_printf(&upd,
+                          "%ss%d = CASE WHEN excluded.s%d IS NULL THEN s%d "
+                          "WHEN s%d IS NULL THEN excluded.s%d ELSE s%d + "
+                          "excluded.s%d END",
+                          sep, i, i, i, i, i, i, i);
+            break;
+        case SL_AGG_AVG:
+            sl_buf_printf(&b, ", s%d, n%d", i, i);
+            sl_buf_printf(&vals, ", ?%d, (?%d IS NOT NULL)", q, q);
+            sl_buf_printf(&upd,
+                          "%ss%d = CASE WHEN excluded.s%d IS NULL THEN s%d "
+                          "WHEN s%d IS NULL THEN excluded.s%d ELSE s%d + "
+                          "excluded.s%d END, n%d = n%d + excluded.n%d",
+                          sep, i, i, i, i, i, i, i, i, i, i);
+            break;
+        case SL_AGG_MIN:
+        case SL_AGG_MAX:
+            sl_buf_printf(&b, ", m%d", i);
+            sl_buf_printf(&vals, ", ?%d", q);
+            sl_buf_printf(&upd,
+                          "%sm%d = CASE WHEN m%d IS NULL OR (excluded.m%d "
+                          "IS NOT NULL AND excluded.m%d %c m%d) THEN "
+                          "excluded.m%d ELSE m%d END",
+                          sep, i, i, i, i, kind == SL_AGG_MIN ? '<' : '>', i, i,
+                          i);
+            break;
+        default:
+            continue;
+        }
+        first_upd = false;
+    }
+    int upd_param = p;
+    sl_buf_printf(&b,
+                  ", upd) VALUES(%s, ?%d) ON CONFLICT(ws, we, gk) DO "
+                  "UPDATE SET ",
+                  sl_buf_cstr(&vals), upd_param);
+    sl_buf_append(&b, upd.data, upd.len);
+    sl_buf_printf(&b, "%supd = excluded.upd", first_upd ? "" : ", ");
+    sl_buf_free(&vals);
+    sl_buf_free(&upd);
+    rc = b.rc ? SL_NOMEM : prepare(w, sl_buf_cstr(&b), &w->upsert, err);
+    if (!rc)
+        rc = prepare(w,
+                     "INSERT INTO buf(ws, we, gk, ai, v) VALUES(?1, ?2, ?3, "
+                     "?4, ?5)",
+                     &w->buf_ins, err);
+    if (rc)
+        goto out;
+    /* emission */
+    sl_buf_reset(&b);
+    if (d->updating) {
+        sl_buf_puts(&b, "INSERT OR IGNORE INTO prev SELECT ?1, a.gk IS NOT "
+                        "NULL");
+        for (int i = 0; i < d->n_aggs; i++) {
+            sl_buf_puts(&b, ", ");
+            final_expr(w, i, &b);
+        }
+        sl_buf_puts(&b, " FROM (SELECT 1) LEFT JOIN acc a ON a.ws = 0 AND "
+                        "a.we = 0 AND a.gk = ?1");
+        rc = b.rc ? SL_NOMEM : prepare(w, sl_buf_cstr(&b), &w->snap, err);
+        if (rc)
+            goto out;
+        sl_buf_reset(&b);
+        sl_buf_puts(&b, "SELECT p.existed");
+        for (int k = 0; k < d->n_keys; k++)
+            sl_buf_printf(&b, ", a.k%d", k);
+        for (int i = 0; i < d->n_aggs; i++)
+            sl_buf_printf(&b, ", p.f%d", i);
+        for (int i = 0; i < d->n_aggs; i++) {
+            sl_buf_puts(&b, ", ");
+            final_expr(w, i, &b);
+        }
+        sl_buf_puts(&b, " FROM prev p JOIN acc a ON a.ws = 0 AND a.we = 0 "
+                        "AND a.gk = p.gk ORDER BY p.rowid");
+        rc = b.rc ? SL_NOMEM : prepare(w, sl_buf_cstr(&b), &w->emit, err);
+        if (!rc)
+            rc = prepare(w, "DELETE FROM prev", &w->del_prev, err);
+        if (!rc)
+            rc = prepare(w,
+                         "DELETE FROM acc WHERE ws = 0 AND we = 0 AND upd < "
+                         "?1",
+                         &w->ttl_acc, err);
+        if (!rc)
+            rc = prepare(w,
+                         "DELETE FROM buf WHERE NOT EXISTS (SELECT 1 FROM acc "
+                         "a WHERE a.ws = buf.ws AND a.we = buf.we AND a.gk = "
+                         "buf.gk)",
+                         &w->ttl_buf, err);
+    } else {
+        sl_buf_puts(&b, "SELECT a.we");
+        for (int k = 0; k < d->n_keys; k++)
+            sl_buf_printf(&b, ", a.k%d", k);
+        for (int i = 0; i < d->n_aggs; i++) {
+            sl_buf_puts(&b, ", ");
+            final_expr(w, i, &b);
+        }
+        sl_buf_puts(&b, " FROM acc a WHERE a.ws <= ?1 AND a.we - 1 <= ?1 "
+                        "ORDER BY a.ws, a.we, a.gk");
+        rc = b.rc ? SL_NOMEM : prepare(w, sl_buf_cstr(&b), &w->emit, err);
+        if (!rc)
+            rc = prepare(w, "DELETE FROM acc WHERE ws <= ?1 AND we - 1 <= ?1",
+                         &w->del_acc, err);
+        if (!rc)
+            rc = prepare(w, "DELETE FROM buf WHERE ws <= ?1 AND we - 1 <= ?1",
+                         &w->del_buf, err);
+        if (!rc)
+            rc = prepare(w,
+                         "SELECT min(we) FROM acc WHERE ws = (SELECT min(ws) "
+                         "FROM acc)",
+                         &w->min_we_q, err);
+    }
+out:
+    if (!rc && b.rc)
+        rc = sl_err_set(err, SL_NOMEM, "out of memory");
+    sl_buf_free(&b);
+    return rc;
+}
+
+static void wop_close(sl_operator *op)
+{
+    wop *w = (wop *)op;
+    sqlite3_stmt *all[] = {w->upsert,  w->buf_ins, w->snap,     w->emit,
+                           w->del_acc, w->del_buf, w->del_prev, w->ttl_acc,
+                           w->ttl_buf, w->min_we_q};
+    for (size_t i = 0; i < SL_ARRAY_LEN(all); i++)
+        sqlite3_finalize(all[i]);
+    if (w->db)
+        sqlite3_close(w->db);
+    if (w->aggs)
+        for (int i = 0; i < w->def.n_aggs; i++)
+            sl_free((char *)w->aggs[i].sep);
+    sl_free(w->aggs);
+    sl_free(w->agg_param);
+    sl_buf_free(&w->key);
+    sl_free(w);
+}
+
+static void bind_value(sqlite3_stmt *st, int i, const sl_value *v)
+{
+    switch (v->kind) {
+    case SL_V_INT:
+        sqlite3_bind_int64(st, i, v->u.i);
+        break;
+    case SL_V_REAL:
+        sqlite3_bind_double(st, i, v->u.d);
+        break;
+    case SL_V_TEXT:
+        sqlite3_bind_text(st, i, v->u.s, (int)v->len, SQLITE_STATIC);
+        break;
+    case SL_V_BLOB:
+        sqlite3_bind_blob(st, i, v->u.b, (int)v->len, SQLITE_STATIC);
+        break;
+    default:
+        sqlite3_bind_null(st, i);
+    }
+}
+
+/* Encode the non-window group columns of a row (NULLs included). */
+static void encode_key(wop *w, const sl_value *row)
+{
+    sl_buf_reset(&w->key);
+    for (int k = 0; k < w->def.n_keys; k++) {
+        if (k == w->def.ws_col || k == w->def.we_col)
+            continue;
+        const sl_value *v = &row[k];
+        sl_buf_putc(&w->key, (char)v->kind);
+        switch (v->kind) {
+        case SL_V_INT:
+            sl_buf_append(&w->key, &v->u.i, sizeof(v->u.i));
+            break;
+        case SL_V_REAL:
+            sl_buf_append(&w->key, &v->u.d, sizeof(v->u.d));
+            break;
+        case SL_V_TEXT:
+        case SL_V_BLOB: {
+            uint32_t n = v->len;
+            sl_buf_append(&w->key, &n, sizeof(n));
+            sl_buf_append(&w->key,
+                          v->kind == SL_V_TEXT ? (const void *)v->u.s : v->u.b,
+                          n);
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    if (!w->key.len)
+        sl_buf_putc(&w->key, 0);
+}
+
+static int step_done(wop *w, sqlite3_stmt *st, sl_err *err, const char *what)
+{
+    int s = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (s != SQLITE_DONE && s != SQLITE_ROW)
+        return db_err(w, err, what);
+    return SL_OK;
+}
+
+static int absorb_row(wop *w, const sl_value *row, int64_t ws, int64_t we,
+                      int64_t now_ms, sl_err *err)
+{
+    encode_key(w, row);
+    if (w->key.rc)
+        return sl_err_set(err, SL_NOMEM, "group key too large");
+    sqlite3_stmt *u = w->upsert;
+    if (w->snap) {
+        sqlite3_bind_blob(w->snap, 1, w->key.data, (int)w->key.len,
+                          SQLITE_STATIC);
+        int rc = step_done(w, w->snap, err, "snapshot");
+        if (rc)
+            return rc;
+        w->prev_pending = true;
+    }
+    sqlite3_bind_int64(u, 1, ws);
+    sqlite3_bind_int64(u, 2, we);
+    sqlite3_bind_blob(u, 3, w->key.data, (int)w->key.len, SQLITE_STATIC);
+    for (int k = 0; k < w->def.n_keys; k++)
+        bind_value(u, w->n_param_keys + k, &row[k]);
+    for (int i = 0; i < w->def.n_aggs; i++) {
+        const sl_agg_def *a = &w->aggs[i];
+        if (a->arg < 0)
+            continue;
+        const sl_value *v = &row[a->arg];
+        if (w->agg_param[i])
+            bind_value(u, w->agg_param[i], v);
+        if (is_buffered(a->kind) && v->kind != SL_V_NULL) {
+            sqlite3_stmt *b = w->buf_ins;
+            sqlite3_bind_int64(b, 1, ws);
+            sqlite3_bind_int64(b, 2, we);
+            sqlite3_bind_blob(b, 3, w->key.data, (int)w->key.len,
+                              SQLITE_STATIC);
+            sqlite3_bind_int(b, 4, i);
+            bind_value(b, 5, v);
+            int rc = step_done(w, b, err, "buffer");
+            if (rc)
+                return rc;
+        }
+    }
+    sqlite3_bind_int64(u, sqlite3_bind_parameter_count(u), now_ms);
+    return step_done(w, u, err, "upsert");
+}
+
+static int wop_push(sl_operator *op, const sl_batch *batch, bool *accepted,
+                    sl_err *err)
+{
+    wop *w = (wop *)op;
+    *accepted = false;
+    if (w->emitting || w->prev_pending)
+        return SL_OK;
+    int rc = exec(w, "BEGIN", err);
+    if (rc)
+        return rc;
+    int64_t now = sl_now_ms();
+    for (int r = 0; r < batch->n_rows && !rc; r++) {
+        const sl_value *row = sl_batch_crow(batch, r);
+        int64_t ws = 0, we = 0;
+        if (!w->def.updating) {
+            const sl_value *s = &row[w->def.ws_col], *e = &row[w->def.we_col];
+            if (s->kind != SL_V_INT || e->kind != SL_V_INT)
+                continue; /* no event time: belongs to no window */
+            ws = s->u.i;
+            we = e->u.i;
+            if (we - 1 <= w->wm) {
+                w->late++;
+                continue;
+            }
+            if (we < w->min_we)
+                w->min_we = we;
+        } else if (batch->kinds[r] != SLUICE_ROW_INSERT &&
+                   batch->kinds[r] != SLUICE_ROW_UPDATE_AFTER) {
+            rc = sl_err_set(err, SL_UNSUPPORTED,
+                            "GROUP BY over an updating input (retractions) "
+                            "is not supported yet");
+            break;
+        }
+        rc = absorb_row(w, row, ws, we, now, err);
+        w->absorbed++;
+    }
+    if (rc) {
+        sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+    }
+    rc = exec(w, "COMMIT", err);
+    if (!rc)
+        *accepted = true;
+    return rc;
+}
+
+static int put_col(sl_batch *out, sl_value *v, const sl_type *type,
+                   sqlite3_stmt *st, int i)
+{
+    int t = sqlite3_column_type(st, i);
+    if (t == SQLITE_NULL) {
+        *v = sl_value_null();
+        return SL_OK;
+    }
+    switch (sl_type_storage(type)) {
+    case SL_V_INT:
+        if (t == SQLITE_FLOAT)
+            *v = sl_value_int((int64_t)sqlite3_column_double(st, i));
+        else
+            *v = sl_value_int(sqlite3_column_int64(st, i));
+        return SL_OK;
+    case SL_V_REAL:
+        *v = sl_value_real(sqlite3_column_double(st, i));
+        return SL_OK;
+    case SL_V_BLOB:
+        return sl_batch_set_blob(out, v, sqlite3_column_blob(st, i),
+                                 (size_t)sqlite3_column_bytes(st, i));
+    default: {
+        const char *s = (const char *)sqlite3_column_text(st, i);
+        return sl_batch_set_text(out, v, s ? s : "",
+                                 (size_t)sqlite3_column_bytes(st, i));
+    }
+    }
+}
+
+static bool same_value(sqlite3_stmt *st, int a, int b)
+{
+    int ta = sqlite3_column_type(st, a), tb = sqlite3_column_type(st, b);
+    if (ta != tb)
+        return false;
+    switch (ta) {
+    case SQLITE_NULL:
+        return true;
+    case SQLITE_INTEGER:
+        return sqlite3_column_int64(st, a) == sqlite3_column_int64(st, b);
+    case SQLITE_FLOAT:
+        return sqlite3_column_double(st, a) == sqlite3_column_double(st, b);
+    default: {
+        int la = sqlite3_column_bytes(st, a), lb = sqlite3_column_bytes(st, b);
+        const void *pa = sqlite3_column_blob(st, a);
+        const void *pb = sqlite3_column_blob(st, b);
+        return la == lb && (la == 0 || !memcmp(pa, pb, (size_t)la));
+    }
+    }
+}
+
+/* Append one output row from the emission statement. first_agg: column of
+ * the first aggregate result. */
+static int emit_row(wop *w, sl_batch *out, int kind, int64_t etime,
+                    int first_key, int first_agg, sl_err *err)
+{
+    const sl_schema *os = w->base.out_schema;
+    sl_value *row = sl_batch_append_row(out);
+    if (!row)
+        return sl_err_set(err, SL_ERROR, "internal: output batch full");
+    int r = out->n_rows - 1;
+    out->kinds[r] = (uint8_t)kind;
+    out->event_time[r] = etime;
+    out->pos[r] = (sl_srcpos){-1, -1};
+    int rc = SL_OK;
+    for (int k = 0; k < w->def.n_keys && !rc; k++)
+        rc = put_col(out, &row[k], os->cols[k].type, w->emit, first_key + k);
+    for (int i = 0; i < w->def.n_aggs && !rc; i++)
+        rc = put_col(out, &row[w->def.n_keys + i],
+                     os->cols[w->def.n_keys + i].type, w->emit, first_agg + i);
+    if (rc)
+        return sl_err_set(err, rc, "aggregate result too large");
+    return SL_OK;
+}
+
+static int end_emission(wop *w, sl_err *err)
+{
+    sqlite3_reset(w->emit);
+    w->emitting = false;
+    int rc;
+    if (w->def.updating) {
+        rc = step_done(w, w->del_prev, err, "delete");
+        w->prev_pending = false;
+        return rc;
+    }
+    sqlite3_bind_int64(w->del_acc, 1, w->emit_wm);
+    sqlite3_bind_int64(w->del_buf, 1, w->emit_wm);
+    rc = step_done(w, w->del_acc, err, "delete");
+    if (!rc)
+        rc = step_done(w, w->del_buf, err, "delete");
+    w->fired_wm = w->emit_wm;
+    /* the smallest window_end left: among the windows of the smallest
+     * window_start (windows of one start differ only in their end) */
+    w->min_we = INT64_MAX;
+    if (!rc) {
+        int s = sqlite3_step(w->min_we_q);
+        if (s == SQLITE_ROW &&
+            sqlite3_column_type(w->min_we_q, 0) != SQLITE_NULL)
+            w->min_we = sqlite3_column_int64(w->min_we_q, 0);
+        else if (s != SQLITE_ROW && s != SQLITE_DONE)
+            rc = db_err(w, err, "state");
+        sqlite3_reset(w->min_we_q);
+    }
+    if (w->min_we == INT64_MAX)
+        w->absorbed = 0;
+    return rc;
+}
+
+static int ttl_sweep(wop *w, sl_err *err)
+{
+    if (!w->def.updating || w->def.ttl_ms <= 0)
+        return SL_OK;
+    int64_t now = sl_now_ms();
+    if (now - w->last_ttl_ms < TTL_SWEEP_MS)
+        return SL_OK;
+    w->last_ttl_ms = now;
+    sqlite3_bind_int64(w->ttl_acc, 1, now - w->def.ttl_ms);
+    int rc = step_done(w, w->ttl_acc, err, "state TTL");
+    if (!rc && sqlite3_changes(w->db) > 0)
+        rc = step_done(w, w->ttl_buf, err, "state TTL");
+    return rc;
+}
+
+static int wop_pull(sl_operator *op, sl_batch *out, sl_op_status *status,
+                    sl_err *err)
+{
+    wop *w = (wop *)op;
+    *status = SL_OP_IDLE;
+    if (!w->emitting) {
+        int rc = ttl_sweep(w, err);
+        if (rc)
+            return rc;
+        if (w->def.updating && w->prev_pending) {
+            w->emitting = true;
+        } else if (!w->def.updating && w->fire_wm > w->fired_wm &&
+                   w->min_we != INT64_MAX && w->fire_wm >= w->min_we - 1) {
+            w->emit_wm = w->fire_wm;
+            sqlite3_bind_int64(w->emit, 1, w->emit_wm);
+            w->emitting = true;
+        }
+    }
+    int n_keys = w->def.n_keys, n_aggs = w->def.n_aggs;
+    while (w->emitting && !sl_batch_is_full(out)) {
+        if (w->half) {
+            int rc = emit_row(w, out, SLUICE_ROW_UPDATE_AFTER, SL_NO_EVENT_TIME,
+                              1, 1 + n_keys + n_aggs, err);
+            if (rc)
+                return rc;
+            w->half = false;
+            continue;
+        }
+        int s = sqlite3_step(w->emit);
+        if (s == SQLITE_DONE) {
+            int rc = end_emission(w, err);
+            if (rc)
+                return rc;
+            break;
+        }
+        if (s != SQLITE_ROW) {
+            int rc = db_err(w, err, "emit");
+            sqlite3_reset(w->emit);
+            w->emitting = false;
+            return rc;
+        }
+        int rc;
+        if (w->def.updating) {
+            /* existed, k.., old f.., new f.. */
+            int old0 = 1 + n_keys, new0 = 1 + n_keys + n_aggs;
+            if (sqlite3_column_int(w->emit, 0)) {
+                bool same = true;
+                for (int i = 0; i < n_aggs && same; i++)
+                    same = same_value(w->emit, old0 + i, new0 + i);
+                if (same)
+                    continue;
+                rc = emit_row(w, out, SLUICE_ROW_UPDATE_BEFORE,
+                              SL_NO_EVENT_TIME, 1, old0, err);
+                w->half = true; /* +U next, from the same row */
+            } else {
+                rc = emit_row(w, out, SLUICE_ROW_INSERT, SL_NO_EVENT_TIME, 1,
+                              new0, err);
+            }
+        } else {
+            int64_t we = sqlite3_column_int64(w->emit, 0);
+            rc =
+                emit_row(w, out, SLUICE_ROW_INSERT, we - 1, 1, 1 + n_keys, err);
+        }
+        if (rc)
+            return rc;
+    }
+    if (w->emitting ||
+        (!w->def.updating && w->fire_wm > w->fired_wm &&
+         w->min_we != INT64_MAX && w->fire_wm >= w->min_we - 1) ||
+        (w->def.updating && w->prev_pending))
+        *status = SL_OP_READY;
+    else if (w->finished)
+        *status = SL_OP_DRAINED;
+    return SL_OK;
+}
+
+static int wop_on_watermark(sl_operator *op, int64_t watermark_ms, sl_err *err)
+{
+    SL_UNUSED(err);
+    wop *w = (wop *)op;
+    if (watermark_ms <= w->wm)
+        return SL_OK;
+    w->wm = watermark_ms;
+    if (!w->def.updating)
+        w->fire_wm = watermark_ms;
+    return SL_OK;
+}
+
+static int wop_finish(sl_operator *op, sl_err *err)
+{
+    SL_UNUSED(err);
+    wop *w = (wop *)op;
+    w->finished = true;
+    if (!w->def.updating)
+        w->fire_wm = INT64_MAX;
+    return SL_OK;
+}
+
+static int64_t wop_buffered(sl_operator *op)
+{
+    wop *w = (wop *)op;
+    if (w->def.updating)
+        return w->prev_pending ? 1 : 0;
+    return w->absorbed;
+}
+
+static int64_t wop_dropped(sl_operator *op)
+{
+    return ((wop *)op)->late;
+}
+
+static const sl_operator_ops wop_ops = {
+    .version = SL_OPERATOR_VERSION,
+    .name = "window_agg",
+    .push = wop_push,
+    .pull = wop_pull,
+    .on_watermark = wop_on_watermark,
+    .finish = wop_finish,
+    .buffered = wop_buffered,
+    .close = wop_close,
+    .dropped = wop_dropped,
+};
+
+bool sl_window_op_is(const sl_operator *op)
+{
+    return op && op->ops == &wop_ops;
+}
+
+int sl_window_op_new(const sl_schema *in_schema, const sl_schema *out_schema,
+                     const sl_window_op_def *def, sl_operator **op, sl_err *err)
+{
+    *op = NULL;
+    if (def->n_keys < 0 || def->n_aggs < 0 ||
+        def->n_keys + def->n_aggs != out_schema->n_cols ||
+        def->n_keys > in_schema->n_cols)
+        return sl_err_set(err, SL_MISUSE, "window operator: bad definition");
+    for (int i = 0; i < def->n_aggs; i++)
+        if (def->aggs[i].arg >= in_schema->n_cols ||
+            (def->aggs[i].arg < 0 && def->aggs[i].kind != SL_AGG_COUNT_STAR))
+            return sl_err_set(err, SL_MISUSE,
+                              "window operator: bad aggregate argument");
+    if (!def->updating && (def->ws_col < 0 || def->ws_col >= def->n_keys ||
+                           def->we_col < 0 || def->we_col >= def->n_keys))
+        return sl_err_set(err, SL_MISUSE,
+                          "window operator: window columns missing");
+    wop *w = sl_calloc(1, sizeof(*w));
+    if (!w)
+        return sl_err_set(err, SL_NOMEM, "out of memory");
+    w->base.ops = &wop_ops;
+    w->base.in_schema = in_schema;
+    w->base.out_schema = out_schema;
+    w->def = *def;
+    if (def->updating)
+        w->def.ws_col = w->def.we_col = -1;
+    w->wm = INT64_MIN;
+    w->fire_wm = INT64_MIN;
+    w->fired_wm = INT64_MIN;
+    w->min_we = INT64_MAX;
+    sl_buf_init(&w->key, 16u << 20);
+    size_t na = (size_t)(def->n_aggs ? def->n_aggs : 1);
+    w->aggs = sl_calloc(na, sizeof(*w->aggs));
+    w->agg_param = sl_calloc(na, sizeof(int));
+    if (!w->aggs || !w->agg_param) {
+        wop_close(&w->base);
+        return sl_err_set(err, SL_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < def->n_aggs; i++) {
+        w->aggs[i] = def->aggs[i];
+        w->aggs[i].sep = def->aggs[i].sep ? sl_strdup(def->aggs[i].sep) : NULL;
+    }
+    w->def.aggs = w->aggs;
+    const char *path = def->db_path ? def->db_path : "";
+    if (sqlite3_open_v2(path, &w->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                            SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        int rc = sl_err_set(err, SL_IO, "cannot open the state database: %s",
+                            w->db ? sqlite3_errmsg(w->db) : "out of memory");
+        wop_close(&w->base);
+        return rc;
+    }
+    int rc = exec(w,
+                  "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; "
+                  "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY",
+                  err);
+    if (!rc)
+        rc = build_sql(w, err);
+    if (rc) {
+        wop_close(&w->base);
+        return rc;
+    }
+    *op = &w->base;
+    return SL_OK;
+}
+
+void sl_window_op_stats_get(sl_operator *op, sl_window_op_stats *stats)
+{
+    memset(stats, 0, sizeof(*stats));
+    if (!sl_window_op_is(op))
+        return;
+    wop *w = (wop *)op;
+    stats->late_rows = w->late;
+    stats->watermark_ms = w->wm;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(w->db, "SELECT count(*) FROM acc", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        stats->state_rows = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_prepare_v2(w->db,
+                           "SELECT page_count * page_size FROM "
+                           "pragma_page_count(), pragma_page_size()",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        stats->state_bytes = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+}

@@ -1,0 +1,481 @@
+/*
+ * test_windows.c: event time, window aggregates and updating aggregates
+ * checked against a reference computation: SQLite over the whole bounded
+ * input.
+ *
+ * The input is generated here (seeded): rows arrive out of order by up to
+ * 1.5 s and the watermark lags 2 s, so no row is late and every window
+ * result must equal the reference GROUP BY over all rows. A second input
+ * appends rows far behind the watermark: they are dropped and counted.
+ * The watermark tracker is tested on its own with explicit clocks (split
+ * minimum, idle splits).
+ */
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "harness.h"
+#include "sluice.h"
+#include "watermark.h"
+
+#define N_ROWS  30000
+#define BASE_MS 1704067200000LL /* 2024-01-01 00:00:00 */
+
+typedef struct lines {
+    char **v;
+    int n, cap;
+} lines;
+
+static void lines_add(lines *l, const char *s)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 256;
+        l->v = sl_realloc(l->v, sizeof(char *) * (size_t)l->cap);
+        cr_assert_not_null(l->v);
+    }
+    l->v[l->n++] = sl_strdup(s);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void lines_free(lines *l)
+{
+    for (int i = 0; i < l->n; i++)
+        sl_free(l->v[i]);
+    sl_free(l->v);
+    memset(l, 0, sizeof(*l));
+}
+
+/* Collects rows as "c0|c1|..." (NULL as "NULL"); checks all are +I. */
+static int collect(void *ctx, const sluice_row *row)
+{
+    lines *l = ctx;
+    cr_assert_eq(sluice_row_kind(row), SLUICE_ROW_INSERT);
+    sl_buf b;
+    sl_buf_init(&b, 0);
+    for (int i = 0; i < sluice_row_column_count(row); i++) {
+        const char *t = sluice_row_text(row, i);
+        sl_buf_printf(&b, "%s%s", i ? "|" : "", t ? t : "NULL");
+    }
+    lines_add(l, sl_buf_cstr(&b));
+    sl_buf_free(&b);
+    return 0;
+}
+
+static uint64_t rng = 88172645463325252ull;
+static uint64_t next_rand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+/* Write the CSV and load the same rows into ref(k, v, ts). n_late rows far
+ * behind the watermark are appended to the file only. */
+static void make_input(const char *path, sqlite3 *ref, int n_late)
+{
+    sl_buf csv;
+    sl_buf_init(&csv, 0);
+    cr_assert_eq(sqlite3_exec(ref,
+                              "CREATE TABLE ref(k TEXT, v INTEGER, ts "
+                              "INTEGER); BEGIN",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_stmt *ins = NULL;
+    cr_assert_eq(sqlite3_prepare_v2(ref, "INSERT INTO ref VALUES (?, ?, ?)", -1,
+                                    &ins, NULL),
+                 SQLITE_OK);
+    for (int i = 0; i < N_ROWS + n_late; i++) {
+        bool late = i >= N_ROWS;
+        int k = (int)(next_rand() % 50);
+        int v = (int)(next_rand() % 1000) - 100;
+        int64_t ts =
+            late ? BASE_MS + (int64_t)(i - N_ROWS) * 100
+                 : BASE_MS + (int64_t)i * 7 - (int64_t)(next_rand() % 1500);
+        sl_buf ts_text;
+        sl_buf_init(&ts_text, 0);
+        sl_format_timestamp(ts, 3, &ts_text);
+        sl_buf_printf(&csv, "k%d,%d,%s\n", k, v, sl_buf_cstr(&ts_text));
+        sl_buf_free(&ts_text);
+        if (late)
+            continue;
+        char kt[16];
+        sl_snprintf(kt, sizeof(kt), "k%d", k);
+        sqlite3_bind_text(ins, 1, kt, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(ins, 2, v);
+        sqlite3_bind_int64(ins, 3, ts);
+        cr_assert_eq(sqlite3_step(ins), SQLITE_DONE);
+        sqlite3_reset(ins);
+    }
+    sqlite3_finalize(ins);
+    sqlite3_exec(ref, "COMMIT", NULL, NULL, NULL);
+    cr_assert_eq(sl_test_write_file(path, sl_buf_cstr(&csv)), SL_OK);
+    sl_buf_free(&csv);
+}
+
+static void ref_rows(sqlite3 *ref, const char *sql, lines *out)
+{
+    sqlite3_stmt *st = NULL;
+    cr_assert_eq(sqlite3_prepare_v2(ref, sql, -1, &st, NULL), SQLITE_OK,
+                 "%s: %s", sql, sqlite3_errmsg(ref));
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        sl_buf b;
+        sl_buf_init(&b, 0);
+        for (int i = 0; i < sqlite3_column_count(st); i++) {
+            const char *t = (const char *)sqlite3_column_text(st, i);
+            sl_buf_printf(&b, "%s%s", i ? "|" : "", t ? t : "NULL");
+        }
+        lines_add(out, sl_buf_cstr(&b));
+        sl_buf_free(&b);
+    }
+    sqlite3_finalize(st);
+}
+
+static void assert_same(lines *got, lines *want, const char *what)
+{
+    qsort(got->v, (size_t)got->n, sizeof(char *), cmp_str);
+    qsort(want->v, (size_t)want->n, sizeof(char *), cmp_str);
+    cr_assert_gt(want->n, 40, "%s: reference too small", what);
+    cr_assert_eq(got->n, want->n, "%s: %d rows, reference %d", what, got->n,
+                 want->n);
+    for (int i = 0; i < got->n; i++)
+        cr_assert_str_eq(got->v[i], want->v[i], "%s: row %d: %s vs %s", what, i,
+                         got->v[i], want->v[i]);
+}
+
+#define TS(x)                                                                  \
+    "strftime('%%Y-%%m-%%d %%H:%%M:%%f', (" x ") / 1000.0, 'unixepoch')"
+
+typedef struct wcase {
+    const char *name;
+    const char *tvf;    /* window TVF over t */
+    const char *starts; /* reference: (ws, we) pairs per row as SQL FROM */
+} wcase;
+
+static const wcase cases[] = {
+    {"tumble", "TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' SECOND)",
+     "(SELECT r.*, ts - ts % 1000 AS ws, ts - ts % 1000 + 1000 AS we FROM "
+     "ref r)"},
+    {"hop",
+     "HOP(TABLE t, DESCRIPTOR(ts), INTERVAL '500' MILLISECOND, "
+     "INTERVAL '2' SECOND)",
+     "(SELECT r.*, ts - ts % 500 - j * 500 AS ws, ts - ts % 500 - j * 500 + "
+     "2000 AS we FROM ref r, (SELECT 0 AS j UNION ALL SELECT 1 UNION ALL "
+     "SELECT 2 UNION ALL SELECT 3))"},
+    {"cumulate",
+     "CUMULATE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' SECOND, "
+     "INTERVAL '3' SECOND)",
+     "(SELECT r.*, ts - ts % 3000 AS ws, ts - ts % 3000 + (j + 1) * 1000 AS "
+     "we FROM ref r, (SELECT 0 AS j UNION ALL SELECT 1 UNION ALL SELECT 2) "
+     "WHERE ts - ts % 3000 + (j + 1) * 1000 > ts)"},
+};
+
+static void run_windows(int n_late, const char *batch_rows)
+{
+    char *dir = sl_test_tmpdir();
+    cr_assert_not_null(dir);
+    char path[1024];
+    sl_snprintf(path, sizeof(path), "%s/ev.csv", dir);
+    sqlite3 *ref = NULL;
+    cr_assert_eq(sqlite3_open(":memory:", &ref), SQLITE_OK);
+    make_input(path, ref, n_late);
+    sluice *db = NULL;
+    cr_assert_eq(sluice_open(&db), SLUICE_OK);
+    char sql[4096];
+    sl_snprintf(sql, sizeof(sql),
+                "SET 'sluice.batch-rows' = '%s';"
+                "CREATE TABLE t (k STRING, v INT, ts TIMESTAMP(3), WATERMARK "
+                "FOR ts AS ts - INTERVAL '2' SECOND) WITH ('connector' = "
+                "'filesystem', 'path' = '%s', 'format' = 'csv');",
+                batch_rows, path);
+    cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK, "%s",
+                 sluice_errmsg(db));
+    for (size_t c = 0; c < SL_ARRAY_LEN(cases); c++) {
+        lines got = {0}, want = {0};
+        sl_snprintf(sql, sizeof(sql),
+                    "SELECT window_start, window_end, k, COUNT(*), SUM(v), "
+                    "MIN(v), MAX(v), AVG(v), COUNT(DISTINCT v %% 10) FROM "
+                    "TABLE(%s) GROUP BY window_start, window_end, k",
+                    cases[c].tvf);
+        cr_assert_eq(sluice_exec(db, sql, collect, &got), SLUICE_OK, "%s: %s",
+                     cases[c].name, sluice_errmsg(db));
+        sl_snprintf(
+            sql, sizeof(sql),
+            "SELECT " TS("ws") ", " TS(
+                "we") ", k, count(*), sum(v), "
+                      "min(v), max(v), sum(v) / count(v), count(DISTINCT v %% "
+                      "10) FROM %s GROUP BY ws, we, k",
+            cases[c].starts);
+        ref_rows(ref, sql, &want);
+        assert_same(&got, &want, cases[c].name);
+        lines_free(&got);
+        lines_free(&want);
+    }
+    sluice_close(db);
+    sqlite3_close(ref);
+    sl_test_tmpdir_remove(dir);
+}
+
+Test(windows, match_reference_out_of_order, .timeout = 120)
+{
+    run_windows(0, "1024");
+}
+
+Test(windows, match_reference_small_batches, .timeout = 120)
+{
+    run_windows(0, "7");
+}
+
+Test(windows, late_rows_dropped, .timeout = 120)
+{
+    run_windows(25, "512");
+}
+
+/* The late rows show in the job's metrics (SHOW JOBS). */
+static int show_jobs(void *ctx, const sluice_row *row)
+{
+    lines *l = ctx;
+    for (int i = 0; i < sluice_row_column_count(row); i++)
+        if (!strcmp(sluice_row_column_name(row, i), "late rows"))
+            lines_add(l, sluice_row_text(row, i));
+    return 0;
+}
+
+Test(windows, late_rows_counted_in_show_jobs, .timeout = 120)
+{
+    char *dir = sl_test_tmpdir();
+    cr_assert_not_null(dir);
+    char path[1024];
+    sl_snprintf(path, sizeof(path), "%s/ev.csv", dir);
+    sqlite3 *ref = NULL;
+    cr_assert_eq(sqlite3_open(":memory:", &ref), SQLITE_OK);
+    make_input(path, ref, 25);
+    sluice *db = NULL;
+    cr_assert_eq(sluice_open(&db), SLUICE_OK);
+    char sql[4096];
+    sl_snprintf(sql, sizeof(sql),
+                "SET 'table.dml-sync' = 'false';"
+                "CREATE TABLE t (k STRING, v INT, ts TIMESTAMP(3), WATERMARK "
+                "FOR ts AS ts - INTERVAL '2' SECOND) WITH ('connector' = "
+                "'filesystem', 'path' = '%s', 'format' = 'csv');"
+                "CREATE TABLE o (ws TIMESTAMP(3), c BIGINT) WITH "
+                "('connector' = 'blackhole');"
+                "INSERT INTO o SELECT window_start, COUNT(*) FROM "
+                "TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' SECOND)) "
+                "GROUP BY window_start, window_end;",
+                path);
+    cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK, "%s",
+                 sluice_errmsg(db));
+    lines late = {0};
+    for (int tries = 0; tries < 200; tries++) {
+        lines_free(&late);
+        cr_assert_eq(sluice_exec(db, "SHOW JOBS", show_jobs, &late), SLUICE_OK);
+        if (late.n == 1 && !strcmp(late.v[0], "25"))
+            break;
+        struct timespec ts = {0, 50 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    cr_assert_eq(late.n, 1);
+    cr_assert_str_eq(late.v[0], "25");
+    lines_free(&late);
+    sluice_close(db);
+    sqlite3_close(ref);
+    sl_test_tmpdir_remove(dir);
+}
+
+/* Non-windowed GROUP BY: applying the changelog gives the reference. */
+typedef struct state {
+    sqlite3 *db;
+    int n_updates;
+} state;
+
+static int apply(void *ctx, const sluice_row *row)
+{
+    state *s = ctx;
+    int kind = sluice_row_kind(row);
+    const char *k = sluice_row_text(row, 0);
+    char sql[512];
+    if (kind == SLUICE_ROW_INSERT || kind == SLUICE_ROW_UPDATE_AFTER) {
+        sl_snprintf(sql, sizeof(sql),
+                    "INSERT INTO got VALUES ('%s', '%s', '%s', '%s')", k,
+                    sluice_row_text(row, 1), sluice_row_text(row, 2),
+                    sluice_row_text(row, 3));
+    } else {
+        s->n_updates++;
+        sl_snprintf(sql, sizeof(sql),
+                    "DELETE FROM got WHERE k = '%s' AND c = '%s' AND s = '%s' "
+                    "AND m = '%s'",
+                    k, sluice_row_text(row, 1), sluice_row_text(row, 2),
+                    sluice_row_text(row, 3));
+    }
+    cr_assert_eq(sqlite3_exec(s->db, sql, NULL, NULL, NULL), SQLITE_OK);
+    if (kind != SLUICE_ROW_INSERT && kind != SLUICE_ROW_UPDATE_AFTER)
+        cr_assert_eq(sqlite3_changes(s->db), 1,
+                     "retraction of a row not "
+                     "emitted before");
+    return 0;
+}
+
+Test(windows, updating_group_by_matches_reference, .timeout = 120)
+{
+    char *dir = sl_test_tmpdir();
+    cr_assert_not_null(dir);
+    char path[1024];
+    sl_snprintf(path, sizeof(path), "%s/ev.csv", dir);
+    sqlite3 *ref = NULL;
+    cr_assert_eq(sqlite3_open(":memory:", &ref), SQLITE_OK);
+    make_input(path, ref, 0);
+    cr_assert_eq(sqlite3_exec(ref,
+                              "CREATE TABLE got(k TEXT, c TEXT, s TEXT, m "
+                              "TEXT)",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    sluice *db = NULL;
+    cr_assert_eq(sluice_open(&db), SLUICE_OK);
+    char sql[4096];
+    sl_snprintf(sql, sizeof(sql),
+                "SET 'sluice.batch-rows' = '100';"
+                "CREATE TABLE t (k STRING, v INT, ts TIMESTAMP(3)) WITH "
+                "('connector' = 'filesystem', 'path' = '%s', 'format' = "
+                "'csv');",
+                path);
+    cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK);
+    state s = {ref, 0};
+    cr_assert_eq(sluice_exec(db,
+                             "SELECT k, COUNT(*), SUM(v), MAX(v) FROM t "
+                             "GROUP BY k",
+                             apply, &s),
+                 SLUICE_OK, "%s", sluice_errmsg(db));
+    cr_assert_gt(s.n_updates, 1000);
+    lines got = {0}, want = {0};
+    ref_rows(ref, "SELECT k, c, s, m FROM got", &got);
+    ref_rows(ref, "SELECT k, count(*), sum(v), max(v) FROM ref GROUP BY k",
+             &want);
+    assert_same(&got, &want, "group by");
+    lines_free(&got);
+    lines_free(&want);
+    sluice_close(db);
+    sqlite3_close(ref);
+    sl_test_tmpdir_remove(dir);
+}
+
+Test(watermark, minimum_over_splits_and_idle)
+{
+    sl_wm_tracker t;
+    sl_wm_init(&t, 1000, 0);
+    bool idle = false;
+    cr_assert_eq(sl_wm_current(&t, 10, &idle), SL_NO_EVENT_TIME);
+    cr_assert(!idle);
+    cr_assert_eq(sl_wm_note(&t, 0, 500, 10), SL_OK);
+    cr_assert_eq(sl_wm_note(&t, 1, 200, 10), SL_OK);
+    cr_assert_eq(sl_wm_note(&t, 0, 400, 20), SL_OK); /* never goes back */
+    cr_assert_eq(sl_wm_current(&t, 30, &idle), 200);
+    cr_assert_eq(sl_wm_note(&t, 0, 900, 600), SL_OK);
+    /* split 1 quiet for 1 s: ignored */
+    cr_assert_eq(sl_wm_current(&t, 1100, &idle), 900);
+    cr_assert(!idle);
+    /* everything quiet: the source is idle */
+    sl_wm_current(&t, 5000, &idle);
+    cr_assert(idle);
+    /* split 1 wakes up and holds the watermark back again */
+    cr_assert_eq(sl_wm_note(&t, 1, 300, 5000), SL_OK);
+    cr_assert_eq(sl_wm_current(&t, 5001, &idle), 300);
+    sl_wm_free(&t);
+    /* no idle timeout: a quiet split holds the watermark forever */
+    sl_wm_init(&t, 0, 0);
+    sl_wm_note(&t, 0, 100, 0);
+    sl_wm_note(&t, 1, 900, 0);
+    cr_assert_eq(sl_wm_current(&t, 1000000, &idle), 100);
+    sl_wm_free(&t);
+}
+
+/* ---- Nexmark: the supported queries on 100k events vs SQLite ---------- */
+
+#define NX_DDL                                                                 \
+    "CREATE TABLE bid (auction BIGINT, bidder BIGINT, price BIGINT, channel "  \
+    "STRING, url STRING, dateTime TIMESTAMP(3), extra STRING, WATERMARK FOR "  \
+    "dateTime AS dateTime - INTERVAL '4' SECOND) WITH ('connector' = "         \
+    "'nexmark', 'event.type' = 'bid', 'events-num' = '100000', 'tps' = "       \
+    "'10000', 'seed' = '5');"
+
+static int load_bid(void *ctx, const sluice_row *row)
+{
+    sqlite3_stmt *ins = ctx;
+    for (int i = 0; i < 4; i++)
+        sqlite3_bind_text(ins, i + 1, sluice_row_text(row, i), -1,
+                          SQLITE_TRANSIENT);
+    cr_assert_eq(sqlite3_step(ins), SQLITE_DONE);
+    sqlite3_reset(ins);
+    return 0;
+}
+
+#define TSX(x) "strftime('%Y-%m-%d %H:%M:%f', (" x ") / 1000.0, 'unixepoch')"
+#define MS(x)                                                                  \
+    "CAST(round((julianday(" x ") - 2440587.5) * 86400000) AS INTEGER)"
+
+Test(nexmark, queries_match_reference, .timeout = 300)
+{
+    sqlite3 *ref = NULL;
+    cr_assert_eq(sqlite3_open(":memory:", &ref), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(ref,
+                              "CREATE TABLE b(auction INTEGER, bidder "
+                              "INTEGER, price INTEGER, t TEXT); BEGIN",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_stmt *ins = NULL;
+    cr_assert_eq(sqlite3_prepare_v2(ref, "INSERT INTO b VALUES (?, ?, ?, ?)",
+                                    -1, &ins, NULL),
+                 SQLITE_OK);
+    sluice *db = NULL;
+    cr_assert_eq(sluice_open(&db), SLUICE_OK);
+    cr_assert_eq(sluice_exec(db, NX_DDL, NULL, NULL), SLUICE_OK, "%s",
+                 sluice_errmsg(db));
+    cr_assert_eq(sluice_exec(db,
+                             "SELECT auction, bidder, price, dateTime FROM "
+                             "bid",
+                             load_bid, ins),
+                 SLUICE_OK, "%s", sluice_errmsg(db));
+    sqlite3_finalize(ins);
+    sqlite3_exec(ref, "COMMIT", NULL, NULL, NULL);
+    lines n = {0};
+    ref_rows(ref, "SELECT count(*) FROM b", &n);
+    cr_assert_str_eq(n.v[0], "92000"); /* 46 of every 50 events */
+    lines_free(&n);
+    static const char *const q[][2] = {
+        {"SELECT auction, bidder, price, dateTime FROM bid",
+         "SELECT auction, bidder, price, t FROM b"},
+        {"SELECT auction, price FROM bid WHERE MOD(auction, 123) = 0",
+         "SELECT auction, price FROM b WHERE auction % 123 = 0"},
+        {"SELECT auction, COUNT(*), window_start FROM TABLE(HOP(TABLE bid, "
+         "DESCRIPTOR(dateTime), INTERVAL '2' SECOND, INTERVAL '10' SECOND)) "
+         "GROUP BY auction, window_start, window_end",
+         "SELECT auction, count(*), " TSX("ws") " FROM (SELECT auction, " MS(
+             "t") " - " MS("t") " % 2000 - j * 2000 AS ws FROM b, (SELECT 0 "
+                                "AS j UNION ALL SELECT 1 UNION ALL SELECT 2 "
+                                "UNION ALL SELECT 3 UNION ALL SELECT 4)) "
+                                "GROUP BY auction, ws"},
+        {"SELECT window_start, MAX(price), COUNT(DISTINCT bidder) FROM "
+         "TABLE(TUMBLE(TABLE bid, DESCRIPTOR(dateTime), INTERVAL '100' "
+         "MILLISECOND)) GROUP BY window_start, window_end",
+         "SELECT " TSX("ws") ", max(price), count(DISTINCT bidder) FROM "
+                             "(SELECT *, " MS("t") " - " MS(
+                                 "t") " % 100 AS ws FROM b) GROUP BY ws"},
+    };
+    for (size_t i = 0; i < SL_ARRAY_LEN(q); i++) {
+        lines got = {0}, want = {0};
+        cr_assert_eq(sluice_exec(db, q[i][0], collect, &got), SLUICE_OK,
+                     "%s: %s", q[i][0], sluice_errmsg(db));
+        ref_rows(ref, q[i][1], &want);
+        assert_same(&got, &want, q[i][0]);
+        lines_free(&got);
+        lines_free(&want);
+    }
+    sluice_close(db);
+    sqlite3_close(ref);
+}
