@@ -94,6 +94,10 @@ bool sl_gen_assignable(const sl_type *from, const sl_type *to);
 char *sl_gen_type_text(sl_gen *g, const sl_type *type);
 
 /* query.c */
+/* printf into the statement's arena (NULL on failure). */
+const char *sl_gen_printf(sl_gen *g, const char *fmt, ...) SL_PRINTF(2, 3);
+/* An identifier's text copied into the arena. */
+char *sl_gen_ident_text(sl_gen *g, const sl_ident *id);
 int sl_gen_query(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel);
 int sl_gen_from(sl_gen *g, const sl_from *from, sl_buf *out, sl_scope *sc);
 

@@ -13,10 +13,7 @@
 
 #include "gen_int.h"
 
-static const char *arena_printf(sl_gen *g, const char *fmt, ...)
-    SL_PRINTF(2, 3);
-
-static const char *arena_printf(sl_gen *g, const char *fmt, ...)
+const char *sl_gen_printf(sl_gen *g, const char *fmt, ...)
 {
     sl_buf b;
     sl_buf_init(&b, 1 << 20);
@@ -29,7 +26,7 @@ static const char *arena_printf(sl_gen *g, const char *fmt, ...)
     return s;
 }
 
-static char *ident_text(sl_gen *g, const sl_ident *id)
+char *sl_gen_ident_text(sl_gen *g, const sl_ident *id)
 {
     return sl_arena_strndup(g->arena, id->text, id->len);
 }
@@ -265,7 +262,7 @@ static int gen_table(sl_gen *g, sl_cat_entry *entry, const char *alias,
     }
     const sl_stmt *ct = entry->stmt;
     int n = ct->create_table.n_columns;
-    const char *talias = arena_printf(g, "t%d", g->alias_seq++);
+    const char *talias = sl_gen_printf(g, "t%d", g->alias_seq++);
     sl_rel_col *cols = sl_arena_alloc(g->arena, sizeof(*cols) * (n + 1));
     if (!talias || !cols)
         return sl_err_set(g->err, SL_NOMEM, "out of memory");
@@ -281,9 +278,9 @@ static int gen_table(sl_gen *g, sl_cat_entry *entry, const char *alias,
             continue;
         sl_buf r;
         sl_buf_init(&r, 4096);
-        sl_gen_ident(&r, ident_text(g, &c->name));
+        sl_gen_ident(&r, sl_gen_ident_text(g, &c->name));
         raw.cols[raw.n++] =
-            (sl_rel_col){ident_text(g, &c->name), NULL, c->type,
+            (sl_rel_col){sl_gen_ident_text(g, &c->name), NULL, c->type,
                          sl_arena_strndup(g->arena, sl_buf_cstr(&r), r.len)};
         sl_buf_free(&r);
     }
@@ -323,11 +320,11 @@ static int gen_table(sl_gen *g, sl_cat_entry *entry, const char *alias,
             if (rc)
                 return rc;
         } else {
-            sl_gen_ident(out, ident_text(g, &c->name));
+            sl_gen_ident(out, sl_gen_ident_text(g, &c->name));
         }
         sl_buf_printf(out, " AS c%d", i);
-        cols[i] = (sl_rel_col){ident_text(g, &c->name), alias, type,
-                               arena_printf(g, "%s.c%d", talias, i)};
+        cols[i] = (sl_rel_col){sl_gen_ident_text(g, &c->name), alias, type,
+                               sl_gen_printf(g, "%s.c%d", talias, i)};
     }
     if (g->with_row)
         sl_buf_printf(out, "%s%s AS _row", n ? ", " : "",
@@ -339,7 +336,7 @@ static int gen_table(sl_gen *g, sl_cat_entry *entry, const char *alias,
     sl_buf_puts(out, talias);
     sc->n = n;
     sc->cols = cols;
-    sc->row_ref = g->with_row ? arena_printf(g, "%s._row", talias) : NULL;
+    sc->row_ref = g->with_row ? sl_gen_printf(g, "%s._row", talias) : NULL;
     return out->rc;
 }
 
@@ -429,7 +426,7 @@ static sl_schema *schema_of_cols(sl_gen *g, int n, const sl_column_def *cols)
     if (!names || !types)
         return NULL;
     for (int i = 0; i < n; i++) {
-        names[i] = ident_text(g, &cols[i].name);
+        names[i] = sl_gen_ident_text(g, &cols[i].name);
         types[i] = cols[i].type;
     }
     return sl_schema_new(g->arena, n, names, types);
@@ -511,7 +508,7 @@ static int mlp_plan(sl_gen *g, const sl_expr *call, const mlp_args *a)
         return sl_err_set(g->err, SL_NOMEM, "out of memory");
     for (int i = 0; i < n_desc; i++) {
         const sl_ident *id = &a->descriptor->descriptor.columns[i];
-        char *cn = ident_text(g, id);
+        char *cn = sl_gen_ident_text(g, id);
         int k = -1;
         for (int c = 0; c < pm->in_schema->n_cols; c++)
             if (!strcmp(pm->in_schema->cols[c].name, cn))
@@ -636,7 +633,7 @@ static int gen_ml_predict(sl_gen *g, const sl_from *from, const char *alias,
     }
     const sl_plan_model *pm = g->plan->model;
     const sl_schema *os = pm->out_schema;
-    const char *talias = arena_printf(g, "t%d", g->alias_seq++);
+    const char *talias = sl_gen_printf(g, "t%d", g->alias_seq++);
     sl_rel_col *cols =
         sl_arena_alloc(g->arena, sizeof(*cols) * (size_t)(os->n_cols + 1));
     if (!talias || !cols)
@@ -652,7 +649,7 @@ static int gen_ml_predict(sl_gen *g, const sl_from *from, const char *alias,
             sl_buf_puts(out, "NULL");
         sl_buf_printf(out, " AS c%d", i);
         cols[i] = (sl_rel_col){os->cols[i].name, alias, os->cols[i].type,
-                               arena_printf(g, "%s.c%d", talias, i)};
+                               sl_gen_printf(g, "%s.c%d", talias, i)};
     }
     sl_buf_printf(out, "%s%s AS _row", os->n_cols ? ", " : "",
                   live ? "_row" : "NULL");
@@ -660,7 +657,7 @@ static int gen_ml_predict(sl_gen *g, const sl_from *from, const char *alias,
     sl_buf_puts(out, talias);
     sc->n = os->n_cols;
     sc->cols = cols;
-    sc->row_ref = arena_printf(g, "%s._row", talias);
+    sc->row_ref = sl_gen_printf(g, "%s._row", talias);
     return out->rc;
 }
 
@@ -693,13 +690,13 @@ static int scope_from_rel(sl_gen *g, const sl_rel *rel, const char *alias,
     if (!sc->cols)
         return sl_err_set(g->err, SL_NOMEM, "out of memory");
     for (int i = 0; i < rel->n; i++) {
-        sc->cols[i].name =
-            n_col_aliases ? ident_text(g, &col_aliases[i]) : rel->names[i];
+        sc->cols[i].name = n_col_aliases ? sl_gen_ident_text(g, &col_aliases[i])
+                                         : rel->names[i];
         sc->cols[i].qual = alias;
         sc->cols[i].type = rel->types[i];
-        sc->cols[i].ref = arena_printf(g, "%s.c%d", talias, i);
+        sc->cols[i].ref = sl_gen_printf(g, "%s.c%d", talias, i);
     }
-    sc->row_ref = g->with_row ? arena_printf(g, "%s._row", talias) : NULL;
+    sc->row_ref = g->with_row ? sl_gen_printf(g, "%s._row", talias) : NULL;
     return SL_OK;
 }
 
@@ -711,7 +708,7 @@ static int gen_subquery_item(sl_gen *g, const sl_query *q, const char *alias,
         return sl_gen_error(g, SL_LIMIT, pos,
                             "views and subqueries nest deeper than %d",
                             SL_PLAN_MAX_DEPTH);
-    const char *talias = arena_printf(g, "t%d", g->alias_seq++);
+    const char *talias = sl_gen_printf(g, "t%d", g->alias_seq++);
     sl_rel rel;
     bool top = g->top;
     g->top = false;
@@ -728,7 +725,7 @@ static int gen_subquery_item(sl_gen *g, const sl_query *q, const char *alias,
 
 static int gen_from(sl_gen *g, const sl_from *from, sl_buf *out, sl_scope *sc)
 {
-    const char *alias = from->alias ? ident_text(g, from->alias) : NULL;
+    const char *alias = from->alias ? sl_gen_ident_text(g, from->alias) : NULL;
     switch (from->kind) {
     case SL_FROM_TABLE: {
         if (from->table.system_time)
@@ -741,7 +738,7 @@ static int gen_from(sl_gen *g, const sl_from *from, sl_buf *out, sl_scope *sc)
         const sl_ident *last =
             &from->table.name.parts[from->table.name.n_parts - 1];
         if (!alias)
-            alias = ident_text(g, last);
+            alias = sl_gen_ident_text(g, last);
         sl_cte_frame *frame = NULL;
         const sl_cte *cte =
             from->table.name.n_parts == 1 ? find_cte(g, name, &frame) : NULL;
@@ -838,10 +835,10 @@ int sl_gen_from(sl_gen *g, const sl_from *from, sl_buf *out, sl_scope *sc)
 static const char *expr_name(sl_gen *g, const sl_expr *e, int i)
 {
     if (e->kind == SL_EXPR_COLUMN)
-        return ident_text(g, &e->column.parts[e->column.n_parts - 1]);
+        return sl_gen_ident_text(g, &e->column.parts[e->column.n_parts - 1]);
     if (e->kind == SL_EXPR_FIELD)
-        return ident_text(g, &e->field.field);
-    return arena_printf(g, "EXPR$%d", i);
+        return sl_gen_ident_text(g, &e->field.field);
+    return sl_gen_printf(g, "EXPR$%d", i);
 }
 
 static int gen_select(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
@@ -952,7 +949,7 @@ static int gen_select(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
             goto done;
         sl_buf_printf(out, " AS c%d", c);
         rel->names[c] =
-            it->alias ? ident_text(g, it->alias) : expr_name(g, e, c);
+            it->alias ? sl_gen_ident_text(g, it->alias) : expr_name(g, e, c);
         rel->types[c] = t;
         c++;
     }
@@ -1017,7 +1014,7 @@ static int gen_select(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
                 e->lit.i_valid && e->lit.i >= 1 && e->lit.i <= rel->n)
                 pos_idx = (int)e->lit.i - 1;
             if (e->kind == SL_EXPR_COLUMN && e->column.n_parts == 1) {
-                char *nm = ident_text(g, &e->column.parts[0]);
+                char *nm = sl_gen_ident_text(g, &e->column.parts[0]);
                 bool in_scope = false;
                 for (int k = 0; k < sc.n; k++)
                     if (!strcmp(sc.cols[k].name, nm))
@@ -1116,7 +1113,7 @@ static int gen_values(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
     if (!rel->names || !rel->types)
         return sl_err_set(g->err, SL_NOMEM, "out of memory");
     for (int c = 0; c < n; c++) {
-        rel->names[c] = arena_printf(g, "EXPR$%d", c);
+        rel->names[c] = sl_gen_printf(g, "EXPR$%d", c);
         rel->types[c] = sl_type_simple(SL_TYPE_NULL);
     }
     sl_buf body;
@@ -1609,9 +1606,9 @@ static int plan_llm(const sl_plan_env *env, const sl_query *q,
     /* the scope the outer SELECT sees: the FROM item's columns */
     const char *alias = NULL;
     if (sel->from->alias)
-        alias = ident_text(&g, sel->from->alias);
+        alias = sl_gen_ident_text(&g, sel->from->alias);
     else if (sel->from->kind == SL_FROM_TABLE)
-        alias = ident_text(
+        alias = sl_gen_ident_text(
             &g,
             &sel->from->table.name.parts[sel->from->table.name.n_parts - 1]);
     sl_scope *over = sl_arena_alloc(arena, sizeof(*over));
@@ -1631,12 +1628,12 @@ static int plan_llm(const sl_plan_env *env, const sl_query *q,
         if (strncmp(prev->cols[i].name, "__llm_", 6))
             cols[n_vis++] =
                 (sl_rel_col){prev->cols[i].name, alias, prev->cols[i].type,
-                             arena_printf(&g, "tover.c%d", i)};
+                             sl_gen_printf(&g, "tover.c%d", i)};
     }
     sl_buf_puts(&from, "_row AS _row FROM {input}) AS tover");
     for (int k = 0; k < n_calls; k++)
         refs[k] =
-            arena_printf(&g, "tover.c%d", sl_schema_find(prev, first_out[k]));
+            sl_gen_printf(&g, "tover.c%d", sl_schema_find(prev, first_out[k]));
     over->n = n_vis;
     over->cols = cols;
     over->row_ref = "tover._row";

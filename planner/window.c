@@ -26,26 +26,6 @@
 #define MAX_WINDOWS_PER_ROW 1000 /* HOP size/slide, CUMULATE size/step */
 #define MAX_AGGS            256
 
-static const char *aprintf(sl_gen *g, const char *fmt, ...) SL_PRINTF(2, 3);
-
-static const char *aprintf(sl_gen *g, const char *fmt, ...)
-{
-    sl_buf b;
-    sl_buf_init(&b, 1 << 20);
-    va_list ap;
-    va_start(ap, fmt);
-    sl_buf_vprintf(&b, fmt, ap);
-    va_end(ap);
-    const char *s = b.rc ? NULL : sl_arena_strndup(g->arena, b.data, b.len);
-    sl_buf_free(&b);
-    return s;
-}
-
-static char *ident_text(sl_gen *g, const sl_ident *id)
-{
-    return sl_arena_strndup(g->arena, id->text, id->len);
-}
-
 static const sl_type *ts_type(sl_gen *g, sl_type_id id)
 {
     sl_type *t = sl_arena_alloc(g->arena, sizeof(*t));
@@ -98,9 +78,9 @@ int sl_window_time_sql(sl_gen *g, sl_cat_entry *entry, sl_plan_table *t)
             continue;
         sl_buf r;
         sl_buf_init(&r, 4096);
-        sl_gen_ident(&r, ident_text(g, &c->name));
+        sl_gen_ident(&r, sl_gen_ident_text(g, &c->name));
         raw.cols[raw.n++] =
-            (sl_rel_col){ident_text(g, &c->name), NULL, c->type,
+            (sl_rel_col){sl_gen_ident_text(g, &c->name), NULL, c->type,
                          sl_arena_strndup(g->arena, sl_buf_cstr(&r), r.len)};
         sl_buf_free(&r);
     }
@@ -113,11 +93,11 @@ int sl_window_time_sql(sl_gen *g, sl_cat_entry *entry, sl_plan_table *t)
             rc = sl_gen_expr(g, &raw, c->expr, &inner, &type);
             sl_buf_putc(&inner, ')');
         } else {
-            sl_gen_ident(&inner, ident_text(g, &c->name));
+            sl_gen_ident(&inner, sl_gen_ident_text(g, &c->name));
         }
         sl_buf_printf(&inner, " AS w%d, ", i);
-        all.cols[all.n++] = (sl_rel_col){ident_text(g, &c->name), NULL, type,
-                                         aprintf(g, "w%d", i)};
+        all.cols[all.n++] = (sl_rel_col){sl_gen_ident_text(g, &c->name), NULL,
+                                         type, sl_gen_printf(g, "w%d", i)};
     }
     sl_buf_puts(&inner, "_row FROM {input}");
     char *rowtime = sl_name_join(&wmk->column, g->arena);
@@ -311,7 +291,7 @@ int sl_window_gen_tvf(sl_gen *g, const sl_from *from, const char *alias,
         sl_buf_free(&inner);
         return rc;
     }
-    char *tcname = ident_text(g, &a.timecol->descriptor.columns[0]);
+    char *tcname = sl_gen_ident_text(g, &a.timecol->descriptor.columns[0]);
     const sl_rel_col *tc = NULL;
     for (int i = 0; i < isc.n; i++)
         if (!strcmp(isc.cols[i].name, tcname))
@@ -331,7 +311,7 @@ int sl_window_gen_tvf(sl_gen *g, const sl_from *from, const char *alias,
                             "TIMESTAMP(3) or TIMESTAMP_LTZ(3), not %s",
                             tcname, fname, sl_gen_type_text(g, tc->type));
     }
-    const char *talias = aprintf(g, "t%d", g->alias_seq++);
+    const char *talias = sl_gen_printf(g, "t%d", g->alias_seq++);
     int n = isc.n;
     sl_rel_col *cols =
         sl_arena_alloc(g->arena, sizeof(*cols) * (size_t)(n + 4));
@@ -350,20 +330,20 @@ int sl_window_gen_tvf(sl_gen *g, const sl_from *from, const char *alias,
     for (int i = 0; i < n; i++) {
         sl_buf_printf(out, "%s AS c%d, ", isc.cols[i].ref, i);
         cols[i] = (sl_rel_col){isc.cols[i].name, alias, isc.cols[i].type,
-                               aprintf(g, "%s.c%d", talias, i)};
+                               sl_gen_printf(g, "%s.c%d", talias, i)};
     }
     const char *start, *end;
     if (hop) {
-        start = aprintf(g, "(%s - _wj.column1 * %lld)", sl_buf_cstr(&ws),
-                        (long long)slide);
-        end = aprintf(g, "%s + %lld", start, (long long)size);
+        start = sl_gen_printf(g, "(%s - _wj.column1 * %lld)", sl_buf_cstr(&ws),
+                              (long long)slide);
+        end = sl_gen_printf(g, "%s + %lld", start, (long long)size);
     } else if (cum) {
-        start = aprintf(g, "%s", sl_buf_cstr(&ws));
-        end = aprintf(g, "(%s + (_wj.column1 + 1) * %lld)", start,
-                      (long long)slide);
+        start = sl_gen_printf(g, "%s", sl_buf_cstr(&ws));
+        end = sl_gen_printf(g, "(%s + (_wj.column1 + 1) * %lld)", start,
+                            (long long)slide);
     } else {
-        start = aprintf(g, "%s", sl_buf_cstr(&ws));
-        end = aprintf(g, "%s + %lld", start, (long long)size);
+        start = sl_gen_printf(g, "%s", sl_buf_cstr(&ws));
+        end = sl_gen_printf(g, "%s + %lld", start, (long long)size);
     }
     sl_buf_free(&ws);
     if (!start || !end) {
@@ -388,15 +368,15 @@ int sl_window_gen_tvf(sl_gen *g, const sl_from *from, const char *alias,
         sl_buf_printf(out, " AND %s > %s", end, t);
     sl_buf_printf(out, ") AS %s", talias);
     cols[n] = (sl_rel_col){"window_start", alias, ts_type(g, SL_TYPE_TIMESTAMP),
-                           aprintf(g, "%s.c%d", talias, n)};
+                           sl_gen_printf(g, "%s.c%d", talias, n)};
     cols[n + 1] =
         (sl_rel_col){"window_end", alias, ts_type(g, SL_TYPE_TIMESTAMP),
-                     aprintf(g, "%s.c%d", talias, n + 1)};
+                     sl_gen_printf(g, "%s.c%d", talias, n + 1)};
     cols[n + 2] = (sl_rel_col){"window_time", alias, ts_type(g, tc->type->id),
-                               aprintf(g, "%s.c%d", talias, n + 2)};
+                               sl_gen_printf(g, "%s.c%d", talias, n + 2)};
     sc->n = n + 3;
     sc->cols = cols;
-    sc->row_ref = g->with_row ? aprintf(g, "%s._row", talias) : NULL;
+    sc->row_ref = g->with_row ? sl_gen_printf(g, "%s._row", talias) : NULL;
     return out->rc ? sl_err_set(g->err, out->rc, "query too large") : SL_OK;
 }
 
@@ -658,10 +638,10 @@ static int plan_agg(sl_gen *g, const sl_query *q, const agg_list *aggs)
         types[i] = in->cols[i].type;
         for (int k = 0; k < i; k++)
             if (sl_str_ieq(names[k], names[i]) || !strncmp(names[i], "agg", 3))
-                names[i] = aprintf(g, "k%d", i);
+                names[i] = sl_gen_printf(g, "k%d", i);
     }
     for (int i = 0; i < n_aggs; i++) {
-        names[n_keys + i] = aprintf(g, "agg%d", i);
+        names[n_keys + i] = sl_gen_printf(g, "agg%d", i);
         const sl_type *at = in->cols[n_keys + i].type;
         switch (defs[i].kind) {
         case SL_AGG_COUNT_STAR:
@@ -767,7 +747,7 @@ int sl_window_gen_agg(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
     }
     const sl_plan_agg *pa = g->plan->agg;
     int n_keys = s->n_group, n_out = pa->out_schema->n_cols;
-    const char *talias = aprintf(g, "t%d", g->alias_seq++);
+    const char *talias = sl_gen_printf(g, "t%d", g->alias_seq++);
     sl_gen_subst *subst =
         sl_arena_alloc(g->arena, sizeof(*subst) * (size_t)(n_out + 1));
     rel->n = s->n_items;
@@ -778,12 +758,12 @@ int sl_window_gen_agg(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
     if (!talias || !subst || !rel->names || !rel->types)
         return sl_err_set(g->err, SL_NOMEM, "out of memory");
     for (int i = 0; i < n_keys; i++)
-        subst[i] =
-            (sl_gen_subst){s->group_by[i], aprintf(g, "%s.c%d", talias, i),
-                           pa->out_schema->cols[i].type};
+        subst[i] = (sl_gen_subst){s->group_by[i],
+                                  sl_gen_printf(g, "%s.c%d", talias, i),
+                                  pa->out_schema->cols[i].type};
     for (int i = 0; i < aggs->n; i++)
         subst[n_keys + i] = (sl_gen_subst){
-            aggs->calls[i], aprintf(g, "%s.c%d", talias, n_keys + i),
+            aggs->calls[i], sl_gen_printf(g, "%s.c%d", talias, n_keys + i),
             pa->out_schema->cols[n_keys + i].type};
     bool live = idx == g->current;
     const sl_gen_subst *saved = g->wsubst;
@@ -802,12 +782,12 @@ int sl_window_gen_agg(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
             break;
         sl_buf_printf(out, " AS c%d", i);
         if (it->alias)
-            rel->names[i] = ident_text(g, it->alias);
+            rel->names[i] = sl_gen_ident_text(g, it->alias);
         else if (it->expr->kind == SL_EXPR_COLUMN)
-            rel->names[i] = ident_text(
+            rel->names[i] = sl_gen_ident_text(
                 g, &it->expr->column.parts[it->expr->column.n_parts - 1]);
         else
-            rel->names[i] = aprintf(g, "EXPR$%d", i);
+            rel->names[i] = sl_gen_printf(g, "EXPR$%d", i);
         rel->types[i] = t;
     }
     if (!rc) {
