@@ -1107,7 +1107,14 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
     memset(steps, 0, sizeof(steps));
     sl_stage *after = NULL;
     int n = sp->n_sources;
-    for (int i = 0; i < n && !rc; i++) {
+    int n_steps = 0;
+    bool tree = sl_join_in_plan(plan);
+    if (tree) /* joins, nested aggregates: join.c builds the job */
+        rc = sl_join_build_job(
+            jdb, plan, sl_engine_setting(x->db, "table.exec.state.ttl"),
+            inputs, stages, &n, steps, (int)SL_ARRAY_LEN(steps), &n_steps,
+            err);
+    for (int i = 0; i < n && !rc && !tree; i++) {
         const sl_plan_table *t = &sp->sources[i];
         sl_source *src = NULL;
         rc = t->connector->open_source(&t->info, &src, err);
@@ -1133,8 +1140,7 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
                                   err);
         inputs[i].idle_timeout_ms = t->idle_timeout_ms;
     }
-    int n_steps = 0;
-    for (const sl_plan_model *m = pm; !rc && m; m = m->next) {
+    for (const sl_plan_model *m = pm; !rc && !tree && m; m = m->next) {
         if (n_steps >= (int)SL_ARRAY_LEN(steps) - 1) {
             rc = sl_err_set(err, SL_LIMIT, "too many model calls");
             break;
@@ -1154,7 +1160,7 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
         steps[n_steps++] = (sl_job_step){SL_STEP_OPERATOR, NULL, mop, m->name};
         rc = attach_dead_letter(x, m, mop, plan->arena, err);
     }
-    if (!rc && pm) {
+    if (!rc && !tree && pm) {
         const sl_plan_model *last = pm;
         while (last->next)
             last = last->next;
@@ -1164,7 +1170,7 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
         if (!rc)
             steps[n_steps++] = (sl_job_step){SL_STEP_STAGE, after, NULL, NULL};
     }
-    if (!rc && pa) {
+    if (!rc && !tree && pa) {
         sl_operator *aop = NULL;
         rc = sl_window_op_build(
             pa, sl_engine_setting(x->db, "table.exec.state.ttl"), &aop, err);
@@ -1529,7 +1535,10 @@ static int exec_explain(exec_ctx *x, const sl_stmt *st)
     const sl_plan *sp = plan.model ? plan.model->input
                         : plan.agg ? plan.agg->input
                                    : &plan;
-    for (int i = 0; i < sp->n_sources; i++) {
+    bool tree = sl_join_in_plan(&plan);
+    if (tree) /* joins: the plan tree (join.c) */
+        sl_join_explain(&plan, &b);
+    for (int i = 0; i < sp->n_sources && !tree; i++) {
         char what[32];
         sl_snprintf(what, sizeof(what), "Source %d", i + 1);
         explain_table(&b, what, &sp->sources[i]);
@@ -1549,7 +1558,7 @@ static int exec_explain(exec_ctx *x, const sl_stmt *st)
         }
         sl_buf_putc(&b, '\n');
     }
-    if (sp->n_sources > 1)
+    if (sp->n_sources > 1 && !tree)
         sl_buf_printf(&b, "Union: %d inputs merged (UNION ALL)\n",
                       sp->n_sources);
     for (const sl_plan_model *pm = plan.model; pm; pm = pm->next) {
@@ -1586,7 +1595,7 @@ static int exec_explain(exec_ctx *x, const sl_stmt *st)
         }
         sl_buf_putc(&b, '\n');
     }
-    if (plan.agg)
+    if (plan.agg && !tree)
         sl_window_explain(plan.agg, plan.stage_sql[0], &b);
     if (plan.limit >= 0)
         sl_buf_printf(&b, "Limit: %lld rows\n", (long long)plan.limit);

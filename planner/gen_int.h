@@ -71,6 +71,8 @@ typedef struct sl_gen {
     const sl_type **subst_type;
     const sl_gen_subst *wsubst; /* window.c: see sl_gen_subst */
     int n_wsubst;
+    const sl_expr *join_where; /* join.c: WHERE of the SELECT whose FROM
+                                  is being generated (FROM a, b WHERE) */
 } sl_gen;
 
 /* expr.c */
@@ -112,5 +114,12 @@ int sl_window_time_sql(sl_gen *g, sl_cat_entry *entry, sl_plan_table *t);
 /* Returns 1 when e was substituted (written to out), 0 when not. */
 int sl_window_subst(sl_gen *g, const sl_expr *e, sl_buf *out,
                     const sl_type **type);
+
+/* join.c: a join as a FROM item; is e (a column of FROM item from) a
+ * window_start (which 0) / window_end (1) through aliases? */
+int sl_join_gen_from(sl_gen *g, const sl_from *from, sl_buf *out,
+                     sl_scope *sc);
+bool sl_join_col_is_window(sl_gen *g, const sl_from *from, const sl_expr *e,
+                           int which);
 
 #endif

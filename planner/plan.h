@@ -18,6 +18,7 @@
 
 #include "catalog.h"
 #include "connector.h"
+#include "op_join.h"
 #include "op_window.h"
 #include "stage.h"
 
@@ -79,6 +80,29 @@ typedef struct sl_plan_agg {
     const char *window; /* window description for EXPLAIN, or NULL */
 } sl_plan_agg;
 
+/* A column of a join's output: its name and qualifier in the query. */
+typedef struct sl_plan_join_col {
+    const char *name;
+    const char *qual; /* the side's alias, or NULL */
+    const sl_type *type;
+    int side;
+    int col; /* column of the side's output */
+} sl_plan_join_col;
+
+/* A two-input join (join.c): each side's plan, the operator definition
+ * and the schemas around it. The rest of the query is the outer plan's
+ * stage_sql[0], reading out_schema (side 0's columns, then side 1's). */
+typedef struct sl_plan_join {
+    struct sl_plan *side[2];
+    const char *alias[2];
+    const sl_schema *side_in[2]; /* each side's leaf rows */
+    sl_schema *tag_schema;       /* (side, side_in[0] cols, side_in[1] cols) */
+    sl_schema *out_schema;
+    sl_plan_join_col *cols; /* per out_schema column */
+    sl_join_op_def def;
+    const char *mode_desc; /* for EXPLAIN */
+} sl_plan_join;
+
 typedef struct sl_plan {
     sl_arena *arena; /* the statement's arena: everything below lives there */
     int n_sources;
@@ -90,6 +114,7 @@ typedef struct sl_plan {
     int64_t limit;        /* rows to deliver at most; -1: all */
     sl_plan_model *model; /* non-NULL: sources[0] is the model's output */
     sl_plan_agg *agg;     /* non-NULL: sources[0] is the aggregate's output */
+    sl_plan_join *join;   /* non-NULL: sources[0] is the join's output */
 } sl_plan;
 
 /* Settings and catalog the planner reads. */
@@ -130,5 +155,16 @@ int sl_window_op_build(const sl_plan_agg *pa, const char *ttl, sl_operator **op,
                        sl_err *err);
 void sl_window_explain_source(const sl_plan_table *t, sl_buf *b);
 void sl_window_explain(const sl_plan_agg *pa, const char *after_sql, sl_buf *b);
+
+/* join.c: does the plan need the join builder (a join, or an aggregate
+ * over an aggregate)? Build its inputs (sources opened, one stage each)
+ * and steps; on failure what was put in inputs/stages is the caller's to
+ * free, steps are freed. EXPLAIN lines of the plan tree. */
+bool sl_join_in_plan(const sl_plan *plan);
+int sl_join_build_job(sqlite3 *jdb, const sl_plan *plan, const char *ttl,
+                      sl_job_input *inputs, sl_stage **stages, int *n_inputs,
+                      sl_job_step *steps, int max_steps, int *n_steps,
+                      sl_err *err);
+void sl_join_explain(const sl_plan *plan, sl_buf *b);
 
 #endif

@@ -803,9 +803,7 @@ static int gen_from(sl_gen *g, const sl_from *from, sl_buf *out, sl_scope *sc)
                                  from->n_col_aliases, from->col_aliases,
                                  from->pos, out, sc);
     case SL_FROM_JOIN:
-        return sl_gen_error(g, SL_UNSUPPORTED, from->pos,
-                            "joins are not supported yet (stateless queries "
-                            "read one table, or several through UNION ALL)");
+        return sl_join_gen_from(g, from, out, sc);
     case SL_FROM_TABLE_FUNC: {
         const sl_expr *call = from->table_func.call;
         char *fname = sl_name_join(&call->func.name, g->arena);
@@ -855,7 +853,10 @@ static int gen_select(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
         sc = *g->over_scope;
         sl_buf_puts(&from, g->over_from_sql);
     } else if (s->from) {
+        const sl_expr *saved_where = g->join_where;
+        g->join_where = s->where;
         rc = gen_from(g, s->from, &from, &sc);
+        g->join_where = saved_where;
         if (rc)
             goto done;
     } else if (g->with_row) {

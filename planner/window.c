@@ -579,9 +579,11 @@ static int plan_agg(sl_gen *g, const sl_query *q, const agg_list *aggs)
             return sl_gen_error(g, SL_SQL, e->pos,
                                 "aggregate functions are not allowed in "
                                 "GROUP BY");
-        if (column_named(e, "window_start"))
+        if (column_named(e, "window_start") ||
+            sl_join_col_is_window(g, s->from, e, 0))
             ws = i;
-        if (column_named(e, "window_end"))
+        if (column_named(e, "window_end") ||
+            sl_join_col_is_window(g, s->from, e, 1))
             we = i;
         items[i].expr = (sl_expr *)e;
         items[i].alias = NULL;
@@ -620,10 +622,10 @@ static int plan_agg(sl_gen *g, const sl_query *q, const agg_list *aggs)
         return rc;
     if (sub->is_static)
         return SL_UNSUPPORTED; /* VALUES: runs statically */
-    if (sub->model || sub->agg)
+    if (sub->model) /* over an aggregate or a join: join.c builds it */
         return sl_gen_error(g, SL_UNSUPPORTED, q->pos,
-                            "an aggregate over ML_PREDICT or over another "
-                            "streaming aggregate is not supported yet");
+                            "an aggregate over ML_PREDICT is not supported "
+                            "yet");
     pa->input = sub;
     pa->in_schema = sub->out_schema;
     const sl_schema *in = sub->out_schema;
