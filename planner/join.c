@@ -345,6 +345,9 @@ static sl_type *nullable(sl_gen *g, const sl_type *t)
 static int plan_join(sl_gen *g, const sl_from *from)
 {
     sl_join_kind kind = from->join.kind;
+    /* an error below is the join's, not a reason to retry statically */
+    g->plan->n_sources = 1;
+    g->plan->sources[0].name = "join";
     if (kind == SL_JOIN_LEFT || kind == SL_JOIN_RIGHT || kind == SL_JOIN_FULL)
         return sl_gen_error(g, SL_UNSUPPORTED, from->pos,
                             "%s OUTER joins of streaming tables are not "
@@ -404,6 +407,8 @@ static int plan_join(sl_gen *g, const sl_from *from)
         d->time_col[1] = a->tcol[1];
         d->exp_off[0] = -a->lo;
         d->exp_off[1] = a->hi;
+        d->lo = a->lo;
+        d->hi = a->hi;
         pj->mode_desc =
             sl_gen_printf(g, "interval join (l.%s - r.%s in [%lld, %lld] ms)",
                           o0->cols[a->tcol[0]].name, o1->cols[a->tcol[1]].name,
@@ -607,9 +612,8 @@ static int build_join(sqlite3 *jdb, sl_arena *arena, const sl_plan_join *pj,
     for (int s = 0; s < 2 && !rc; s++)
         rc = build(jdb, arena, pj->side[s], ttl, &sb[s], err);
     for (int s = 0; s < 2 && !rc; s++) {
-        if (sb[s].window_after_first)
-            rc = sl_err_set(err, SL_UNSUPPORTED,
-                            "internal: window aggregate placement");
+        /* a side chain delivers watermarks operator by operator: window
+         * aggregates anywhere in it fire in time */
         const sl_schema *in = pj->side_in[s];
         int n0 = pj->side_in[0]->n_cols;
         for (int i = 0; i < sb[s].n_leaves && !rc; i++) {

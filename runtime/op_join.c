@@ -251,6 +251,17 @@ static int join_row(jop *j, int s, const sl_batch *b, int r, sl_err *err)
     int64_t et = b->event_time[r];
     sqlite3_stmt *p = j->probe[o];
     sqlite3_bind_blob(p, 1, j->key.data, (int)j->key.len, SQLITE_STATIC);
+    if (j->def.mode == SL_JOIN_MODE_INTERVAL) {
+        /* only the other side's rows within the bounds */
+        const sl_value *tv = &row[j->def.time_col[s]];
+        if (tv->kind != SL_V_INT)
+            return SL_OK; /* no time: matches nothing */
+        int64_t t = tv->u.i;
+        int64_t from = s == 0 ? t - j->def.hi : t + j->def.lo;
+        int64_t to = s == 0 ? t - j->def.lo : t + j->def.hi;
+        sqlite3_bind_int64(p, 2, from);
+        sqlite3_bind_int64(p, 3, to);
+    }
     int rc = SL_OK;
     for (;;) {
         int st = sqlite3_step(p);
@@ -293,17 +304,20 @@ static int join_row(jop *j, int s, const sl_batch *b, int r, sl_err *err)
     sqlite3_bind_blob(ins, 1, j->key.data, (int)j->key.len, SQLITE_STATIC);
     int tc = j->def.time_col[s];
     if (j->def.mode != SL_JOIN_MODE_REGULAR && tc >= 0 &&
-        row[tc].kind == SL_V_INT)
+        row[tc].kind == SL_V_INT) {
         sqlite3_bind_int64(ins, 2, row[tc].u.i + j->def.exp_off[s]);
-    else
+        sqlite3_bind_int64(ins, 5, row[tc].u.i);
+    } else {
         sqlite3_bind_null(ins, 2);
+        sqlite3_bind_null(ins, 5);
+    }
     if (et == SL_NO_EVENT_TIME)
         sqlite3_bind_null(ins, 3);
     else
         sqlite3_bind_int64(ins, 3, et);
     sqlite3_bind_int64(ins, 4, j->def.ttl_ms > 0 ? sl_now_ms() : 0);
     for (int c = 0; c < n_me; c++)
-        bind_value(ins, 5 + c, &row[c]);
+        bind_value(ins, 6 + c, &row[c]);
     rc = step_done(j, ins, err, "store");
     if (!rc)
         j->stored++;
@@ -725,21 +739,21 @@ static int build_sql(jop *j, sl_err *err)
         sl_buf_reset(&b);
         sl_buf_printf(&b,
                       "CREATE TABLE s%d(k BLOB NOT NULL, exp INTEGER, et "
-                      "INTEGER, ins INTEGER",
+                      "INTEGER, ins INTEGER, t INTEGER",
                       s);
         for (int c = 0; c < n; c++)
             sl_buf_printf(&b, ", v%d", c);
         sl_buf_printf(&b,
-                      "); CREATE INDEX s%d_k ON s%d(k); CREATE INDEX s%d_e "
+                      "); CREATE INDEX s%d_k ON s%d(k, t); CREATE INDEX s%d_e "
                       "ON s%d(exp); CREATE INDEX s%d_i ON s%d(ins);",
                       s, s, s, s, s, s);
         rc = b.rc ? SL_NOMEM : exec(j, sl_buf_cstr(&b), err);
         if (rc)
             break;
         sl_buf_reset(&b);
-        sl_buf_printf(&b, "INSERT INTO s%d VALUES(?1, ?2, ?3, ?4", s);
+        sl_buf_printf(&b, "INSERT INTO s%d VALUES(?1, ?2, ?3, ?4, ?5", s);
         for (int c = 0; c < n; c++)
-            sl_buf_printf(&b, ", ?%d", 5 + c);
+            sl_buf_printf(&b, ", ?%d", 6 + c);
         sl_buf_puts(&b, ")");
         rc = b.rc ? SL_NOMEM : prepare(j, sl_buf_cstr(&b), &j->ins[s], err);
         if (rc)
@@ -748,7 +762,10 @@ static int build_sql(jop *j, sl_err *err)
         sl_buf_puts(&b, "SELECT et");
         for (int c = 0; c < n; c++)
             sl_buf_printf(&b, ", v%d", c);
-        sl_buf_printf(&b, " FROM s%d WHERE k = ?1 ORDER BY rowid", s);
+        sl_buf_printf(&b, " FROM s%d WHERE k = ?1%s", s,
+                      j->def.mode == SL_JOIN_MODE_INTERVAL
+                          ? " AND t BETWEEN ?2 AND ?3"
+                          : "");
         rc = b.rc ? SL_NOMEM : prepare(j, sl_buf_cstr(&b), &j->probe[s], err);
         if (rc)
             break;

@@ -59,6 +59,7 @@ typedef struct sl_join_op_def {
     int time_col[2];                 /* interval: time columns; window:
                                         window_end columns; else -1 */
     int64_t exp_off[2];              /* expiry = time column + exp_off */
+    int64_t lo, hi;                  /* interval: l.t - r.t in [lo, hi] */
     int64_t ttl_ms;                  /* regular: 0 = keep forever */
     int64_t max_pending_rows;        /* output queue bound; 0: default */
     const char *db_path;             /* state database; NULL: temporary */

@@ -1,0 +1,326 @@
+/*
+ * test_join.c: stream-stream joins (window, interval and regular inner
+ * joins) checked against a reference computation: SQLite over the whole
+ * bounded input.
+ *
+ * The Nexmark queries that join (q3, q5, q7, q8) run in Sluice on 100k
+ * generated events (100 s of event time at 1000 events/s, so windows
+ * close many times while the job runs); the same events, read back from
+ * the same seeded tables, are loaded into SQLite where the queries run in
+ * plain SQL. Plan-time checks: outer joins and joins of updating inputs
+ * are rejected with messages naming what is supported.
+ */
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "harness.h"
+#include "sluice.h"
+
+#define NX_OPTS                                                                \
+    "'events-num' = '100000', 'tps' = '1000', 'seed' = '7'"
+
+#define NX_DDL                                                                 \
+    "CREATE TABLE bid (auction BIGINT, bidder BIGINT, price BIGINT, channel "  \
+    "STRING, url STRING, dateTime TIMESTAMP(3), extra STRING, WATERMARK FOR "  \
+    "dateTime AS dateTime - INTERVAL '4' SECOND) WITH ('connector' = "         \
+    "'nexmark', 'event.type' = 'bid', " NX_OPTS ");"                           \
+    "CREATE TABLE person (id BIGINT, name STRING, emailAddress STRING, "       \
+    "creditCard STRING, city STRING, state STRING, dateTime TIMESTAMP(3), "    \
+    "extra STRING, WATERMARK FOR dateTime AS dateTime - INTERVAL '4' SECOND) " \
+    "WITH ('connector' = 'nexmark', 'event.type' = 'person', " NX_OPTS ");"    \
+    "CREATE TABLE auction (id BIGINT, itemName STRING, description STRING, "   \
+    "initialBid BIGINT, reserve BIGINT, dateTime TIMESTAMP(3), expires "       \
+    "TIMESTAMP(3), seller BIGINT, category BIGINT, extra STRING, WATERMARK "   \
+    "FOR dateTime AS dateTime - INTERVAL '4' SECOND) WITH ('connector' = "     \
+    "'nexmark', 'event.type' = 'auction', " NX_OPTS ");"
+
+/* epoch ms of a 'YYYY-MM-DD HH:MM:SS.fff' text, and back */
+#define MS(x)                                                                  \
+    "CAST(round((julianday(" x ") - 2440587.5) * 86400000) AS INTEGER)"
+#define TSX(x) "strftime('%Y-%m-%d %H:%M:%f', (" x ") / 1000.0, 'unixepoch')"
+
+typedef struct lines {
+    char **v;
+    int n, cap;
+} lines;
+
+static void lines_add(lines *l, const char *s)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 256;
+        l->v = sl_realloc(l->v, sizeof(char *) * (size_t)l->cap);
+        cr_assert_not_null(l->v);
+    }
+    l->v[l->n++] = sl_strdup(s);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void lines_free(lines *l)
+{
+    for (int i = 0; i < l->n; i++)
+        sl_free(l->v[i]);
+    sl_free(l->v);
+    memset(l, 0, sizeof(*l));
+}
+
+/* Collects rows as "c0|c1|..." (NULL as "NULL"); checks all are +I. */
+static int collect(void *ctx, const sluice_row *row)
+{
+    lines *l = ctx;
+    cr_assert_eq(sluice_row_kind(row), SLUICE_ROW_INSERT);
+    sl_buf b;
+    sl_buf_init(&b, 0);
+    for (int i = 0; i < sluice_row_column_count(row); i++) {
+        const char *t = sluice_row_text(row, i);
+        sl_buf_printf(&b, "%s%s", i ? "|" : "", t ? t : "NULL");
+    }
+    lines_add(l, sl_buf_cstr(&b));
+    sl_buf_free(&b);
+    return 0;
+}
+
+static void ref_rows(sqlite3 *ref, const char *sql, lines *out)
+{
+    sqlite3_stmt *st = NULL;
+    cr_assert_eq(sqlite3_prepare_v2(ref, sql, -1, &st, NULL), SQLITE_OK,
+                 "%s: %s", sql, sqlite3_errmsg(ref));
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        sl_buf b;
+        sl_buf_init(&b, 0);
+        for (int i = 0; i < sqlite3_column_count(st); i++) {
+            const char *t = (const char *)sqlite3_column_text(st, i);
+            sl_buf_printf(&b, "%s%s", i ? "|" : "", t ? t : "NULL");
+        }
+        lines_add(out, sl_buf_cstr(&b));
+        sl_buf_free(&b);
+    }
+    sqlite3_finalize(st);
+}
+
+static void assert_same(lines *got, lines *want, int min_rows,
+                        const char *what)
+{
+    qsort(got->v, (size_t)got->n, sizeof(char *), cmp_str);
+    qsort(want->v, (size_t)want->n, sizeof(char *), cmp_str);
+    cr_assert_geq(want->n, min_rows, "%s: reference too small (%d rows)",
+                  what, want->n);
+    cr_assert_eq(got->n, want->n, "%s: %d rows, reference %d", what, got->n,
+                 want->n);
+    for (int i = 0; i < got->n; i++)
+        cr_assert_str_eq(got->v[i], want->v[i], "%s: row %d: %s vs %s", what, i,
+                         got->v[i], want->v[i]);
+}
+
+/* Load a Sluice query's rows into a reference table (all as text; the
+ * last column named `t` also gets its epoch ms in column `ms`). */
+typedef struct loader {
+    sqlite3_stmt *ins;
+    int n;
+} loader;
+
+static int load_row(void *ctx, const sluice_row *row)
+{
+    loader *ld = ctx;
+    for (int i = 0; i < ld->n; i++)
+        sqlite3_bind_text(ld->ins, i + 1, sluice_row_text(row, i), -1,
+                          SQLITE_TRANSIENT);
+    cr_assert_eq(sqlite3_step(ld->ins), SQLITE_DONE);
+    sqlite3_reset(ld->ins);
+    return 0;
+}
+
+static void load(sluice *db, sqlite3 *ref, const char *table, int n_cols,
+                 const char *cols, const char *query)
+{
+    char sql[1024];
+    sl_snprintf(sql, sizeof(sql), "CREATE TABLE %s(%s, ms INTEGER)", table,
+                cols);
+    cr_assert_eq(sqlite3_exec(ref, sql, NULL, NULL, NULL), SQLITE_OK, "%s",
+                 sqlite3_errmsg(ref));
+    sl_buf b;
+    sl_buf_init(&b, 0);
+    sl_buf_printf(&b, "INSERT INTO %s VALUES (", table);
+    for (int i = 0; i < n_cols; i++)
+        sl_buf_printf(&b, "?%d, ", i + 1);
+    sl_buf_printf(&b, MS("?%d") ")", n_cols);
+    loader ld = {NULL, n_cols};
+    cr_assert_eq(sqlite3_prepare_v2(ref, sl_buf_cstr(&b), -1, &ld.ins, NULL),
+                 SQLITE_OK, "%s", sqlite3_errmsg(ref));
+    sl_buf_free(&b);
+    sqlite3_exec(ref, "BEGIN", NULL, NULL, NULL);
+    cr_assert_eq(sluice_exec(db, query, load_row, &ld), SLUICE_OK, "%s",
+                 sluice_errmsg(db));
+    sqlite3_exec(ref, "COMMIT", NULL, NULL, NULL);
+    sqlite3_finalize(ld.ins);
+}
+
+static sluice *db;
+static sqlite3 *ref;
+
+static void setup(void)
+{
+    cr_assert_eq(sluice_open(&db), SLUICE_OK);
+    cr_assert_eq(sluice_exec(db, NX_DDL, NULL, NULL), SLUICE_OK, "%s",
+                 sluice_errmsg(db));
+    cr_assert_eq(sqlite3_open(":memory:", &ref), SQLITE_OK);
+}
+
+static void teardown(void)
+{
+    sluice_close(db);
+    sqlite3_close(ref);
+}
+
+static void load_bids(void)
+{
+    load(db, ref, "b", 4, "auction INTEGER, bidder INTEGER, price INTEGER, t",
+         "SELECT auction, bidder, price, dateTime FROM bid");
+}
+
+static void load_persons(void)
+{
+    load(db, ref, "p", 4, "id INTEGER, name, state, t",
+         "SELECT id, name, state, dateTime FROM person");
+}
+
+static void load_auctions(void)
+{
+    load(db, ref, "a", 4, "id INTEGER, seller INTEGER, category INTEGER, t",
+         "SELECT id, seller, category, dateTime FROM auction");
+}
+
+static void check(const char *query, const char *reference, int min_rows)
+{
+    lines got = {0}, want = {0};
+    cr_assert_eq(sluice_exec(db, query, collect, &got), SLUICE_OK, "%s: %s",
+                 query, sluice_errmsg(db));
+    ref_rows(ref, reference, &want);
+    assert_same(&got, &want, min_rows, query);
+    lines_free(&got);
+    lines_free(&want);
+}
+
+TestSuite(nexmark_join, .init = setup, .fini = teardown, .timeout = 120);
+
+/* q3: regular join (state kept), filters on both sides */
+Test(nexmark_join, q3_regular_join)
+{
+    load_persons();
+    load_auctions();
+    check("SELECT P.name, P.state, A.id FROM auction AS A INNER JOIN person "
+          "AS P ON A.seller = P.id WHERE A.category = 10 AND (P.state = 'OR' "
+          "OR P.state = 'ID' OR P.state = 'CA')",
+          "SELECT p.name, p.state, a.id FROM a JOIN p ON a.seller = p.id "
+          "WHERE a.category = 10 AND p.state IN ('OR', 'ID', 'CA')",
+          40);
+    /* the same as a comma join with the condition in WHERE */
+    check("SELECT P.name, A.id FROM auction A, person P WHERE A.seller = "
+          "P.id AND A.category = 12",
+          "SELECT p.name, a.id FROM a JOIN p ON a.seller = p.id WHERE "
+          "a.category = 12",
+          40);
+}
+
+/* q7: interval join of the bids with the per-window maximum */
+Test(nexmark_join, q7_interval_join)
+{
+    load_bids();
+    check("SELECT B.auction, B.price, B.bidder, B.dateTime FROM bid B JOIN "
+          "(SELECT MAX(price) AS maxprice, window_end AS dateTime FROM "
+          "TABLE(TUMBLE(TABLE bid, DESCRIPTOR(dateTime), INTERVAL '10' "
+          "SECOND)) GROUP BY window_start, window_end) B1 ON B.price = "
+          "B1.maxprice WHERE B.dateTime BETWEEN B1.dateTime - INTERVAL '10' "
+          "SECOND AND B1.dateTime",
+          "SELECT b.auction, b.price, b.bidder, b.t FROM b JOIN (SELECT "
+          "max(price) AS maxprice, ws + 10000 AS we FROM (SELECT price, ms - "
+          "ms % 10000 AS ws FROM b) GROUP BY ws) m ON b.price = m.maxprice "
+          "WHERE b.ms BETWEEN m.we - 10000 AND m.we",
+          10);
+    /* a plain interval join: bids of the same bidder within 50 ms before */
+    check("SELECT X.auction, Y.auction, X.dateTime FROM bid X JOIN bid Y ON "
+          "X.bidder = Y.bidder AND X.auction <> Y.auction AND X.dateTime "
+          "BETWEEN Y.dateTime - INTERVAL '0.05' SECOND AND Y.dateTime",
+          "SELECT x.auction, y.auction, x.t FROM b x JOIN b y ON x.bidder = "
+          "y.bidder AND x.auction <> y.auction AND x.ms BETWEEN y.ms - 50 AND "
+          "y.ms",
+          40);
+}
+
+/* q8: window join of two window aggregates */
+Test(nexmark_join, q8_window_join)
+{
+    load_persons();
+    load_auctions();
+    check("SELECT P.id, P.name, P.starttime FROM (SELECT id, name, "
+          "window_start AS starttime, window_end AS endtime FROM "
+          "TABLE(TUMBLE(TABLE person, DESCRIPTOR(dateTime), INTERVAL '10' "
+          "SECOND)) GROUP BY id, name, window_start, window_end) P JOIN "
+          "(SELECT seller, window_start AS starttime, window_end AS endtime "
+          "FROM TABLE(TUMBLE(TABLE auction, DESCRIPTOR(dateTime), INTERVAL "
+          "'10' SECOND)) GROUP BY seller, window_start, window_end) A ON "
+          "P.id = A.seller AND P.starttime = A.starttime AND P.endtime = "
+          "A.endtime",
+          "SELECT p.id, p.name, " TSX(
+              "p.ws") " FROM (SELECT DISTINCT id, name, ms - ms % 10000 AS ws "
+                      "FROM p) p JOIN (SELECT DISTINCT seller, ms - ms % "
+                      "10000 AS ws FROM a) a ON p.id = a.seller AND p.ws = "
+                      "a.ws",
+          40);
+}
+
+/* q5: window join of a window aggregate with a window aggregate over a
+ * window aggregate, with a residual condition */
+Test(nexmark_join, q5_hot_items)
+{
+    load_bids();
+    check("SELECT AuctionBids.auction, AuctionBids.num, AuctionBids.starttime "
+          "FROM (SELECT auction, COUNT(*) AS num, window_start AS starttime, "
+          "window_end AS endtime FROM TABLE(HOP(TABLE bid, "
+          "DESCRIPTOR(dateTime), INTERVAL '2' SECOND, INTERVAL '10' SECOND)) "
+          "GROUP BY auction, window_start, window_end) AS AuctionBids JOIN "
+          "(SELECT MAX(CountBids.num) AS maxn, CountBids.starttime, "
+          "CountBids.endtime FROM (SELECT COUNT(*) AS num, window_start AS "
+          "starttime, window_end AS endtime FROM TABLE(HOP(TABLE bid, "
+          "DESCRIPTOR(dateTime), INTERVAL '2' SECOND, INTERVAL '10' SECOND)) "
+          "GROUP BY auction, window_start, window_end) AS CountBids GROUP BY "
+          "CountBids.starttime, CountBids.endtime) AS MaxBids ON "
+          "AuctionBids.starttime = MaxBids.starttime AND AuctionBids.endtime "
+          "= MaxBids.endtime AND AuctionBids.num >= MaxBids.maxn",
+          "WITH w AS (SELECT auction, ms - ms % 2000 - j * 2000 AS ws FROM b, "
+          "(SELECT 0 AS j UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL "
+          "SELECT 3 UNION ALL SELECT 4)), ab AS (SELECT auction, count(*) AS "
+          "num, ws FROM w GROUP BY auction, ws), mb AS (SELECT max(num) AS "
+          "maxn, ws FROM ab GROUP BY ws) SELECT ab.auction, ab.num, " TSX(
+              "ab.ws") " FROM ab JOIN mb ON ab.ws = mb.ws AND ab.num >= "
+                       "mb.maxn",
+          40);
+}
+
+Test(nexmark_join, rejected_at_plan_time)
+{
+    lines got = {0};
+    cr_assert_neq(sluice_exec(db,
+                              "SELECT P.name FROM person P LEFT JOIN auction "
+                              "A ON A.seller = P.id",
+                              collect, &got),
+                  SLUICE_OK);
+    cr_assert(strstr(sluice_errmsg(db), "LEFT OUTER joins"), "%s",
+              sluice_errmsg(db));
+    cr_assert(strstr(sluice_errmsg(db), "interval joins"), "%s",
+              sluice_errmsg(db));
+    cr_assert_neq(sluice_exec(db,
+                              "SELECT P.name FROM person P JOIN (SELECT "
+                              "seller, COUNT(*) AS n FROM auction GROUP BY "
+                              "seller) A ON A.seller = P.id",
+                              collect, &got),
+                  SLUICE_OK);
+    cr_assert(strstr(sluice_errmsg(db), "updating"), "%s", sluice_errmsg(db));
+    cr_assert_eq(got.n, 0);
+    lines_free(&got);
+}
