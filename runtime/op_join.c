@@ -11,16 +11,22 @@
  * drained before the next sees it, so rows a window emits are never late
  * for the operator after it), then the expired state rows are deleted.
  */
+#include <stdatomic.h>
 #include <string.h>
 
 #include <sqlite3.h>
 
 #include "op_join.h"
+#include "op_window.h"
 #include "stage.h"
 
 #define QUEUE_BATCH_ROWS   1024
 #define DEFAULT_MAX_ROWS   (8 << 20)
 #define TTL_SWEEP_MS       1000
+#define SIZE_SAMPLE_MS     200
+
+/* the largest state (join and side chains) any join reached: benchmarks */
+static _Atomic int64_t peak_state_bytes;
 
 typedef struct chain {
     sl_join_side side;
@@ -45,6 +51,9 @@ typedef struct jop {
     int64_t wm;        /* latest watermark received */
     int64_t wm_done;   /* processed up to here */
     int64_t last_ttl_ms;
+    int64_t last_size_ms;
+    int64_t peak_bytes;
+    sqlite3_stmt *size_q;
     int64_t rows_out;
     int64_t stored;
     bool finishing;
@@ -550,6 +559,46 @@ static int ttl_sweep(jop *j, sl_err *err)
     return SL_OK;
 }
 
+/* Bytes of the state database and the side chains' aggregate states. */
+static int64_t state_bytes(jop *j)
+{
+    int64_t n = 0;
+    if (j->size_q && sqlite3_step(j->size_q) == SQLITE_ROW)
+        n = sqlite3_column_int64(j->size_q, 0);
+    if (j->size_q)
+        sqlite3_reset(j->size_q);
+    for (int s = 0; s < 2; s++)
+        for (int k = 0; k < j->ch[s].side.n_steps; k++) {
+            sl_job_step *step = &j->ch[s].side.steps[k];
+            if (step->kind == SL_STEP_OPERATOR && sl_window_op_is(step->op)) {
+                sl_window_op_stats st;
+                sl_window_op_stats_get(step->op, &st);
+                n += st.state_bytes;
+            }
+        }
+    return n;
+}
+
+static void sample_size(jop *j, bool force)
+{
+    int64_t now = sl_now_ms();
+    if (!force && now - j->last_size_ms < SIZE_SAMPLE_MS)
+        return;
+    j->last_size_ms = now;
+    int64_t n = state_bytes(j);
+    if (n > j->peak_bytes)
+        j->peak_bytes = n;
+    int64_t cur = atomic_load(&peak_state_bytes);
+    while (n > cur && !atomic_compare_exchange_weak(&peak_state_bytes, &cur, n))
+        ;
+}
+
+int64_t sl_join_op_peak_state_bytes(bool reset)
+{
+    return reset ? atomic_exchange(&peak_state_bytes, 0)
+                 : atomic_load(&peak_state_bytes);
+}
+
 /* Process the newest watermark: side chains first, then expiry. */
 static int process_watermark(jop *j, sl_err *err)
 {
@@ -571,6 +620,8 @@ static int process_watermark(jop *j, sl_err *err)
         j->in_tx = false;
     }
     j->wm_done = wm;
+    if (!rc)
+        sample_size(j, false);
     return rc;
 }
 
@@ -585,6 +636,7 @@ static int jop_pull(sl_operator *op, sl_batch *out, sl_op_status *status,
         if (!rc && j->wm > j->wm_done)
             rc = process_watermark(j, err);
         if (!rc && j->finishing && !j->finished) {
+            sample_size(j, true);
             rc = begin(j, err);
             for (int s = 0; s < 2 && !rc; s++)
                 rc = chain_finish(j, s, err);
@@ -703,6 +755,7 @@ static void jop_close(sl_operator *op)
         sqlite3_finalize(j->expire[s]);
         sqlite3_finalize(j->ttl[s]);
     }
+    sqlite3_finalize(j->size_q);
     for (int i = 0; i < j->q_n; i++)
         sl_batch_free(j->queue[i]);
     sl_free(j->queue);
@@ -853,6 +906,11 @@ int sl_join_op_new(const sl_schema *in_schema, const sl_schema *out_schema,
                   err);
     if (!rc)
         rc = build_sql(j, err);
+    if (!rc)
+        rc = prepare(j,
+                     "SELECT page_count * page_size FROM pragma_page_count(), "
+                     "pragma_page_size()",
+                     &j->size_q, err);
     if (rc) {
         jop_close(&j->base);
         return rc;
@@ -868,6 +926,7 @@ void sl_join_op_stats_get(sl_operator *op, sl_join_op_stats *stats)
         return;
     jop *j = (jop *)op;
     stats->rows_out = j->rows_out;
+    stats->peak_bytes = j->peak_bytes;
     for (int s = 0; s < 2; s++) {
         char sql[64];
         sl_snprintf(sql, sizeof(sql), "SELECT count(*) FROM s%d", s);

@@ -76,9 +76,14 @@ typedef struct sl_join_op_stats {
     int64_t state_rows[2];
     int64_t state_bytes; /* size of the state database */
     int64_t rows_out;
+    int64_t peak_bytes; /* largest sampled state, side chains included */
 } sl_join_op_stats;
 
 bool sl_join_op_is(const sl_operator *op);
 void sl_join_op_stats_get(sl_operator *op, sl_join_op_stats *stats);
+/* The largest state (bytes of the join's and its side chains' state
+ * databases, sampled every 200 ms and before finishing) any join operator
+ * of this process reached; reset sets it back to 0. For benchmarks. */
+int64_t sl_join_op_peak_state_bytes(bool reset);
 
 #endif
