@@ -2,20 +2,25 @@
  * bench_nexmark.c: Nexmark queries on one job thread, events/s, through
  * the public API: the built-in 'nexmark' source -> query -> blackhole.
  *
- * q0-q2 are the benchmark's stateless queries. Sluice has no streaming
- * joins yet, so q5, q7 and q8 run their aggregation part: q5's count of
- * bids per auction per HOP window (10 s every 2 s), q7's highest price per
- * TUMBLE window (10 s), q8's new persons per TUMBLE window (10 s). Rates
- * count every generated event (persons, auctions and bids), as the Nexmark
- * figures do.
+ * q0-q2 are the benchmark's stateless queries. q5, q7 and q8 run twice:
+ * their aggregation part alone (q5's count of bids per auction per HOP
+ * window of 10 s every 2 s, q7's highest price per TUMBLE window of 10 s,
+ * q8's new persons per TUMBLE window of 10 s) and the full query with its
+ * join (window joins for q5 and q8, an interval join for q7); q3 is a
+ * regular join of auctions with persons. Rates count every generated
+ * event (persons, auctions and bids), as the Nexmark figures do. For the
+ * joins the largest state reached (the join's state database plus its
+ * inputs' window aggregates, sampled) is printed.
  *
  *   ./build/bench/bench_nexmark [events]     (default 5000000)
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "op_join.h"
 #include "sluice.h"
 #include "util.h"
 
@@ -50,6 +55,42 @@ static const query queries[] = {
      "SELECT id, name, window_start FROM TABLE(TUMBLE(TABLE person, "
      "DESCRIPTOR(dateTime), INTERVAL '10' SECOND)) GROUP BY id, name, "
      "window_start, window_end"},
+    {"q3 (full, regular join)",
+     "name STRING, city STRING, state STRING, id BIGINT",
+     "SELECT P.name, P.city, P.state, A.id FROM auction AS A INNER JOIN "
+     "person AS P ON A.seller = P.id WHERE A.category = 10 AND (P.state = "
+     "'OR' OR P.state = 'ID' OR P.state = 'CA')"},
+    {"q5 (full, window join)", "auction BIGINT, num BIGINT",
+     "SELECT AuctionBids.auction, AuctionBids.num FROM (SELECT auction, "
+     "COUNT(*) AS num, window_start AS starttime, window_end AS endtime "
+     "FROM TABLE(HOP(TABLE bid, DESCRIPTOR(dateTime), INTERVAL '2' SECOND, "
+     "INTERVAL '10' SECOND)) GROUP BY auction, window_start, window_end) AS "
+     "AuctionBids JOIN (SELECT MAX(CountBids.num) AS maxn, "
+     "CountBids.starttime, CountBids.endtime FROM (SELECT COUNT(*) AS num, "
+     "window_start AS starttime, window_end AS endtime FROM "
+     "TABLE(HOP(TABLE bid, DESCRIPTOR(dateTime), INTERVAL '2' SECOND, "
+     "INTERVAL '10' SECOND)) GROUP BY auction, window_start, window_end) AS "
+     "CountBids GROUP BY CountBids.starttime, CountBids.endtime) AS MaxBids "
+     "ON AuctionBids.starttime = MaxBids.starttime AND AuctionBids.endtime "
+     "= MaxBids.endtime AND AuctionBids.num >= MaxBids.maxn"},
+    {"q7 (full, interval join)",
+     "auction BIGINT, price BIGINT, bidder BIGINT, dateTime TIMESTAMP(3), "
+     "extra STRING",
+     "SELECT B.auction, B.price, B.bidder, B.dateTime, B.extra FROM bid B "
+     "JOIN (SELECT MAX(price) AS maxprice, window_end AS dateTime FROM "
+     "TABLE(TUMBLE(TABLE bid, DESCRIPTOR(dateTime), INTERVAL '10' SECOND)) "
+     "GROUP BY window_start, window_end) B1 ON B.price = B1.maxprice WHERE "
+     "B.dateTime BETWEEN B1.dateTime - INTERVAL '10' SECOND AND "
+     "B1.dateTime"},
+    {"q8 (full, window join)", "id BIGINT, name STRING, starttime TIMESTAMP(3)",
+     "SELECT P.id, P.name, P.starttime FROM (SELECT id, name, window_start "
+     "AS starttime, window_end AS endtime FROM TABLE(TUMBLE(TABLE person, "
+     "DESCRIPTOR(dateTime), INTERVAL '10' SECOND)) GROUP BY id, name, "
+     "window_start, window_end) P JOIN (SELECT seller, window_start AS "
+     "starttime, window_end AS endtime FROM TABLE(TUMBLE(TABLE auction, "
+     "DESCRIPTOR(dateTime), INTERVAL '10' SECOND)) GROUP BY seller, "
+     "window_start, window_end) A ON P.id = A.seller AND P.starttime = "
+     "A.starttime AND P.endtime = A.endtime"},
 };
 
 static double cpu_s(void)
@@ -81,8 +122,15 @@ static double run(const query *q, long events, double *per_cpu)
                 "AS dateTime - INTERVAL '4' SECOND) WITH ('connector' = "
                 "'nexmark', 'event.type' = 'person', 'events-num' = '%ld', "
                 "'tps' = '10000000');"
+                "CREATE TABLE auction (id BIGINT, itemName STRING, "
+                "description STRING, initialBid BIGINT, reserve BIGINT, "
+                "dateTime TIMESTAMP(3), expires TIMESTAMP(3), seller BIGINT, "
+                "category BIGINT, extra STRING, WATERMARK FOR dateTime AS "
+                "dateTime - INTERVAL '4' SECOND) WITH ('connector' = "
+                "'nexmark', 'event.type' = 'auction', 'events-num' = '%ld', "
+                "'tps' = '10000000');"
                 "CREATE TABLE sink (%s) WITH ('connector' = 'blackhole');",
-                events, events, q->sink);
+                events, events, events, q->sink);
     int rc = sluice_exec(db, sql, NULL, NULL);
     double rate = 0;
     if (!rc) {
@@ -110,11 +158,21 @@ int main(int argc, char **argv)
     printf("Nexmark, %ld events (tps 10M of event time), one job thread; "
            "machine: %ld cores\n",
            events, cores);
-    printf("%-24s %14s %18s\n", "query", "events/s", "events/CPU-s");
+    printf("%-26s %14s %18s %14s\n", "query", "events/s", "events/CPU-s",
+           "join state MB");
+    const char *only = getenv("NEXMARK_QUERY"); /* e.g. "q7": those only */
     for (size_t i = 0; i < SL_ARRAY_LEN(queries); i++) {
+        if (only && strncmp(queries[i].name, only, strlen(only)))
+            continue;
         double pc = 0;
+        sl_join_op_peak_state_bytes(true);
         double r = run(&queries[i], events, &pc);
-        printf("%-24s %14.0f %18.0f\n", queries[i].name, r, pc);
+        int64_t peak = sl_join_op_peak_state_bytes(true);
+        if (peak > 0)
+            printf("%-26s %14.0f %18.0f %14.1f\n", queries[i].name, r, pc,
+                   (double)peak / 1e6);
+        else
+            printf("%-26s %14.0f %18.0f %14s\n", queries[i].name, r, pc, "-");
         fflush(stdout);
     }
     return 0;
