@@ -13,6 +13,8 @@
  * inputs' window aggregates, sampled) is printed.
  *
  *   ./build/bench/bench_nexmark [events]     (default 5000000)
+ *   NEXMARK_TPS=100000 (events per second of event time, default 10M)
+ *   NEXMARK_QUERY=q7   (only the queries whose name starts so)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +104,8 @@ static double cpu_s(void)
 
 /* events/s of wall time; *per_cpu: events per CPU second (the job runs on
  * this thread: robust when the machine is shared). */
+static long tps = 10000000; /* events per second of event time */
+
 static double run(const query *q, long events, double *per_cpu)
 {
     *per_cpu = 0;
@@ -115,22 +119,22 @@ static double run(const query *q, long events, double *per_cpu)
                 "BIGINT, channel STRING, url STRING, dateTime TIMESTAMP(3), "
                 "extra STRING, WATERMARK FOR dateTime AS dateTime - INTERVAL "
                 "'4' SECOND) WITH ('connector' = 'nexmark', 'event.type' = "
-                "'bid', 'events-num' = '%ld', 'tps' = '10000000');"
+                "'bid', 'events-num' = '%ld', 'tps' = '%ld');"
                 "CREATE TABLE person (id BIGINT, name STRING, emailAddress "
                 "STRING, creditCard STRING, city STRING, state STRING, "
                 "dateTime TIMESTAMP(3), extra STRING, WATERMARK FOR dateTime "
                 "AS dateTime - INTERVAL '4' SECOND) WITH ('connector' = "
                 "'nexmark', 'event.type' = 'person', 'events-num' = '%ld', "
-                "'tps' = '10000000');"
+                "'tps' = '%ld');"
                 "CREATE TABLE auction (id BIGINT, itemName STRING, "
                 "description STRING, initialBid BIGINT, reserve BIGINT, "
                 "dateTime TIMESTAMP(3), expires TIMESTAMP(3), seller BIGINT, "
                 "category BIGINT, extra STRING, WATERMARK FOR dateTime AS "
                 "dateTime - INTERVAL '4' SECOND) WITH ('connector' = "
                 "'nexmark', 'event.type' = 'auction', 'events-num' = '%ld', "
-                "'tps' = '10000000');"
+                "'tps' = '%ld');"
                 "CREATE TABLE sink (%s) WITH ('connector' = 'blackhole');",
-                events, events, events, q->sink);
+                events, tps, events, tps, events, tps, q->sink);
     int rc = sluice_exec(db, sql, NULL, NULL);
     double rate = 0;
     if (!rc) {
@@ -155,9 +159,12 @@ int main(int argc, char **argv)
     if (events <= 0)
         events = 5000000;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    printf("Nexmark, %ld events (tps 10M of event time), one job thread; "
+    const char *t = getenv("NEXMARK_TPS"); /* event time rate */
+    if (t && strtol(t, NULL, 10) > 0)
+        tps = strtol(t, NULL, 10);
+    printf("Nexmark, %ld events (tps %ld of event time), one job thread; "
            "machine: %ld cores\n",
-           events, cores);
+           events, tps, cores);
     printf("%-26s %14s %18s %14s\n", "query", "events/s", "events/CPU-s",
            "join state MB");
     const char *only = getenv("NEXMARK_QUERY"); /* e.g. "q7": those only */
