@@ -32,6 +32,8 @@ typedef struct wop {
     sqlite3_stmt *del_prev;
     sqlite3_stmt *ttl_acc;
     sqlite3_stmt *ttl_buf;
+    sqlite3_stmt *retract;   /* updating: -U/-D input rows (retract.c part) */
+    sqlite3_stmt *del_empty; /* updating: groups whose rows were retracted */
     int n_param_keys; /* first key param index */
     int *agg_param;   /* per aggregate: its parameter index */
     bool emitting;
@@ -154,7 +156,8 @@ static int build_sql(wop *w, sl_err *err)
             break;
         }
     }
-    sl_buf_puts(&b, ", upd INTEGER, PRIMARY KEY(ws, we, gk)) WITHOUT ROWID;"
+    sl_buf_puts(&b, ", upd INTEGER, nrows INTEGER NOT NULL DEFAULT 1, "
+                    "PRIMARY KEY(ws, we, gk)) WITHOUT ROWID;"
                     "CREATE TABLE buf(ws INTEGER, we INTEGER, gk BLOB, ai "
                     "INTEGER, v);"
                     "CREATE INDEX buf_key ON buf(ws, we, gk, ai);");
@@ -238,7 +241,8 @@ static int build_sql(wop *w, sl_err *err)
                   "UPDATE SET ",
                   sl_buf_cstr(&vals), upd_param);
     sl_buf_append(&b, upd.data, upd.len);
-    sl_buf_printf(&b, "%supd = excluded.upd", first_upd ? "" : ", ");
+    sl_buf_printf(&b, "%supd = excluded.upd, nrows = nrows + 1",
+                  first_upd ? "" : ", ");
     sl_buf_free(&vals);
     sl_buf_free(&upd);
     rc = b.rc ? SL_NOMEM : prepare(w, sl_buf_cstr(&b), &w->upsert, err);
@@ -273,8 +277,8 @@ static int build_sql(wop *w, sl_err *err)
             sl_buf_puts(&b, ", ");
             final_expr(w, i, &b);
         }
-        sl_buf_puts(&b, " FROM prev p JOIN acc a ON a.ws = 0 AND a.we = 0 "
-                        "AND a.gk = p.gk ORDER BY p.rowid");
+        sl_buf_puts(&b, ", a.nrows FROM prev p JOIN acc a ON a.ws = 0 AND "
+                        "a.we = 0 AND a.gk = p.gk ORDER BY p.rowid");
         rc = b.rc ? SL_NOMEM : prepare(w, sl_buf_cstr(&b), &w->emit, err);
         if (!rc)
             rc = prepare(w, "DELETE FROM prev", &w->del_prev, err);
@@ -324,7 +328,8 @@ static void wop_close(sl_operator *op)
     wop *w = (wop *)op;
     sqlite3_stmt *all[] = {w->upsert,  w->buf_ins, w->snap,     w->emit,
                            w->del_acc, w->del_buf, w->del_prev, w->ttl_acc,
-                           w->ttl_buf, w->min_we_q};
+                           w->ttl_buf, w->min_we_q, w->retract,
+                           w->del_empty};
     for (size_t i = 0; i < SL_ARRAY_LEN(all); i++)
         sqlite3_finalize(all[i]);
     if (w->db)
@@ -444,6 +449,78 @@ static int absorb_row(wop *w, const sl_value *row, int64_t ws, int64_t we,
     return step_done(w, u, err, "upsert");
 }
 
+/* ---- retractions (updating mode): -U/-D rows of an updating input --- */
+
+/* Prepare the statement that takes one row out of its group's partials
+ * (COUNT, SUM, AVG only: MIN, MAX and the buffered aggregates cannot be
+ * retracted from partials; then w->retract stays NULL). */
+static int build_retract(wop *w, sl_err *err)
+{
+    for (int i = 0; i < w->def.n_aggs; i++) {
+        sl_agg_kind k = w->aggs[i].kind;
+        if (k != SL_AGG_COUNT_STAR && k != SL_AGG_COUNT && k != SL_AGG_SUM &&
+            k != SL_AGG_AVG)
+            return SL_OK;
+    }
+    sl_buf b;
+    sl_buf_init(&b, 1u << 20);
+    sl_buf_puts(&b, "UPDATE acc SET nrows = nrows - 1, upd = ?1");
+    for (int i = 0; i < w->def.n_aggs; i++) {
+        int q = w->agg_param[i];
+        switch (w->aggs[i].kind) {
+        case SL_AGG_COUNT_STAR:
+            sl_buf_printf(&b, ", c%d = c%d - 1", i, i);
+            break;
+        case SL_AGG_COUNT:
+            sl_buf_printf(&b, ", c%d = c%d - (?%d IS NOT NULL)", i, i, q);
+            break;
+        case SL_AGG_AVG:
+            sl_buf_printf(&b, ", n%d = n%d - (?%d IS NOT NULL)", i, i, q);
+            /* fall through */
+        default:
+            sl_buf_printf(&b,
+                          ", s%d = CASE WHEN ?%d IS NULL THEN s%d ELSE s%d - "
+                          "?%d END",
+                          i, q, i, i, q);
+            break;
+        }
+    }
+    sl_buf_puts(&b, " WHERE ws = 0 AND we = 0 AND gk = ?3");
+    int rc = b.rc ? sl_err_set(err, SL_NOMEM, "out of memory")
+                  : prepare(w, sl_buf_cstr(&b), &w->retract, err);
+    sl_buf_free(&b);
+    if (!rc)
+        rc = prepare(w, "DELETE FROM acc WHERE ws = 0 AND we = 0 AND nrows <= 0",
+                     &w->del_empty, err);
+    return rc;
+}
+
+static int retract_row(wop *w, const sl_value *row, int64_t now_ms,
+                       sl_err *err)
+{
+    if (!w->retract)
+        return sl_err_set(err, SL_UNSUPPORTED,
+                          "GROUP BY over an updating input: only COUNT, SUM "
+                          "and AVG can take back (retract) rows yet, not "
+                          "MIN, MAX, COUNT(DISTINCT) or LISTAGG");
+    encode_key(w, row);
+    if (w->key.rc)
+        return sl_err_set(err, SL_NOMEM, "group key too large");
+    sqlite3_bind_blob(w->snap, 1, w->key.data, (int)w->key.len,
+                      SQLITE_STATIC);
+    int rc = step_done(w, w->snap, err, "snapshot");
+    if (rc)
+        return rc;
+    w->prev_pending = true;
+    sqlite3_stmt *u = w->retract;
+    sqlite3_bind_int64(u, 1, now_ms);
+    sqlite3_bind_blob(u, 3, w->key.data, (int)w->key.len, SQLITE_STATIC);
+    for (int i = 0; i < w->def.n_aggs; i++)
+        if (w->agg_param[i])
+            bind_value(u, w->agg_param[i], &row[w->aggs[i].arg]);
+    return step_done(w, u, err, "retract");
+}
+
 static int wop_push(sl_operator *op, const sl_batch *batch, bool *accepted,
                     sl_err *err)
 {
@@ -472,10 +549,8 @@ static int wop_push(sl_operator *op, const sl_batch *batch, bool *accepted,
                 w->min_we = we;
         } else if (batch->kinds[r] != SLUICE_ROW_INSERT &&
                    batch->kinds[r] != SLUICE_ROW_UPDATE_AFTER) {
-            rc = sl_err_set(err, SL_UNSUPPORTED,
-                            "GROUP BY over an updating input (retractions) "
-                            "is not supported yet");
-            break;
+            rc = retract_row(w, row, now, err);
+            continue;
         }
         rc = absorb_row(w, row, ws, we, now, err);
         w->absorbed++;
@@ -571,6 +646,8 @@ static int end_emission(wop *w, sl_err *err)
     int rc;
     if (w->def.updating) {
         rc = step_done(w, w->del_prev, err, "delete");
+        if (!rc && w->del_empty)
+            rc = step_done(w, w->del_empty, err, "delete");
         w->prev_pending = false;
         return rc;
     }
@@ -655,9 +732,15 @@ static int wop_pull(sl_operator *op, sl_batch *out, sl_op_status *status,
         }
         int rc;
         if (w->def.updating) {
-            /* existed, k.., old f.., new f.. */
+            /* existed, k.., old f.., new f.., nrows */
             int old0 = 1 + n_keys, new0 = 1 + n_keys + n_aggs;
-            if (sqlite3_column_int(w->emit, 0)) {
+            if (sqlite3_column_int64(w->emit, new0 + n_aggs) <= 0) {
+                /* every row of the group was retracted */
+                if (!sqlite3_column_int(w->emit, 0))
+                    continue;
+                rc = emit_row(w, out, SLUICE_ROW_DELETE, SL_NO_EVENT_TIME, 1,
+                              old0, err);
+            } else if (sqlite3_column_int(w->emit, 0)) {
                 bool same = true;
                 for (int i = 0; i < n_aggs && same; i++)
                     same = same_value(w->emit, old0 + i, new0 + i);
@@ -799,6 +882,8 @@ int sl_window_op_new(const sl_schema *in_schema, const sl_schema *out_schema,
                   err);
     if (!rc)
         rc = build_sql(w, err);
+    if (!rc && def->updating)
+        rc = build_retract(w, err);
     if (rc) {
         wop_close(&w->base);
         return rc;
