@@ -1111,9 +1111,8 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
     bool tree = sl_join_in_plan(plan);
     if (tree) /* joins, nested aggregates: join.c builds the job */
         rc = sl_join_build_job(
-            jdb, plan, sl_engine_setting(x->db, "table.exec.state.ttl"),
-            inputs, stages, &n, steps, (int)SL_ARRAY_LEN(steps), &n_steps,
-            err);
+            jdb, plan, sl_engine_setting(x->db, "table.exec.state.ttl"), inputs,
+            stages, &n, steps, (int)SL_ARRAY_LEN(steps), &n_steps, err);
     for (int i = 0; i < n && !rc && !tree; i++) {
         const sl_plan_table *t = &sp->sources[i];
         sl_source *src = NULL;

@@ -117,8 +117,7 @@ int sl_window_subst(sl_gen *g, const sl_expr *e, sl_buf *out,
 
 /* join.c: a join as a FROM item; is e (a column of FROM item from) a
  * window_start (which 0) / window_end (1) through aliases? */
-int sl_join_gen_from(sl_gen *g, const sl_from *from, sl_buf *out,
-                     sl_scope *sc);
+int sl_join_gen_from(sl_gen *g, const sl_from *from, sl_buf *out, sl_scope *sc);
 bool sl_join_col_is_window(sl_gen *g, const sl_from *from, const sl_expr *e,
                            int which);
 

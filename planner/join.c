@@ -141,8 +141,8 @@ static int resolve(const janalysis *a, const sl_expr *e)
     for (int i = 0; i < a->n_cols; i++) {
         if (!sl_str_nieq(last->text, last->len, a->cols[i].name))
             continue;
-        if (q && !(a->cols[i].qual &&
-                   sl_str_nieq(q->text, q->len, a->cols[i].qual)))
+        if (q &&
+            !(a->cols[i].qual && sl_str_nieq(q->text, q->len, a->cols[i].qual)))
             continue;
         if (found >= 0)
             return -1; /* ambiguous */
@@ -181,8 +181,8 @@ static bool time_term(const janalysis *a, const sl_expr *e, tterm *t)
         return false;
     if (!time_term(a, col, t))
         return false;
-    t->off += e->binary.op == SL_BIN_SUB ? -iv->interval.millis
-                                         : iv->interval.millis;
+    t->off +=
+        e->binary.op == SL_BIN_SUB ? -iv->interval.millis : iv->interval.millis;
     return true;
 }
 
@@ -371,10 +371,12 @@ static int plan_join(sl_gen *g, const sl_from *from)
             return rc;
         pj->alias[s] = side_alias(g, sf[s]);
     }
-    const sl_schema *o0 = pj->side[0]->out_schema, *o1 = pj->side[1]->out_schema;
+    const sl_schema *o0 = pj->side[0]->out_schema,
+                    *o1 = pj->side[1]->out_schema;
     int n = o0->n_cols + o1->n_cols;
     const char **names = sl_arena_alloc(g->arena, sizeof(char *) * (size_t)n);
-    const sl_type **types = sl_arena_alloc(g->arena, sizeof(void *) * (size_t)n);
+    const sl_type **types =
+        sl_arena_alloc(g->arena, sizeof(void *) * (size_t)n);
     janalysis *a = sl_arena_alloc(g->arena, sizeof(*a));
     jcol *cols = sl_arena_alloc(g->arena, sizeof(*cols) * (size_t)n);
     if (!names || !types || !a || !cols)
@@ -483,8 +485,7 @@ static int plan_join(sl_gen *g, const sl_from *from)
     return SL_OK;
 }
 
-int sl_join_gen_from(sl_gen *g, const sl_from *from, sl_buf *out,
-                     sl_scope *sc)
+int sl_join_gen_from(sl_gen *g, const sl_from *from, sl_buf *out, sl_scope *sc)
 {
     if (!g->with_row)
         return sl_gen_error(g, SL_UNSUPPORTED, from->pos,
@@ -591,8 +592,7 @@ static int add_step(built *b, sl_job_step step, sl_err *err)
             step.op->ops->close(step.op);
         else
             sl_stage_free(step.stage);
-        return sl_err_set(err, SL_LIMIT,
-                          "query too deep: more than %d steps",
+        return sl_err_set(err, SL_LIMIT, "query too deep: more than %d steps",
                           SL_JOIN_MAX_STEPS);
     }
     b->steps[b->n_steps++] = step;
@@ -839,10 +839,9 @@ static void explain(const sl_plan *p, int depth, sl_buf *b)
     }
     sl_buf_puts(b, "Sources:");
     for (int i = 0; i < p->n_sources; i++)
-        sl_buf_printf(b, " %s [connector=%s]", p->sources[i].name,
-                      p->sources[i].connector_name
-                          ? p->sources[i].connector_name
-                          : "?");
+        sl_buf_printf(
+            b, " %s [connector=%s]", p->sources[i].name,
+            p->sources[i].connector_name ? p->sources[i].connector_name : "?");
     sl_buf_putc(b, '\n');
 }
 

@@ -79,6 +79,7 @@ typedef struct input_rt {
     sl_stage *time_stage; /* event time: (rowtime, watermark) per row */
     sl_batch *time_out;
     sl_wm_tracker wmt;
+    int64_t wm_safe; /* wmt's watermark when the input chain was last empty */
     frontier committed; /* last positions acked (checkpoints record it) */
 } input_rt;
 
@@ -660,8 +661,23 @@ static int event_time(sl_job *job, input_rt *in)
     return SL_OK;
 }
 
+/* Has every row this input read left its chain (none closed, none in its
+ * stages)? */
+static bool input_clear(const input_rt *in)
+{
+    if (in->read_closed)
+        return false;
+    for (int k = 0; k < in->n_stages; k++)
+        if (in->stages[k].pending_in || in->stages[k].out->n_rows > 0)
+            return false;
+    return true;
+}
+
 /* The combined watermark of all inputs with event time, or
- * SL_NO_EVENT_TIME when some input holds it back. */
+ * SL_NO_EVENT_TIME when some input holds it back. Each input counts with
+ * its watermark as of the last time its chain was empty, so no row still
+ * in an input chain is judged late, and fast inputs that are rarely all
+ * empty at once (joins, UNION ALL) still advance it. */
 static int64_t combined_watermark(sl_job *job)
 {
     int64_t now = sl_mono_ns() / 1000000;
@@ -677,6 +693,9 @@ static int64_t combined_watermark(sl_job *job)
         int64_t wm = sl_wm_current(&in->wmt, now, &idle);
         if (idle)
             continue;
+        if (input_clear(in))
+            in->wm_safe = wm;
+        wm = in->wm_safe;
         any = true;
         if (wm < best)
             best = wm;
@@ -697,14 +716,6 @@ static int advance_watermark(sl_job *job, bool *progress)
         (job->m.watermark_ms != SL_NO_EVENT_TIME &&
          job->wm_pending <= job->m.watermark_ms))
         return SL_OK;
-    for (int j = 0; j < job->n_inputs; j++) {
-        const input_rt *in = &job->inputs[j];
-        if (in->read_closed)
-            return SL_OK;
-        for (int k = 0; k < in->n_stages; k++)
-            if (in->stages[k].pending_in || in->stages[k].out->n_rows > 0)
-                return SL_OK;
-    }
     for (int i = 0; i < job->n_steps; i++) {
         step_rt *s = &job->steps[i];
         if (s->kind != SL_STEP_OPERATOR)
@@ -1339,6 +1350,7 @@ int sl_job_new(const sl_job_spec *spec, sl_job **out, sl_err *err)
         in->read = sl_batch_new(si->schema, job->batch_rows);
         in->time_stage = si->time_stage;
         sl_wm_init(&in->wmt, si->idle_timeout_ms, sl_mono_ns() / 1000000);
+        in->wm_safe = SL_NO_EVENT_TIME;
         if (si->time_stage) {
             job->has_time = true;
             in->time_out = sl_batch_new(sl_stage_out_schema(si->time_stage),

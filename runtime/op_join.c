@@ -20,10 +20,10 @@
 #include "op_window.h"
 #include "stage.h"
 
-#define QUEUE_BATCH_ROWS   1024
-#define DEFAULT_MAX_ROWS   (8 << 20)
-#define TTL_SWEEP_MS       1000
-#define SIZE_SAMPLE_MS     200
+#define QUEUE_BATCH_ROWS 1024
+#define DEFAULT_MAX_ROWS (8 << 20)
+#define TTL_SWEEP_MS     1000
+#define SIZE_SAMPLE_MS   200
 
 /* the largest state (join and side chains) any join reached: benchmarks */
 static _Atomic int64_t peak_state_bytes;
@@ -46,10 +46,10 @@ typedef struct jop {
     sqlite3_stmt *ttl[2];
     sl_batch **queue; /* output batches: [q_head, q_n) */
     int q_head, q_n, q_cap;
-    int q_rd;          /* rows of queue[q_head] already pulled */
-    int64_t q_rows;    /* rows queued */
-    int64_t wm;        /* latest watermark received */
-    int64_t wm_done;   /* processed up to here */
+    int q_rd;        /* rows of queue[q_head] already pulled */
+    int64_t q_rows;  /* rows queued */
+    int64_t wm;      /* latest watermark received */
+    int64_t wm_done; /* processed up to here */
     int64_t last_ttl_ms;
     int64_t last_size_ms;
     int64_t peak_bytes;
@@ -681,8 +681,7 @@ static int jop_pull(sl_operator *op, sl_batch *out, sl_op_status *status,
     return SL_OK;
 }
 
-static int jop_on_watermark(sl_operator *op, int64_t watermark_ms,
-                            sl_err *err)
+static int jop_on_watermark(sl_operator *op, int64_t watermark_ms, sl_err *err)
 {
     SL_UNUSED(err);
     jop *j = (jop *)op;

@@ -54,15 +54,15 @@ typedef struct sl_join_side {
 
 typedef struct sl_join_op_def {
     sl_join_mode mode;
-    int n_keys;                      /* equi-join pairs */
-    int keys[2][SL_JOIN_MAX_KEYS];   /* per side: column of side out */
-    int time_col[2];                 /* interval: time columns; window:
-                                        window_end columns; else -1 */
-    int64_t exp_off[2];              /* expiry = time column + exp_off */
-    int64_t lo, hi;                  /* interval: l.t - r.t in [lo, hi] */
-    int64_t ttl_ms;                  /* regular: 0 = keep forever */
-    int64_t max_pending_rows;        /* output queue bound; 0: default */
-    const char *db_path;             /* state database; NULL: temporary */
+    int n_keys;                    /* equi-join pairs */
+    int keys[2][SL_JOIN_MAX_KEYS]; /* per side: column of side out */
+    int time_col[2];               /* interval: time columns; window:
+                                      window_end columns; else -1 */
+    int64_t exp_off[2];            /* expiry = time column + exp_off */
+    int64_t lo, hi;                /* interval: l.t - r.t in [lo, hi] */
+    int64_t ttl_ms;                /* regular: 0 = keep forever */
+    int64_t max_pending_rows;      /* output queue bound; 0: default */
+    const char *db_path;           /* state database; NULL: temporary */
 } sl_join_op_def;
 
 /* in_schema: (side, side 0 in columns, side 1 in columns); out_schema:

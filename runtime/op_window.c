@@ -34,8 +34,8 @@ typedef struct wop {
     sqlite3_stmt *ttl_buf;
     sqlite3_stmt *retract;   /* updating: -U/-D input rows (retract.c part) */
     sqlite3_stmt *del_empty; /* updating: groups whose rows were retracted */
-    int n_param_keys; /* first key param index */
-    int *agg_param;   /* per aggregate: its parameter index */
+    int n_param_keys;        /* first key param index */
+    int *agg_param;          /* per aggregate: its parameter index */
     bool emitting;
     bool half; /* updating: -U of the current emit row out, +U not yet */
     bool prev_pending;
@@ -326,10 +326,9 @@ out:
 static void wop_close(sl_operator *op)
 {
     wop *w = (wop *)op;
-    sqlite3_stmt *all[] = {w->upsert,  w->buf_ins, w->snap,     w->emit,
-                           w->del_acc, w->del_buf, w->del_prev, w->ttl_acc,
-                           w->ttl_buf, w->min_we_q, w->retract,
-                           w->del_empty};
+    sqlite3_stmt *all[] = {w->upsert,  w->buf_ins,  w->snap,     w->emit,
+                           w->del_acc, w->del_buf,  w->del_prev, w->ttl_acc,
+                           w->ttl_buf, w->min_we_q, w->retract,  w->del_empty};
     for (size_t i = 0; i < SL_ARRAY_LEN(all); i++)
         sqlite3_finalize(all[i]);
     if (w->db)
@@ -490,13 +489,13 @@ static int build_retract(wop *w, sl_err *err)
                   : prepare(w, sl_buf_cstr(&b), &w->retract, err);
     sl_buf_free(&b);
     if (!rc)
-        rc = prepare(w, "DELETE FROM acc WHERE ws = 0 AND we = 0 AND nrows <= 0",
-                     &w->del_empty, err);
+        rc =
+            prepare(w, "DELETE FROM acc WHERE ws = 0 AND we = 0 AND nrows <= 0",
+                    &w->del_empty, err);
     return rc;
 }
 
-static int retract_row(wop *w, const sl_value *row, int64_t now_ms,
-                       sl_err *err)
+static int retract_row(wop *w, const sl_value *row, int64_t now_ms, sl_err *err)
 {
     if (!w->retract)
         return sl_err_set(err, SL_UNSUPPORTED,
@@ -506,8 +505,7 @@ static int retract_row(wop *w, const sl_value *row, int64_t now_ms,
     encode_key(w, row);
     if (w->key.rc)
         return sl_err_set(err, SL_NOMEM, "group key too large");
-    sqlite3_bind_blob(w->snap, 1, w->key.data, (int)w->key.len,
-                      SQLITE_STATIC);
+    sqlite3_bind_blob(w->snap, 1, w->key.data, (int)w->key.len, SQLITE_STATIC);
     int rc = step_done(w, w->snap, err, "snapshot");
     if (rc)
         return rc;

@@ -18,8 +18,7 @@
 #include "harness.h"
 #include "sluice.h"
 
-#define NX_OPTS                                                                \
-    "'events-num' = '100000', 'tps' = '1000', 'seed' = '7'"
+#define NX_OPTS "'events-num' = '100000', 'tps' = '1000', 'seed' = '7'"
 
 #define NX_DDL                                                                 \
     "CREATE TABLE bid (auction BIGINT, bidder BIGINT, price BIGINT, channel "  \
@@ -103,13 +102,12 @@ static void ref_rows(sqlite3 *ref, const char *sql, lines *out)
     sqlite3_finalize(st);
 }
 
-static void assert_same(lines *got, lines *want, int min_rows,
-                        const char *what)
+static void assert_same(lines *got, lines *want, int min_rows, const char *what)
 {
     qsort(got->v, (size_t)got->n, sizeof(char *), cmp_str);
     qsort(want->v, (size_t)want->n, sizeof(char *), cmp_str);
-    cr_assert_geq(want->n, min_rows, "%s: reference too small (%d rows)",
-                  what, want->n);
+    cr_assert_geq(want->n, min_rows, "%s: reference too small (%d rows)", what,
+                  want->n);
     cr_assert_eq(got->n, want->n, "%s: %d rows, reference %d", what, got->n,
                  want->n);
     for (int i = 0; i < got->n; i++)
@@ -338,12 +336,13 @@ static int apply(void *ctx, const sluice_row *row)
 static void check_changelog(const char *query, const char *reference,
                             int min_rows)
 {
-    cr_assert_eq(sqlite3_exec(ref, "DROP TABLE IF EXISTS got; CREATE TABLE "
-                                   "got(v TEXT)",
+    cr_assert_eq(sqlite3_exec(ref,
+                              "DROP TABLE IF EXISTS got; CREATE TABLE "
+                              "got(v TEXT)",
                               NULL, NULL, NULL),
                  SQLITE_OK);
-    cr_assert_eq(sluice_exec(db, query, apply, ref), SLUICE_OK, "%s: %s",
-                 query, sluice_errmsg(db));
+    cr_assert_eq(sluice_exec(db, query, apply, ref), SLUICE_OK, "%s: %s", query,
+                 sluice_errmsg(db));
     lines got = {0}, want = {0};
     ref_rows(ref, "SELECT v FROM got", &got);
     ref_rows(ref, reference, &want);
@@ -358,20 +357,19 @@ Test(nexmark_join, q4_aggregates_over_join)
 {
     load_bids();
     load_auctions();
-    sqlite3_exec(ref, "CREATE INDEX b_auction ON b(auction)", NULL, NULL,
-                 NULL);
+    sqlite3_exec(ref, "CREATE INDEX b_auction ON b(auction)", NULL, NULL, NULL);
     const char *inner_ref =
         "SELECT max(b.price) AS final, a.id, a.category FROM a JOIN b ON a.id "
         "= b.auction AND b.ms BETWEEN a.ms AND " MS(
             "a.expires") " GROUP BY a.id, a.category";
     char sql[2048];
-    check_changelog("SELECT A.id, MAX(B.price) FROM auction A, bid B WHERE "
-                    "A.id = B.auction AND B.dateTime BETWEEN A.dateTime AND "
-                    "A.expires GROUP BY A.id, A.category",
-                    (sl_snprintf(sql, sizeof(sql),
-                                 "SELECT id, final FROM (%s)", inner_ref),
-                     sql),
-                    40);
+    check_changelog(
+        "SELECT A.id, MAX(B.price) FROM auction A, bid B WHERE "
+        "A.id = B.auction AND B.dateTime BETWEEN A.dateTime AND "
+        "A.expires GROUP BY A.id, A.category",
+        (sl_snprintf(sql, sizeof(sql), "SELECT id, final FROM (%s)", inner_ref),
+         sql),
+        40);
     char ref_sql[2048];
     sl_snprintf(ref_sql, sizeof(ref_sql),
                 "SELECT category, sum(final) / count(final) FROM (%s) GROUP BY "
