@@ -383,6 +383,26 @@ Test(nexmark_join, q4_aggregates_over_join)
                     ref_sql, 5);
 }
 
+/* q6's closest form: the average final price per seller over all its
+ * auctions (Flink's q6 averages the last 10 with an OVER window over an
+ * updating input, which neither Flink nor Sluice runs) */
+Test(nexmark_join, q6_average_per_seller)
+{
+    load_bids();
+    load_auctions();
+    sqlite3_exec(ref, "CREATE INDEX b_auction ON b(auction)", NULL, NULL, NULL);
+    check_changelog(
+        "SELECT Q.seller, AVG(Q.final) FROM (SELECT MAX(B.price) AS final, "
+        "A.seller FROM auction A, bid B WHERE A.id = B.auction AND "
+        "B.dateTime BETWEEN A.dateTime AND A.expires GROUP BY A.id, "
+        "A.seller) Q GROUP BY Q.seller",
+        "SELECT seller, sum(final) / count(final) FROM (SELECT max(b.price) "
+        "AS final, a.seller FROM a JOIN b ON a.id = b.auction AND b.ms "
+        "BETWEEN a.ms AND " MS("a.expires") " GROUP BY a.id, a.seller) GROUP "
+                                            "BY seller",
+        40);
+}
+
 Test(nexmark_join, rejected_at_plan_time)
 {
     lines got = {0};
