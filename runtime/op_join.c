@@ -59,6 +59,7 @@ typedef struct jop {
     bool finishing;
     bool finished; /* side chains drained after finish() */
     bool in_tx;
+    bool snapshotting; /* checkpoints take the state: it holds no rows */
     sl_buf key;
 } jop;
 
@@ -707,9 +708,9 @@ static int64_t jop_buffered(sl_operator *op)
             if (step->kind == SL_STEP_OPERATOR && step->op->ops->buffered)
                 n += step->op->ops->buffered(step->op);
         }
-    /* stored rows may still produce results: without a snapshot of the
-     * state they count as held */
-    return n + (j->finished ? 0 : j->stored);
+    /* stored rows may still produce results: unless checkpoints take
+     * the state, they count as held */
+    return n + (j->finished || j->snapshotting ? 0 : j->stored);
 }
 
 static int64_t jop_dropped(sl_operator *op)
@@ -764,6 +765,151 @@ static void jop_close(sl_operator *op)
     sl_free(j);
 }
 
+/* ---- checkpoints: the state tables copied to the checkpoint database --- */
+
+#define SNAP_VERSION 1
+
+/* Copy every row of `from_table` in `from` into `to_table` in `to` (which
+ * is emptied first; created when missing), n_vals value columns. */
+static int copy_table(sqlite3 *from, const char *from_table, sqlite3 *to,
+                      const char *to_table, int n_vals, sl_err *err)
+{
+    sl_buf b;
+    sl_buf_init(&b, 1u << 20);
+    sl_buf_printf(&b, "CREATE TABLE IF NOT EXISTS \"%s\"(k, exp, et, ins, t",
+                  to_table);
+    for (int c = 0; c < n_vals; c++)
+        sl_buf_printf(&b, ", v%d", c);
+    sl_buf_printf(&b, "); DELETE FROM \"%s\";", to_table);
+    int rc = SL_OK;
+    if (b.rc || sqlite3_exec(to, sl_buf_cstr(&b), NULL, NULL, NULL))
+        rc = sl_err_set(err, SL_IO, "join checkpoint: %s", sqlite3_errmsg(to));
+    sqlite3_stmt *sel = NULL, *ins = NULL;
+    if (!rc) {
+        sl_buf_reset(&b);
+        sl_buf_puts(&b, "SELECT k, exp, et, ins, t");
+        for (int c = 0; c < n_vals; c++)
+            sl_buf_printf(&b, ", v%d", c);
+        sl_buf_printf(&b, " FROM \"%s\"", from_table);
+        if (b.rc || sqlite3_prepare_v2(from, sl_buf_cstr(&b), -1, &sel, NULL))
+            rc = sl_err_set(err, SL_IO, "join checkpoint: %s",
+                            sqlite3_errmsg(from));
+    }
+    if (!rc) {
+        sl_buf_reset(&b);
+        sl_buf_printf(&b, "INSERT INTO \"%s\" VALUES(?", to_table);
+        for (int c = 0; c < n_vals + 4; c++)
+            sl_buf_puts(&b, ", ?");
+        sl_buf_puts(&b, ")");
+        if (b.rc || sqlite3_prepare_v2(to, sl_buf_cstr(&b), -1, &ins, NULL))
+            rc = sl_err_set(err, SL_IO, "join checkpoint: %s",
+                            sqlite3_errmsg(to));
+    }
+    while (!rc) {
+        int st = sqlite3_step(sel);
+        if (st == SQLITE_DONE)
+            break;
+        if (st != SQLITE_ROW) {
+            rc = sl_err_set(err, SL_IO, "join checkpoint: %s",
+                            sqlite3_errmsg(from));
+            break;
+        }
+        for (int c = 0; c < n_vals + 5; c++)
+            sqlite3_bind_value(ins, c + 1, sqlite3_column_value(sel, c));
+        if (sqlite3_step(ins) != SQLITE_DONE)
+            rc = sl_err_set(err, SL_IO, "join checkpoint: %s",
+                            sqlite3_errmsg(to));
+        sqlite3_reset(ins);
+    }
+    sqlite3_finalize(sel);
+    sqlite3_finalize(ins);
+    sl_buf_free(&b);
+    return rc;
+}
+
+/* The side chains' operators, with prefixes of their own. */
+static int side_ops_ckpt(jop *j, sqlite3 *state, const char *prefix,
+                         bool restore, sl_err *err)
+{
+    for (int s = 0; s < 2; s++)
+        for (int k = 0; k < j->ch[s].side.n_steps; k++) {
+            sl_job_step *step = &j->ch[s].side.steps[k];
+            if (step->kind != SL_STEP_OPERATOR)
+                continue;
+            const sl_operator_ops *ops = step->op->ops;
+            char p[96];
+            sl_snprintf(p, sizeof(p), "%ss%d_%d_", prefix, s, k);
+            int rc = SL_OK;
+            if (restore && ops->restore)
+                rc = ops->restore(step->op, state, p, err);
+            else if (!restore && ops->snapshot)
+                rc = ops->snapshot(step->op, state, p, err);
+            if (rc)
+                return rc;
+        }
+    return SL_OK;
+}
+
+static int jop_snapshot(sl_operator *op, sqlite3 *state, const char *prefix,
+                        sl_err *err)
+{
+    jop *j = (jop *)op;
+    j->snapshotting = true;
+    char from[16], to[96], sql[256];
+    int rc = SL_OK;
+    for (int s = 0; s < 2 && !rc; s++) {
+        sl_snprintf(from, sizeof(from), "s%d", s);
+        sl_snprintf(to, sizeof(to), "%ss%d", prefix, s);
+        rc = copy_table(j->db, from, state, to, j->ch[s].side.out->n_cols, err);
+    }
+    if (!rc) {
+        sl_snprintf(sql, sizeof(sql),
+                    "CREATE TABLE IF NOT EXISTS \"%sjoin_meta\"(version "
+                    "INTEGER, stored INTEGER); DELETE FROM \"%sjoin_meta\"; "
+                    "INSERT INTO \"%sjoin_meta\" VALUES(%d, %lld)",
+                    prefix, prefix, prefix, SNAP_VERSION, (long long)j->stored);
+        if (sqlite3_exec(state, sql, NULL, NULL, NULL))
+            rc = sl_err_set(err, SL_IO, "join checkpoint: %s",
+                            sqlite3_errmsg(state));
+    }
+    if (!rc)
+        rc = side_ops_ckpt(j, state, prefix, false, err);
+    return rc;
+}
+
+static int jop_restore(sl_operator *op, sqlite3 *state, const char *prefix,
+                       sl_err *err)
+{
+    jop *j = (jop *)op;
+    char sql[160], from[96], to[16];
+    sl_snprintf(sql, sizeof(sql), "SELECT version, stored FROM \"%sjoin_meta\"",
+                prefix);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(state, sql, -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return side_ops_ckpt(j, state, prefix, true, err); /* none yet */
+    }
+    int rc = SL_OK;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        if (sqlite3_column_int(st, 0) != SNAP_VERSION)
+            rc = sl_err_set(err, SL_UNSUPPORTED,
+                            "join checkpoint: state version %d, this build "
+                            "reads %d",
+                            sqlite3_column_int(st, 0), SNAP_VERSION);
+        j->stored = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    for (int s = 0; s < 2 && !rc; s++) {
+        sl_snprintf(from, sizeof(from), "%ss%d", prefix, s);
+        sl_snprintf(to, sizeof(to), "s%d", s);
+        rc = copy_table(state, from, j->db, to, j->ch[s].side.out->n_cols, err);
+    }
+    if (!rc)
+        rc = side_ops_ckpt(j, state, prefix, true, err);
+    j->snapshotting = true;
+    return rc;
+}
+
 static const sl_operator_ops jop_ops = {
     .version = SL_OPERATOR_VERSION,
     .name = "join",
@@ -773,6 +919,8 @@ static const sl_operator_ops jop_ops = {
     .finish = jop_finish,
     .buffered = jop_buffered,
     .close = jop_close,
+    .snapshot = jop_snapshot,
+    .restore = jop_restore,
     .dropped = jop_dropped,
 };
 

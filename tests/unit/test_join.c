@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "op_join.h"
 #include "sluice.h"
 
 #define NX_OPTS "'events-num' = '100000', 'tps' = '1000', 'seed' = '7'"
@@ -424,4 +425,107 @@ Test(nexmark_join, rejected_at_plan_time)
     cr_assert(strstr(sluice_errmsg(db), "updating"), "%s", sluice_errmsg(db));
     cr_assert_eq(got.n, 0);
     lines_free(&got);
+}
+
+/* ---- the operator alone: snapshot and restore of its state ------------ */
+
+static const sl_schema *schema_of(sl_arena *a, int n, const char *const *names,
+                                  sl_type_id id)
+{
+    const sl_type *types[8];
+    for (int i = 0; i < n; i++)
+        types[i] = sl_type_simple(id);
+    sl_schema *s = sl_schema_new(a, n, names, types);
+    cr_assert_not_null(s);
+    return s;
+}
+
+/* push one tagged row (side, key, value) */
+static void push_row(sl_operator *op, int side, int64_t key, int64_t v)
+{
+    sl_batch *b = sl_batch_new(op->in_schema, 4);
+    sl_value *row = sl_batch_append_row(b);
+    row[0] = sl_value_int(side);
+    row[1 + side * 2] = sl_value_int(key);
+    row[2 + side * 2] = sl_value_int(v);
+    sl_err err;
+    sl_err_clear(&err);
+    bool accepted = false;
+    cr_assert_eq(op->ops->push(op, b, &accepted, &err), SL_OK, "%s", err.msg);
+    cr_assert(accepted);
+    sl_batch_free(b);
+}
+
+static int pull_rows(sl_operator *op, int64_t *last_left, int64_t *last_right)
+{
+    sl_batch *out = sl_batch_new(op->out_schema, 64);
+    sl_err err;
+    sl_err_clear(&err);
+    sl_op_status st;
+    cr_assert_eq(op->ops->pull(op, out, &st, &err), SL_OK, "%s", err.msg);
+    int n = out->n_rows;
+    if (n) {
+        *last_left = sl_batch_crow(out, n - 1)[1].u.i;
+        *last_right = sl_batch_crow(out, n - 1)[3].u.i;
+    }
+    sl_batch_free(out);
+    return n;
+}
+
+Test(join_op, snapshot_and_restore, .timeout = 30)
+{
+    sl_arena a;
+    sl_arena_init(&a, 4096, 1u << 20);
+    static const char *const side_names[] = {"k", "v"};
+    static const char *const tag_names[] = {"side", "k0", "v0", "k1", "v1"};
+    static const char *const out_names[] = {"k0", "v0", "k1", "v1"};
+    const sl_schema *side = schema_of(&a, 2, side_names, SL_TYPE_BIGINT);
+    const sl_schema *tag = schema_of(&a, 5, tag_names, SL_TYPE_BIGINT);
+    const sl_schema *out = schema_of(&a, 4, out_names, SL_TYPE_BIGINT);
+    sl_join_op_def def;
+    memset(&def, 0, sizeof(def));
+    def.mode = SL_JOIN_MODE_REGULAR;
+    def.n_keys = 1;
+    def.time_col[0] = def.time_col[1] = -1;
+    sl_operator *op = NULL;
+    sl_err err;
+    sl_err_clear(&err);
+    sl_join_side sides[2] = {{side, side, 0, NULL}, {side, side, 0, NULL}};
+    cr_assert_eq(sl_join_op_new(tag, out, sides, &def, &op, &err), SL_OK, "%s",
+                 err.msg);
+    push_row(op, 0, 7, 100);
+    push_row(op, 0, 8, 200);
+    int64_t l = 0, r = 0;
+    cr_assert_eq(pull_rows(op, &l, &r), 0);
+    cr_assert_gt(op->ops->buffered(op), 0); /* state held: no snapshot */
+    sqlite3 *state = NULL;
+    cr_assert_eq(sqlite3_open(":memory:", &state), SQLITE_OK);
+    cr_assert_eq(op->ops->snapshot(op, state, "op0_", &err), SL_OK, "%s",
+                 err.msg);
+    cr_assert_eq(op->ops->buffered(op), 0); /* checkpoints keep it now */
+    op->ops->close(op);
+    /* a new operator resumes from the snapshot */
+    sides[0] = (sl_join_side){side, side, 0, NULL};
+    sides[1] = (sl_join_side){side, side, 0, NULL};
+    cr_assert_eq(sl_join_op_new(tag, out, sides, &def, &op, &err), SL_OK);
+    cr_assert_eq(op->ops->restore(op, state, "op0_", &err), SL_OK, "%s",
+                 err.msg);
+    push_row(op, 1, 8, 5);
+    cr_assert_eq(pull_rows(op, &l, &r), 1);
+    cr_assert_eq(l, 200);
+    cr_assert_eq(r, 5);
+    push_row(op, 1, 9, 6);
+    cr_assert_eq(pull_rows(op, &l, &r), 0);
+    op->ops->close(op);
+    /* restoring where no snapshot was taken starts empty */
+    sides[0] = (sl_join_side){side, side, 0, NULL};
+    sides[1] = (sl_join_side){side, side, 0, NULL};
+    cr_assert_eq(sl_join_op_new(tag, out, sides, &def, &op, &err), SL_OK);
+    cr_assert_eq(op->ops->restore(op, state, "op1_", &err), SL_OK, "%s",
+                 err.msg);
+    push_row(op, 1, 8, 5);
+    cr_assert_eq(pull_rows(op, &l, &r), 0);
+    op->ops->close(op);
+    sqlite3_close(state);
+    sl_arena_free(&a);
 }
