@@ -21,6 +21,7 @@
 #include "stage.h"
 
 #define QUEUE_BATCH_ROWS 1024
+#define QUEUE_KEEP       16 /* output batches kept for reuse */
 #define DEFAULT_MAX_ROWS (8 << 20)
 #define TTL_SWEEP_MS     1000
 #define SIZE_SAMPLE_MS   200
@@ -46,6 +47,7 @@ typedef struct jop {
     sqlite3_stmt *ttl[2];
     sl_batch **queue; /* output batches: [q_head, q_n) */
     int q_head, q_n, q_cap;
+    int q_alloc;     /* batches allocated: [0, q_alloc) */
     int q_rd;        /* rows of queue[q_head] already pulled */
     int64_t q_rows;  /* rows queued */
     int64_t wm;      /* latest watermark received */
@@ -220,11 +222,15 @@ static sl_batch *queue_tail(jop *j, sl_err *err)
         return NULL;
     }
     if (j->q_head > 0 && j->q_head == j->q_n) {
-        /* all consumed: reuse from the start */
-        for (int i = 0; i < j->q_n; i++)
+        /* all consumed (and cleared): reuse a few, free the rest */
+        for (int i = QUEUE_KEEP; i < j->q_alloc; i++)
             sl_batch_free(j->queue[i]);
+        if (j->q_alloc > QUEUE_KEEP)
+            j->q_alloc = QUEUE_KEEP;
         j->q_head = j->q_n = 0;
     }
+    if (j->q_n < j->q_alloc)
+        return j->queue[j->q_n++];
     if (j->q_n == j->q_cap) {
         int cap = j->q_cap ? j->q_cap * 2 : 16;
         sl_batch **q = sl_realloc(j->queue, sizeof(*q) * (size_t)cap);
@@ -241,6 +247,7 @@ static sl_batch *queue_tail(jop *j, sl_err *err)
         return NULL;
     }
     j->queue[j->q_n++] = b;
+    j->q_alloc = j->q_n;
     return b;
 }
 
@@ -756,7 +763,7 @@ static void jop_close(sl_operator *op)
         sqlite3_finalize(j->ttl[s]);
     }
     sqlite3_finalize(j->size_q);
-    for (int i = 0; i < j->q_n; i++)
+    for (int i = 0; i < j->q_alloc; i++)
         sl_batch_free(j->queue[i]);
     sl_free(j->queue);
     if (j->db)
