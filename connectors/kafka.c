@@ -67,7 +67,14 @@ static const sl_option_def kafka_options[] = {
      "End offsets (exclusive), same syntax as the startup offsets."},
     {"sink.partitioner", "enum", "default", "default, fixed or round-robin."},
     {"sink.delivery-guarantee", "enum", "at-least-once",
-     "at-least-once or none (exactly-once comes with checkpoints)."},
+     "at-least-once, exactly-once (Kafka transactions committed with "
+     "checkpoints) or none."},
+    {"sink.transactional-id-prefix", "string", NULL,
+     "Required for exactly-once: transactional.id is '<prefix>-0'; unique "
+     "per job and sink."},
+    {"sink.transaction-marker-topic", "string", "sluice-txn-markers",
+     "Exactly-once: topic (partition 0) of the per-checkpoint commit "
+     "markers recovery reads back."},
     {"sink.parallelism", "int", NULL, "Accepted for Flink compatibility."},
     {NULL, NULL, NULL, NULL},
 };
