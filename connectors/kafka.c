@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "kafka_int.h"
@@ -398,6 +399,9 @@ static int setup_formats(sl_kafka_common *common, sl_err *err)
     sl_options_string(opts, "key.format", NULL, &kfmt, err);
     sl_options_string(opts, "key.fields", NULL, &kfields, err);
     sl_options_string(opts, "key.fields-prefix", "", &kprefix, err);
+    if (common->upsert &&
+        (rc = sl_upsert_kafka_key_fields(common, &kfields, err)))
+        return rc;
     static const char *const include_choices[] = {"ALL", "EXCEPT_KEY", NULL};
     int include = 0;
     if ((rc = sl_options_enum(opts, "value.fields-include", include_choices, 0,
@@ -478,7 +482,8 @@ int sl_kafka_common_init(sl_kafka_common *common, const sl_table_info *table,
     common->table = table;
     sl_options *opts = table->options;
     int rc;
-    sl_options_mark(opts, "connector");
+    const char *connector = sl_options_get(opts, "connector");
+    common->upsert = connector && !strcasecmp(connector, "upsert-kafka");
     sl_options_mark(opts, "sink.parallelism");
     for (int i = 0; i < SL_KMETA__COUNT; i++)
         common->meta_col[i] = -1;

@@ -53,6 +53,8 @@ typedef struct sl_kafka_common {
     int meta_col[SL_KMETA__COUNT]; /* table column of each key, or -1 */
     sl_kafka_side key, value;
     rd_kafka_conf_t *conf; /* ready for rd_kafka_new, or NULL */
+    bool upsert; /* 'connector' = 'upsert-kafka' (upsert_kafka.c): the key
+                    is the PRIMARY KEY; -D rows are tombstones */
 } sl_kafka_common;
 
 /* Parse the shared options; build conf with defaults then properties.*.
@@ -82,6 +84,12 @@ int sl_kafka_open_source(const sl_table_info *table, sl_source **out,
 uint64_t sl_kafka_source_skipped(sl_source *src);
 
 int sl_kafka_open_sink(const sl_table_info *table, sl_sink **out, sl_err *err);
+
+/* upsert_kafka.c: with 'connector' = 'upsert-kafka', setup_formats takes
+ * the key columns from the PRIMARY KEY; *kfields receives them joined by
+ * ';' (arena) after the upsert-specific option checks. */
+int sl_upsert_kafka_key_fields(sl_kafka_common *common, const char **kfields,
+                               sl_err *err);
 
 /* ---- exactly-once: transactions tied to checkpoints (kafka_txn.c) ------- */
 

@@ -241,13 +241,15 @@ static int build_headers(ksink *k, const sl_value *v, rd_kafka_headers_t **out,
     return SL_OK;
 }
 
+/* tombstone: an upsert-kafka delete, written with a NULL value. */
 static int produce_row(ksink *k, const sl_batch *batch, int r, uint64_t seq,
-                       sl_err *err)
+                       bool tombstone, sl_err *err)
 {
     const sl_value *row = sl_batch_crow(batch, r);
     int rc;
     sl_buf_reset(&k->vbuf);
-    if ((rc = k->value_enc->encode(k->value_enc, batch, r, &k->vbuf, err)))
+    if (!tombstone &&
+        (rc = k->value_enc->encode(k->value_enc, batch, r, &k->vbuf, err)))
         return rc;
     bool has_key = k->key_enc != NULL;
     if (has_key) {
@@ -265,8 +267,9 @@ static int produce_row(ksink *k, const sl_batch *batch, int r, uint64_t seq,
         ts = row[tc].u.i;
     if (k->txn.enabled &&
         (rc = sl_kafka_txn_record(&k->txn, has_key ? k->kbuf.data : NULL,
-                                  k->kbuf.len, k->vbuf.data, k->vbuf.len, ts,
-                                  hdrs, err))) {
+                                  k->kbuf.len,
+                                  tombstone ? NULL : k->vbuf.data, k->vbuf.len,
+                                  ts, hdrs, err))) {
         if (hdrs)
             rd_kafka_headers_destroy(hdrs);
         return rc;
@@ -276,7 +279,8 @@ static int produce_row(ksink *k, const sl_batch *batch, int r, uint64_t seq,
             k->rk, RD_KAFKA_V_RKT(k->rkt),
             RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_VALUE(k->vbuf.data, k->vbuf.len),
+            RD_KAFKA_V_VALUE(tombstone ? NULL : k->vbuf.data,
+                             tombstone ? 0 : k->vbuf.len),
             RD_KAFKA_V_KEY(has_key ? k->kbuf.data : NULL,
                            has_key ? k->kbuf.len : 0),
             RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_HEADERS(hdrs),
@@ -321,16 +325,24 @@ static int sink_write(sl_sink *sink, const sl_batch *batch, uint64_t seq,
         k->ring_len++;
     }
     for (int r = 0; r < batch->n_rows; r++) {
+        bool tombstone = false;
         if (batch->kinds[r] != SLUICE_ROW_INSERT &&
-            batch->kinds[r] != SLUICE_ROW_UPDATE_AFTER)
-            return sl_err_set(err, SL_UNSUPPORTED,
-                              "kafka table '%s' is append-only and cannot "
-                              "take update/delete rows (use upsert-kafka)",
-                              k->common.table->name);
+            batch->kinds[r] != SLUICE_ROW_UPDATE_AFTER) {
+            if (!k->common.upsert)
+                return sl_err_set(err, SL_UNSUPPORTED,
+                                  "kafka table '%s' is append-only and "
+                                  "cannot take update/delete rows (use "
+                                  "upsert-kafka)",
+                                  k->common.table->name);
+            /* upsert-kafka: -U is replaced by the +U that follows */
+            if (batch->kinds[r] == SLUICE_ROW_UPDATE_BEFORE)
+                continue;
+            tombstone = true;
+        }
         pending *p = k->guarantee != GUARANTEE_NONE ? ring_find(k, seq) : NULL;
         if (p)
             p->outstanding++;
-        int rc = produce_row(k, batch, r, seq, err);
+        int rc = produce_row(k, batch, r, seq, tombstone, err);
         if (rc) {
             if (p)
                 p->outstanding--;
