@@ -267,9 +267,8 @@ static int produce_row(ksink *k, const sl_batch *batch, int r, uint64_t seq,
         ts = row[tc].u.i;
     if (k->txn.enabled &&
         (rc = sl_kafka_txn_record(&k->txn, has_key ? k->kbuf.data : NULL,
-                                  k->kbuf.len,
-                                  tombstone ? NULL : k->vbuf.data, k->vbuf.len,
-                                  ts, hdrs, err))) {
+                                  k->kbuf.len, tombstone ? NULL : k->vbuf.data,
+                                  k->vbuf.len, ts, hdrs, err))) {
         if (hdrs)
             rd_kafka_headers_destroy(hdrs);
         return rc;

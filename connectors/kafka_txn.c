@@ -253,8 +253,8 @@ static int exec_sql(sqlite3 *db, const char *sql, sl_err *err)
 {
     char *msg = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        int rc = sl_err_set(err, SL_IO, "kafka sink state: %s",
-                            msg ? msg : "error");
+        int rc =
+            sl_err_set(err, SL_IO, "kafka sink state: %s", msg ? msg : "error");
         sqlite3_free(msg);
         return rc;
     }
@@ -288,8 +288,7 @@ int sl_kafka_txn_snapshot(sl_kafka_txn *t, sqlite3 *db, const char *prefix,
     sqlite3_bind_blob64(st, 5, t->outbox.data ? t->outbox.data : "",
                         t->outbox.len, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
-        rc = sl_err_set(err, SL_IO, "kafka sink state: %s",
-                        sqlite3_errmsg(db));
+        rc = sl_err_set(err, SL_IO, "kafka sink state: %s", sqlite3_errmsg(db));
     sqlite3_finalize(st);
     if (!rc)
         t->prepared = true;

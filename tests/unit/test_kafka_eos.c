@@ -39,21 +39,10 @@ static char *kcat_read(const char *bs, const char *topic, const char *fmt)
 {
     sl_buf out;
     sl_buf_init(&out, 0);
-    const char *argv[] = {kcat,
-                          "-b",
-                          bs,
-                          "-t",
-                          topic,
-                          "-C",
-                          "-e",
-                          "-q",
-                          "-o",
-                          "beginning",
-                          "-X",
-                          "isolation.level=read_committed",
-                          "-f",
-                          fmt,
-                          NULL};
+    const char *argv[] = {
+        kcat, "-b", bs,   "-t",        topic, "-C",
+        "-e", "-q", "-o", "beginning", "-X",  "isolation.level=read_committed",
+        "-f", fmt,  NULL};
     cr_assert_eq(sl_test_run(argv, NULL, &out, NULL, 30000), 0);
     return sl_buf_steal(&out);
 }
@@ -149,11 +138,17 @@ Test(kafka_eos, option_errors, .timeout = 30)
     const char *bs = sl_test_broker_bootstraps(b);
     kt_topic(b, "o1", 1);
     const char *cols[] = {"id BIGINT", NULL};
-    const char *no_prefix[] = {
-        "connector",      "kafka",        "topic",
-        "o1",             "format",       "json",
-        "properties.bootstrap.servers", bs, "sink.delivery-guarantee",
-        "exactly-once",   NULL};
+    const char *no_prefix[] = {"connector",
+                               "kafka",
+                               "topic",
+                               "o1",
+                               "format",
+                               "json",
+                               "properties.bootstrap.servers",
+                               bs,
+                               "sink.delivery-guarantee",
+                               "exactly-once",
+                               NULL};
     kt_table *t = kt_table_new(cols, no_prefix);
     const sl_connector *c = sl_connector_find("kafka");
     sl_sink *sink = NULL;
@@ -383,8 +378,9 @@ Test(kafka_eos, mock_has_no_lso, .timeout = 30)
     view v;
     read_view(bs, "o2", "lso-0", 10, &v);
     cr_assert_eq(v.committed, 0);
-    cr_assert_eq(v.raw, 10, "the mock cluster now hides aborted records: "
-                            "use kcat's read_committed view directly");
+    cr_assert_eq(v.raw, 10,
+                 "the mock cluster now hides aborted records: "
+                 "use kcat's read_committed view directly");
     view_free(&v);
     kt_table_free(t);
     sl_test_broker_stop(b);
