@@ -25,8 +25,8 @@ static const char *kcat = "/usr/bin/kcat";
 
 static void kcat_produce(const char *bs, const char *topic, const char *input)
 {
-    const char *argv[] = {kcat, "-b", bs,  "-t", topic, "-P",
-                          "-K", "|", "-Z", NULL};
+    const char *argv[] = {kcat, "-b", bs,  "-t", topic,
+                          "-P", "-K", "|", "-Z", NULL};
     cr_assert_eq(sl_test_run(argv, input, NULL, NULL, 30000), 0);
 }
 
@@ -34,17 +34,18 @@ static char *kcat_consume(const char *bs, const char *topic)
 {
     sl_buf out;
     sl_buf_init(&out, 0);
-    const char *argv[] = {kcat, "-b", bs, "-t", topic, "-C", "-e", "-q", "-Z",
-                          "-o", "beginning", "-f", "%k|%s\n", NULL};
+    const char *argv[] = {kcat,        "-b", bs,        "-t", topic,
+                          "-C",        "-e", "-q",      "-Z", "-o",
+                          "beginning", "-f", "%k|%s\n", NULL};
     cr_assert_eq(sl_test_run(argv, NULL, &out, NULL, 30000), 0);
     return sl_buf_steal(&out);
 }
 
 static void topic(sl_test_broker *b, const char *name, int parts)
 {
-    cr_assert_eq(rd_kafka_mock_topic_create(sl_test_broker_cluster(b), name,
-                                            parts, 1),
-                 0);
+    cr_assert_eq(
+        rd_kafka_mock_topic_create(sl_test_broker_cluster(b), name, parts, 1),
+        0);
 }
 
 /* ---- planning errors ---------------------------------------------------- */
@@ -103,7 +104,7 @@ Test(upsert_kafka, planning_errors, .timeout = 30)
 
 /* ---- an updating GROUP BY through upsert-kafka -------------------------- */
 
-#define N_USERS 5
+#define N_USERS  5
 #define N_CLICKS 400
 
 Test(upsert_kafka, group_by_changelog_read_by_kcat, .timeout = 60)
