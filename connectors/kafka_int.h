@@ -103,6 +103,8 @@ typedef struct sl_kafka_txn {
     bool open;                /* a Kafka transaction is open */
     bool prepared;            /* snapshot() wrote it into the checkpoint */
     bool recovered_committed; /* restore found the last one committed */
+    bool replaying;           /* restore writes a prepared outbox again */
+    int64_t n_prepared;       /* checkpoints that prepared a transaction */
     rd_kafka_t *rk;           /* the sink's producer (not owned) */
     const char *topic;        /* the sink's topic (not owned) */
     char tid[256];            /* transactional.id */

@@ -35,6 +35,8 @@
  * state) keeps markers of an earlier job that used the same prefix with
  * another state database from being mistaken for ours.
  */
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -199,10 +201,10 @@ static int produce_marker(sl_kafka_txn *t, sl_err *err)
                               json_pack("[iII]", (int)t->ranges[i].partition,
                                         (json_int_t)t->ranges[i].lo,
                                         (json_int_t)t->ranges[i].hi));
-    json_t *obj =
-        json_pack("{sssssIsssIso}", "tid", t->tid, "run", t->run, "epoch",
-                  (json_int_t)t->epoch, "topic", t->topic, "records",
-                  (json_int_t)t->n_records, "ranges", ranges);
+    json_t *obj = json_pack("{sssssIsssIsbso}", "tid", t->tid, "run", t->run,
+                            "epoch", (json_int_t)t->epoch, "topic", t->topic,
+                            "records", (json_int_t)t->n_records, "recovered",
+                            (int)t->replaying, "ranges", ranges);
     char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
     json_decref(obj);
     if (!text)
@@ -295,10 +297,22 @@ int sl_kafka_txn_snapshot(sl_kafka_txn *t, sqlite3 *db, const char *prefix,
     return rc;
 }
 
+/* Fault injection for the crash tests (test_kafka_eos.c): with
+ * SLUICE_TEST_KAFKA_TXN_KILL=N in the environment the process kills itself
+ * (SIGKILL) after the N-th checkpoint's SQLite commit that prepared a
+ * transaction, before that transaction's marker and Kafka commit. */
+static void test_kill_point(sl_kafka_txn *t)
+{
+    const char *v = getenv("SLUICE_TEST_KAFKA_TXN_KILL");
+    if (v && ++t->n_prepared == strtoll(v, NULL, 10))
+        raise(SIGKILL);
+}
+
 int sl_kafka_txn_committed(sl_kafka_txn *t, sl_err *err)
 {
     if (!t->prepared)
         return SL_OK;
+    test_kill_point(t);
     return commit(t, err);
 }
 
@@ -555,6 +569,7 @@ int sl_kafka_txn_restore(sl_kafka_txn *t, const char *bootstrap, sqlite3 *db,
     const void *blob = sqlite3_column_blob(st, 2);
     int blob_len = sqlite3_column_bytes(st, 2);
     t->n_records = 0;
+    t->replaying = true;
     if (!rc && blob)
         rc = replay(t, blob, (size_t)blob_len, err);
     sqlite3_finalize(st);
@@ -568,6 +583,7 @@ int sl_kafka_txn_restore(sl_kafka_txn *t, const char *bootstrap, sqlite3 *db,
     t->n_replayed = t->n_records;
     if (!rc)
         rc = commit(t, err);
+    t->replaying = false;
     return rc;
 }
 

@@ -57,6 +57,7 @@ typedef struct view {
     int *seen;              /* committed records per id */
     int64_t raw, committed; /* records read / inside committed ranges */
     int64_t dups, missing, extra, markers;
+    int64_t recovered; /* markers of epochs written again from the outbox */
 } view;
 
 /* Count ids (JSON field "id") of topic's records: all, and those inside the
@@ -91,6 +92,8 @@ static void read_view(const char *bs, const char *topic, const char *tid,
                 ranges[n_ranges].hi = json_integer_value(json_array_get(r, 2));
                 n_ranges++;
             }
+            if (json_is_true(json_object_get(obj, "recovered")))
+                v->recovered++;
             json_decref(obj);
             v->markers++;
         }
@@ -342,6 +345,7 @@ Test(kafka_eos, abort_and_recover_between_commits, .timeout = 60)
      * first copy of 301..400 are in the topic but outside the markers */
     cr_assert_eq(v.raw, 500);
     cr_assert_eq(v.committed, 300);
+    cr_assert_eq(v.recovered, 1);
     view_free(&v);
     kt_table_free(t);
     sl_test_tmpdir_remove(tmp);
@@ -394,15 +398,17 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-Test(kafka_eos, crash_kafka_to_kafka_exactly_once, .timeout = 90)
+/* Fill topic 'in' (3 partitions) with ids 1..n and write the job script:
+ * in -> o2 (exactly-once, prefix prefix), checkpoints every interval. */
+static void k2k_setup(sl_test_broker *b, int64_t n, const char *dir,
+                      const char *prefix, const char *interval, char *script,
+                      size_t script_len)
 {
-    sl_test_broker *b = sl_test_broker_start(1);
     const char *bs = sl_test_broker_bootstraps(b);
     rd_kafka_mock_cluster_t *mc = sl_test_broker_cluster(b);
     cr_assert_eq(rd_kafka_mock_topic_create(mc, "in", 3, 1), 0);
     cr_assert_eq(rd_kafka_mock_topic_create(mc, "o2", 2, 1), 0);
     cr_assert_eq(rd_kafka_mock_topic_create(mc, MARKERS, 1, 1), 0);
-    const int64_t n = 20000;
     sluice *db = NULL;
     cr_assert_eq(sluice_open(&db), SLUICE_OK);
     char sql[4096];
@@ -418,15 +424,11 @@ Test(kafka_eos, crash_kafka_to_kafka_exactly_once, .timeout = 90)
     cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK, "%s",
                  sluice_errmsg(db));
     sluice_close(db);
-
-    char *tmp = sl_test_tmpdir();
-    char script[512], text[4096];
-    snprintf(script, sizeof(script), "%s/job.sql", tmp);
-    /* the input is read slowly enough (small batches, a 3-way filter
-     * that keeps all) that kills land while records flow */
+    char text[4096];
+    snprintf(script, script_len, "%s/job.sql", dir);
     snprintf(text, sizeof(text),
              "SET 'state.dir' = '%s/state';\n"
-             "SET 'execution.checkpointing.interval' = '100 ms';\n"
+             "SET 'execution.checkpointing.interval' = '%s';\n"
              "SET 'pipeline.name' = 'eos';\n"
              "SET 'sluice.batch-rows' = '50';\n"
              "CREATE TABLE i (id BIGINT) WITH ('connector'='kafka', "
@@ -437,10 +439,78 @@ Test(kafka_eos, crash_kafka_to_kafka_exactly_once, .timeout = 90)
              "'connector'='kafka', 'topic'='o2', "
              "'properties.bootstrap.servers'='%s', 'format'='json', "
              "'sink.delivery-guarantee'='exactly-once', "
-             "'sink.transactional-id-prefix'='k2k');\n"
+             "'sink.transactional-id-prefix'='%s');\n"
              "INSERT INTO o SELECT id, id * 2 FROM i;\n",
-             tmp, bs, bs);
+             dir, interval, bs, bs, prefix);
     cr_assert_eq(sl_test_write_file(script, text), 0);
+}
+
+static void expect_exactly_once(view *v, int64_t n, const char *what)
+{
+    for (int64_t i = 1; i <= n; i++)
+        if (!v->seen[i])
+            v->missing++;
+    cr_assert_eq(v->extra, 0, "%s", what);
+    cr_assert_eq(v->dups, 0, "%s: %lld duplicates", what, (long long)v->dups);
+    cr_assert_eq(v->missing, 0, "%s: %lld of %lld missing", what,
+                 (long long)v->missing, (long long)n);
+    cr_assert_eq(v->committed, n, "%s", what);
+}
+
+/* The job kills itself (SLUICE_TEST_KAFKA_TXN_KILL) right after the SQLite
+ * commit of its 2nd checkpoint that prepared a transaction, before the
+ * Kafka commit, three runs in a row; each restart writes that epoch again
+ * from the outbox, then goes on. */
+Test(kafka_eos, job_killed_between_sqlite_and_kafka_commit, .timeout = 60)
+{
+    sl_test_broker *b = sl_test_broker_start(1);
+    const char *bs = sl_test_broker_bootstraps(b);
+    const int64_t n = 3000;
+    char *tmp = sl_test_tmpdir();
+    char script[512];
+    k2k_setup(b, n, tmp, "between", "200 ms", script, sizeof(script));
+    const char *argv[] = {sl_test_sluice_bin(), "-f", script, NULL};
+    setenv("SLUICE_TEST_KAFKA_TXN_KILL", "2", 1);
+    int killed = 0;
+    for (int k = 0; k < 3; k++) {
+        int rc = sl_test_run(argv, NULL, NULL, NULL, 30000);
+        killed += rc != 0;
+        view v;
+        read_view(bs, "o2", "between-0", n, &v);
+        cr_assert_eq(v.dups, 0, "run %d: duplicates", k);
+        cr_assert_eq(v.extra, 0);
+        view_free(&v);
+    }
+    unsetenv("SLUICE_TEST_KAFKA_TXN_KILL");
+    sl_buf err;
+    sl_buf_init(&err, 1 << 20);
+    int rc = sl_test_run(argv, NULL, NULL, &err, 40000);
+    cr_assert_eq(rc, 0, "final run failed (%d): %s", rc, sl_buf_cstr(&err));
+    sl_buf_free(&err);
+    view v;
+    read_view(bs, "o2", "between-0", n, &v);
+    fprintf(stderr,
+            "kafka eos between commits: %d runs killed, %lld records in the "
+            "topic, %lld committed, %lld markers, %lld recovered from the "
+            "outbox\n",
+            killed, (long long)v.raw, (long long)v.committed,
+            (long long)v.markers, (long long)v.recovered);
+    cr_assert_gt(killed, 0, "no run reached its 2nd checkpoint");
+    cr_assert_eq(v.recovered, killed, "every kill left one epoch to redo");
+    expect_exactly_once(&v, n, "between commits");
+    view_free(&v);
+    sl_test_tmpdir_remove(tmp);
+    sl_test_broker_stop(b);
+}
+
+Test(kafka_eos, crash_kafka_to_kafka_exactly_once, .timeout = 90)
+{
+    sl_test_broker *b = sl_test_broker_start(1);
+    const char *bs = sl_test_broker_bootstraps(b);
+    const int64_t n = 20000;
+    char *tmp = sl_test_tmpdir();
+    char script[512];
+    k2k_setup(b, n, tmp, "k2k", "100 ms", script, sizeof(script));
     unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
     int64_t t0 = sl_mono_ns();
     int kills =
@@ -460,22 +530,14 @@ Test(kafka_eos, crash_kafka_to_kafka_exactly_once, .timeout = 90)
 
     view v;
     read_view(bs, "o2", "k2k-0", n, &v);
-    for (int64_t i = 1; i <= n; i++)
-        if (!v.seen[i])
-            v.missing++;
     fprintf(stderr,
             "kafka eos crash test: %d kills in %.1f s (seed %u): %lld "
-            "records in the topic, %lld committed, %lld markers, %lld "
-            "duplicates, %lld missing\n",
+            "records in the topic, %lld committed, %lld markers (%lld "
+            "recovered from the outbox)\n",
             kills, (double)(sl_mono_ns() - t0) / 1e9, seed, (long long)v.raw,
-            (long long)v.committed, (long long)v.markers, (long long)v.dups,
-            (long long)v.missing);
-    cr_assert_eq(v.extra, 0);
-    cr_assert_eq(v.dups, 0, "%lld duplicates (seed %u)", (long long)v.dups,
-                 seed);
-    cr_assert_eq(v.missing, 0, "%lld of %lld missing (seed %u)",
-                 (long long)v.missing, (long long)n, seed);
-    cr_assert_eq(v.committed, n);
+            (long long)v.committed, (long long)v.markers,
+            (long long)v.recovered);
+    expect_exactly_once(&v, n, "crash test");
     view_free(&v);
     sl_test_tmpdir_remove(tmp);
     sl_test_broker_stop(b);
