@@ -251,3 +251,43 @@ Test(upsert_kafka, tombstones_source_and_sink, .timeout = 60)
     sl_free(out);
     sl_test_broker_stop(b);
 }
+
+/* 'key.fields-prefix': the key column k_id is the key format's field id. */
+Test(upsert_kafka, key_fields_prefix, .timeout = 60)
+{
+    sl_test_broker *b = sl_test_broker_start(1);
+    const char *bs = sl_test_broker_bootstraps(b);
+    topic(b, "pin", 1);
+    topic(b, "pout", 1);
+    kcat_produce(bs, "pin",
+                 "{\"id\":\"a\"}|{\"v\":1}\n"
+                 "{\"id\":\"a\"}|\n"
+                 "{\"id\":\"b\"}|{\"v\":2}\n");
+    sluice *db = NULL;
+    cr_assert_eq(sluice_open(&db), SLUICE_OK);
+    char sql[2048];
+    snprintf(sql, sizeof(sql),
+             "CREATE TABLE pin (k_id STRING, v BIGINT, PRIMARY KEY (k_id) NOT "
+             "ENFORCED) WITH ('connector'='upsert-kafka', 'topic'='pin', "
+             "'properties.bootstrap.servers'='%s', 'key.format'='json', "
+             "'key.fields-prefix'='k_', 'value.format'='json', "
+             "'value.fields-include'='EXCEPT_KEY', "
+             "'scan.bounded.mode'='latest-offset');\n"
+             "CREATE TABLE pout (k_id STRING, v BIGINT, PRIMARY KEY (k_id) "
+             "NOT ENFORCED) WITH ('connector'='upsert-kafka', "
+             "'topic'='pout', 'properties.bootstrap.servers'='%s', "
+             "'key.format'='json', 'key.fields-prefix'='k_', "
+             "'value.format'='json');\n"
+             "INSERT INTO pout SELECT k_id, v + 1 FROM pin;\n",
+             bs, bs);
+    cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK, "%s",
+                 sluice_errmsg(db));
+    sluice_close(db);
+    char *out = kcat_consume(bs, "pout");
+    /* value.fields-include ALL: the value holds the key column too */
+    cr_assert_str_eq(out, "{\"id\":\"a\"}|{\"k_id\":\"a\",\"v\":2}\n"
+                          "{\"id\":\"a\"}|NULL\n"
+                          "{\"id\":\"b\"}|{\"k_id\":\"b\",\"v\":3}\n");
+    sl_free(out);
+    sl_test_broker_stop(b);
+}
