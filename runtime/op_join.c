@@ -888,6 +888,9 @@ static int jop_restore(sl_operator *op, sqlite3 *state, const char *prefix,
                        sl_err *err)
 {
     jop *j = (jop *)op;
+    /* the job has checkpoints (it calls restore() on every start with
+     * them): they take the state, which then holds back no acks */
+    j->snapshotting = true;
     char sql[160], from[96], to[16];
     sl_snprintf(sql, sizeof(sql), "SELECT version, stored FROM \"%sjoin_meta\"",
                 prefix);
@@ -913,7 +916,6 @@ static int jop_restore(sl_operator *op, sqlite3 *state, const char *prefix,
     }
     if (!rc)
         rc = side_ops_ckpt(j, state, prefix, true, err);
-    j->snapshotting = true;
     return rc;
 }
 
