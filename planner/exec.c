@@ -471,8 +471,8 @@ static int exec_alter_model(exec_ctx *x, const sl_stmt *st)
 /* ---- SHOW / DESCRIBE / SHOW CREATE -----------------------------------------
  */
 
-static const char *const show_metrics_cols[4] = {"job id", "metric",
-                                                  "labels", "value"};
+static const char *const show_metrics_cols[4] = {"job id", "metric", "labels",
+                                                 "value"};
 
 static int show_metrics_row(void *ctx, const char *const *cells)
 {

@@ -68,8 +68,7 @@ static void snapshot_free(snapshot *s)
     s->n = 0;
 }
 
-static int snap_job(job_snap *js, sl_job *job, const char *id,
-                    const char *name)
+static int snap_job(job_snap *js, sl_job *job, const char *id, const char *name)
 {
     sl_strlcpy(js->id, id, sizeof(js->id));
     sl_strlcpy(js->name, name ? name : "", sizeof(js->name));
@@ -408,16 +407,15 @@ static int model_family(sink *k, const metric_def *d, const job_snap *js,
         return k->sample(k, &d->f, "", js->id, sl_buf_cstr(lb),
                          model_value(m, d->which));
     if (d->sc == SC_RETRY) {
-        static const char *const cause[] = {"429",     "5xx",        "timeout",
+        static const char *const cause[] = {"429",        "5xx",     "timeout",
                                             "connection", "invalid", "schema"};
-        const uint64_t v[] = {m->retries_429,        m->retries_5xx,
-                              m->retries_timeout,    m->retries_connection,
-                              m->retries_invalid,    m->retries_schema};
+        const uint64_t v[] = {m->retries_429,     m->retries_5xx,
+                              m->retries_timeout, m->retries_connection,
+                              m->retries_invalid, m->retries_schema};
         for (int i = 0; !rc && i < 6; i++) {
             lb->len = base;
             label(lb, "cause", cause[i]);
-            rc = k->sample(k, &d->f, "", js->id, sl_buf_cstr(lb),
-                           (double)v[i]);
+            rc = k->sample(k, &d->f, "", js->id, sl_buf_cstr(lb), (double)v[i]);
         }
         return rc;
     }
@@ -450,8 +448,8 @@ static int model_family(sink *k, const metric_def *d, const job_snap *js,
         rc = k->sample(k, &d->f, "_sum", js->id, sl_buf_cstr(lb),
                        (double)m->latency_sum_ms / 1000.0);
     if (!rc)
-        rc = k->sample(k, &d->f, "_count", js->id, sl_buf_cstr(lb),
-                       (double)cum);
+        rc =
+            k->sample(k, &d->f, "_count", js->id, sl_buf_cstr(lb), (double)cum);
     return rc;
 }
 
@@ -489,9 +487,10 @@ static int family_samples(sink *k, const metric_def *d, const snapshot *s,
             for (int j = 0; !rc && j < js->n_steps; j++) {
                 sl_buf_reset(lb);
                 label(lb, "operator", js->steps[j].name);
-                rc = k->sample(k, &d->f, "", js->id, sl_buf_cstr(lb),
-                               d->which == O_IN ? (double)js->steps[j].rows_in
-                                                : (double)js->steps[j].rows_out);
+                rc =
+                    k->sample(k, &d->f, "", js->id, sl_buf_cstr(lb),
+                              d->which == O_IN ? (double)js->steps[j].rows_in
+                                               : (double)js->steps[j].rows_out);
             }
             break;
         default:
@@ -551,8 +550,16 @@ static void format_value(char *out, size_t n, double v)
         sl_strlcpy(out, "NaN", n);
     else if (v == floor(v) && fabs(v) < 9007199254740992.0)
         sl_snprintf(out, n, "%.0f", v);
-    else
+    else if (fabs(v) >= 1e15 || fabs(v) < 1e-6)
         sl_snprintf(out, n, "%.9g", v);
+    else {
+        /* fixed point, at most 6 decimals, trailing zeros dropped */
+        int k = sl_snprintf(out, n, "%.6f", v);
+        while (k > 0 && (size_t)k < n && out[k - 1] == '0')
+            out[--k] = '\0';
+        if (k > 0 && out[k - 1] == '.')
+            out[--k] = '\0';
+    }
 }
 
 /* ---- Prometheus text -------------------------------------------------- */
@@ -867,11 +874,11 @@ static int server_start(sluice *db, const char *host, int port, sl_err *err)
     int rc = SL_OK;
     int fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0);
     int one = 1;
-    if (fd < 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
         bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 16))
-        rc = sl_err_set(err, SL_IO, "metrics endpoint: cannot listen on %s:%d: %s",
-                        host, port, strerror(errno));
+        rc = sl_err_set(err, SL_IO,
+                        "metrics endpoint: cannot listen on %s:%d: %s", host,
+                        port, strerror(errno));
     freeaddrinfo(res);
     srv->listen_fd = fd;
     if (!rc && pipe(srv->wake))

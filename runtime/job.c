@@ -129,7 +129,7 @@ struct sl_job {
     sl_step_metrics *pub_steps;
     int n_metric_steps;
     int64_t last_pub_ns;
-    sl_source_metrics *pub_sources; /* n_inputs, under mu */
+    sl_source_metrics *pub_sources;   /* n_inputs, under mu */
     sl_job_model_metrics *pub_models; /* n_models, under mu */
     int n_models;
     int64_t last_read, last_written;
@@ -1318,9 +1318,8 @@ static bool detail_init(sl_job *job, const sl_job_spec *spec)
         if (spec->steps[i].kind == SL_STEP_OPERATOR &&
             sl_model_op_is(spec->steps[i].op))
             job->n_models++;
-    job->pub_sources =
-        sl_calloc((size_t)(spec->n_inputs ? spec->n_inputs : 1),
-                  sizeof(sl_source_metrics));
+    job->pub_sources = sl_calloc((size_t)(spec->n_inputs ? spec->n_inputs : 1),
+                                 sizeof(sl_source_metrics));
     job->pub_models = sl_calloc((size_t)(job->n_models ? job->n_models : 1),
                                 sizeof(sl_job_model_metrics));
     if (!job->pub_sources || !job->pub_models)
