@@ -51,7 +51,8 @@ static void set_port(sluice *db, int port)
 /* GET url with curl; the body into out. */
 static void curl_get(const char *url, sl_buf *out)
 {
-    const char *argv[] = {"/usr/bin/curl", "-s", "-S", "--max-time", "10", url, NULL};
+    const char *argv[] = {
+        "/usr/bin/curl", "-s", "-S", "--max-time", "10", url, NULL};
     sl_buf err;
     sl_buf_init(&err, 0);
     int st = sl_test_run(argv, NULL, out, &err, 15000);
@@ -155,8 +156,8 @@ Test(metrics, scrape_matches_the_mock_server, .timeout = 90)
     double requests = sample(t, "sluice_model_requests_total", NULL, NULL);
     double r429 =
         sample(t, "sluice_model_retries_total", "cause=\"429\"", NULL);
-    double prompt = sample(t, "sluice_model_tokens_total", "kind=\"prompt\"",
-                           NULL);
+    double prompt =
+        sample(t, "sluice_model_tokens_total", "kind=\"prompt\"", NULL);
     double completion =
         sample(t, "sluice_model_tokens_total", "kind=\"completion\"", NULL);
     double hits = sample(t, "sluice_model_cache_hits_total", NULL, NULL);
@@ -186,9 +187,9 @@ Test(metrics, scrape_matches_the_mock_server, .timeout = 90)
     cr_assert_eq(
         sample(t, "sluice_source_rows_read_total", "source=\"reviews\"", NULL),
         300, "%s", t);
-    cr_assert_eq(sample(t, "sluice_operator_rows_out_total",
-                        "operator=\"chat\"", NULL),
-                 300, "%s", t);
+    cr_assert_eq(
+        sample(t, "sluice_operator_rows_out_total", "operator=\"chat\"", NULL),
+        300, "%s", t);
     cr_assert(strstr(t, "sluice_job_info{job=\""), "%s", t);
     sl_buf_free(&m);
     sl_buf_free(&st);
