@@ -63,11 +63,11 @@ static void h2_start(h2srv *s, bool tls)
         cr_assert_eq(st, 0, "openssl: %s", sl_buf_cstr(&err));
         sl_buf_free(&err);
     }
-    const char *argv[] = {"/usr/bin/node", script, "--latency-ms", "20",
-                          tls ? "--tls" : NULL, key, s->cert, NULL};
+    const char *argv[] = {"/usr/bin/node",      script, "--latency-ms", "20",
+                          tls ? "--tls" : NULL, key,    s->cert,        NULL};
     char line[256];
-    s->proc = sl_test_proc_start(argv, "listening on", 10000, line,
-                                 sizeof(line));
+    s->proc =
+        sl_test_proc_start(argv, "listening on", 10000, line, sizeof(line));
     cr_assert_not_null(s->proc, "node did not start");
     const char *colon = strrchr(line, ':');
     cr_assert_not_null(colon);
@@ -88,11 +88,12 @@ static void h2_stats(h2srv *s, bool tls, sl_buf *out)
     char url[128];
     sl_snprintf(url, sizeof(url), "%s://127.0.0.1:%d/stats",
                 tls ? "https" : "http", s->port);
-    const char *argv_tls[] = {"/usr/bin/curl", "-s",   "-S",    "--max-time",
-                              "10",            "--cacert", s->cert, url,
-                              NULL};
-    const char *argv_h2c[] = {"/usr/bin/curl", "-s", "-S", "--max-time", "10",
-                              "--http2-prior-knowledge", url, NULL};
+    const char *argv_tls[] = {"/usr/bin/curl", "-s", "-S",
+                              "--max-time",    "10", "--cacert",
+                              s->cert,         url,  NULL};
+    const char *argv_h2c[] = {
+        "/usr/bin/curl",           "-s", "-S", "--max-time", "10",
+        "--http2-prior-knowledge", url,  NULL};
     sl_buf err;
     sl_buf_init(&err, 0);
     int st = sl_test_run(tls ? argv_tls : argv_h2c, NULL, out, &err, 15000);
