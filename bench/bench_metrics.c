@@ -9,6 +9,7 @@
  *   ./build/bench/bench_metrics [rows] [rounds]   (default 3000000 3)
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -19,7 +20,7 @@
 typedef struct scraper {
     sluice *db;
     int interval_us;
-    volatile int stop;
+    atomic_int stop;
     long calls;
     int64_t ns;
     size_t bytes;
@@ -28,7 +29,7 @@ typedef struct scraper {
 static void *scrape(void *arg)
 {
     scraper *s = arg;
-    while (!s->stop) {
+    while (!atomic_load(&s->stop)) {
         int64_t t0 = sl_mono_ns();
         char *text = NULL;
         size_t len = 0;
@@ -76,7 +77,7 @@ static double rate(long rows, int interval_us, scraper *out)
                          NULL, NULL);
     double secs = (double)(sl_mono_ns() - t0) / 1e9;
     if (threaded) {
-        s.stop = 1;
+        atomic_store(&s.stop, 1);
         pthread_join(th, NULL);
     }
     if (out)
