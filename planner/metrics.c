@@ -18,6 +18,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -808,7 +809,7 @@ static void *server_main(void *arg)
             break;
         if (!(pf[0].revents & POLLIN))
             continue;
-        int fd = accept(srv->listen_fd, NULL, NULL);
+        int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
         if (fd < 0)
             continue;
         serve_one(srv, fd);
@@ -881,7 +882,7 @@ static int server_start(sluice *db, const char *host, int port, sl_err *err)
                         port, strerror(errno));
     freeaddrinfo(res);
     srv->listen_fd = fd;
-    if (!rc && pipe(srv->wake))
+    if (!rc && pipe2(srv->wake, O_CLOEXEC))
         rc = sl_err_set(err, SL_IO, "metrics endpoint: pipe: %s",
                         strerror(errno));
     if (!rc && pthread_create(&srv->thread, NULL, server_main, srv))
