@@ -272,6 +272,34 @@ Test(metrics, endpoint_answers_bad_requests_and_keeps_serving, .timeout = 60)
     int code = raw_request(mport, big, 20000);
     cr_assert(code == 400 || code == 431, "%d", code);
     free(big);
+    /* random requests: noise, and valid heads cut or mutated at random */
+    static const char *const seeds[] = {
+        "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n", "HEAD / HTTP/1.0\r\n\r\n",
+        "GET /metrics HTTP/1.1\n\n", "PUT /x HTTP/1.1\r\n\r\n"};
+    uint64_t x = 88172645463325252ull;
+    char req[600];
+    for (int i = 0; i < 300; i++) {
+        const char *seed = seeds[i % 4];
+        size_t n = strlen(seed);
+        memcpy(req, seed, n);
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        int flips = (int)(x % 4);
+        for (int k = 0; k < flips; k++)
+            req[(x >> (8 + k * 8)) % n] = (char)(x >> (k * 5));
+        size_t len = i % 3 == 0 ? (size_t)(x % (n + 1)) : n;
+        if (i % 7 == 0) { /* pure noise */
+            len = (size_t)(x % sizeof(req));
+            for (size_t k = 0; k < len; k++)
+                req[k] = (char)((x >> (k % 57)) + k * 31);
+        }
+        int c = raw_request(mport, req, len);
+        cr_assert(c == 0 || c == 200 || c == 400 || c == 404 || c == 405 ||
+                      c == 431,
+                  "request %d: %d", i, c);
+    }
+    cr_assert_eq(raw(mport, "GET /metrics HTTP/1.1\r\n\r\n"), 200);
     /* a client that sends nothing does not block the endpoint for long */
     int idle = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {0};
