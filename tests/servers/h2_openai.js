@@ -10,21 +10,29 @@
 // ALPN protocol of each, and the most streams open at once on one
 // connection (multiplexing). Prints "listening on 127.0.0.1:PORT" when ready.
 //
-//   node h2_openai.js [--tls key.pem cert.pem] [--latency-ms N] [--port P]
+// With --http1-only (and --tls) it is a plain HTTPS server that offers no
+// h2 at all.
+//
+//   node h2_openai.js [--tls key.pem cert.pem [--http1-only]]
+//                     [--latency-ms N] [--port P]
 'use strict';
 const http2 = require('http2');
+const https = require('https');
 const fs = require('fs');
 
 const args = process.argv.slice(2);
 let tls = null;
 let latency = 0;
 let port = 0;
+let http1Only = false;
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--tls') {
     tls = {key: fs.readFileSync(args[i + 1]), cert: fs.readFileSync(args[i + 2])};
     i += 2;
   } else if (args[i] === '--latency-ms') {
     latency = Number(args[++i]);
+  } else if (args[i] === '--http1-only') {
+    http1Only = true;
   } else if (args[i] === '--port') {
     port = Number(args[++i]);
   }
@@ -32,7 +40,7 @@ for (let i = 0; i < args.length; i++) {
 
 const stats = {
   requests: 0, chat: 0, versions: {}, h2_sessions: 0, alpn: {},
-  max_streams_per_session: 0, max_open_streams: 0,
+  max_streams_per_session: 0, max_open_streams: 0, max_open_requests: 0,
   prompt_tokens: 0, completion_tokens: 0,
 };
 
@@ -51,7 +59,12 @@ function reply(res, code, obj) {
   res.end(body);
 }
 
+let openRequests = 0;
+
 function onRequest(req, res) {
+  openRequests++;
+  stats.max_open_requests = Math.max(stats.max_open_requests, openRequests);
+  res.on('close', () => { openRequests--; });
   const session = req.stream ? req.stream.session : null;
   if (session) {
     session.sl_total++;
@@ -102,9 +115,11 @@ function onRequest(req, res) {
   });
 }
 
-const server = tls
-  ? http2.createSecureServer({key: tls.key, cert: tls.cert, allowHTTP1: true})
-  : http2.createServer();
+const server = tls && http1Only
+  ? https.createServer({key: tls.key, cert: tls.cert})
+  : tls ? http2.createSecureServer({key: tls.key, cert: tls.cert,
+                                     allowHTTP1: true})
+        : http2.createServer();
 server.on('session', onSession);
 server.on('request', onRequest);
 server.on('secureConnection', (sock) => {

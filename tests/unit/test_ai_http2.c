@@ -29,7 +29,7 @@ typedef struct h2srv {
     char cert[1024];
 } h2srv;
 
-static void h2_start(h2srv *s, bool tls)
+static void h2_start_ex(h2srv *s, bool tls, bool http1_only)
 {
     memset(s, 0, sizeof(*s));
     s->dir = sl_test_tmpdir();
@@ -63,8 +63,15 @@ static void h2_start(h2srv *s, bool tls)
         cr_assert_eq(st, 0, "openssl: %s", sl_buf_cstr(&err));
         sl_buf_free(&err);
     }
-    const char *argv[] = {"/usr/bin/node",      script, "--latency-ms", "20",
-                          tls ? "--tls" : NULL, key,    s->cert,        NULL};
+    const char *argv[] = {"/usr/bin/node",
+                          script,
+                          "--latency-ms",
+                          "20",
+                          tls ? "--tls" : NULL,
+                          key,
+                          s->cert,
+                          http1_only ? "--http1-only" : NULL,
+                          NULL};
     char line[256];
     s->proc =
         sl_test_proc_start(argv, "listening on", 10000, line, sizeof(line));
@@ -74,6 +81,11 @@ static void h2_start(h2srv *s, bool tls)
     int64_t port = 0;
     cr_assert_eq(sl_parse_int64(colon + 1, strlen(colon + 1), &port), 0);
     s->port = (int)port;
+}
+
+static void h2_start(h2srv *s, bool tls)
+{
+    h2_start_ex(s, tls, false);
 }
 
 static void h2_stop(h2srv *s)
@@ -240,5 +252,32 @@ Test(ai_http2, off_uses_http1_and_unknown_ca_fails, .timeout = 60)
     rc = run_calls(&s, true, "auto", NULL, &c2, msg, sizeof(msg));
     cr_assert_neq(rc, SLUICE_OK);
     cr_assert(strstr(msg, "certificate") || strstr(msg, "SSL"), "%s", msg);
+    h2_stop(&s);
+}
+
+/* 'auto' against an HTTPS server without h2: after the first connection's
+ * ALPN answer the client opens parallel HTTP/1.1 connections (PIPEWAIT
+ * must not serialize the calls). */
+Test(ai_http2, auto_falls_back_to_parallel_http1, .timeout = 60)
+{
+    h2srv s;
+    h2_start_ex(&s, true, true);
+    counted c = {0};
+    char msg[512];
+    int rc = run_calls(&s, true, "auto", s.cert, &c, msg, sizeof(msg));
+    cr_assert_eq(rc, SLUICE_OK, "%s", msg);
+    cr_assert_eq(c.n, ROWS);
+    cr_assert_eq(c.bad, 0);
+    sl_buf st;
+    sl_buf_init(&st, 0);
+    char url[128];
+    sl_snprintf(url, sizeof(url), "https://127.0.0.1:%d/stats", s.port);
+    const char *argv[] = {"/usr/bin/curl", "-s",   "-S", "--max-time", "10",
+                          "--cacert",      s.cert, url,  NULL};
+    cr_assert_eq(sl_test_run(argv, NULL, &st, NULL, 15000), 0);
+    const char *t = sl_buf_cstr(&st);
+    cr_assert_eq(field(t, "HTTP/1.1"), ROWS, "%s", t);
+    cr_assert_gt(field(t, "max_open_requests"), 8, "%s", t);
+    sl_buf_free(&st);
     h2_stop(&s);
 }
