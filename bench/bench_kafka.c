@@ -20,7 +20,8 @@
  * so every client here uses fetch.wait.max.ms = 5 (docs/kafka.md
  * "Performance").
  *
- *   ./build/bench/bench_kafka [N] [--concurrent]   (default N = 1000000)
+ *   ./build/bench/bench_kafka [N] [--concurrent] [--no-broker]
+ *   (default N = 1000000; --no-broker runs only the memory pipeline)
  */
 #include <pthread.h>
 #include <sqlite3.h>
@@ -35,6 +36,7 @@
 
 #include "connector.h"
 #include "format.h"
+#include "job.h"
 #include "stage.h"
 
 #define LEAD          20000
@@ -71,7 +73,7 @@ static const char *const stage_sql =
     "FROM {input} AS t WHERE t.user_id % 10 <> 0";
 
 static int n_parts = 4;
-static bool concurrent;
+static bool concurrent, only_memory;
 
 typedef struct feeder {
     const char *bootstrap;
@@ -217,10 +219,10 @@ static void schemas_init(pipe_schemas *p)
                               sl_type_simple(SL_TYPE_VARCHAR)};
     p->in = sl_schema_new(&p->arena, 6, names, types);
     p->out = sl_schema_new(&p->arena, 5, names, types);
-    if (sqlite3_open(":memory:", &p->db) != SQLITE_OK)
-        die("sqlite", "cannot open");
     sl_err err;
     sl_err_clear(&err);
+    if (sl_job_db_open(&p->db, &err)) /* the job thread's connection */
+        die("sqlite", err.msg);
     if (sl_stage_new(p->db, p->in, p->out, stage_sql, &p->stage, &err))
         die("stage", err.msg);
 }
@@ -475,6 +477,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--concurrent"))
             concurrent = true;
+        else if (!strcmp(argv[i], "--no-broker"))
+            only_memory = true;
         else if (strtol(argv[i], NULL, 10) > 0)
             n = strtol(argv[i], NULL, 10);
     }
@@ -509,6 +513,15 @@ int main(int argc, char **argv)
     schemas_init(&p);
     long mem_rows = 0;
     double mem = no_broker(&p, n, &mem_rows);
+    if (only_memory) {
+        printf("sluice pipeline, no broker (memory in/out) %10.0f records/s "
+               "(%ld of %ld rows out)\n",
+               mem, mem_rows, n);
+        schemas_free(&p);
+        rd_kafka_mock_cluster_destroy(mc);
+        rd_kafka_destroy(host);
+        return 0;
+    }
 
     feeder f1 = {bs, "in", n, 0, false, 0};
     double raw_c = raw_consume(bs, &f1);
