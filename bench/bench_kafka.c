@@ -21,7 +21,8 @@
  * "Performance").
  *
  *   ./build/bench/bench_kafka [N] [--concurrent] [--no-broker]
- *   (default N = 1000000; --no-broker runs only the memory pipeline)
+ *   (default N = 1000000; --no-broker runs only the memory pipeline,
+ *   --sluice-kafka only Sluice's Kafka pipeline, e.g. under perf)
  */
 #include <pthread.h>
 #include <sqlite3.h>
@@ -29,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
@@ -73,7 +75,15 @@ static const char *const stage_sql =
     "FROM {input} AS t WHERE t.user_id % 10 <> 0";
 
 static int n_parts = 4;
-static bool concurrent, only_memory;
+static double sluice_cpu_us, mem_cpu_us; /* job thread CPU per record */
+
+static int64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+static bool concurrent, only_memory, only_kafka;
 
 typedef struct feeder {
     const char *bootstrap;
@@ -197,6 +207,57 @@ static double raw_consume(const char *bs, feeder *f)
     return bytes ? (double)n / s : 0;
 }
 
+/* Raw librdkafka copy-through: consume f->topic and produce every
+ * message's bytes to 'raw_out' on this thread, the librdkafka work a
+ * Kafka -> Kafka pipeline cannot avoid. Timed from the first message to
+ * the last produce call; *flushed also counts the final flush. */
+static double raw_through(const char *bs, feeder *f, double *flushed)
+{
+    pthread_t t;
+    start_feed(f, &t);
+    rd_kafka_t *rk = new_client(RD_KAFKA_CONSUMER, bs, "bench-through");
+    rd_kafka_t *pk = new_client(RD_KAFKA_PRODUCER, bs, NULL);
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(pk, "raw_out", NULL);
+    rd_kafka_poll_set_consumer(rk);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, f->topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_subscribe(rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(rk);
+    rd_kafka_message_t *msgs[1024];
+    long n = 0;
+    int64_t t0 = 0;
+    while (n < f->n) {
+        ssize_t got = rd_kafka_consume_batch_queue(q, 100, msgs, 1024);
+        for (ssize_t i = 0; i < got; i++) {
+            rd_kafka_message_t *m = msgs[i];
+            if (!m->err) {
+                if (!t0)
+                    t0 = sl_mono_ns();
+                n++;
+                while (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA,
+                                        RD_KAFKA_MSG_F_COPY, m->payload, m->len,
+                                        NULL, 0, NULL) == -1)
+                    rd_kafka_poll(pk, 1);
+            }
+            rd_kafka_message_destroy(m);
+        }
+        rd_kafka_poll(pk, 0);
+        f->consumed = n;
+    }
+    int64_t t1 = sl_mono_ns();
+    rd_kafka_flush(pk, FLUSH_TIMEOUT);
+    *flushed = (double)n / ((double)(sl_mono_ns() - t0) / 1e9);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    rd_kafka_topic_destroy(rkt);
+    rd_kafka_destroy(pk);
+    if (concurrent)
+        pthread_join(t, NULL);
+    return (double)n / ((double)(t1 - t0) / 1e9);
+}
+
 typedef struct pipe_schemas {
     sl_arena arena;
     sl_schema *in, *out;
@@ -304,7 +365,7 @@ static double no_broker(pipe_schemas *p, long n, long *out_rows)
         lens[i] = make_record(recs + i * RECORD_ROOM, RECORD_ROOM, i);
     sl_batch *in = sl_batch_new(p->in, BATCH_ROWS);
     sl_batch *out = sl_batch_new(p->out, BATCH_ROWS);
-    int64_t t0 = sl_mono_ns();
+    int64_t t0 = sl_mono_ns(), c0 = thread_cpu_ns();
     for (long i = 0; i < n; i++) {
         if (sl_batch_is_full(in)) {
             run_stage(p, in, out, mem_emit, &ms);
@@ -320,6 +381,7 @@ static double no_broker(pipe_schemas *p, long n, long *out_rows)
     }
     run_stage(p, in, out, mem_emit, &ms);
     double s = (double)(sl_mono_ns() - t0) / 1e9;
+    mem_cpu_us = (double)(thread_cpu_ns() - c0) / 1e3 / (double)n;
     *out_rows = ms.rows;
     sl_batch_free(in);
     sl_batch_free(out);
@@ -406,15 +468,17 @@ static double sluice_kafka(pipe_schemas *p, const char *bs, feeder *f,
     sl_batch *batch = sl_batch_new(p->in, BATCH_ROWS);
     sl_batch *obatch = sl_batch_new(p->out, BATCH_ROWS);
     long n = 0;
-    int64_t t0 = 0;
+    int64_t t0 = 0, c0 = 0;
     while (n < f->n) {
         sl_read_status st;
         sl_batch_clear(batch);
         if (src->ops->read(src, batch, &st, &err))
             die("read", err.msg);
         if (batch->n_rows) {
-            if (!t0)
+            if (!t0) {
                 t0 = sl_mono_ns();
+                c0 = thread_cpu_ns();
+            }
             run_stage(p, batch, obatch, kafka_emit, &ks);
             /* at-least-once bookkeeping, as the job loop does */
             ks.sink->ops->acked(ks.sink);
@@ -427,6 +491,7 @@ static double sluice_kafka(pipe_schemas *p, const char *bs, feeder *f,
         }
     }
     int64_t t1 = sl_mono_ns();
+    sluice_cpu_us = (double)(thread_cpu_ns() - c0) / 1e3 / (double)n;
     if (ks.sink->ops->flush(ks.sink, FLUSH_TIMEOUT, &err))
         die("flush", err.msg);
     *flushed = (double)n / ((double)(sl_mono_ns() - t0) / 1e9);
@@ -479,6 +544,8 @@ int main(int argc, char **argv)
             concurrent = true;
         else if (!strcmp(argv[i], "--no-broker"))
             only_memory = true;
+        else if (!strcmp(argv[i], "--sluice-kafka"))
+            only_kafka = true;
         else if (strtol(argv[i], NULL, 10) > 0)
             n = strtol(argv[i], NULL, 10);
     }
@@ -500,6 +567,8 @@ int main(int argc, char **argv)
     rd_kafka_mock_topic_create(mc, "in", n_parts, 1);
     rd_kafka_mock_topic_create(mc, "in2", n_parts, 1);
     rd_kafka_mock_topic_create(mc, "out", n_parts, 1);
+    rd_kafka_mock_topic_create(mc, "in3", n_parts, 1);
+    rd_kafka_mock_topic_create(mc, "raw_out", n_parts, 1);
     double load[3] = {0, 0, 0};
     getloadavg(load, 3);
     printf("bench_kafka: %ld records of %d bytes, %d partitions, %s, "
@@ -512,7 +581,7 @@ int main(int argc, char **argv)
     pipe_schemas p;
     schemas_init(&p);
     long mem_rows = 0;
-    double mem = no_broker(&p, n, &mem_rows);
+    double mem = only_kafka ? 0 : no_broker(&p, n, &mem_rows);
     if (only_memory) {
         printf("sluice pipeline, no broker (memory in/out) %10.0f records/s "
                "(%ld of %ld rows out)\n",
@@ -523,9 +592,13 @@ int main(int argc, char **argv)
         return 0;
     }
 
-    feeder f1 = {bs, "in", n, 0, false, 0};
-    double raw_c = raw_consume(bs, &f1);
+    feeder f1 = {bs, "in", n, 0, false, 1};
+    double raw_c = only_kafka ? 1 : raw_consume(bs, &f1);
     double raw_p = (double)n / f1.seconds;
+
+    feeder f3 = {bs, "in3", n, 0, false, 1};
+    double through_flushed = 0;
+    double through = only_kafka ? 1 : raw_through(bs, &f3, &through_flushed);
 
     feeder f2 = {bs, "in2", n, 0, false, 0};
     double flushed = 0;
@@ -536,20 +609,29 @@ int main(int argc, char **argv)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("raw librdkafka produce (rd_kafka_produce, F_COPY) %10.0f "
-           "records/s (second run %.0f)\n",
-           raw_p, raw_p2);
+           "records/s (runs %.0f, %.0f, %.0f)\n",
+           (raw_p + raw_p2 + (double)n / f3.seconds) / 3, raw_p, raw_p2,
+           (double)n / f3.seconds);
     printf("raw librdkafka consume (consume_batch_queue)      %10.0f "
            "records/s\n",
            raw_c);
+    printf("raw librdkafka consume -> produce, one thread     %10.0f "
+           "records/s  (with final flush %.0f)\n",
+           through, through_flushed);
     printf("sluice kafka json -> filter/project -> kafka json %10.0f "
-           "records/s  (%.0f%% of raw consume; goal >= 50%%)\n",
-           sluice, 100.0 * sluice / raw_c);
+           "records/s  (%.0f%% of raw consume, goal >= 50%%; %.0f%% of raw "
+           "consume -> produce)\n",
+           sluice, 100.0 * sluice / raw_c, 100.0 * sluice / through);
     printf("  including the final sink flush                  %10.0f "
            "records/s\n",
            flushed);
+    printf("  job thread CPU %.2f us/record (%.0f records/s of one core)\n",
+           sluice_cpu_us, 1e6 / sluice_cpu_us);
     printf("sluice same pipeline, no broker (memory in/out)   %10.0f "
            "records/s  (%.0f%% of the 1 M goal; %ld of %ld rows out)\n",
            mem, mem / 1e4, mem_rows, n);
+    printf("  job thread CPU %.2f us/record (%.0f records/s of one core)\n",
+           mem_cpu_us, 1e6 / mem_cpu_us);
     printf("max RSS %ld MB\n", ru.ru_maxrss / 1024);
     rd_kafka_mock_cluster_destroy(mc);
     rd_kafka_destroy(host);

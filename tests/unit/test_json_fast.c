@@ -40,9 +40,9 @@ static void fx_init(fixture *fx, const sl_type *type, const char *std)
     int map[1] = {0};
     sl_format_info info = {fx->schema, map, &opts, "json."};
     sl_err_clear(&fx->err);
-    cr_assert_eq(sl_format_find("json")->open_encoder(&info, &fx->enc,
-                                                      &fx->err),
-                 SL_OK, "%s", fx->err.msg);
+    cr_assert_eq(
+        sl_format_find("json")->open_encoder(&info, &fx->enc, &fx->err), SL_OK,
+        "%s", fx->err.msg);
     sl_buf_init(&fx->out, 0);
     sl_buf_init(&fx->want, 0);
 }
@@ -92,18 +92,18 @@ static void check_double(fixture *fx, double d)
         return;
     sl_value v = sl_value_real(d);
     const sl_type *t = sl_type_simple(SL_TYPE_DOUBLE);
-    cr_assert_str_eq(encode(fx, v), expect_number(fx, t, v), "value %.17g",
-                     d);
+    cr_assert_str_eq(encode(fx, v), expect_number(fx, t, v), "value %.17g", d);
 }
 
 Test(json_fast, doubles_match_general_formatting)
 {
     fixture fx;
     fx_init(&fx, sl_type_simple(SL_TYPE_DOUBLE), NULL);
-    static const double fixed[] = {0.1,    0.2,     0.3,    1.5,  -2.25,
-                                   1e-4,   9.9e-5,  1e15,   1e16, 999999999999999.0,
-                                   0.1234, 12345.678, 1e-300, 5e-324, 1.0 / 3,
-                                   2.0 / 3, -0.0,   0.0,    123.0, -7.0};
+    static const double fixed[] = {
+        0.1,     0.2,       0.3,    1.5,    -2.25,
+        1e-4,    9.9e-5,    1e15,   1e16,   999999999999999.0,
+        0.1234,  12345.678, 1e-300, 5e-324, 1.0 / 3,
+        2.0 / 3, -0.0,      0.0,    123.0,  -7.0};
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
         check_double(&fx, fixed[i]);
     for (int i = 0; i < 200000; i++) {
@@ -133,8 +133,8 @@ Test(json_fast, integers_and_float_columns)
 {
     fixture fx;
     fx_init(&fx, sl_type_simple(SL_TYPE_BIGINT), NULL);
-    static const int64_t ints[] = {0, 1, -1, 9, 10, -10, INT64_MAX, INT64_MIN,
-                                   1234567890123LL};
+    static const int64_t ints[] = {
+        0, 1, -1, 9, 10, -10, INT64_MAX, INT64_MIN, 1234567890123LL};
     for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
         sl_value v = sl_value_int(ints[i]);
         cr_assert_str_eq(encode(&fx, v),
@@ -143,8 +143,9 @@ Test(json_fast, integers_and_float_columns)
     fx_free(&fx);
     fx_init(&fx, sl_type_simple(SL_TYPE_FLOAT), NULL);
     for (int i = 0; i < 20000; i++) {
-        sl_value v = sl_value_real((double)(float)((double)(int32_t)next() /
-                                                   (double)(next() % 1000 + 1)));
+        sl_value v =
+            sl_value_real((double)(float)((double)(int32_t)next() /
+                                          (double)(next() % 1000 + 1)));
         cr_assert_str_eq(encode(&fx, v),
                          expect_number(&fx, sl_type_simple(SL_TYPE_FLOAT), v));
     }
