@@ -75,7 +75,34 @@ static const char *const stage_sql =
     "FROM {input} AS t WHERE t.user_id % 10 <> 0";
 
 static int n_parts = 4;
-static double sluice_cpu_us, mem_cpu_us; /* job thread CPU per record */
+static double sluice_cpu_us, mem_cpu_us, through_cpu_us; /* per record */
+
+/* CPU of the whole process (all threads, the mock broker's included). */
+static int64_t process_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+typedef struct phase_cpu {
+    int64_t t0, c0;
+    double wall_s, cpu_s;
+} phase_cpu;
+
+static void phase_start(phase_cpu *p)
+{
+    p->t0 = sl_mono_ns();
+    p->c0 = process_cpu_ns();
+}
+
+static void phase_end(phase_cpu *p)
+{
+    p->wall_s = (double)(sl_mono_ns() - p->t0) / 1e9;
+    p->cpu_s = (double)(process_cpu_ns() - p->c0) / 1e9;
+}
+
+static phase_cpu cpu_consume, cpu_through, cpu_sluice;
 
 static int64_t thread_cpu_ns(void)
 {
@@ -189,8 +216,10 @@ static double raw_consume(const char *bs, feeder *f)
         ssize_t got = rd_kafka_consume_batch_queue(q, 100, msgs, 1024);
         for (ssize_t i = 0; i < got; i++) {
             if (!msgs[i]->err) {
-                if (!t0)
+                if (!t0) {
                     t0 = sl_mono_ns();
+                    phase_start(&cpu_consume);
+                }
                 n++;
                 bytes += msgs[i]->len;
             }
@@ -199,6 +228,7 @@ static double raw_consume(const char *bs, feeder *f)
         f->consumed = n;
     }
     double s = (double)(sl_mono_ns() - t0) / 1e9;
+    phase_end(&cpu_consume);
     rd_kafka_queue_destroy(q);
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
@@ -226,14 +256,17 @@ static double raw_through(const char *bs, feeder *f, double *flushed)
     rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(rk);
     rd_kafka_message_t *msgs[1024];
     long n = 0;
-    int64_t t0 = 0;
+    int64_t t0 = 0, c0 = 0;
     while (n < f->n) {
         ssize_t got = rd_kafka_consume_batch_queue(q, 100, msgs, 1024);
         for (ssize_t i = 0; i < got; i++) {
             rd_kafka_message_t *m = msgs[i];
             if (!m->err) {
-                if (!t0)
+                if (!t0) {
                     t0 = sl_mono_ns();
+                    c0 = thread_cpu_ns();
+                    phase_start(&cpu_through);
+                }
                 n++;
                 while (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA,
                                         RD_KAFKA_MSG_F_COPY, m->payload, m->len,
@@ -246,7 +279,9 @@ static double raw_through(const char *bs, feeder *f, double *flushed)
         f->consumed = n;
     }
     int64_t t1 = sl_mono_ns();
+    through_cpu_us = (double)(thread_cpu_ns() - c0) / 1e3 / (double)n;
     rd_kafka_flush(pk, FLUSH_TIMEOUT);
+    phase_end(&cpu_through);
     *flushed = (double)n / ((double)(sl_mono_ns() - t0) / 1e9);
     rd_kafka_queue_destroy(q);
     rd_kafka_consumer_close(rk);
@@ -478,6 +513,7 @@ static double sluice_kafka(pipe_schemas *p, const char *bs, feeder *f,
             if (!t0) {
                 t0 = sl_mono_ns();
                 c0 = thread_cpu_ns();
+                phase_start(&cpu_sluice);
             }
             run_stage(p, batch, obatch, kafka_emit, &ks);
             /* at-least-once bookkeeping, as the job loop does */
@@ -494,6 +530,7 @@ static double sluice_kafka(pipe_schemas *p, const char *bs, feeder *f,
     sluice_cpu_us = (double)(thread_cpu_ns() - c0) / 1e3 / (double)n;
     if (ks.sink->ops->flush(ks.sink, FLUSH_TIMEOUT, &err))
         die("flush", err.msg);
+    phase_end(&cpu_sluice);
     *flushed = (double)n / ((double)(sl_mono_ns() - t0) / 1e9);
     sl_batch_free(batch);
     sl_batch_free(obatch);
@@ -584,8 +621,8 @@ int main(int argc, char **argv)
     double mem = only_kafka ? 0 : no_broker(&p, n, &mem_rows);
     if (only_memory) {
         printf("sluice pipeline, no broker (memory in/out) %10.0f records/s "
-               "(%ld of %ld rows out)\n",
-               mem, mem_rows, n);
+               "(%ld of %ld rows out), job thread CPU %.3f us/record\n",
+               mem, mem_rows, n, mem_cpu_us);
         schemas_free(&p);
         rd_kafka_mock_cluster_destroy(mc);
         rd_kafka_destroy(host);
@@ -618,6 +655,7 @@ int main(int argc, char **argv)
     printf("raw librdkafka consume -> produce, one thread     %10.0f "
            "records/s  (with final flush %.0f)\n",
            through, through_flushed);
+    printf("  its thread CPU %.2f us/record\n", through_cpu_us);
     printf("sluice kafka json -> filter/project -> kafka json %10.0f "
            "records/s  (%.0f%% of raw consume, goal >= 50%%; %.0f%% of raw "
            "consume -> produce)\n",
@@ -632,6 +670,16 @@ int main(int argc, char **argv)
            mem, mem / 1e4, mem_rows, n);
     printf("  job thread CPU %.2f us/record (%.0f records/s of one core)\n",
            mem_cpu_us, 1e6 / mem_cpu_us);
+    printf("process CPU (all threads: client, librdkafka, mock broker) per "
+           "record, and cores busy:\n");
+    const phase_cpu *pc[] = {&cpu_consume, &cpu_through, &cpu_sluice};
+    const char *pn[] = {"raw consume", "raw consume -> produce",
+                        "sluice kafka pipeline (to flush)"};
+    for (int i = 0; i < 3; i++)
+        if (pc[i]->wall_s > 0)
+            printf("  %-34s %5.2f us/record, %.2f cores\n", pn[i],
+                   pc[i]->cpu_s * 1e6 / (double)n,
+                   pc[i]->cpu_s / pc[i]->wall_s);
     printf("max RSS %ld MB\n", ru.ru_maxrss / 1024);
     rd_kafka_mock_cluster_destroy(mc);
     rd_kafka_destroy(host);
