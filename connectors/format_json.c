@@ -1264,6 +1264,25 @@ static int json_open_decoder(const sl_format_info *info, sl_decoder **out,
 
 /* ---- encoding ----------------------------------------------------------- */
 
+/* sl_buf_append / sl_buf_putc with the common case (room left, under the
+ * bound) inline: the encoder appends a dozen small pieces per row. */
+static inline void out_append(sl_buf *b, const char *s, size_t n)
+{
+    if (!b->rc && b->cap > b->len && n < b->cap - b->len &&
+        b->len + n <= b->max_len) {
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return;
+    }
+    sl_buf_append(b, s, n);
+}
+
+static inline void out_putc(sl_buf *b, char c)
+{
+    out_append(b, &c, 1);
+}
+
 typedef struct json_encoder {
     sl_encoder base;
     json_codec c;
@@ -1274,35 +1293,35 @@ typedef struct json_encoder {
 static void put_json_string(sl_buf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
-    sl_buf_putc(out, '"');
+    out_putc(out, '"');
     size_t run = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)s[i];
         if (!str_stop[ch])
             continue;
-        sl_buf_append(out, s + run, i - run);
+        out_append(out, s + run, i - run);
         run = i + 1;
         char esc[7] = {'\\', 0};
         switch (ch) {
         case '"':
         case '\\':
             esc[1] = (char)ch;
-            sl_buf_append(out, esc, 2);
+            out_append(out, esc, 2);
             break;
         case '\n':
-            sl_buf_append(out, "\\n", 2);
+            out_append(out, "\\n", 2);
             break;
         case '\r':
-            sl_buf_append(out, "\\r", 2);
+            out_append(out, "\\r", 2);
             break;
         case '\t':
-            sl_buf_append(out, "\\t", 2);
+            out_append(out, "\\t", 2);
             break;
         case '\b':
-            sl_buf_append(out, "\\b", 2);
+            out_append(out, "\\b", 2);
             break;
         case '\f':
-            sl_buf_append(out, "\\f", 2);
+            out_append(out, "\\f", 2);
             break;
         default:
             esc[1] = 'u';
@@ -1310,11 +1329,11 @@ static void put_json_string(sl_buf *out, const char *s, size_t len)
             esc[3] = '0';
             esc[4] = hex[ch >> 4];
             esc[5] = hex[ch & 15];
-            sl_buf_append(out, esc, 6);
+            out_append(out, esc, 6);
         }
     }
-    sl_buf_append(out, s + run, len - run);
-    sl_buf_putc(out, '"');
+    out_append(out, s + run, len - run);
+    out_putc(out, '"');
 }
 
 /* ---- number and time text without printf (the encoder's hot path) ---- */
@@ -1451,7 +1470,7 @@ static void put_timestamp(sl_buf *out, int64_t ms, bool iso, bool ltz)
     if (ltz)
         tmp[n++] = 'Z';
     tmp[n++] = '"';
-    sl_buf_append(out, tmp, n);
+    out_append(out, tmp, n);
 }
 
 /* The stored [[k, v], ...] form of a MAP with non-string keys, written as
@@ -1465,7 +1484,7 @@ static bool pairs_to_object(const char *s, size_t len, sl_buf *out)
     size_t mark = out->len;
     sl_err_clear(&err);
     sl_buf_init(&key, 0);
-    sl_buf_putc(out, '{');
+    out_putc(out, '{');
     p = skip_ws(p + 1, end);
     bool first = true;
     while (p < end && *p != ']') {
@@ -1484,12 +1503,12 @@ static bool pairs_to_object(const char *s, size_t len, sl_buf *out)
         if (p >= end || *p != ',')
             goto bad;
         if (!first)
-            sl_buf_putc(out, ',');
+            out_putc(out, ',');
         if (key.len && key.data[0] == '"')
-            sl_buf_append(out, key.data, key.len);
+            out_append(out, key.data, key.len);
         else
             put_json_string(out, key.data, key.len);
-        sl_buf_putc(out, ':');
+        out_putc(out, ':');
         p = scan_value(p + 1, end, out, &err);
         if (!p)
             goto bad;
@@ -1501,7 +1520,7 @@ static bool pairs_to_object(const char *s, size_t len, sl_buf *out)
     }
     if (p >= end || skip_ws(p + 1, end) != end)
         goto bad;
-    sl_buf_putc(out, '}');
+    out_putc(out, '}');
     sl_buf_free(&key);
     return true;
 bad:
@@ -1516,7 +1535,7 @@ bad:
 static int put_value(const sl_type *t, const sl_value *v, bool iso, sl_buf *out)
 {
     if (v->kind == SL_V_NULL) {
-        sl_buf_append(out, "null", 4);
+        out_append(out, "null", 4);
         return out->rc;
     }
     switch (t->id) {
@@ -1535,18 +1554,18 @@ static int put_value(const sl_type *t, const sl_value *v, bool iso, sl_buf *out)
                 v->u.s[0] == '[' && pairs_to_object(v->u.s, v->len, out))
                 return out->rc;
             if (v->len)
-                sl_buf_append(out, v->u.s, v->len);
+                out_append(out, v->u.s, v->len);
             else
-                sl_buf_append(out, "null", 4);
+                out_append(out, "null", 4);
             return out->rc;
         }
         break;
     case SL_TYPE_BINARY:
     case SL_TYPE_VARBINARY:
         if (v->kind == SL_V_BLOB || v->kind == SL_V_TEXT) {
-            sl_buf_putc(out, '"');
+            out_putc(out, '"');
             sl_format_base64_encode(v->u.b, v->len, out);
-            sl_buf_putc(out, '"');
+            out_putc(out, '"');
             return out->rc;
         }
         break;
@@ -1567,9 +1586,9 @@ static int put_value(const sl_type *t, const sl_value *v, bool iso, sl_buf *out)
     case SL_TYPE_DATE:
     case SL_TYPE_TIME:
         if (v->kind == SL_V_INT) {
-            sl_buf_putc(out, '"');
+            out_putc(out, '"');
             sl_value_format(t, v, out, NULL);
-            sl_buf_putc(out, '"');
+            out_putc(out, '"');
             return out->rc;
         }
         break;
@@ -1579,7 +1598,7 @@ static int put_value(const sl_type *t, const sl_value *v, bool iso, sl_buf *out)
     case SL_TYPE_BIGINT:
         if (v->kind == SL_V_INT) {
             char tmp[24];
-            sl_buf_append(out, tmp, put_i64(tmp, v->u.i));
+            out_append(out, tmp, put_i64(tmp, v->u.i));
             return out->rc;
         }
         break;
@@ -1591,7 +1610,7 @@ static int put_value(const sl_type *t, const sl_value *v, bool iso, sl_buf *out)
             double d = v->kind == SL_V_INT ? (double)v->u.i : v->u.d;
             size_t n = fast_real(d, tmp);
             if (n) {
-                sl_buf_append(out, tmp, n);
+                out_append(out, tmp, n);
                 return out->rc;
             }
         }
@@ -1622,9 +1641,9 @@ static int put_value(const sl_type *t, const sl_value *v, bool iso, sl_buf *out)
         put_json_string(out, v->u.s, v->len);
         break;
     default:
-        sl_buf_putc(out, '"');
+        out_putc(out, '"');
         sl_format_base64_encode(v->u.b, v->len, out);
-        sl_buf_putc(out, '"');
+        out_putc(out, '"');
     }
     return out->rc;
 }
@@ -1635,7 +1654,7 @@ static int json_encode(sl_encoder *enc, const sl_batch *batch, int row,
     json_encoder *e = (json_encoder *)enc;
     const sl_value *vals = sl_batch_crow(batch, row);
     bool first = true;
-    sl_buf_putc(out, '{');
+    out_putc(out, '{');
     for (int i = 0; i < e->c.n_fields; i++) {
         const jfield *f = &e->c.fields[i];
         const sl_value *v = &vals[f->col];
@@ -1643,12 +1662,12 @@ static int json_encode(sl_encoder *enc, const sl_batch *batch, int row,
             continue;
         size_t start = i ? e->key_end[i - 1] : 0;
         size_t skip = first ? 1 : 0; /* no ',' before the first */
-        sl_buf_append(out, e->keys.data + start + skip,
-                      e->key_end[i] - start - skip);
+        out_append(out, e->keys.data + start + skip,
+                   e->key_end[i] - start - skip);
         first = false;
         put_value(f->type, v, e->c.iso, out);
     }
-    sl_buf_putc(out, '}');
+    out_putc(out, '}');
     if (out->rc)
         return sl_err_set(err, out->rc,
                           out->rc == SL_LIMIT ? "encoded JSON record too large"
@@ -1682,10 +1701,10 @@ static int json_open_encoder(const sl_format_info *info, sl_encoder **out,
         e->key_end = sl_calloc((size_t)(e->c.n_fields ? e->c.n_fields : 1),
                                sizeof(size_t));
         for (int i = 0; e->key_end && i < e->c.n_fields; i++) {
-            sl_buf_putc(&e->keys, ',');
+            out_putc(&e->keys, ',');
             put_json_string(&e->keys, e->c.fields[i].name,
                             e->c.fields[i].name_len);
-            sl_buf_putc(&e->keys, ':');
+            out_putc(&e->keys, ':');
             e->key_end[i] = e->keys.len;
         }
         if (!e->key_end || e->keys.rc)
