@@ -646,9 +646,10 @@ int main(int argc, char **argv)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("raw librdkafka produce (rd_kafka_produce, F_COPY) %10.0f "
-           "records/s (runs %.0f, %.0f, %.0f)\n",
+           "records/s (runs %.0f, %.0f, %.0f)%s\n",
            (raw_p + raw_p2 + (double)n / f3.seconds) / 3, raw_p, raw_p2,
-           (double)n / f3.seconds);
+           (double)n / f3.seconds,
+           concurrent ? " paced by the consumer, group join included" : "");
     printf("raw librdkafka consume (consume_batch_queue)      %10.0f "
            "records/s\n",
            raw_c);
