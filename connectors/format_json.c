@@ -1416,11 +1416,13 @@ static void put_timestamp(sl_buf *out, int64_t ms, bool iso, bool ltz)
 {
     char tmp[48];
     size_t n = 0;
-    int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
-    int64_t in_day = ms - days * 86400000, y = -1;
+    int64_t days = 0, in_day = 0, y = -1;
     unsigned mo, d;
-    if (days > -800000 && days < 3000000)
+    if (ms > -800000 * (int64_t)86400000 && ms < 3000000 * (int64_t)86400000) {
+        days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+        in_day = ms - days * 86400000;
         sl_civil_from_days(days, &y, &mo, &d);
+    }
     if (y >= 0 && y <= 9999) {
         tmp[n++] = '"';
         put_2(tmp + n, (unsigned)(y / 100));
