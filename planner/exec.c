@@ -22,6 +22,7 @@
 #include "op_model.h"
 #include "plan.h"
 #include "vtab.h"
+#include "watermark.h"
 
 typedef struct exec_ctx {
     sluice *db;
@@ -793,12 +794,14 @@ static int exec_reset(exec_ctx *x, const sl_stmt *st)
  * ------------------------------------------------------------
  */
 
-static int open_db(sqlite3 **out, sl_err *err)
+static int open_db(sqlite3 **out, int64_t **wm_cell, sl_err *err)
 {
     int rc = sl_job_db_open(out, err);
     if (rc)
         return rc;
     rc = sl_functions_register(*out, err);
+    if (!rc)
+        rc = sl_wm_sql_register(*out, wm_cell, err);
     if (!rc && sqlite3_exec(*out, "PRAGMA case_sensitive_like = ON", NULL, NULL,
                             NULL) != SQLITE_OK)
         rc = sl_err_set(err, SL_ERROR, "cannot configure SQLite: %s",
@@ -846,7 +849,7 @@ static int value_from_sqlite(sqlite3_stmt *stmt, int i, const sl_type *type,
 static int run_static(exec_ctx *x, sl_plan *plan, row_emitter *em)
 {
     sqlite3 *sdb = NULL;
-    int rc = open_db(&sdb, &x->db->err);
+    int rc = open_db(&sdb, NULL, &x->db->err);
     if (rc)
         return rc;
     sqlite3_stmt *stmt = NULL;
@@ -1086,7 +1089,8 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
 {
     sl_err *err = &x->db->err;
     sqlite3 *jdb = NULL;
-    int rc = open_db(&jdb, err);
+    int64_t *wm_cell = NULL;
+    int rc = open_db(&jdb, &wm_cell, err);
     if (rc) {
         if (sink)
             sink->ops->close(sink);
@@ -1208,6 +1212,7 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
     spec.out_schema = plan->out_schema;
     spec.sink = sink;
     spec.ckpt = ckpt;
+    spec.watermark_cell = wm_cell;
     if (!sink) {
         spec.row_cb = job_rows;
         spec.row_ctx = em;

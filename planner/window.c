@@ -143,6 +143,35 @@ int sl_window_time_sql(sl_gen *g, sl_cat_entry *entry, sl_plan_table *t)
     return rc;
 }
 
+/* ---- CURRENT_WATERMARK ----------------------------------------------------
+ */
+
+int sl_window_gen_current_watermark(sl_gen *g, const sl_scope *sc,
+                                    const sl_expr *e, sl_buf *out,
+                                    const sl_type **type)
+{
+    if (e->func.n_args != 1 || e->func.star || e->func.distinct)
+        return sl_gen_error(g, SL_SQL, e->pos,
+                            "CURRENT_WATERMARK takes one argument, the "
+                            "rowtime column: CURRENT_WATERMARK(ts)");
+    sl_buf scratch;
+    sl_buf_init(&scratch, 64u << 20);
+    const sl_type *at = NULL;
+    int rc = sl_gen_expr(g, sc, e->func.args[0], &scratch, &at);
+    sl_buf_free(&scratch);
+    if (rc)
+        return rc;
+    if (at->id != SL_TYPE_TIMESTAMP && at->id != SL_TYPE_TIMESTAMP_LTZ)
+        return sl_gen_error(g, SL_SQL, e->func.args[0]->pos,
+                            "CURRENT_WATERMARK expects the rowtime column "
+                            "(TIMESTAMP(3) or TIMESTAMP_LTZ(3)), not %s",
+                            sl_gen_type_text(g, at));
+    /* the job's watermark (watermark.h), read per row */
+    sl_buf_puts(out, "\"sl_current_watermark\"()");
+    *type = ts_type(g, at->id);
+    return out->rc ? sl_err_set(g->err, out->rc, "query too large") : SL_OK;
+}
+
 /* ---- window TVFs -----------------------------------------------------------
  */
 

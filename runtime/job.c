@@ -130,6 +130,7 @@ struct sl_job {
     int64_t last_read, last_written;
     bool has_time;      /* some input has a time stage */
     int64_t wm_pending; /* combined watermark not yet delivered */
+    int64_t *wm_cell;   /* spec.watermark_cell */
     /* checkpoints (checkpoint.h) */
     sl_ckpt *ckpt;
     int64_t next_ckpt_ns;
@@ -717,6 +718,8 @@ static int advance_watermark(sl_job *job, bool *progress)
         break; /* operators further down see rows the first emits */
     }
     job->m.watermark_ms = job->wm_pending;
+    if (job->wm_cell)
+        *job->wm_cell = job->wm_pending;
     *progress = true;
     return SL_OK;
 }
@@ -1309,6 +1312,7 @@ int sl_job_new(const sl_job_spec *spec, sl_job **out, sl_err *err)
     job->out_schema = spec->out_schema;
     job->sink_fd = -1;
     job->wm_pending = SL_NO_EVENT_TIME;
+    job->wm_cell = spec->watermark_cell;
     job->batch_rows =
         spec->batch_rows ? spec->batch_rows : SL_BATCH_DEFAULT_ROWS;
     int linger = spec->linger_ms ? spec->linger_ms : SL_JOB_DEFAULT_LINGER_MS;

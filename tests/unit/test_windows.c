@@ -479,3 +479,121 @@ Test(nexmark, queries_match_reference, .timeout = 300)
     sluice_close(db);
     sqlite3_close(ref);
 }
+
+/* ---- CURRENT_WATERMARK ------------------------------------------------- */
+
+typedef struct wm_seen {
+    int n, n_null;
+    int64_t max_ts; /* largest ts of the rows before */
+    int64_t last_wm;
+    bool nulls_done;
+} wm_seen;
+
+/* Rows (ts, CURRENT_WATERMARK(ts)) in input order: the watermark is NULL
+ * only before the first one, never goes back, and never covers a row not
+ * read yet (it is at most the largest earlier ts minus the 2 s lag). */
+static int64_t row_ms(const sluice_row *row, int i)
+{
+    const char *t = sluice_row_text(row, i);
+    int64_t ms = 0;
+    cr_assert_eq(sl_parse_timestamp(t, strlen(t), &ms), SL_OK, "%s", t);
+    return ms;
+}
+
+static int check_wm(void *ctx, const sluice_row *row)
+{
+    wm_seen *s = ctx;
+    int64_t ts = row_ms(row, 0);
+    if (sluice_row_is_null(row, 1)) {
+        cr_assert(!s->nulls_done, "row %d: NULL after a watermark", s->n);
+        s->n_null++;
+    } else {
+        int64_t wm = row_ms(row, 1);
+        s->nulls_done = true;
+        cr_assert_geq(wm, s->last_wm, "row %d: watermark went back", s->n);
+        cr_assert_leq(wm, s->max_ts - 2000, "row %d: watermark %lld ahead",
+                      s->n, (long long)wm);
+        s->last_wm = wm;
+    }
+    if (ts > s->max_ts)
+        s->max_ts = ts;
+    s->n++;
+    return 0;
+}
+
+Test(windows, current_watermark_filters_late_rows, .timeout = 120)
+{
+    char *dir = sl_test_tmpdir();
+    cr_assert_not_null(dir);
+    char path[1024];
+    sl_snprintf(path, sizeof(path), "%s/ev.csv", dir);
+    sqlite3 *ref = NULL;
+    cr_assert_eq(sqlite3_open(":memory:", &ref), SQLITE_OK);
+    make_input(path, ref, 25);
+    sluice *db = NULL;
+    cr_assert_eq(sluice_open(&db), SLUICE_OK);
+    char sql[4096];
+    sl_snprintf(sql, sizeof(sql),
+                "SET 'sluice.batch-rows' = '64';"
+                "CREATE TABLE t (k STRING, v INT, ts TIMESTAMP(3), WATERMARK "
+                "FOR ts AS ts - INTERVAL '2' SECOND) WITH ('connector' = "
+                "'filesystem', 'path' = '%s', 'format' = 'csv');",
+                path);
+    cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK, "%s",
+                 sluice_errmsg(db));
+    wm_seen s = {0, 0, INT64_MIN / 2, INT64_MIN, false};
+    cr_assert_eq(sluice_exec(db,
+                             "SELECT ts, "
+                             "CURRENT_WATERMARK(ts) FROM t",
+                             check_wm, &s),
+                 SLUICE_OK, "%s", sluice_errmsg(db));
+    cr_assert_eq(s.n, N_ROWS + 25);
+    cr_assert_gt(s.n_null, 0);
+    cr_assert_lt(s.n_null, N_ROWS / 2);
+    /* filtering with it in front of a window aggregate: the 25 rows behind
+     * the watermark never reach the operator (no late rows), every other
+     * row is counted (each is ahead of every earlier row's watermark) */
+    lines got = {0}, want = {0};
+    cr_assert_eq(sluice_exec(db,
+                             "SELECT window_start, k, COUNT(*), SUM(v) FROM "
+                             "TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL "
+                             "'1' SECOND)) WHERE CURRENT_WATERMARK(ts) IS "
+                             "NULL OR ts > CURRENT_WATERMARK(ts) GROUP BY "
+                             "window_start, window_end, k",
+                             collect, &got),
+                 SLUICE_OK, "%s", sluice_errmsg(db));
+    ref_rows(ref,
+             "SELECT " TSX("ts - ts % 1000") ", k, count(*), sum(v) FROM ref "
+                                             "GROUP BY ts - ts % 1000, k",
+             &want);
+    assert_same(&got, &want, "current_watermark filter");
+    lines_free(&got);
+    lines_free(&want);
+    /* the rows it removes are exactly the late ones */
+    lines late = {0};
+    cr_assert_eq(sluice_exec(db,
+                             "SELECT v FROM t WHERE ts <= "
+                             "CURRENT_WATERMARK(ts)",
+                             collect, &late),
+                 SLUICE_OK, "%s", sluice_errmsg(db));
+    cr_assert_eq(late.n, 25);
+    lines_free(&late);
+    /* NULL without any watermark; plan-time type check */
+    lines none = {0};
+    cr_assert_eq(sluice_exec(db,
+                             "SELECT CURRENT_WATERMARK(TIMESTAMP "
+                             "'2024-01-01 00:00:00')",
+                             collect, &none),
+                 SLUICE_OK, "%s", sluice_errmsg(db));
+    cr_assert_eq(none.n, 1);
+    cr_assert_str_eq(none.v[0], "NULL");
+    lines_free(&none);
+    cr_assert_neq(
+        sluice_exec(db, "SELECT CURRENT_WATERMARK(v) FROM t", NULL, NULL),
+        SLUICE_OK);
+    cr_assert(strstr(sluice_errmsg(db), "CURRENT_WATERMARK expects the "
+                                        "rowtime column"));
+    sluice_close(db);
+    sqlite3_close(ref);
+    sl_test_tmpdir_remove(dir);
+}
