@@ -25,6 +25,20 @@
 
 #define MAX_WINDOWS_PER_ROW 1000 /* HOP size/slide, CUMULATE size/step */
 #define MAX_AGGS            256
+#define MAX_PARTITION_KEYS  64
+
+/* A SESSION TVF renders each row's own window [ts, ts + gap), which only
+ * the aggregate operator turns into sessions; so it is accepted only as
+ * the FROM of a window aggregate. plan_agg plans that FROM with a copy of
+ * the call whose name is this string (compared by address: no SQL text
+ * can produce it). */
+static const char session_agg_name[] = "SESSION";
+
+typedef struct session_info {
+    int64_t gap_ms;
+    int n_partition;
+    const sl_expr *partition[MAX_PARTITION_KEYS];
+} session_info;
 
 static const sl_type *ts_type(sl_gen *g, sl_type_id id)
 {
@@ -262,6 +276,34 @@ static int tvf_collect(sl_gen *g, const sl_expr *call, const char *fname,
     return SL_OK;
 }
 
+/* SESSION's PARTITION BY: columns of its input table. */
+static int session_check_partition(sl_gen *g, const tvf_args *a,
+                                   const sl_scope *isc)
+{
+    int np = a->data->table_arg.n_partition;
+    if (np > MAX_PARTITION_KEYS)
+        return sl_gen_error(g, SL_LIMIT, a->data->pos,
+                            "SESSION: at most %d PARTITION BY columns",
+                            MAX_PARTITION_KEYS);
+    for (int i = 0; i < np; i++) {
+        const sl_expr *p = a->data->table_arg.partition[i];
+        if (p->kind != SL_EXPR_COLUMN || p->column.n_parts != 1)
+            return sl_gen_error(g, SL_SQL, p->pos,
+                                "SESSION: PARTITION BY takes column names "
+                                "of the input table");
+        char *name = sl_gen_ident_text(g, &p->column.parts[0]);
+        bool found = false;
+        for (int k = 0; k < isc->n && name; k++)
+            found = found || !strcmp(isc->cols[k].name, name);
+        if (!name || !found)
+            return sl_gen_error(g, SL_SQL, p->pos,
+                                "SESSION: PARTITION BY column '%s' not "
+                                "found in the input table",
+                                name ? name : "?");
+    }
+    return SL_OK;
+}
+
 int sl_window_gen_tvf(sl_gen *g, const sl_from *from, const char *alias,
                       sl_buf *out, sl_scope *sc)
 {
@@ -276,19 +318,28 @@ int sl_window_gen_tvf(sl_gen *g, const sl_from *from, const char *alias,
     int rc = tvf_collect(g, call, fname, &a);
     if (rc)
         return rc;
-    if (!strcmp(fname, "SESSION"))
+    bool ses = !strcmp(fname, "SESSION");
+    if (ses && call->func.name.parts[0].text != session_agg_name)
         return sl_gen_error(g, SL_UNSUPPORTED, from->pos,
-                            "SESSION windows are not supported yet (use "
-                            "TUMBLE, HOP or CUMULATE)");
-    if (a.data->table_arg.n_partition)
+                            "a SESSION window is supported directly in the "
+                            "FROM of a window aggregate (SELECT ... FROM "
+                            "TABLE(SESSION(...)) GROUP BY window_start, "
+                            "window_end [, partition keys]), not on its "
+                            "own, in a view or under another operator");
+    if (!ses && a.data->table_arg.n_partition)
         return sl_gen_error(g, SL_SQL, a.data->pos,
                             "PARTITION BY is only valid in SESSION windows");
+    if (ses && a.offset)
+        return sl_gen_error(g, SL_SQL, a.offset->pos,
+                            "SESSION takes no offset");
     int64_t size = a.size->interval.millis;
     int64_t slide = a.slide ? a.slide->interval.millis : size;
     int64_t offset = a.offset ? a.offset->interval.millis : 0;
     if (size <= 0 || slide <= 0)
         return sl_gen_error(g, SL_SQL, (a.size ? a.size : call)->pos,
-                            "%s: window size and slide must be positive",
+                            ses ? "%s: the gap must be positive"
+                                : "%s: window size and slide must be "
+                                  "positive",
                             fname);
     int n_win = 1;
     bool hop = !strcmp(fname, "HOP"), cum = !strcmp(fname, "CUMULATE");
@@ -340,6 +391,13 @@ int sl_window_gen_tvf(sl_gen *g, const sl_from *from, const char *alias,
                             "TIMESTAMP(3) or TIMESTAMP_LTZ(3), not %s",
                             tcname, fname, sl_gen_type_text(g, tc->type));
     }
+    if (ses) {
+        rc = session_check_partition(g, &a, &isc);
+        if (rc) {
+            sl_buf_free(&inner);
+            return rc;
+        }
+    }
     const char *talias = sl_gen_printf(g, "t%d", g->alias_seq++);
     int n = isc.n;
     sl_rel_col *cols =
@@ -362,7 +420,12 @@ int sl_window_gen_tvf(sl_gen *g, const sl_from *from, const char *alias,
                                sl_gen_printf(g, "%s.c%d", talias, i)};
     }
     const char *start, *end;
-    if (hop) {
+    if (ses) {
+        /* each row's own window [ts, ts + gap); the aggregate operator
+         * merges them into sessions */
+        start = sl_gen_printf(g, "%s", t);
+        end = sl_gen_printf(g, "%s + %lld", t, (long long)size);
+    } else if (hop) {
         start = sl_gen_printf(g, "(%s - _wj.column1 * %lld)", sl_buf_cstr(&ws),
                               (long long)slide);
         end = sl_gen_printf(g, "%s + %lld", start, (long long)size);
@@ -565,6 +628,100 @@ static int agg_kind(sl_gen *g, const sl_expr *e, sl_agg_kind *kind)
     return SL_OK;
 }
 
+/* A SESSION window aggregate groups by window_start, window_end and
+ * exactly the SESSION's PARTITION BY columns: sessions are formed per
+ * partition key, so other keys would split or mix them. */
+static int session_check_keys(sl_gen *g, const sl_query *q,
+                              const session_info *wsub, int ws, int we)
+{
+    const sl_select *s = &q->select;
+    if (ws < 0 || we < 0)
+        return sl_gen_error(g, SL_SQL, q->pos,
+                            "a SESSION window must be aggregated with "
+                            "GROUP BY window_start, window_end [, its "
+                            "PARTITION BY columns]");
+    int matched = 0;
+    for (int i = 0; i < s->n_group; i++) {
+        if (i == ws || i == we)
+            continue;
+        const sl_expr *e = s->group_by[i];
+        int hit = -1;
+        for (int k = 0; k < wsub->n_partition; k++) {
+            const sl_ident *p = &wsub->partition[k]->column.parts[0];
+            if (e->kind == SL_EXPR_COLUMN &&
+                sl_str_nieq(e->column.parts[e->column.n_parts - 1].text,
+                            e->column.parts[e->column.n_parts - 1].len,
+                            sl_arena_strndup(g->arena, p->text, p->len)))
+                hit = k;
+        }
+        if (hit < 0)
+            return sl_gen_error(g, SL_SQL, e->pos,
+                                "GROUP BY over a SESSION window takes "
+                                "window_start, window_end and the "
+                                "SESSION's PARTITION BY columns only "
+                                "(sessions are formed per partition key); "
+                                "add this column to PARTITION BY");
+        matched++;
+    }
+    if (matched != wsub->n_partition)
+        return sl_gen_error(g, SL_SQL, q->pos,
+                            "GROUP BY over a SESSION window must list "
+                            "every PARTITION BY column of the SESSION "
+                            "(once)");
+    return SL_OK;
+}
+
+/* A FROM that is TABLE(SESSION(...)) [alias]: *out becomes a copy whose
+ * call carries session_agg_name (so the TVF renders), *is_ses true and
+ * ses its gap and PARTITION BY columns. Else *out = from. */
+static int session_from(sl_gen *g, sl_from *from, sl_from **out,
+                        session_info *ses, bool *is_ses)
+{
+    *out = from;
+    *is_ses = false;
+    if (!from || from->kind != SL_FROM_TABLE_FUNC)
+        return SL_OK;
+    const sl_expr *call = from->table_func.call;
+    if (call->func.name.n_parts != 1 ||
+        !sl_str_nieq(call->func.name.parts[0].text,
+                     call->func.name.parts[0].len, "SESSION"))
+        return SL_OK;
+    tvf_args a;
+    int rc = tvf_collect(g, call, "SESSION", &a);
+    if (rc)
+        return rc;
+    int np = a.data->table_arg.n_partition;
+    if (np > MAX_PARTITION_KEYS)
+        return sl_gen_error(g, SL_LIMIT, a.data->pos,
+                            "SESSION: at most %d PARTITION BY columns",
+                            MAX_PARTITION_KEYS);
+    for (int i = 0; i < np; i++) {
+        const sl_expr *p = a.data->table_arg.partition[i];
+        if (p->kind != SL_EXPR_COLUMN || p->column.n_parts != 1)
+            return sl_gen_error(g, SL_SQL, p->pos,
+                                "SESSION: PARTITION BY takes column names "
+                                "of the input table");
+        ses->partition[i] = p;
+    }
+    ses->n_partition = np;
+    ses->gap_ms = a.size->interval.millis;
+    sl_from *f = sl_arena_alloc(g->arena, sizeof(*f));
+    sl_expr *c = sl_arena_alloc(g->arena, sizeof(*c));
+    sl_ident *part = sl_arena_alloc(g->arena, sizeof(*part));
+    if (!f || !c || !part)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    *f = *from;
+    *c = *call;
+    *part = call->func.name.parts[0];
+    part->text = session_agg_name;
+    part->len = sizeof(session_agg_name) - 1;
+    c->func.name.parts = part;
+    f->table_func.call = c;
+    *out = f;
+    *is_ses = true;
+    return SL_OK;
+}
+
 /* Build the sub-plan and the operator definition (first pass). */
 static int plan_agg(sl_gen *g, const sl_query *q, const agg_list *aggs)
 {
@@ -643,12 +800,21 @@ static int plan_agg(sl_gen *g, const sl_query *q, const agg_list *aggs)
     pq->select.where = s->where;
     if (n_keys + n_aggs == 0)
         return sl_gen_error(g, SL_SQL, q->pos, "nothing to aggregate");
+    session_info ses;
+    bool is_ses = false;
+    int rc = session_from(g, s->from, &pq->select.from, &ses, &is_ses);
+    if (!rc && is_ses)
+        rc = session_check_keys(g, q, &ses, ws, we);
+    if (rc)
+        return rc;
     sl_plan_env env = {g->env->catalog, g->text, g->text_len};
-    int rc = sl_plan_query(&env, pq, g->arena, sub, g->err);
+    rc = sl_plan_query(&env, pq, g->arena, sub, g->err);
     if (rc)
         return rc;
     if (sub->is_static)
         return SL_UNSUPPORTED; /* VALUES: runs statically */
+    if (is_ses)
+        pa->def.session_gap_ms = ses.gap_ms;
     if (sub->model || sub->agg)
         return sl_gen_error(g, SL_UNSUPPORTED, q->pos,
                             "an aggregate over ML_PREDICT or over another "
@@ -943,6 +1109,12 @@ void sl_window_explain(const sl_plan_agg *pa, const char *after_sql, sl_buf *b)
     if (buffered)
         sl_buf_puts(b, ", table buf (argument values of COUNT(DISTINCT), "
                        "LISTAGG)");
+    if (d->session_gap_ms > 0)
+        sl_buf_printf(b,
+                      "; SESSION windows (gap %lld ms): a row's window "
+                      "[ts, ts + gap) merges with the sessions of its key "
+                      "it touches",
+                      (long long)d->session_gap_ms);
     if (d->updating)
         sl_buf_puts(b, "; kept until 'table.exec.state.ttl' passes without "
                        "an update\n  input: append-only; output changelog: "

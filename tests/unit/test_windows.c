@@ -597,3 +597,83 @@ Test(windows, current_watermark_filters_late_rows, .timeout = 120)
     sqlite3_close(ref);
     sl_test_tmpdir_remove(dir);
 }
+
+/* ---- SESSION windows ---------------------------------------------------- */
+
+/* Reference sessions: per key (or over everything), rows ordered by ts; a
+ * row more than the gap after the previous one starts a new session
+ * (windows [ts, ts + gap) that touch merge, as in Flink). */
+#define SESSION_REF(part, gap)                                                 \
+    "WITH o AS (SELECT *, rowid AS rid, CASE WHEN ts - lag(ts) OVER (" part    \
+    " ORDER BY ts, rowid) <= " gap " THEN 0 ELSE 1 END AS st FROM ref), "      \
+    "s AS (SELECT *, sum(st) OVER (" part " ORDER BY ts, rid ROWS "            \
+    "UNBOUNDED PRECEDING) AS sid FROM o) "
+
+static void run_sessions(const char *batch_rows)
+{
+    char *dir = sl_test_tmpdir();
+    cr_assert_not_null(dir);
+    char path[1024];
+    sl_snprintf(path, sizeof(path), "%s/ev.csv", dir);
+    sqlite3 *ref = NULL;
+    cr_assert_eq(sqlite3_open(":memory:", &ref), SQLITE_OK);
+    make_input(path, ref, 0);
+    sluice *db = NULL;
+    cr_assert_eq(sluice_open(&db), SLUICE_OK);
+    char sql[4096];
+    sl_snprintf(sql, sizeof(sql),
+                "SET 'sluice.batch-rows' = '%s';"
+                "CREATE TABLE t (k STRING, v INT, ts TIMESTAMP(3), WATERMARK "
+                "FOR ts AS ts - INTERVAL '2' SECOND) WITH ('connector' = "
+                "'filesystem', 'path' = '%s', 'format' = 'csv');",
+                batch_rows, path);
+    cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK, "%s",
+                 sluice_errmsg(db));
+    static const char *const q[][2] = {
+        /* per key, gap 1 s: ~34 sessions per key, rows out of order by up
+         * to 1.5 s merge sessions that were apart */
+        {"SELECT window_start, window_end, k, COUNT(*), SUM(v), MIN(v), "
+         "MAX(v), AVG(v), COUNT(DISTINCT v % 10), window_end - INTERVAL "
+         "'1' SECOND FROM TABLE(SESSION(TABLE t PARTITION BY k, "
+         "DESCRIPTOR(ts), INTERVAL '1' SECOND)) GROUP BY window_start, "
+         "window_end, k",
+         SESSION_REF("PARTITION BY k", "1000") "SELECT " TSX(
+             "min(ts)") ", " TSX("max(ts) + 1000") ", k, count(*), sum(v), "
+                                                   "min(v), max(v), sum(v) / "
+                                                   "count(v), count(DISTINCT "
+                                                   "v % 10), " TSX(
+                                                       "max(ts)") " FROM s "
+                                                                  "GROUP BY "
+                                                                  "k, sid"},
+        /* no PARTITION BY, gap 5 ms: thousands of short sessions, many
+         * bridged by late-arriving rows */
+        {"SELECT window_start, window_end, COUNT(*), LISTAGG(k) IS NOT NULL, "
+         "SUM(v) FROM TABLE(SESSION(TABLE t, DESCRIPTOR(ts), INTERVAL '5' "
+         "MILLISECOND)) GROUP BY window_start, window_end",
+         SESSION_REF("", "5") "SELECT " TSX("min(ts)") ", " TSX(
+             "max(ts) + 5") ", count(*), 'TRUE', sum(v) FROM s GROUP BY "
+                            "sid"},
+    };
+    for (size_t i = 0; i < SL_ARRAY_LEN(q); i++) {
+        lines got = {0}, want = {0};
+        cr_assert_eq(sluice_exec(db, q[i][0], collect, &got), SLUICE_OK,
+                     "%s: %s", q[i][0], sluice_errmsg(db));
+        ref_rows(ref, q[i][1], &want);
+        assert_same(&got, &want, q[i][0]);
+        lines_free(&got);
+        lines_free(&want);
+    }
+    sluice_close(db);
+    sqlite3_close(ref);
+    sl_test_tmpdir_remove(dir);
+}
+
+Test(windows, session_matches_reference, .timeout = 120)
+{
+    run_sessions("1024");
+}
+
+Test(windows, session_matches_reference_small_batches, .timeout = 120)
+{
+    run_sessions("7");
+}
