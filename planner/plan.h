@@ -18,6 +18,8 @@
 
 #include "catalog.h"
 #include "connector.h"
+#include "job.h"
+#include "op_rank.h"
 #include "op_window.h"
 #include "stage.h"
 
@@ -79,6 +81,19 @@ typedef struct sl_plan_agg {
     const char *window; /* window description for EXPLAIN, or NULL */
 } sl_plan_agg;
 
+/* Window Top-N / deduplication (window.c): ROW_NUMBER() OVER (PARTITION
+ * BY window_start, window_end ...) over a window TVF or aggregate. input
+ * is the plan of that query without the ROW_NUMBER item (its out_schema:
+ * the visible columns, then the window bounds, partition and order
+ * columns); the rank operator appends rownum (out_schema); the outer
+ * plan's stage_sql[0] reads out_schema. */
+typedef struct sl_plan_rank {
+    struct sl_plan *input;
+    const sl_schema *in_schema;
+    sl_schema *out_schema;
+    sl_rank_op_def def;
+} sl_plan_rank;
+
 typedef struct sl_plan {
     sl_arena *arena; /* the statement's arena: everything below lives there */
     int n_sources;
@@ -90,6 +105,7 @@ typedef struct sl_plan {
     int64_t limit;        /* rows to deliver at most; -1: all */
     sl_plan_model *model; /* non-NULL: sources[0] is the model's output */
     sl_plan_agg *agg;     /* non-NULL: sources[0] is the aggregate's output */
+    sl_plan_rank *rank;   /* non-NULL: sources[0] is the rank's output */
 } sl_plan;
 
 /* Settings and catalog the planner reads. */
@@ -130,5 +146,13 @@ int sl_window_op_build(const sl_plan_agg *pa, const char *ttl, sl_operator **op,
                        sl_err *err);
 void sl_window_explain_source(const sl_plan_table *t, sl_buf *b);
 void sl_window_explain(const sl_plan_agg *pa, const char *after_sql, sl_buf *b);
+/* The window rank operator of plan and the stage after it, appended to
+ * steps (*n_steps grows by 2; at most 16 steps in all); *after receives
+ * the stage (freed by the caller on failure, like the operator in
+ * steps). */
+int sl_window_rank_steps(sqlite3 *db, const sl_plan *plan, sl_job_step *steps,
+                         int *n_steps, sl_stage **after, sl_err *err);
+void sl_window_explain_rank(const sl_plan_rank *pr, const char *after_sql,
+                            sl_buf *b);
 
 #endif

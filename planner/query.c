@@ -844,6 +844,8 @@ static const char *expr_name(sl_gen *g, const sl_expr *e, int i)
 static int gen_select(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
 {
     const sl_select *s = &q->select;
+    if (sl_window_wants_rank(g, q))
+        return sl_window_gen_rank(g, q, out, rel);
     if (sl_window_wants_agg(g, q))
         return sl_window_gen_agg(g, q, out, rel);
     sl_scope sc = {0, NULL, NULL};

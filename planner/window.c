@@ -1128,3 +1128,272 @@ void sl_window_explain(const sl_plan_agg *pa, const char *after_sql, sl_buf *b)
     put_sql(b, after_sql, "agg_out");
     sl_buf_putc(b, '\n');
 }
+
+/* ---- window Top-N and deduplication ---------------------------------------
+ *
+ *   SELECT ..., ROW_NUMBER() OVER (PARTITION BY window_start, window_end
+ *                                  [, keys] ORDER BY x [DESC], ...) AS rn
+ *   FROM <window TVF, or a subquery with a window aggregate>
+ *
+ * is cut at the window rank operator (runtime/op_rank.h): the query
+ * without the ROW_NUMBER item, plus one column per PARTITION BY and ORDER
+ * BY expression, is the sub-plan feeding it; the operator appends rn; the
+ * enclosing query (typically WHERE rn <= N) is the stage after it.
+ */
+
+static bool is_row_number(const sl_expr *e)
+{
+    return e->kind == SL_EXPR_FUNC && e->func.over &&
+           e->func.name.n_parts == 1 &&
+           sl_str_nieq(e->func.name.parts[0].text, e->func.name.parts[0].len,
+                       "ROW_NUMBER");
+}
+
+bool sl_window_wants_rank(const sl_gen *g, const sl_query *q)
+{
+    const sl_select *s = &q->select;
+    if (!g->with_row || !s->from || g->n_wsubst)
+        return false;
+    for (int i = 0; i < s->n_items; i++)
+        if (s->items[i].expr->kind == SL_EXPR_FUNC &&
+            s->items[i].expr->func.over)
+            return true;
+    return false;
+}
+
+#define RANK_SHAPE                                                             \
+    "window Top-N is ROW_NUMBER() OVER (PARTITION BY window_start, "           \
+    "window_end [, keys] ORDER BY ...) as the last select item over a "        \
+    "window TVF or a window aggregate"
+
+static int plan_rank(sl_gen *g, const sl_query *q, int r)
+{
+    const sl_select *s = &q->select;
+    const sl_expr *rn = s->items[r].expr;
+    const sl_window_spec *w = rn->func.over;
+    int np = w->n_partition, no = w->n_order;
+    if (np + no > SL_RANK_MAX_KEYS)
+        return sl_gen_error(g, SL_LIMIT, w->pos,
+                            "window Top-N: at most %d PARTITION BY and "
+                            "ORDER BY expressions",
+                            SL_RANK_MAX_KEYS);
+    int ws = -1, we = -1;
+    for (int i = 0; i < np; i++) {
+        if (column_named(w->partition[i], "window_start"))
+            ws = i;
+        if (column_named(w->partition[i], "window_end"))
+            we = i;
+    }
+    if (ws < 0 || we < 0)
+        return sl_gen_error(g, SL_SQL, w->pos,
+                            "ROW_NUMBER() OVER on a streaming table must "
+                            "PARTITION BY window_start and window_end: "
+                            "%s",
+                            RANK_SHAPE);
+    if (no == 0)
+        return sl_gen_error(g, SL_SQL, w->pos,
+                            "window Top-N needs an ORDER BY in OVER (...)");
+    sl_plan_rank *pr = sl_arena_alloc(g->arena, sizeof(*pr));
+    sl_plan *sub = sl_arena_alloc(g->arena, sizeof(*sub));
+    sl_query *pq = sl_arena_alloc(g->arena, sizeof(*pq));
+    sl_select_item *items =
+        sl_arena_alloc(g->arena, sizeof(*items) * (size_t)(r + np + no + 1));
+    if (!pr || !sub || !pq || !items)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    memset(pr, 0, sizeof(*pr));
+    memset(pq, 0, sizeof(*pq));
+    for (int i = 0; i < r; i++)
+        items[i] = s->items[i];
+    for (int i = 0; i < np; i++)
+        items[r + i] = (sl_select_item){w->partition[i], NULL};
+    for (int i = 0; i < no; i++)
+        items[r + np + i] = (sl_select_item){w->order[i].expr, NULL};
+    pq->kind = SL_QUERY_SELECT;
+    pq->pos = q->pos;
+    pq->select.n_items = r + np + no;
+    pq->select.items = items;
+    pq->select.from = s->from;
+    pq->select.where = s->where;
+    sl_plan_env env = {g->env->catalog, g->text, g->text_len};
+    int rc = sl_plan_query(&env, pq, g->arena, sub, g->err);
+    if (rc)
+        return rc;
+    if (sub->is_static)
+        return SL_UNSUPPORTED; /* VALUES: runs statically */
+    if (sub->model || sub->rank || (sub->agg && sub->agg->def.updating))
+        return sl_gen_error(g, SL_UNSUPPORTED, q->pos,
+                            "%s (not over ML_PREDICT, another Top-N or a "
+                            "non-windowed GROUP BY)",
+                            RANK_SHAPE);
+    const sl_schema *in = sub->out_schema;
+    int n_vis = in->n_cols - np - no;
+    if (n_vis < 0)
+        return sl_gen_error(g, SL_ERROR, q->pos, "internal: rank columns");
+    sl_rank_op_def *d = &pr->def;
+    d->ws_col = n_vis + ws;
+    d->we_col = n_vis + we;
+    const sl_type *tws = in->cols[d->ws_col].type;
+    const sl_type *twe = in->cols[d->we_col].type;
+    if ((tws->id != SL_TYPE_TIMESTAMP && tws->id != SL_TYPE_TIMESTAMP_LTZ) ||
+        (twe->id != SL_TYPE_TIMESTAMP && twe->id != SL_TYPE_TIMESTAMP_LTZ))
+        return sl_gen_error(g, SL_SQL, w->pos,
+                            "window Top-N: window_start and window_end must "
+                            "be the timestamps of a window TVF");
+    for (int i = 0; i < np; i++)
+        if (i != ws && i != we)
+            d->part_cols[d->n_part++] = n_vis + i;
+    for (int i = 0; i < no; i++) {
+        d->order_cols[i] = n_vis + np + i;
+        d->order_desc[i] = w->order[i].desc;
+        d->order_nulls[i] = w->order[i].nulls == SL_NULLS_FIRST  ? 1
+                            : w->order[i].nulls == SL_NULLS_LAST ? 2
+                                                                 : 0;
+    }
+    d->n_order = no;
+    d->n_out = n_vis;
+    const char **names =
+        sl_arena_alloc(g->arena, sizeof(char *) * (size_t)(n_vis + 1));
+    const sl_type **types =
+        sl_arena_alloc(g->arena, sizeof(void *) * (size_t)(n_vis + 1));
+    if (!names || !types)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    for (int i = 0; i < n_vis; i++) {
+        names[i] = sl_gen_printf(g, "r%d", i);
+        types[i] = in->cols[i].type;
+    }
+    sl_type *bt = sl_arena_alloc(g->arena, sizeof(*bt));
+    if (!bt)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    *bt = *sl_type_simple(SL_TYPE_BIGINT);
+    bt->not_null = true;
+    names[n_vis] = "rownum";
+    types[n_vis] = bt;
+    pr->input = sub;
+    pr->in_schema = in;
+    pr->out_schema = sl_schema_new(g->arena, n_vis + 1, names, types);
+    if (!pr->out_schema)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    g->plan->rank = pr;
+    memset(&g->plan->sources[0], 0, sizeof(g->plan->sources[0]));
+    g->plan->sources[0].name = "window rank";
+    g->plan->n_sources = 1;
+    return SL_OK;
+}
+
+int sl_window_gen_rank(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
+{
+    const sl_select *s = &q->select;
+    int r = -1;
+    for (int i = 0; i < s->n_items; i++) {
+        const sl_expr *e = s->items[i].expr;
+        if (e->kind != SL_EXPR_FUNC || !e->func.over)
+            continue;
+        if (!is_row_number(e) || r >= 0)
+            return sl_gen_error(g, SL_UNSUPPORTED, e->pos,
+                                "OVER on a streaming table: only %s",
+                                RANK_SHAPE);
+        r = i;
+    }
+    const sl_expr *rn = s->items[r].expr;
+    if (r != s->n_items - 1)
+        return sl_gen_error(g, SL_UNSUPPORTED, rn->pos,
+                            "put ROW_NUMBER() OVER (...) last in the select "
+                            "list (%s)",
+                            RANK_SHAPE);
+    if (rn->func.n_args || rn->func.over->base ||
+        rn->func.over->frame != SL_FRAME_NONE)
+        return sl_gen_error(g, SL_UNSUPPORTED, rn->pos,
+                            "%s: no arguments, named windows or frames",
+                            RANK_SHAPE);
+    if (s->n_group || s->having || s->distinct || q->n_order)
+        return sl_gen_error(g, SL_UNSUPPORTED, rn->pos,
+                            "%s; put GROUP BY, DISTINCT or ORDER BY in a "
+                            "subquery",
+                            RANK_SHAPE);
+    int idx = g->occurrence++;
+    if (idx != 0 ||
+        (g->collect && (g->plan->agg || g->plan->model || g->plan->rank)))
+        return sl_gen_error(g, SL_UNSUPPORTED, q->pos,
+                            "a window Top-N must be the only input of its "
+                            "query (no UNION ALL with other tables)");
+    if (g->collect) {
+        int rc = plan_rank(g, q, r);
+        if (rc)
+            return rc;
+    }
+    const sl_plan_rank *pr = g->plan->rank;
+    const sl_schema *os = pr->out_schema;
+    const sl_schema *in = pr->in_schema;
+    int n = os->n_cols;
+    bool live = idx == g->current;
+    const char *talias = sl_gen_printf(g, "t%d", g->alias_seq++);
+    rel->n = n;
+    rel->names = sl_arena_alloc(g->arena, sizeof(char *) * (size_t)(n + 1));
+    rel->types = sl_arena_alloc(g->arena, sizeof(void *) * (size_t)(n + 1));
+    if (!talias || !rel->names || !rel->types)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    sl_buf_puts(out, "SELECT ");
+    for (int i = 0; i < n; i++) {
+        sl_buf_printf(out, "%s.c%d AS c%d, ", talias, i, i);
+        rel->types[i] = os->cols[i].type;
+        rel->names[i] = i < n - 1 ? in->cols[i].name : NULL;
+    }
+    rel->names[n - 1] = s->items[r].alias
+                            ? sl_gen_ident_text(g, s->items[r].alias)
+                            : sl_gen_printf(g, "EXPR$%d", r);
+    sl_buf_printf(out, "%s._row AS _row FROM (SELECT ", talias);
+    for (int i = 0; i < n; i++) {
+        if (live)
+            sl_gen_ident(out, os->cols[i].name);
+        else
+            sl_buf_puts(out, "NULL");
+        sl_buf_printf(out, " AS c%d, ", i);
+    }
+    sl_buf_printf(out, "%s AS _row%s) AS %s", live ? "_row" : "NULL",
+                  live ? " FROM {input}" : " WHERE 0", talias);
+    if (out->rc)
+        return sl_err_set(g->err, out->rc, "query too large to plan");
+    return SL_OK;
+}
+
+int sl_window_rank_steps(sqlite3 *db, const sl_plan *plan, sl_job_step *steps,
+                         int *n_steps, sl_stage **after, sl_err *err)
+{
+    const sl_plan_rank *pr = plan->rank;
+    sl_operator *op = NULL;
+    int rc = sl_rank_op_new(pr->in_schema, pr->out_schema, &pr->def, &op, err);
+    if (rc)
+        return rc;
+    steps[(*n_steps)++] =
+        (sl_job_step){SL_STEP_OPERATOR, NULL, op, "window rank"};
+    sl_stage_opts so = {0, "stage after window rank"};
+    rc = sl_stage_new_ex(db, pr->out_schema, plan->out_schema,
+                         plan->stage_sql[0], &so, after, err);
+    if (!rc)
+        steps[(*n_steps)++] = (sl_job_step){SL_STEP_STAGE, *after, NULL, NULL};
+    return rc;
+}
+
+void sl_window_explain_rank(const sl_plan_rank *pr, const char *after_sql,
+                            sl_buf *b)
+{
+    const sl_rank_op_def *d = &pr->def;
+    const sl_schema *in = pr->in_schema;
+    sl_buf_printf(b, "WindowRank: ROW_NUMBER() per (window_start, "
+                     "window_end");
+    for (int i = 0; i < d->n_part; i++)
+        sl_buf_printf(b, ", %s", in->cols[d->part_cols[i]].name);
+    sl_buf_puts(b, ") ordered by ");
+    for (int i = 0; i < d->n_order; i++)
+        sl_buf_printf(b, "%s%s%s", i ? ", " : "",
+                      in->cols[d->order_cols[i]].name,
+                      d->order_desc[i] ? " DESC" : "");
+    sl_buf_puts(b, "\n  state: SQLite state database, table rows (the rows "
+                   "of open windows); a window's rows are ranked, emitted "
+                   "and deleted when the watermark passes window_end; late "
+                   "rows dropped and counted\n  input: append-only; output "
+                   "changelog: append-only (+I)\n  Stage after window rank "
+                   "[stateless, fused]\n    SQL: ");
+    put_sql(b, after_sql, "rank_out");
+    sl_buf_putc(b, '\n');
+}

@@ -891,6 +891,18 @@ static int64_t wop_dropped(sl_operator *op)
     return ((wop *)op)->late;
 }
 
+/* Windows emitted so far cover up to fired_wm; with nothing due, every
+ * window ending at or before the watermark is out. */
+static int64_t wop_watermark_out(sl_operator *op)
+{
+    wop *w = (wop *)op;
+    if (w->def.updating)
+        return SL_NO_EVENT_TIME;
+    bool due = w->fire_wm > w->fired_wm && w->min_we != INT64_MAX &&
+               w->fire_wm >= w->min_we - 1;
+    return w->emitting || due ? w->fired_wm : w->wm;
+}
+
 static const sl_operator_ops wop_ops = {
     .version = SL_OPERATOR_VERSION,
     .name = "window_agg",
@@ -901,6 +913,7 @@ static const sl_operator_ops wop_ops = {
     .buffered = wop_buffered,
     .close = wop_close,
     .dropped = wop_dropped,
+    .watermark_out = wop_watermark_out,
 };
 
 bool sl_window_op_is(const sl_operator *op)
