@@ -105,8 +105,8 @@ static int build_sql(rop *r, sl_err *err)
     if (!rc)
         rc = prepare(r, "DELETE FROM rows WHERE we - 1 <= ?1", &r->del, err);
     if (!rc)
-        rc = prepare(r, "SELECT min(we), count(*) FROM rows", &r->min_we_q,
-                     err);
+        rc =
+            prepare(r, "SELECT min(we), count(*) FROM rows", &r->min_we_q, err);
     if (!rc && b.rc)
         rc = sl_err_set(err, SL_NOMEM, "out of memory");
     if (rc == SL_NOMEM)
