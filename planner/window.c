@@ -1289,24 +1289,24 @@ int sl_window_gen_rank(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
         if (e->kind != SL_EXPR_FUNC || !e->func.over)
             continue;
         if (!is_row_number(e) || r >= 0)
-            return sl_gen_error(g, SL_UNSUPPORTED, e->pos,
+            return sl_gen_error(g, SL_SQL, e->pos,
                                 "OVER on a streaming table: only %s",
                                 RANK_SHAPE);
         r = i;
     }
     const sl_expr *rn = s->items[r].expr;
     if (r != s->n_items - 1)
-        return sl_gen_error(g, SL_UNSUPPORTED, rn->pos,
+        return sl_gen_error(g, SL_SQL, rn->pos,
                             "put ROW_NUMBER() OVER (...) last in the select "
                             "list (%s)",
                             RANK_SHAPE);
     if (rn->func.n_args || rn->func.over->base ||
         rn->func.over->frame != SL_FRAME_NONE)
-        return sl_gen_error(g, SL_UNSUPPORTED, rn->pos,
+        return sl_gen_error(g, SL_SQL, rn->pos,
                             "%s: no arguments, named windows or frames",
                             RANK_SHAPE);
     if (s->n_group || s->having || s->distinct || q->n_order)
-        return sl_gen_error(g, SL_UNSUPPORTED, rn->pos,
+        return sl_gen_error(g, SL_SQL, rn->pos,
                             "%s; put GROUP BY, DISTINCT or ORDER BY in a "
                             "subquery",
                             RANK_SHAPE);
