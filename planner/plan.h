@@ -79,6 +79,10 @@ typedef struct sl_plan_agg {
     sl_window_op_def def;
     sl_agg_def *aggs;
     const char *window; /* window description for EXPLAIN, or NULL */
+    /* 'late-data.sink' (window.c): the table late rows go to, and per
+     * column of it the input column that fills it; NULL: none */
+    sl_plan_table *late;
+    int *late_map;
 } sl_plan_agg;
 
 /* Window Top-N / deduplication (window.c): ROW_NUMBER() OVER (PARTITION
@@ -92,6 +96,8 @@ typedef struct sl_plan_rank {
     const sl_schema *in_schema;
     sl_schema *out_schema;
     sl_rank_op_def def;
+    sl_plan_table *late; /* 'late-data.sink', as in sl_plan_agg */
+    int *late_map;
 } sl_plan_rank;
 
 typedef struct sl_plan {

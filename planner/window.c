@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "gen_int.h"
+#include "late_sink.h"
 
 #define MAX_WINDOWS_PER_ROW 1000 /* HOP size/slide, CUMULATE size/step */
 #define MAX_AGGS            256
@@ -69,6 +70,20 @@ int sl_window_time_sql(sl_gen *g, sl_cat_entry *entry, sl_plan_table *t)
                               "duration such as '5 s'",
                               entry->name);
         t->idle_timeout_ms = ms;
+    }
+    if (opts && sl_options_has(opts, "late-data.sink")) {
+        /* read by the window operators' planning (late_plan) */
+        const char *v = sl_options_get(opts, "late-data.sink");
+        if (!wmk)
+            return sl_err_set(g->err, SL_SQL,
+                              "table '%s': option 'late-data.sink' needs a "
+                              "WATERMARK (late rows are judged against it)",
+                              entry->name);
+        if (!v || !*v)
+            return sl_err_set(g->err, SL_SQL,
+                              "table '%s': option 'late-data.sink' must "
+                              "name a table",
+                              entry->name);
     }
     if (!wmk)
         return SL_OK;
@@ -628,6 +643,142 @@ static int agg_kind(sl_gen *g, const sl_expr *e, sl_agg_kind *kind)
     return SL_OK;
 }
 
+/* 'late-data.sink' = 'name' on the table (with the WATERMARK) a window
+ * operator reads: the operator writes the rows it drops as late to that
+ * table. Its columns are filled by name from the columns visible in the
+ * window query's FROM (the table's columns, window_start, ...): they are
+ * appended to the sub-query's select list (*pq grows, *sub is planned
+ * again) and recorded as *late and *late_map (column i of the table <-
+ * input column late_map[i]). */
+static int late_plan(sl_gen *g, sl_query *pq, sl_plan *sub,
+                     sl_plan_table **late, int **late_map)
+{
+    *late = NULL;
+    *late_map = NULL;
+    const char *name = NULL, *src = NULL;
+    for (int i = 0; i < sub->n_sources; i++) {
+        sl_options *o = sub->sources[i].info.options;
+        const char *v = o && sl_options_has(o, "late-data.sink")
+                            ? sl_options_get(o, "late-data.sink")
+                            : NULL;
+        if (!v)
+            continue;
+        if (name && strcmp(name, v))
+            return sl_gen_error(g, SL_SQL, pq->pos,
+                                "tables '%s' and '%s' name different "
+                                "'late-data.sink' tables for one window "
+                                "operator",
+                                src, sub->sources[i].name);
+        name = v;
+        src = sub->sources[i].name;
+    }
+    if (!name)
+        return SL_OK;
+    sl_cat_entry *e = sl_catalog_find(g->env->catalog, name, SL_OBJ_TABLE);
+    if (!e)
+        return sl_gen_error(g, SL_SQL, pq->pos,
+                            "table '%s': 'late-data.sink' table '%s' not "
+                            "found",
+                            src, name);
+    sl_plan_table *t = sl_arena_alloc(g->arena, sizeof(*t));
+    if (!t)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    int rc = sl_plan_table_info(g->env, e, true, g->arena, t, g->err);
+    if (rc)
+        return rc;
+    if (!t->connector->open_sink)
+        return sl_gen_error(g, SL_SQL, pq->pos,
+                            "table '%s': 'late-data.sink' table '%s' cannot "
+                            "be written (connector '%s' is a source only)",
+                            src, name, t->connector_name);
+    for (int i = 0; i < sub->n_sources; i++)
+        if (sl_str_ieq(sub->sources[i].name, name))
+            return sl_gen_error(g, SL_SQL, pq->pos,
+                                "table '%s': 'late-data.sink' cannot be a "
+                                "table the query reads",
+                                src);
+    const sl_schema *ls = t->info.schema;
+    int n0 = pq->select.n_items;
+    sl_select_item *items = sl_arena_alloc(
+        g->arena, sizeof(*items) * (size_t)(n0 + ls->n_cols + 1));
+    int *map = sl_arena_alloc(g->arena, sizeof(int) * (size_t)(ls->n_cols + 1));
+    if (!items || !map)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    memcpy(items, pq->select.items, sizeof(*items) * (size_t)n0);
+    for (int c = 0; c < ls->n_cols; c++) {
+        sl_expr *col = sl_arena_alloc(g->arena, sizeof(*col));
+        sl_ident *id = sl_arena_alloc(g->arena, sizeof(*id));
+        if (!col || !id)
+            return sl_err_set(g->err, SL_NOMEM, "out of memory");
+        memset(col, 0, sizeof(*col));
+        memset(id, 0, sizeof(*id));
+        id->text = ls->cols[c].name;
+        id->len = strlen(ls->cols[c].name);
+        id->quoted = true;
+        id->pos = pq->pos;
+        col->kind = SL_EXPR_COLUMN;
+        col->pos = pq->pos;
+        col->column.n_parts = 1;
+        col->column.parts = id;
+        items[n0 + c] = (sl_select_item){col, NULL};
+        map[c] = n0 + c;
+    }
+    pq->select.items = items;
+    pq->select.n_items = n0 + ls->n_cols;
+    sl_plan_env env = {g->env->catalog, g->text, g->text_len};
+    rc = sl_plan_query(&env, pq, g->arena, sub, g->err);
+    if (rc) {
+        /* the inner message without its position and excerpt */
+        char msg[SL_ERR_MSG_MAX];
+        const char *m = g->err->msg;
+        while ((*m >= '0' && *m <= '9') || *m == ':')
+            m++;
+        while (*m == ' ')
+            m++;
+        sl_strlcpy(msg, m, sizeof(msg));
+        char *nl = strchr(msg, '\n');
+        if (nl)
+            *nl = '\0';
+        sl_err_clear(g->err);
+        return sl_gen_error(g, SL_SQL, pq->pos,
+                            "table '%s': 'late-data.sink' table '%s': its "
+                            "columns are filled by name from the window "
+                            "query's input: %s",
+                            src, name, msg);
+    }
+    for (int c = 0; c < ls->n_cols; c++) {
+        const sl_type *from = sub->out_schema->cols[n0 + c].type;
+        const sl_type *to = ls->cols[c].type;
+        if (sl_type_storage(from) != sl_type_storage(to) ||
+            !sl_gen_assignable(from, to))
+            return sl_gen_error(g, SL_SQL, pq->pos,
+                                "table '%s': 'late-data.sink' table '%s': "
+                                "column '%s' is %s, the input's is %s",
+                                src, name, ls->cols[c].name,
+                                sl_gen_type_text(g, to),
+                                sl_gen_type_text(g, from));
+    }
+    *late = t;
+    *late_map = map;
+    return SL_OK;
+}
+
+/* Open the late sink of an operator (see late_plan). */
+static int late_open(const sl_plan_table *t, const int *map, sl_late_sink **out,
+                     sl_err *err)
+{
+    *out = NULL;
+    sl_sink *sink = NULL;
+    int rc = t->connector->open_sink(&t->info, &sink, err);
+    if (rc) {
+        char msg[SL_ERR_MSG_MAX];
+        sl_strlcpy(msg, err->msg, sizeof(msg));
+        return sl_err_reset(err, rc, "'late-data.sink' table '%s': %s", t->name,
+                            msg);
+    }
+    return sl_late_sink_new(sink, t->info.schema, map, out, err);
+}
+
 /* A SESSION window aggregate groups by window_start, window_end and
  * exactly the SESSION's PARTITION BY columns: sessions are formed per
  * partition key, so other keys would split or mix them. */
@@ -815,6 +966,11 @@ static int plan_agg(sl_gen *g, const sl_query *q, const agg_list *aggs)
         return SL_UNSUPPORTED; /* VALUES: runs statically */
     if (is_ses)
         pa->def.session_gap_ms = ses.gap_ms;
+    if (ws >= 0) {
+        rc = late_plan(g, pq, sub, &pa->late, &pa->late_map);
+        if (rc)
+            return rc;
+    }
     if (sub->model || sub->agg)
         return sl_gen_error(g, SL_UNSUPPORTED, q->pos,
                             "an aggregate over ML_PREDICT or over another "
@@ -1048,7 +1204,18 @@ int sl_window_op_build(const sl_plan_agg *pa, const char *ttl, sl_operator **op,
                               ttl);
         def.ttl_ms = ms;
     }
-    return sl_window_op_new(pa->in_schema, pa->out_schema, &def, op, err);
+    int rc = sl_window_op_new(pa->in_schema, pa->out_schema, &def, op, err);
+    if (rc || !pa->late)
+        return rc;
+    sl_late_sink *ls = NULL;
+    rc = late_open(pa->late, pa->late_map, &ls, err);
+    if (!rc)
+        rc = sl_window_op_set_late_sink(*op, ls);
+    if (rc) {
+        (*op)->ops->close(*op);
+        *op = NULL;
+    }
+    return rc;
 }
 
 static void put_sql(sl_buf *b, const char *sql, const char *input)
@@ -1239,6 +1406,14 @@ static int plan_rank(sl_gen *g, const sl_query *q, int r)
         return sl_gen_error(g, SL_SQL, w->pos,
                             "window Top-N: window_start and window_end must "
                             "be the timestamps of a window TVF");
+    if (!sub->agg) {
+        /* late rows are the rank operator's (over an aggregate: the
+         * aggregate's, planned with it) */
+        rc = late_plan(g, pq, sub, &pr->late, &pr->late_map);
+        if (rc)
+            return rc;
+        in = sub->out_schema;
+    }
     for (int i = 0; i < np; i++)
         if (i != ws && i != we)
             d->part_cols[d->n_part++] = n_vis + i;
@@ -1364,6 +1539,16 @@ int sl_window_rank_steps(sqlite3 *db, const sl_plan *plan, sl_job_step *steps,
     int rc = sl_rank_op_new(pr->in_schema, pr->out_schema, &pr->def, &op, err);
     if (rc)
         return rc;
+    if (pr->late) {
+        sl_late_sink *ls = NULL;
+        rc = late_open(pr->late, pr->late_map, &ls, err);
+        if (!rc)
+            rc = sl_rank_op_set_late_sink(op, ls);
+        if (rc) {
+            op->ops->close(op);
+            return rc;
+        }
+    }
     steps[(*n_steps)++] =
         (sl_job_step){SL_STEP_OPERATOR, NULL, op, "window rank"};
     sl_stage_opts so = {0, "stage after window rank"};

@@ -12,6 +12,7 @@
 
 #include <sqlite3.h>
 
+#include "late_sink.h"
 #include "op_rank.h"
 
 typedef struct rop {
@@ -31,6 +32,7 @@ typedef struct rop {
     int64_t min_we;   /* lower bound of window_end in rows */
     int64_t held;     /* rows kept */
     int64_t late;
+    sl_late_sink *late_sink; /* 'late-data.sink', or NULL */
 } rop;
 
 static int db_err(rop *r, sl_err *err, const char *what)
@@ -123,6 +125,7 @@ static void rop_close(sl_operator *op)
         sqlite3_finalize(all[i]);
     if (r->db)
         sqlite3_close(r->db);
+    sl_late_sink_free(r->late_sink);
     sl_free(r);
 }
 
@@ -164,6 +167,8 @@ static int rop_push(sl_operator *op, const sl_batch *batch, bool *accepted,
             continue; /* no window */
         if (e->u.i - 1 <= r->wm) {
             r->late++;
+            if (r->late_sink)
+                rc = sl_late_sink_add(r->late_sink, batch, i, err);
             continue;
         }
         if (e->u.i < r->min_we)
@@ -186,6 +191,8 @@ static int rop_push(sl_operator *op, const sl_batch *batch, bool *accepted,
     rc = exec(r, "COMMIT", err);
     if (!rc)
         *accepted = true;
+    if (!rc && r->late_sink)
+        rc = sl_late_sink_flush(r->late_sink, false, err);
     return rc;
 }
 
@@ -308,11 +315,10 @@ static int rop_on_watermark(sl_operator *op, int64_t watermark_ms, sl_err *err)
 
 static int rop_finish(sl_operator *op, sl_err *err)
 {
-    SL_UNUSED(err);
     rop *r = (rop *)op;
     r->finished = true;
     r->fire_wm = INT64_MAX;
-    return SL_OK;
+    return r->late_sink ? sl_late_sink_flush(r->late_sink, true, err) : SL_OK;
 }
 
 static int64_t rop_buffered(sl_operator *op)
@@ -391,5 +397,17 @@ int sl_rank_op_new(const sl_schema *in_schema, const sl_schema *out_schema,
         return rc;
     }
     *op = &r->base;
+    return SL_OK;
+}
+
+int sl_rank_op_set_late_sink(sl_operator *op, struct sl_late_sink *ls)
+{
+    if (!op || op->ops != &rop_ops) {
+        sl_late_sink_free(ls);
+        return SL_MISUSE;
+    }
+    rop *r = (rop *)op;
+    sl_late_sink_free(r->late_sink);
+    r->late_sink = ls;
     return SL_OK;
 }

@@ -39,4 +39,9 @@ typedef struct sl_rank_op_def {
 int sl_rank_op_new(const sl_schema *in_schema, const sl_schema *out_schema,
                    const sl_rank_op_def *def, sl_operator **op, sl_err *err);
 
+/* Write late rows to ls as well as counting them; takes ownership of ls
+ * (freed with the operator, or at once on SL_MISUSE). */
+struct sl_late_sink;
+int sl_rank_op_set_late_sink(sl_operator *op, struct sl_late_sink *ls);
+
 #endif

@@ -14,6 +14,7 @@
 
 #include <sqlite3.h>
 
+#include "late_sink.h"
 #include "op_window.h"
 
 #define TTL_SWEEP_MS 1000
@@ -51,7 +52,8 @@ typedef struct wop {
     sqlite3_stmt *ses_del;
     sqlite3_stmt *ses_put; /* ses_tmp into acc */
     sqlite3_stmt *ses_clear;
-    sqlite3_stmt *ses_buf; /* buffered values follow their session */
+    sqlite3_stmt *ses_buf;   /* buffered values follow their session */
+    sl_late_sink *late_sink; /* 'late-data.sink', or NULL */
     int64_t late;
     int64_t absorbed;
     int64_t last_ttl_ms;
@@ -492,6 +494,7 @@ static void wop_close(sl_operator *op)
         sqlite3_finalize(all[i]);
     if (w->db)
         sqlite3_close(w->db);
+    sl_late_sink_free(w->late_sink);
     if (w->aggs)
         for (int i = 0; i < w->def.n_aggs; i++)
             sl_free((char *)w->aggs[i].sep);
@@ -629,6 +632,8 @@ static int wop_push(sl_operator *op, const sl_batch *batch, bool *accepted,
             we = e->u.i;
             if (we - 1 <= w->wm) {
                 w->late++;
+                if (w->late_sink)
+                    rc = sl_late_sink_add(w->late_sink, batch, r, err);
                 continue;
             }
             if (we < w->min_we)
@@ -655,6 +660,8 @@ static int wop_push(sl_operator *op, const sl_batch *batch, bool *accepted,
     rc = exec(w, "COMMIT", err);
     if (!rc)
         *accepted = true;
+    if (!rc && w->late_sink)
+        rc = sl_late_sink_flush(w->late_sink, false, err);
     return rc;
 }
 
@@ -870,12 +877,11 @@ static int wop_on_watermark(sl_operator *op, int64_t watermark_ms, sl_err *err)
 
 static int wop_finish(sl_operator *op, sl_err *err)
 {
-    SL_UNUSED(err);
     wop *w = (wop *)op;
     w->finished = true;
     if (!w->def.updating)
         w->fire_wm = INT64_MAX;
-    return SL_OK;
+    return w->late_sink ? sl_late_sink_flush(w->late_sink, true, err) : SL_OK;
 }
 
 static int64_t wop_buffered(sl_operator *op)
@@ -1010,4 +1016,16 @@ void sl_window_op_stats_get(sl_operator *op, sl_window_op_stats *stats)
         sqlite3_step(st) == SQLITE_ROW)
         stats->state_bytes = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
+}
+
+int sl_window_op_set_late_sink(sl_operator *op, sl_late_sink *ls)
+{
+    if (!sl_window_op_is(op) || ((wop *)op)->def.updating) {
+        sl_late_sink_free(ls);
+        return SL_MISUSE;
+    }
+    wop *w = (wop *)op;
+    sl_late_sink_free(w->late_sink);
+    w->late_sink = ls;
+    return SL_OK;
 }

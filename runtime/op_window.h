@@ -80,4 +80,9 @@ typedef struct sl_window_op_stats {
 void sl_window_op_stats_get(sl_operator *op, sl_window_op_stats *stats);
 bool sl_window_op_is(const sl_operator *op);
 
+/* Write late rows (window mode) to ls as well as counting them; takes
+ * ownership of ls (freed with the operator, or at once on SL_MISUSE). */
+struct sl_late_sink;
+int sl_window_op_set_late_sink(sl_operator *op, struct sl_late_sink *ls);
+
 #endif

@@ -768,3 +768,100 @@ Test(windows, topn_and_dedup_small_batches_late_rows, .timeout = 120)
 {
     run_ranks(25, "7");
 }
+
+/* ---- 'late-data.sink' --------------------------------------------------- */
+
+/* The lines of a text file, sorted. */
+static void file_lines(const char *path, lines *out)
+{
+    size_t len = 0;
+    char *text = sl_test_read_file(path, &len);
+    cr_assert_not_null(text, "%s", path);
+    char *p = text;
+    while (*p) {
+        char *nl = strchr(p, '\n');
+        if (nl)
+            *nl = '\0';
+        if (*p)
+            lines_add(out, p);
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    sl_free(text);
+    qsort(out->v, (size_t)out->n, sizeof(char *), cmp_str);
+}
+
+/* Late rows of a window aggregate and of a window Top-N reach the table
+ * named by 'late-data.sink', every one of them, byte for byte as read;
+ * the results are unchanged. */
+Test(windows, late_rows_written_to_late_data_sink, .timeout = 120)
+{
+    char *dir = sl_test_tmpdir();
+    cr_assert_not_null(dir);
+    char path[1024], out[1024], sql[4096];
+    sl_snprintf(path, sizeof(path), "%s/ev.csv", dir);
+    sqlite3 *ref = NULL;
+    cr_assert_eq(sqlite3_open(":memory:", &ref), SQLITE_OK);
+    make_input(path, ref, 25);
+    /* the late rows are the last 25 lines of the input */
+    lines all = {0}, want = {0};
+    {
+        size_t len = 0;
+        char *text = sl_test_read_file(path, &len);
+        cr_assert_not_null(text);
+        char *p = text;
+        while (*p) {
+            char *nl = strchr(p, '\n');
+            *nl = '\0';
+            lines_add(&all, p);
+            p = nl + 1;
+        }
+        sl_free(text);
+    }
+    cr_assert_eq(all.n, N_ROWS + 25);
+    for (int i = N_ROWS; i < all.n; i++)
+        lines_add(&want, all.v[i]);
+    qsort(want.v, (size_t)want.n, sizeof(char *), cmp_str);
+    lines_free(&all);
+    static const char *const q[] = {
+        "SELECT window_start, k, COUNT(*) FROM TABLE(TUMBLE(TABLE t, "
+        "DESCRIPTOR(ts), INTERVAL '1' SECOND)) GROUP BY window_start, "
+        "window_end, k",
+        "SELECT * FROM (SELECT k, v, window_start, window_end, ROW_NUMBER() "
+        "OVER (PARTITION BY window_start, window_end ORDER BY v DESC) AS rn "
+        "FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' SECOND))) "
+        "WHERE rn <= 1",
+    };
+    for (size_t i = 0; i < SL_ARRAY_LEN(q); i++) {
+        sl_snprintf(out, sizeof(out), "%s/late%d.csv", dir, (int)i);
+        sluice *db = NULL;
+        cr_assert_eq(sluice_open(&db), SLUICE_OK);
+        sl_snprintf(sql, sizeof(sql),
+                    "SET 'sluice.batch-rows' = '100';"
+                    "CREATE TABLE t (k STRING, v INT, ts TIMESTAMP(3), "
+                    "WATERMARK FOR ts AS ts - INTERVAL '2' SECOND) WITH "
+                    "('connector' = 'filesystem', 'path' = '%s', 'format' = "
+                    "'csv', 'late-data.sink' = 'late_rows');"
+                    "CREATE TABLE late_rows (k STRING, v INT, ts "
+                    "TIMESTAMP(3)) WITH ('connector' = 'filesystem', 'path' "
+                    "= '%s', 'format' = 'csv');",
+                    path, out);
+        cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK, "%s",
+                     sluice_errmsg(db));
+        lines got = {0}, late = {0};
+        cr_assert_eq(sluice_exec(db, q[i], collect, &got), SLUICE_OK, "%s",
+                     sluice_errmsg(db));
+        cr_assert_gt(got.n, 40);
+        file_lines(out, &late);
+        cr_assert_eq(late.n, want.n, "%s: %d late rows written", q[i], late.n);
+        for (int k = 0; k < late.n; k++)
+            cr_assert_str_eq(late.v[k], want.v[k]);
+        lines_free(&got);
+        lines_free(&late);
+        sluice_close(db);
+    }
+    lines_free(&want);
+    sqlite3_close(ref);
+    sl_test_tmpdir_remove(dir);
+}
