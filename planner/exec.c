@@ -1099,7 +1099,7 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
     }
     /* a window rank (Top-N, dedup) runs after what its input plan runs */
     const sl_plan_rank *pr = plan->rank;
-    const sl_plan *rp = pr ? pr->input : plan;
+    const sl_plan *rp = pr ? pr->input : plan->over ? plan->over->input : plan;
     const sl_plan_model *pm = rp->model;
     const sl_plan_agg *pa = rp->agg;
     const sl_plan *sp = pm ? pm->input : pa ? pa->input : rp;
@@ -1187,7 +1187,7 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
         if (!rc)
             steps[n_steps++] = (sl_job_step){SL_STEP_STAGE, after, NULL, NULL};
     }
-    if (!rc && pr)
+    if (!rc && (pr || plan->over))
         rc = sl_window_rank_steps(jdb, plan, steps, &n_steps, &after_rank, err);
     if (rc) {
         for (int i = 0; i < n; i++) {
@@ -1537,7 +1537,9 @@ static int exec_explain(exec_ctx *x, const sl_stmt *st)
         sl_buf_printf(&b, "StaticQuery: runs once on SQLite\n  SQL: %s\n",
                       plan.static_sql);
     }
-    const sl_plan *rp = plan.rank ? plan.rank->input : &plan;
+    const sl_plan *rp = plan.rank   ? plan.rank->input
+                        : plan.over ? plan.over->input
+                                    : &plan;
     const sl_plan *sp = rp->model ? rp->model->input
                         : rp->agg ? rp->agg->input
                                   : rp;
@@ -1602,6 +1604,8 @@ static int exec_explain(exec_ctx *x, const sl_stmt *st)
         sl_window_explain(rp->agg, rp->stage_sql[0], &b);
     if (plan.rank)
         sl_window_explain_rank(plan.rank, plan.stage_sql[0], &b);
+    if (plan.over)
+        sl_window_explain_over(plan.over, plan.stage_sql[0], &b);
     if (plan.limit >= 0)
         sl_buf_printf(&b, "Limit: %lld rows\n", (long long)plan.limit);
     if (has_sink) {

@@ -19,6 +19,7 @@
 #include "catalog.h"
 #include "connector.h"
 #include "job.h"
+#include "op_over.h"
 #include "op_rank.h"
 #include "op_window.h"
 #include "stage.h"
@@ -100,6 +101,20 @@ typedef struct sl_plan_rank {
     int *late_map;
 } sl_plan_rank;
 
+/* OVER aggregation (window.c): agg(x) OVER (PARTITION BY ... ORDER BY
+ * rowtime ROWS|RANGE BETWEEN ... PRECEDING AND CURRENT ROW). input is the
+ * plan of the query without the OVER items (its out_schema: the visible
+ * columns, then rowtime, partition and argument columns); the operator
+ * appends one column per aggregate (out_schema). */
+typedef struct sl_plan_over {
+    struct sl_plan *input;
+    const sl_schema *in_schema;
+    sl_schema *out_schema;
+    sl_over_op_def def;
+    sl_plan_table *late; /* 'late-data.sink', as in sl_plan_agg */
+    int *late_map;
+} sl_plan_over;
+
 typedef struct sl_plan {
     sl_arena *arena; /* the statement's arena: everything below lives there */
     int n_sources;
@@ -112,6 +127,7 @@ typedef struct sl_plan {
     sl_plan_model *model; /* non-NULL: sources[0] is the model's output */
     sl_plan_agg *agg;     /* non-NULL: sources[0] is the aggregate's output */
     sl_plan_rank *rank;   /* non-NULL: sources[0] is the rank's output */
+    sl_plan_over *over;   /* non-NULL: sources[0] is the OVER's output */
 } sl_plan;
 
 /* Settings and catalog the planner reads. */
@@ -152,13 +168,14 @@ int sl_window_op_build(const sl_plan_agg *pa, const char *ttl, sl_operator **op,
                        sl_err *err);
 void sl_window_explain_source(const sl_plan_table *t, sl_buf *b);
 void sl_window_explain(const sl_plan_agg *pa, const char *after_sql, sl_buf *b);
-/* The window rank operator of plan and the stage after it, appended to
- * steps (*n_steps grows by 2; at most 16 steps in all); *after receives
- * the stage (freed by the caller on failure, like the operator in
- * steps). */
+/* The window rank (or OVER) operator of plan and the stage after it, appended
+ * to steps (*n_steps grows by 2; at most 16 steps in all); *after receives the
+ * stage (freed by the caller on failure, like the operator in steps). */
 int sl_window_rank_steps(sqlite3 *db, const sl_plan *plan, sl_job_step *steps,
                          int *n_steps, sl_stage **after, sl_err *err);
 void sl_window_explain_rank(const sl_plan_rank *pr, const char *after_sql,
+                            sl_buf *b);
+void sl_window_explain_over(const sl_plan_over *po, const char *after_sql,
                             sl_buf *b);
 
 #endif

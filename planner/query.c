@@ -233,7 +233,7 @@ static int gen_table(sl_gen *g, sl_cat_entry *entry, const char *alias,
         return sl_gen_error(g, SL_LIMIT, pos,
                             "a query may read at most %d tables",
                             SL_PLAN_MAX_SOURCES);
-    if (g->plan->model || g->plan->agg ||
+    if (g->plan->model || g->plan->agg || g->plan->rank || g->plan->over ||
         (idx > 0 && g->collect && g->plan->n_sources &&
          !g->plan->sources[0].connector))
         return sl_gen_error(g, SL_UNSUPPORTED, pos,

@@ -1308,6 +1308,16 @@ void sl_window_explain(const sl_plan_agg *pa, const char *after_sql, sl_buf *b)
  * enclosing query (typically WHERE rn <= N) is the stage after it.
  */
 
+/* agg(x) OVER (...) with an aggregate function name. */
+static bool is_over_agg(const sl_expr *e)
+{
+    if (e->kind != SL_EXPR_FUNC || !e->func.over)
+        return false;
+    sl_expr plain = *e;
+    plain.func.over = NULL;
+    return sl_gen_is_aggregate(&plain);
+}
+
 static bool is_row_number(const sl_expr *e)
 {
     return e->kind == SL_EXPR_FUNC && e->func.over &&
@@ -1455,10 +1465,362 @@ static int plan_rank(sl_gen *g, const sl_query *q, int r)
     return SL_OK;
 }
 
+/* ---- OVER aggregation ------------------------------------------------------
+ *
+ *   SELECT cols..., agg(x) OVER (PARTITION BY k ORDER BY rowtime
+ *       ROWS BETWEEN n PRECEDING AND CURRENT ROW | RANGE BETWEEN INTERVAL
+ *       '...' PRECEDING AND CURRENT ROW) [AS a], ...
+ *
+ * is cut at the OVER operator (runtime/op_over.h) like a window Top-N:
+ * the query without the OVER items, plus the rowtime, the partition
+ * columns and the aggregate arguments, feeds it. */
+
+#define OVER_SHAPE                                                             \
+    "OVER aggregation is agg(x) OVER (PARTITION BY ... ORDER BY rowtime "      \
+    "ROWS BETWEEN n PRECEDING AND CURRENT ROW | RANGE BETWEEN INTERVAL "       \
+    "'...' PRECEDING AND CURRENT ROW) after the other select items, every "    \
+    "OVER the same window, with COUNT, SUM, MIN, MAX or AVG"
+
+static bool same_spec(const sl_window_spec *a, const sl_window_spec *b)
+{
+    if (a == b)
+        return true;
+    if (a->n_partition != b->n_partition || a->n_order != b->n_order ||
+        a->frame != b->frame || a->start.kind != b->start.kind ||
+        a->end.kind != b->end.kind)
+        return false;
+    for (int i = 0; i < a->n_partition; i++)
+        if (!sl_ast_expr_equal(a->partition[i], b->partition[i]))
+            return false;
+    for (int i = 0; i < a->n_order; i++)
+        if (a->order[i].desc != b->order[i].desc ||
+            !sl_ast_expr_equal(a->order[i].expr, b->order[i].expr))
+            return false;
+    if ((a->start.offset == NULL) != (b->start.offset == NULL))
+        return false;
+    return !a->start.offset ||
+           sl_ast_expr_equal(a->start.offset, b->start.offset);
+}
+
+/* The window of OVER item e: its own, or the one its name refers to in
+ * the SELECT's WINDOW clause (NULL: unknown, or a window built on
+ * another). */
+static const sl_window_spec *over_spec(const sl_select *s, const sl_expr *e)
+{
+    const sl_window_spec *w = e->func.over;
+    if (!w->base)
+        return w;
+    if (w->n_partition || w->n_order || w->frame)
+        return NULL;
+    for (int i = 0; i < s->n_windows; i++) {
+        const sl_ident *nm = &s->windows[i].name;
+        if (nm->len == w->base->len &&
+            !strncmp(nm->text, w->base->text, nm->len))
+            return s->windows[i].spec->base ? NULL : s->windows[i].spec;
+    }
+    return NULL;
+}
+
+static int over_frame(sl_gen *g, const sl_window_spec *w, sl_over_op_def *d)
+{
+    if (w->frame == SL_FRAME_NONE || w->end.kind != SL_BOUND_CURRENT_ROW ||
+        (w->start.kind != SL_BOUND_PRECEDING &&
+         w->start.kind != SL_BOUND_CURRENT_ROW))
+        return sl_gen_error(g, SL_SQL, w->pos,
+                            "OVER on a streaming table needs a bounded "
+                            "frame ending at the current row: %s",
+                            OVER_SHAPE);
+    const sl_expr *off = w->start.offset;
+    d->is_range = w->frame == SL_FRAME_RANGE;
+    if (w->start.kind == SL_BOUND_CURRENT_ROW)
+        return SL_OK;
+    if (d->is_range) {
+        if (!off || off->kind != SL_EXPR_INTERVAL || off->interval.year_month ||
+            off->interval.millis < 0)
+            return sl_gen_error(g, SL_SQL, off ? off->pos : w->pos,
+                                "RANGE BETWEEN ... PRECEDING takes a "
+                                "day-time INTERVAL literal (e.g. INTERVAL "
+                                "'10' SECOND)");
+        d->range_ms = off->interval.millis;
+    } else {
+        if (!off || off->kind != SL_EXPR_LITERAL ||
+            off->lit.kind != SL_LIT_INT || !off->lit.i_valid ||
+            off->lit.i < 0 || off->lit.i > 1000000)
+            return sl_gen_error(g, SL_SQL, off ? off->pos : w->pos,
+                                "ROWS BETWEEN n PRECEDING takes an integer "
+                                "literal from 0 to 1000000");
+        d->preceding = off->lit.i;
+    }
+    return SL_OK;
+}
+
+static int plan_over(sl_gen *g, const sl_query *q, int first,
+                     const sl_window_spec *w)
+{
+    const sl_select *s = &q->select;
+    int n_over = s->n_items - first, np = w->n_partition;
+    if (n_over > SL_OVER_MAX_AGGS || np > SL_OVER_MAX_KEYS)
+        return sl_gen_error(g, SL_LIMIT, w->pos,
+                            "OVER: at most %d aggregates and %d PARTITION BY "
+                            "expressions",
+                            SL_OVER_MAX_AGGS, SL_OVER_MAX_KEYS);
+    if (w->n_order != 1 || w->order[0].desc)
+        return sl_gen_error(g, SL_SQL, w->pos,
+                            "OVER on a streaming table is ordered by the "
+                            "rowtime ascending: ORDER BY <rowtime> (%s)",
+                            OVER_SHAPE);
+    sl_plan_over *po = sl_arena_alloc(g->arena, sizeof(*po));
+    sl_plan *sub = sl_arena_alloc(g->arena, sizeof(*sub));
+    sl_query *pq = sl_arena_alloc(g->arena, sizeof(*pq));
+    sl_select_item *items = sl_arena_alloc(
+        g->arena, sizeof(*items) * (size_t)(first + 1 + np + n_over + 1));
+    if (!po || !sub || !pq || !items)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    memset(po, 0, sizeof(*po));
+    memset(pq, 0, sizeof(*pq));
+    sl_over_op_def *d = &po->def;
+    int rc = over_frame(g, w, d);
+    if (rc)
+        return rc;
+    for (int i = 0; i < first; i++)
+        items[i] = s->items[i];
+    int n = first;
+    items[n++] = (sl_select_item){w->order[0].expr, NULL};
+    for (int i = 0; i < np; i++)
+        items[n++] = (sl_select_item){w->partition[i], NULL};
+    int n_args = 0;
+    for (int i = 0; i < n_over; i++) {
+        const sl_expr *e = s->items[first + i].expr;
+        sl_agg_kind kind = SL_AGG_COUNT_STAR;
+        rc = agg_kind(g, e, &kind);
+        if (rc)
+            return rc;
+        if (kind == SL_AGG_COUNT_DISTINCT || kind == SL_AGG_SUM_DISTINCT ||
+            kind == SL_AGG_LISTAGG)
+            return sl_gen_error(g, SL_UNSUPPORTED, e->pos,
+                                "DISTINCT and LISTAGG are not supported in "
+                                "OVER aggregates yet (%s)",
+                                OVER_SHAPE);
+        d->agg_kind[i] = kind;
+        d->agg_arg[i] = -1;
+        if (kind != SL_AGG_COUNT_STAR) {
+            d->agg_arg[i] = n_args++; /* made absolute below */
+            items[n++] = (sl_select_item){e->func.args[0], NULL};
+        }
+    }
+    d->n_aggs = n_over;
+    pq->kind = SL_QUERY_SELECT;
+    pq->pos = q->pos;
+    pq->select.n_items = n;
+    pq->select.items = items;
+    pq->select.from = s->from;
+    pq->select.where = s->where;
+    sl_plan_env env = {g->env->catalog, g->text, g->text_len};
+    rc = sl_plan_query(&env, pq, g->arena, sub, g->err);
+    if (rc)
+        return rc;
+    if (sub->is_static)
+        return SL_UNSUPPORTED;
+    if (sub->model || sub->rank || sub->over || sub->agg)
+        return sl_gen_error(g, SL_UNSUPPORTED, q->pos,
+                            "%s, over a table, view or window TVF (not "
+                            "over ML_PREDICT, an aggregate or a Top-N)",
+                            OVER_SHAPE);
+    int n_vis = sub->out_schema->n_cols - 1 - np - n_args;
+    if (n_vis < 0)
+        return sl_gen_error(g, SL_ERROR, q->pos, "internal: over columns");
+    rc = late_plan(g, pq, sub, &po->late, &po->late_map);
+    if (rc)
+        return rc;
+    const sl_schema *in = sub->out_schema;
+    d->ts_col = n_vis;
+    const sl_type *tt = in->cols[n_vis].type;
+    if (tt->id != SL_TYPE_TIMESTAMP && tt->id != SL_TYPE_TIMESTAMP_LTZ)
+        return sl_gen_error(g, SL_SQL, w->order[0].expr->pos,
+                            "OVER on a streaming table is ordered by the "
+                            "rowtime (a TIMESTAMP(3) column with a "
+                            "WATERMARK), not %s",
+                            sl_gen_type_text(g, tt));
+    d->n_part = np;
+    for (int i = 0; i < np; i++)
+        d->part_cols[i] = n_vis + 1 + i;
+    for (int i = 0; i < n_over; i++)
+        if (d->agg_arg[i] >= 0)
+            d->agg_arg[i] += n_vis + 1 + np;
+    d->n_out = n_vis;
+    const char **names =
+        sl_arena_alloc(g->arena, sizeof(char *) * (size_t)(n_vis + n_over + 1));
+    const sl_type **types =
+        sl_arena_alloc(g->arena, sizeof(void *) * (size_t)(n_vis + n_over + 1));
+    if (!names || !types)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    for (int i = 0; i < n_vis; i++) {
+        names[i] = sl_gen_printf(g, "r%d", i);
+        types[i] = in->cols[i].type;
+    }
+    for (int i = 0; i < n_over; i++) {
+        names[n_vis + i] = sl_gen_printf(g, "a%d", i);
+        if (d->agg_kind[i] == SL_AGG_COUNT_STAR ||
+            d->agg_kind[i] == SL_AGG_COUNT) {
+            types[n_vis + i] = sl_type_simple(SL_TYPE_BIGINT);
+            continue;
+        }
+        const sl_type *at = in->cols[d->agg_arg[i]].type;
+        if ((d->agg_kind[i] == SL_AGG_SUM || d->agg_kind[i] == SL_AGG_AVG) &&
+            !sl_type_is_numeric(at))
+            return sl_gen_error(g, SL_SQL, s->items[first + i].expr->pos,
+                                "%s needs a numeric argument, got %s",
+                                agg_name(s->items[first + i].expr),
+                                sl_gen_type_text(g, at));
+        sl_type *t = sl_arena_alloc(g->arena, sizeof(*t));
+        if (!t)
+            return sl_err_set(g->err, SL_NOMEM, "out of memory");
+        *t = *at;
+        t->not_null = false;
+        types[n_vis + i] = t;
+    }
+    po->input = sub;
+    po->in_schema = in;
+    po->out_schema = sl_schema_new(g->arena, n_vis + n_over, names, types);
+    if (!po->out_schema)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    g->plan->over = po;
+    memset(&g->plan->sources[0], 0, sizeof(g->plan->sources[0]));
+    g->plan->sources[0].name = "over aggregate";
+    g->plan->n_sources = 1;
+    return SL_OK;
+}
+
+static int gen_over(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
+{
+    const sl_select *s = &q->select;
+    int first = -1;
+    const sl_window_spec *w = NULL;
+    for (int i = 0; i < s->n_items; i++) {
+        const sl_expr *e = s->items[i].expr;
+        bool over = e->kind == SL_EXPR_FUNC && e->func.over;
+        if (!over) {
+            if (first >= 0)
+                return sl_gen_error(g, SL_SQL, e->pos,
+                                    "put the OVER aggregates after the "
+                                    "other select items (%s)",
+                                    OVER_SHAPE);
+            continue;
+        }
+        if (!is_over_agg(e))
+            return sl_gen_error(g, SL_SQL, e->pos,
+                                "ROW_NUMBER() and OVER aggregates cannot be "
+                                "mixed (%s)",
+                                OVER_SHAPE);
+        const sl_window_spec *ws = over_spec(s, e);
+        if (!ws)
+            return sl_gen_error(g, SL_SQL, e->pos,
+                                "OVER names a window that is not in the "
+                                "WINDOW clause (or builds on another)");
+        if (first < 0) {
+            first = i;
+            w = ws;
+        } else if (!same_spec(w, ws)) {
+            return sl_gen_error(g, SL_SQL, e->pos,
+                                "every OVER aggregate of a query must use "
+                                "the same window (as in Flink)");
+        }
+    }
+    if (s->n_group || s->having || s->distinct || q->n_order)
+        return sl_gen_error(g, SL_SQL, q->pos,
+                            "%s; put GROUP BY, DISTINCT or ORDER BY in a "
+                            "subquery",
+                            OVER_SHAPE);
+    int idx = g->occurrence++;
+    if (idx != 0 || (g->collect && (g->plan->agg || g->plan->model ||
+                                    g->plan->rank || g->plan->over)))
+        return sl_gen_error(g, SL_UNSUPPORTED, q->pos,
+                            "an OVER aggregation must be the only input of "
+                            "its query (no UNION ALL with other tables)");
+    if (g->collect) {
+        int rc = plan_over(g, q, first, w);
+        if (rc)
+            return rc;
+    }
+    const sl_plan_over *po = g->plan->over;
+    const sl_schema *os = po->out_schema;
+    int n = os->n_cols, n_vis = po->def.n_out;
+    bool live = idx == g->current;
+    const char *talias = sl_gen_printf(g, "t%d", g->alias_seq++);
+    rel->n = n;
+    rel->names = sl_arena_alloc(g->arena, sizeof(char *) * (size_t)(n + 1));
+    rel->types = sl_arena_alloc(g->arena, sizeof(void *) * (size_t)(n + 1));
+    if (!talias || !rel->names || !rel->types)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    sl_buf_puts(out, "SELECT ");
+    for (int i = 0; i < n; i++) {
+        sl_buf_printf(out, "%s.c%d AS c%d, ", talias, i, i);
+        rel->types[i] = os->cols[i].type;
+        if (i < n_vis) {
+            rel->names[i] = po->in_schema->cols[i].name;
+        } else {
+            const sl_select_item *it = &s->items[first + i - n_vis];
+            rel->names[i] =
+                it->alias ? sl_gen_ident_text(g, it->alias)
+                          : sl_gen_printf(g, "EXPR$%d", first + i - n_vis);
+        }
+    }
+    sl_buf_printf(out, "%s._row AS _row FROM (SELECT ", talias);
+    for (int i = 0; i < n; i++) {
+        if (live)
+            sl_gen_ident(out, os->cols[i].name);
+        else
+            sl_buf_puts(out, "NULL");
+        sl_buf_printf(out, " AS c%d, ", i);
+    }
+    sl_buf_printf(out, "%s AS _row%s) AS %s", live ? "_row" : "NULL",
+                  live ? " FROM {input}" : " WHERE 0", talias);
+    if (out->rc)
+        return sl_err_set(g->err, out->rc, "query too large to plan");
+    return SL_OK;
+}
+
+void sl_window_explain_over(const sl_plan_over *po, const char *after_sql,
+                            sl_buf *b)
+{
+    const sl_over_op_def *d = &po->def;
+    const sl_schema *in = po->in_schema;
+    sl_buf_printf(b, "OverAggregate: partition by (");
+    for (int i = 0; i < d->n_part; i++)
+        sl_buf_printf(b, "%s%s", i ? ", " : "", in->cols[d->part_cols[i]].name);
+    sl_buf_printf(b, ") order by %s ", in->cols[d->ts_col].name);
+    if (d->is_range)
+        sl_buf_printf(b, "RANGE BETWEEN %lld ms PRECEDING",
+                      (long long)d->range_ms);
+    else
+        sl_buf_printf(b, "ROWS BETWEEN %lld PRECEDING",
+                      (long long)d->preceding);
+    sl_buf_puts(b, " AND CURRENT ROW; aggregates:");
+    for (int i = 0; i < d->n_aggs; i++) {
+        sl_buf_printf(b, "%s %s", i ? "," : "", kind_name(d->agg_kind[i]));
+        if (d->agg_arg[i] >= 0)
+            sl_buf_printf(b, "(%s)", in->cols[d->agg_arg[i]].name);
+    }
+    sl_buf_puts(b, "\n  state: SQLite state database, table rows (rows "
+                   "waiting for the watermark, and those later frames "
+                   "reach); a row is emitted when the watermark passes its "
+                   "rowtime; late rows dropped and counted\n  input: "
+                   "append-only; output changelog: append-only (+I)\n  "
+                   "Stage after the OVER aggregate [stateless, fused]\n    "
+                   "SQL: ");
+    put_sql(b, after_sql, "over_out");
+    sl_buf_putc(b, '\n');
+}
+
 int sl_window_gen_rank(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
 {
     const sl_select *s = &q->select;
     int r = -1;
+    for (int i = 0; i < s->n_items; i++) {
+        const sl_expr *e = s->items[i].expr;
+        if (is_over_agg(e))
+            return gen_over(g, q, out, rel);
+    }
     for (int i = 0; i < s->n_items; i++) {
         const sl_expr *e = s->items[i].expr;
         if (e->kind != SL_EXPR_FUNC || !e->func.over)
@@ -1535,25 +1897,31 @@ int sl_window_rank_steps(sqlite3 *db, const sl_plan *plan, sl_job_step *steps,
                          int *n_steps, sl_stage **after, sl_err *err)
 {
     const sl_plan_rank *pr = plan->rank;
+    const sl_plan_over *po = plan->over;
     sl_operator *op = NULL;
-    int rc = sl_rank_op_new(pr->in_schema, pr->out_schema, &pr->def, &op, err);
+    int rc =
+        pr ? sl_rank_op_new(pr->in_schema, pr->out_schema, &pr->def, &op, err)
+           : sl_over_op_new(po->in_schema, po->out_schema, &po->def, &op, err);
     if (rc)
         return rc;
-    if (pr->late) {
+    const sl_plan_table *late = pr ? pr->late : po->late;
+    if (late) {
         sl_late_sink *ls = NULL;
-        rc = late_open(pr->late, pr->late_map, &ls, err);
+        rc = late_open(late, pr ? pr->late_map : po->late_map, &ls, err);
         if (!rc)
-            rc = sl_rank_op_set_late_sink(op, ls);
+            rc = pr ? sl_rank_op_set_late_sink(op, ls)
+                    : sl_over_op_set_late_sink(op, ls);
         if (rc) {
             op->ops->close(op);
             return rc;
         }
     }
-    steps[(*n_steps)++] =
-        (sl_job_step){SL_STEP_OPERATOR, NULL, op, "window rank"};
-    sl_stage_opts so = {0, "stage after window rank"};
-    rc = sl_stage_new_ex(db, pr->out_schema, plan->out_schema,
-                         plan->stage_sql[0], &so, after, err);
+    steps[(*n_steps)++] = (sl_job_step){SL_STEP_OPERATOR, NULL, op,
+                                        pr ? "window rank" : "over aggregate"};
+    sl_stage_opts so = {0, pr ? "stage after window rank"
+                              : "stage after the OVER aggregate"};
+    rc = sl_stage_new_ex(db, pr ? pr->out_schema : po->out_schema,
+                         plan->out_schema, plan->stage_sql[0], &so, after, err);
     if (!rc)
         steps[(*n_steps)++] = (sl_job_step){SL_STEP_STAGE, *after, NULL, NULL};
     return rc;

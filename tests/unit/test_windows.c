@@ -865,3 +865,73 @@ Test(windows, late_rows_written_to_late_data_sink, .timeout = 120)
     sqlite3_close(ref);
     sl_test_tmpdir_remove(dir);
 }
+
+/* ---- OVER aggregation -------------------------------------------------- */
+
+static void run_over(int n_late, const char *batch_rows)
+{
+    char *dir = sl_test_tmpdir();
+    cr_assert_not_null(dir);
+    char path[1024];
+    sl_snprintf(path, sizeof(path), "%s/ev.csv", dir);
+    sqlite3 *ref = NULL;
+    cr_assert_eq(sqlite3_open(":memory:", &ref), SQLITE_OK);
+    make_input(path, ref, n_late);
+    sluice *db = NULL;
+    cr_assert_eq(sluice_open(&db), SLUICE_OK);
+    char sql[4096];
+    sl_snprintf(sql, sizeof(sql),
+                "SET 'sluice.batch-rows' = '%s';"
+                "CREATE TABLE t (k STRING, v INT, ts TIMESTAMP(3), WATERMARK "
+                "FOR ts AS ts - INTERVAL '2' SECOND) WITH ('connector' = "
+                "'filesystem', 'path' = '%s', 'format' = 'csv');",
+                batch_rows, path);
+    cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK, "%s",
+                 sluice_errmsg(db));
+    /* rows of equal rowtime: arrival (file, rowid) order for ROWS; peers
+     * for RANGE */
+    static const char *const q[][2] = {
+        {"SELECT k, v, ts, SUM(v) OVER w, COUNT(*) OVER w, MIN(v) OVER w, "
+         "MAX(v) OVER w, AVG(v) OVER w FROM t WINDOW w AS (PARTITION BY k "
+         "ORDER BY ts ROWS BETWEEN 3 PRECEDING AND CURRENT ROW)",
+         "SELECT k, v, " TSX("ts") ", sum(v) OVER w, count(*) OVER w, min(v) "
+                                   "OVER w, max(v) OVER w, sum(v) OVER w / "
+                                   "count(v) OVER w FROM ref WINDOW w AS "
+                                   "(PARTITION BY k ORDER BY ts, rowid ROWS "
+                                   "BETWEEN 3 PRECEDING AND CURRENT ROW)"},
+        {"SELECT k, v, ts, SUM(v) OVER (ORDER BY ts RANGE BETWEEN INTERVAL "
+         "'1' SECOND PRECEDING AND CURRENT ROW) AS s, COUNT(v) OVER (ORDER BY "
+         "ts RANGE BETWEEN INTERVAL '1' SECOND PRECEDING AND CURRENT ROW) "
+         "FROM t",
+         "SELECT k, v, " TSX("ts") ", sum(v) OVER w, count(v) OVER w FROM "
+                                   "ref WINDOW w AS (ORDER BY ts RANGE "
+                                   "BETWEEN 1000 PRECEDING AND CURRENT ROW)"},
+        {"SELECT k, ts, MAX(v) OVER (PARTITION BY k ORDER BY ts RANGE "
+         "BETWEEN INTERVAL '2' SECOND PRECEDING AND CURRENT ROW) FROM t",
+         "SELECT k, " TSX("ts") ", max(v) OVER (PARTITION BY k ORDER BY ts "
+                                "RANGE BETWEEN 2000 PRECEDING AND CURRENT "
+                                "ROW) FROM ref"},
+    };
+    for (size_t i = 0; i < SL_ARRAY_LEN(q); i++) {
+        lines got = {0}, want = {0};
+        cr_assert_eq(sluice_exec(db, q[i][0], collect, &got), SLUICE_OK,
+                     "%s: %s", q[i][0], sluice_errmsg(db));
+        ref_rows(ref, q[i][1], &want);
+        assert_same(&got, &want, q[i][0]);
+        lines_free(&got);
+        lines_free(&want);
+    }
+    sluice_close(db);
+    sqlite3_close(ref);
+    sl_test_tmpdir_remove(dir);
+}
+
+Test(windows, over_aggregates_match_reference, .timeout = 120)
+{
+    run_over(0, "1024");
+}
+
+Test(windows, over_aggregates_small_batches_late_rows, .timeout = 120)
+{
+    run_over(25, "61");
+}
