@@ -33,6 +33,7 @@ typedef struct oop {
     int64_t pending;  /* rows not emitted yet */
     int64_t late;
     sl_late_sink *late_sink;
+    sl_buf key; /* encoded partition key of the row being inserted */
 } oop;
 
 static const sl_operator_ops oop_ops;
@@ -64,13 +65,7 @@ static int exec(oop *o, const char *sql, sl_err *err)
 static void window_def(const oop *o, sl_buf *b)
 {
     const sl_over_op_def *d = &o->def;
-    sl_buf_puts(b, " WINDOW w AS (");
-    if (d->n_part) {
-        sl_buf_puts(b, "PARTITION BY ");
-        for (int i = 0; i < d->n_part; i++)
-            sl_buf_printf(b, "%sc%d", i ? ", " : "", d->part_cols[i]);
-        sl_buf_putc(b, ' ');
-    }
+    sl_buf_puts(b, " WINDOW w AS (PARTITION BY pk ");
     if (d->is_range)
         sl_buf_printf(b,
                       "ORDER BY ts RANGE BETWEEN %lld PRECEDING AND CURRENT "
@@ -89,16 +84,19 @@ static int build_sql(oop *o, sl_err *err)
     int n_in = o->base.in_schema->n_cols;
     sl_buf b;
     sl_buf_init(&b, 1u << 20);
-    sl_buf_puts(&b, "CREATE TABLE rows(seq INTEGER PRIMARY KEY, ts INTEGER");
+    /* pk: the encoded PARTITION BY key (NULL-safe, one column) */
+    sl_buf_puts(&b, "CREATE TABLE rows(seq INTEGER PRIMARY KEY, ts INTEGER, "
+                    "pk BLOB NOT NULL");
     for (int i = 0; i < n_in; i++)
         sl_buf_printf(&b, ", c%d", i);
-    sl_buf_puts(&b, "); CREATE INDEX rows_ts ON rows(ts);");
+    sl_buf_puts(&b, "); CREATE INDEX rows_ts ON rows(ts);"
+                    "CREATE INDEX rows_pk ON rows(pk, ts);");
     int rc = b.rc ? SL_NOMEM : exec(o, sl_buf_cstr(&b), err);
     if (!rc) {
         sl_buf_reset(&b);
-        sl_buf_puts(&b, "INSERT INTO rows VALUES(NULL, ?1");
+        sl_buf_puts(&b, "INSERT INTO rows VALUES(NULL, ?1, ?2");
         for (int i = 0; i < n_in; i++)
-            sl_buf_printf(&b, ", ?%d", i + 2);
+            sl_buf_printf(&b, ", ?%d", i + 3);
         sl_buf_puts(&b, ")");
         rc = b.rc ? SL_NOMEM : prepare(o, sl_buf_cstr(&b), &o->ins, err);
     }
@@ -134,7 +132,9 @@ static int build_sql(oop *o, sl_err *err)
                 break;
             }
         }
-        sl_buf_puts(&b, " FROM rows WHERE ts <= ?1");
+        /* only the partitions with rows to emit: their frames */
+        sl_buf_puts(&b, " FROM rows WHERE ts <= ?1 AND pk IN (SELECT pk FROM "
+                        "rows WHERE ts > ?2 AND ts <= ?1)");
         window_def(o, &b);
         sl_buf_puts(&b, ") WHERE ts > ?2 ORDER BY ts, seq");
         rc = b.rc ? SL_NOMEM : prepare(o, sl_buf_cstr(&b), &o->emit, err);
@@ -145,19 +145,14 @@ static int build_sql(oop *o, sl_err *err)
             sl_buf_printf(&b, "DELETE FROM rows WHERE ts <= ?1 - %lld",
                           (long long)d->range_ms);
         } else {
-            sl_buf_puts(&b, "DELETE FROM rows WHERE ts <= ?1 AND seq NOT IN "
-                            "(SELECT seq FROM (SELECT seq, row_number() "
-                            "OVER (");
-            if (d->n_part) {
-                sl_buf_puts(&b, "PARTITION BY ");
-                for (int i = 0; i < d->n_part; i++)
-                    sl_buf_printf(&b, "%sc%d", i ? ", " : "",
-                                  d->part_cols[i]);
-                sl_buf_putc(&b, ' ');
-            }
+            /* in the partitions just emitted (?2 < ts <= ?1), all but
+             * the last n rows */
             sl_buf_printf(&b,
-                          "ORDER BY ts DESC, seq DESC) AS rn FROM rows "
-                          "WHERE ts <= ?1) WHERE rn <= %lld)",
+                          "DELETE FROM rows WHERE seq IN (SELECT seq FROM "
+                          "(SELECT seq, row_number() OVER (PARTITION BY pk "
+                          "ORDER BY ts DESC, seq DESC) AS rn FROM rows WHERE "
+                          "ts <= ?1 AND pk IN (SELECT pk FROM rows WHERE ts "
+                          "> ?2 AND ts <= ?1)) WHERE rn > %lld)",
                           (long long)d->preceding);
         }
         rc = b.rc ? SL_NOMEM : prepare(o, sl_buf_cstr(&b), &o->prune, err);
@@ -180,6 +175,7 @@ static void oop_close(sl_operator *op)
     if (o->db)
         sqlite3_close(o->db);
     sl_late_sink_free(o->late_sink);
+    sl_buf_free(&o->key);
     sl_free(o);
 }
 
@@ -200,6 +196,36 @@ static void bind_value(sqlite3_stmt *st, int i, const sl_value *v)
         break;
     default:
         sqlite3_bind_null(st, i);
+    }
+}
+
+/* Encode the PARTITION BY columns of a row (NULLs included). */
+static void encode_key(oop *o, const sl_value *row)
+{
+    sl_buf_reset(&o->key);
+    sl_buf_putc(&o->key, 0);
+    for (int k = 0; k < o->def.n_part; k++) {
+        const sl_value *v = &row[o->def.part_cols[k]];
+        sl_buf_putc(&o->key, (char)v->kind);
+        switch (v->kind) {
+        case SL_V_INT:
+            sl_buf_append(&o->key, &v->u.i, sizeof(v->u.i));
+            break;
+        case SL_V_REAL:
+            sl_buf_append(&o->key, &v->u.d, sizeof(v->u.d));
+            break;
+        case SL_V_TEXT:
+        case SL_V_BLOB: {
+            uint32_t n = v->len;
+            sl_buf_append(&o->key, &n, sizeof(n));
+            sl_buf_append(&o->key,
+                          v->kind == SL_V_TEXT ? (const void *)v->u.s : v->u.b,
+                          n);
+            break;
+        }
+        default:
+            break;
+        }
     }
 }
 
@@ -227,9 +253,16 @@ static int oop_push(sl_operator *op, const sl_batch *batch, bool *accepted,
         }
         if (t->u.i < o->min_ts)
             o->min_ts = t->u.i;
+        encode_key(o, row);
+        if (o->key.rc) {
+            rc = sl_err_set(err, SL_NOMEM, "partition key too large");
+            break;
+        }
         sqlite3_bind_int64(o->ins, 1, t->u.i);
+        sqlite3_bind_blob(o->ins, 2, o->key.data, (int)o->key.len,
+                          SQLITE_STATIC);
         for (int c = 0; c < n_in; c++)
-            bind_value(o->ins, c + 2, &row[c]);
+            bind_value(o->ins, c + 3, &row[c]);
         int st = sqlite3_step(o->ins);
         sqlite3_reset(o->ins);
         if (st != SQLITE_DONE)
@@ -288,8 +321,10 @@ static int end_emission(oop *o, sl_err *err)
 {
     sqlite3_reset(o->emit);
     o->emitting = false;
-    o->fired_wm = o->emit_wm;
     sqlite3_bind_int64(o->prune, 1, o->emit_wm);
+    if (!o->def.is_range)
+        sqlite3_bind_int64(o->prune, 2, o->fired_wm);
+    o->fired_wm = o->emit_wm;
     int st = sqlite3_step(o->prune);
     sqlite3_reset(o->prune);
     if (st != SQLITE_DONE)
@@ -431,6 +466,7 @@ int sl_over_op_new(const sl_schema *in_schema, const sl_schema *out_schema,
     o->def = *def;
     o->wm = o->fire_wm = o->fired_wm = INT64_MIN;
     o->min_ts = INT64_MAX;
+    sl_buf_init(&o->key, 16u << 20);
     if (sqlite3_open_v2("", &o->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                             SQLITE_OPEN_NOMUTEX,
