@@ -1291,6 +1291,11 @@ void sl_window_explain(const sl_plan_agg *pa, const char *after_sql, sl_buf *b)
                        "watermark passes window_end; late rows dropped and "
                        "counted\n  input: append-only; output changelog: "
                        "append-only (+I)\n");
+    if (pa->late)
+        sl_buf_printf(b,
+                      "  late rows: also written to table '%s' "
+                      "('late-data.sink')\n",
+                      pa->late->name);
     sl_buf_puts(b, "  Stage after aggregate [stateless, fused]\n    SQL: ");
     put_sql(b, after_sql, "agg_out");
     sl_buf_putc(b, '\n');
@@ -1805,9 +1810,14 @@ void sl_window_explain_over(const sl_plan_over *po, const char *after_sql,
                    "waiting for the watermark, and those later frames "
                    "reach); a row is emitted when the watermark passes its "
                    "rowtime; late rows dropped and counted\n  input: "
-                   "append-only; output changelog: append-only (+I)\n  "
-                   "Stage after the OVER aggregate [stateless, fused]\n    "
-                   "SQL: ");
+                   "append-only; output changelog: append-only (+I)\n");
+    if (po->late)
+        sl_buf_printf(b,
+                      "  late rows: also written to table '%s' "
+                      "('late-data.sink')\n",
+                      po->late->name);
+    sl_buf_puts(b, "  Stage after the OVER aggregate [stateless, fused]\n"
+                   "    SQL: ");
     put_sql(b, after_sql, "over_out");
     sl_buf_putc(b, '\n');
 }
@@ -1945,8 +1955,13 @@ void sl_window_explain_rank(const sl_plan_rank *pr, const char *after_sql,
                    "of open windows); a window's rows are ranked, emitted "
                    "and deleted when the watermark passes window_end; late "
                    "rows dropped and counted\n  input: append-only; output "
-                   "changelog: append-only (+I)\n  Stage after window rank "
-                   "[stateless, fused]\n    SQL: ");
+                   "changelog: append-only (+I)\n");
+    if (pr->late)
+        sl_buf_printf(b,
+                      "  late rows: also written to table '%s' "
+                      "('late-data.sink')\n",
+                      pr->late->name);
+    sl_buf_puts(b, "  Stage after window rank [stateless, fused]\n    SQL: ");
     put_sql(b, after_sql, "rank_out");
     sl_buf_putc(b, '\n');
 }
