@@ -935,3 +935,44 @@ Test(windows, over_aggregates_small_batches_late_rows, .timeout = 120)
 {
     run_over(25, "61");
 }
+
+/* On an unbounded source, a Top-N over a window aggregate emits as the
+ * watermark moves: the aggregate hands its output watermark to the rank
+ * operator (watermark_out). Without it the query would never return. */
+Test(windows, topn_over_aggregate_on_unbounded_source, .timeout = 60)
+{
+    sluice *db = NULL;
+    cr_assert_eq(sluice_open(&db), SLUICE_OK);
+    cr_assert_eq(sluice_exec(db,
+                             "CREATE TABLE bid (auction BIGINT, bidder "
+                             "BIGINT, price BIGINT, channel STRING, url "
+                             "STRING, dateTime TIMESTAMP(3), extra STRING, "
+                             "WATERMARK FOR dateTime AS dateTime - INTERVAL "
+                             "'4' SECOND) WITH ('connector' = 'nexmark', "
+                             "'event.type' = 'bid', 'tps' = '10000', 'seed' "
+                             "= '5')",
+                             NULL, NULL),
+                 SLUICE_OK, "%s", sluice_errmsg(db));
+    lines got = {0};
+    cr_assert_eq(
+        sluice_exec(db,
+                    "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY "
+                    "window_start, window_end ORDER BY c DESC) AS rownum FROM "
+                    "(SELECT window_start, window_end, auction, COUNT(*) AS c "
+                    "FROM TABLE(TUMBLE(TABLE bid, DESCRIPTOR(dateTime), "
+                    "INTERVAL '1' SECOND)) GROUP BY window_start, window_end, "
+                    "auction)) WHERE rownum <= 1 LIMIT 3",
+                    collect, &got),
+        SLUICE_OK, "%s", sluice_errmsg(db));
+    cr_assert_eq(got.n, 3);
+    /* consecutive windows, one row each, rownum 1 */
+    cr_assert(strstr(got.v[0], "2015-07-15 00:00:00.000|2015-07-15 "
+                               "00:00:01.000|"));
+    cr_assert(strstr(got.v[2], "2015-07-15 00:00:02.000|"));
+    for (int i = 0; i < got.n; i++) {
+        size_t len = strlen(got.v[i]);
+        cr_assert(len > 2 && !strcmp(got.v[i] + len - 2, "|1"), "%s", got.v[i]);
+    }
+    lines_free(&got);
+    sluice_close(db);
+}
