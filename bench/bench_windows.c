@@ -22,7 +22,8 @@ typedef struct query {
     const char *sql;  /* SELECT ... */
 } query;
 
-#define TUMBLE10 "TABLE(TUMBLE(TABLE bid, DESCRIPTOR(dateTime), INTERVAL '10' SECOND))"
+#define TUMBLE10                                                               \
+    "TABLE(TUMBLE(TABLE bid, DESCRIPTOR(dateTime), INTERVAL '10' SECOND))"
 
 static const query queries[] = {
     {"TUMBLE 10 s COUNT per auction", "a BIGINT, c BIGINT",
@@ -108,7 +109,8 @@ int main(int argc, char **argv)
     if (events <= 0)
         events = 2000000;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    printf("Window operators on Nexmark bids, %ld events (tps 10000: 100 events per 10 ms of event time), one job thread; "
+    printf("Window operators on Nexmark bids, %ld events (tps 10000: 100 "
+           "events per 10 ms of event time), one job thread; "
            "machine: %ld cores\n",
            events, cores);
     printf("%-34s %14s %18s\n", "query", "events/s", "events/CPU-s");

@@ -30,8 +30,8 @@ void sl_late_sink_free(sl_late_sink *ls)
     sl_free(ls);
 }
 
-int sl_late_sink_new(sl_sink *sink, const sl_schema *schema,
-                     const int *col_map, sl_late_sink **out, sl_err *err)
+int sl_late_sink_new(sl_sink *sink, const sl_schema *schema, const int *col_map,
+                     sl_late_sink **out, sl_err *err)
 {
     *out = NULL;
     sl_late_sink *ls = sl_calloc(1, sizeof(*ls));

@@ -18,8 +18,8 @@ typedef struct sl_late_sink sl_late_sink;
 /* schema: the sink table's; col_map[i]: the operator input column that
  * fills sink column i (-1: NULL). Takes ownership of sink (closed by
  * sl_late_sink_free, also on failure); col_map is copied. */
-int sl_late_sink_new(sl_sink *sink, const sl_schema *schema,
-                     const int *col_map, sl_late_sink **out, sl_err *err);
+int sl_late_sink_new(sl_sink *sink, const sl_schema *schema, const int *col_map,
+                     sl_late_sink **out, sl_err *err);
 /* Add row r of batch. */
 int sl_late_sink_add(sl_late_sink *ls, const sl_batch *batch, int r,
                      sl_err *err);

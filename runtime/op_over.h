@@ -24,8 +24,8 @@
 #define SL_OVER_MAX_AGGS 64
 
 typedef struct sl_over_op_def {
-    int ts_col;   /* input column of the rowtime (epoch ms) */
-    int n_part;   /* PARTITION BY columns */
+    int ts_col; /* input column of the rowtime (epoch ms) */
+    int n_part; /* PARTITION BY columns */
     int part_cols[SL_OVER_MAX_KEYS];
     bool is_range;     /* RANGE (range_ms) or ROWS (n_preceding) */
     int64_t range_ms;  /* RANGE BETWEEN range_ms PRECEDING */
