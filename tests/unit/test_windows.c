@@ -792,9 +792,9 @@ static void file_lines(const char *path, lines *out)
     qsort(out->v, (size_t)out->n, sizeof(char *), cmp_str);
 }
 
-/* Late rows of a window aggregate and of a window Top-N reach the table
- * named by 'late-data.sink', every one of them, byte for byte as read;
- * the results are unchanged. */
+/* Late rows of a window aggregate, a window Top-N, a SESSION aggregate and
+ * an OVER aggregate reach the table named by 'late-data.sink', every one
+ * of them, byte for byte as read. */
 Test(windows, late_rows_written_to_late_data_sink, .timeout = 120)
 {
     char *dir = sl_test_tmpdir();
@@ -832,6 +832,11 @@ Test(windows, late_rows_written_to_late_data_sink, .timeout = 120)
         "OVER (PARTITION BY window_start, window_end ORDER BY v DESC) AS rn "
         "FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' SECOND))) "
         "WHERE rn <= 1",
+        "SELECT window_start, k, COUNT(*) FROM TABLE(SESSION(TABLE t "
+        "PARTITION BY k, DESCRIPTOR(ts), INTERVAL '1' SECOND)) GROUP BY "
+        "window_start, window_end, k",
+        "SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN 2 "
+        "PRECEDING AND CURRENT ROW) FROM t",
     };
     for (size_t i = 0; i < SL_ARRAY_LEN(q); i++) {
         sl_snprintf(out, sizeof(out), "%s/late%d.csv", dir, (int)i);
