@@ -22,6 +22,7 @@
 #include "op_model.h"
 #include "plan.h"
 #include "vtab.h"
+#include "watermark.h"
 
 typedef struct exec_ctx {
     sluice *db;
@@ -471,6 +472,14 @@ static int exec_alter_model(exec_ctx *x, const sl_stmt *st)
 /* ---- SHOW / DESCRIBE / SHOW CREATE -----------------------------------------
  */
 
+static const char *const show_metrics_cols[4] = {"job id", "metric", "labels",
+                                                 "value"};
+
+static int show_metrics_row(void *ctx, const char *const *cells)
+{
+    return emit_text_rows(ctx, 4, show_metrics_cols, 1, cells);
+}
+
 static int exec_show(exec_ctx *x, const sl_stmt *st)
 {
     sluice *db = x->db;
@@ -484,6 +493,8 @@ static int exec_show(exec_ctx *x, const sl_stmt *st)
         }
         return SL_OK;
     }
+    if (st->show.what == SL_SHOW_METRICS)
+        return sl_engine_metrics_rows(db, show_metrics_row, x);
     if (st->show.what == SL_SHOW_JOBS) {
         const char *names[9] = {"job id",     "job name",  "status",
                                 "start time", "rows in",   "rows out",
@@ -750,6 +761,20 @@ static int exec_describe(exec_ctx *x, const sl_stmt *st)
  * --------------------------------------------------------------
  */
 
+/* 'metrics.port' / 'metrics.host' take effect at once; a value the
+ * endpoint cannot use is dropped again (the endpoint stays off). */
+static int metrics_settings_changed(exec_ctx *x)
+{
+    int rc = sl_engine_metrics_configure(x->db, &x->db->err);
+    if (rc) {
+        setting_remove(x->db, "metrics.port");
+        sl_err e;
+        sl_err_clear(&e);
+        sl_engine_metrics_configure(x->db, &e);
+    }
+    return rc;
+}
+
 static int exec_set(exec_ctx *x, const sl_stmt *st)
 {
     const sl_opt_list *ol = &st->set.options;
@@ -769,7 +794,7 @@ static int exec_set(exec_ctx *x, const sl_stmt *st)
                         p->value ? p->value_len : 0))
             return sl_err_set(&x->db->err, SL_NOMEM, "out of memory");
     }
-    return SL_OK;
+    return metrics_settings_changed(x);
 }
 
 static int exec_reset(exec_ctx *x, const sl_stmt *st)
@@ -777,7 +802,7 @@ static int exec_reset(exec_ctx *x, const sl_stmt *st)
     const sl_opt_list *ol = &st->reset.options;
     if (ol->n == 0) {
         setting_remove(x->db, NULL);
-        return SL_OK;
+        return metrics_settings_changed(x);
     }
     for (int i = 0; i < ol->n; i++) {
         char *k =
@@ -786,19 +811,21 @@ static int exec_reset(exec_ctx *x, const sl_stmt *st)
             return sl_err_set(&x->db->err, SL_NOMEM, "out of memory");
         setting_remove(x->db, k);
     }
-    return SL_OK;
+    return metrics_settings_changed(x);
 }
 
 /* ---- running plans
  * ------------------------------------------------------------
  */
 
-static int open_db(sqlite3 **out, sl_err *err)
+static int open_db(sqlite3 **out, int64_t **wm_cell, sl_err *err)
 {
     int rc = sl_job_db_open(out, err);
     if (rc)
         return rc;
     rc = sl_functions_register(*out, err);
+    if (!rc)
+        rc = sl_wm_sql_register(*out, wm_cell, err);
     if (!rc && sqlite3_exec(*out, "PRAGMA case_sensitive_like = ON", NULL, NULL,
                             NULL) != SQLITE_OK)
         rc = sl_err_set(err, SL_ERROR, "cannot configure SQLite: %s",
@@ -846,7 +873,7 @@ static int value_from_sqlite(sqlite3_stmt *stmt, int i, const sl_type *type,
 static int run_static(exec_ctx *x, sl_plan *plan, row_emitter *em)
 {
     sqlite3 *sdb = NULL;
-    int rc = open_db(&sdb, &x->db->err);
+    int rc = open_db(&sdb, NULL, &x->db->err);
     if (rc)
         return rc;
     sqlite3_stmt *stmt = NULL;
@@ -1086,26 +1113,30 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
 {
     sl_err *err = &x->db->err;
     sqlite3 *jdb = NULL;
-    int rc = open_db(&jdb, err);
+    int64_t *wm_cell = NULL;
+    int rc = open_db(&jdb, &wm_cell, err);
     if (rc) {
         if (sink)
             sink->ops->close(sink);
         sl_ckpt_free(ckpt);
         return rc;
     }
-    const sl_plan_model *pm = plan->model;
-    const sl_plan_agg *pa = plan->agg;
-    const sl_plan *sp = pm ? pm->input : pa ? pa->input : plan;
+    /* a window rank (Top-N, dedup) runs after what its input plan runs */
+    const sl_plan_rank *pr = plan->rank;
+    const sl_plan *rp = pr ? pr->input : plan->over ? plan->over->input : plan;
+    const sl_plan_model *pm = rp->model;
+    const sl_plan_agg *pa = rp->agg;
+    const sl_plan *sp = pm ? pm->input : pa ? pa->input : rp;
     const sl_schema *first_out = pm   ? pm->in_schema
                                  : pa ? pa->in_schema
-                                      : plan->out_schema;
+                                      : rp->out_schema;
     sl_job_input inputs[SL_PLAN_MAX_SOURCES];
     sl_stage *stages[SL_PLAN_MAX_SOURCES];
     sl_job_step steps[16];
     memset(inputs, 0, sizeof(inputs));
     memset(stages, 0, sizeof(stages));
     memset(steps, 0, sizeof(steps));
-    sl_stage *after = NULL;
+    sl_stage *after = NULL, *after_rank = NULL;
     int n = sp->n_sources;
     int n_steps = 0;
     bool tree = sl_join_in_plan(plan);
@@ -1164,8 +1195,8 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
         while (last->next)
             last = last->next;
         sl_stage_opts so = {0, "stage after the model calls"};
-        rc = sl_stage_new_ex(jdb, last->out_schema, plan->out_schema,
-                             plan->stage_sql[0], &so, &after, err);
+        rc = sl_stage_new_ex(jdb, last->out_schema, rp->out_schema,
+                             rp->stage_sql[0], &so, &after, err);
         if (!rc)
             steps[n_steps++] = (sl_job_step){SL_STEP_STAGE, after, NULL, NULL};
     }
@@ -1179,12 +1210,14 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
                 pa->def.updating ? "group aggregate" : "window aggregate"};
         if (!rc) {
             sl_stage_opts so = {0, "stage after aggregate"};
-            rc = sl_stage_new_ex(jdb, pa->out_schema, plan->out_schema,
-                                 plan->stage_sql[0], &so, &after, err);
+            rc = sl_stage_new_ex(jdb, pa->out_schema, rp->out_schema,
+                                 rp->stage_sql[0], &so, &after, err);
         }
         if (!rc)
             steps[n_steps++] = (sl_job_step){SL_STEP_STAGE, after, NULL, NULL};
     }
+    if (!rc && (pr || plan->over))
+        rc = sl_window_rank_steps(jdb, plan, steps, &n_steps, &after_rank, err);
     if (rc) {
         for (int i = 0; i < n; i++) {
             sl_stage_free(inputs[i].time_stage);
@@ -1193,6 +1226,7 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
                 inputs[i].source->ops->close(inputs[i].source);
         }
         sl_stage_free(after);
+        sl_stage_free(after_rank);
         for (int i = 0; i < n_steps; i++)
             if (steps[i].kind == SL_STEP_OPERATOR)
                 steps[i].op->ops->close(steps[i].op);
@@ -1213,6 +1247,7 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
     spec.out_schema = plan->out_schema;
     spec.sink = sink;
     spec.ckpt = ckpt;
+    spec.watermark_cell = wm_cell;
     if (!sink) {
         spec.row_cb = job_rows;
         spec.row_ctx = em;
@@ -1245,10 +1280,20 @@ static int call_progress(sluice *db, sl_job *job)
     return db->progress_cb(db->progress_ctx, &p);
 }
 
-static int run_foreground(exec_ctx *x, sl_job *job, bool has_rows)
+/* db->foreground changes under jobs_mu (metrics readers). */
+static void set_foreground(sluice *db, sl_job *job, const char *name)
+{
+    pthread_mutex_lock(&db->jobs_mu);
+    db->foreground = job;
+    db->foreground_name = name;
+    pthread_mutex_unlock(&db->jobs_mu);
+}
+
+static int run_foreground(exec_ctx *x, sl_job *job, bool has_rows,
+                          const char *name)
 {
     sluice *db = x->db;
-    db->foreground = job;
+    set_foreground(db, job, name);
     if (db->interrupted)
         sl_job_stop(job);
     sl_err jerr;
@@ -1272,7 +1317,7 @@ static int run_foreground(exec_ctx *x, sl_job *job, bool has_rows)
     } else {
         rc = sl_job_run(job, &jerr);
     }
-    db->foreground = NULL;
+    set_foreground(db, NULL, NULL);
     if (rc == SL_ABORT)
         rc = SL_OK; /* LIMIT reached or the callback stopped: not an error */
     else if (rc)
@@ -1303,7 +1348,7 @@ static int exec_query(exec_ctx *x, const sl_query *q)
         sl_job *job = NULL;
         rc = build_job(x, &plan, "SELECT", NULL, &em, NULL, &job);
         if (!rc)
-            rc = run_foreground(x, job, true);
+            rc = run_foreground(x, job, true, "SELECT");
     }
     emitter_free(&em);
     if (rc == SL_ABORT)
@@ -1349,9 +1394,11 @@ static int start_background(exec_ctx *x, sl_job *job, sl_arena *arena,
         sl_free(ej);
         return rc;
     }
+    pthread_mutex_lock(&x->db->jobs_mu);
     ej->next = x->db->jobs;
     x->db->jobs = ej;
     x->db->n_jobs++;
+    pthread_mutex_unlock(&x->db->jobs_mu);
     return emit_one(x, "job id", ej->id);
 }
 
@@ -1406,7 +1453,7 @@ static int exec_insert(exec_ctx *x, const sl_stmt *st)
         return rc;
     }
     if (sync) {
-        rc = run_foreground(x, job, false);
+        rc = run_foreground(x, job, false, name ? name : "INSERT");
         sl_arena_free(&job_arena);
         return rc;
     }
@@ -1474,7 +1521,11 @@ void sl_engine_stop_jobs(sluice *db)
 {
     for (sl_engine_job *j = db->jobs; j; j = j->next)
         sl_job_stop(j->job);
+    pthread_mutex_lock(&db->jobs_mu);
     sl_engine_job *j = db->jobs;
+    db->jobs = NULL;
+    db->n_jobs = 0;
+    pthread_mutex_unlock(&db->jobs_mu);
     while (j) {
         sl_engine_job *next = j->next;
         sl_job_free(j->job);
@@ -1483,8 +1534,6 @@ void sl_engine_stop_jobs(sluice *db)
         sl_free(j);
         j = next;
     }
-    db->jobs = NULL;
-    db->n_jobs = 0;
 }
 
 /* ---- EXPLAIN ---------------------------------------------------------------
@@ -1531,9 +1580,12 @@ static int exec_explain(exec_ctx *x, const sl_stmt *st)
         sl_buf_printf(&b, "StaticQuery: runs once on SQLite\n  SQL: %s\n",
                       plan.static_sql);
     }
-    const sl_plan *sp = plan.model ? plan.model->input
-                        : plan.agg ? plan.agg->input
-                                   : &plan;
+    const sl_plan *rp = plan.rank   ? plan.rank->input
+                        : plan.over ? plan.over->input
+                                    : &plan;
+    const sl_plan *sp = rp->model ? rp->model->input
+                        : rp->agg ? rp->agg->input
+                                  : rp;
     bool tree = sl_join_in_plan(&plan);
     if (tree) /* joins: the plan tree (join.c) */
         sl_join_explain(&plan, &b);
@@ -1560,7 +1612,7 @@ static int exec_explain(exec_ctx *x, const sl_stmt *st)
     if (sp->n_sources > 1 && !tree)
         sl_buf_printf(&b, "Union: %d inputs merged (UNION ALL)\n",
                       sp->n_sources);
-    for (const sl_plan_model *pm = plan.model; pm; pm = pm->next) {
+    for (const sl_plan_model *pm = rp->model; pm; pm = pm->next) {
         sl_buf_printf(&b, "AsyncModel: %s [provider=%s] (inputs:", pm->name,
                       pm->provider ? pm->provider : "?");
         for (int i = 0; i < pm->model_input->n_cols; i++)
@@ -1581,10 +1633,10 @@ static int exec_explain(exec_ctx *x, const sl_stmt *st)
         sl_buf_puts(&b, "\n  state: rows in flight (bounded queue); "
                         "changelog: append-only\n");
     }
-    if (plan.model) {
+    if (rp->model) {
         sl_buf_puts(&b, "  Stage after the model calls [stateless, fused]\n"
                         "    SQL: ");
-        for (const char *p = plan.stage_sql[0]; *p; p++) {
+        for (const char *p = rp->stage_sql[0]; *p; p++) {
             if (!strncmp(p, "{input}", 7)) {
                 sl_buf_puts(&b, "model_out");
                 p += 6;
@@ -1594,8 +1646,12 @@ static int exec_explain(exec_ctx *x, const sl_stmt *st)
         }
         sl_buf_putc(&b, '\n');
     }
-    if (plan.agg && !tree)
-        sl_window_explain(plan.agg, plan.stage_sql[0], &b);
+    if (rp->agg && !tree)
+        sl_window_explain(rp->agg, rp->stage_sql[0], &b);
+    if (plan.rank)
+        sl_window_explain_rank(plan.rank, plan.stage_sql[0], &b);
+    if (plan.over)
+        sl_window_explain_over(plan.over, plan.stage_sql[0], &b);
     if (plan.limit >= 0)
         sl_buf_printf(&b, "Limit: %lld rows\n", (long long)plan.limit);
     if (has_sink) {
@@ -1736,6 +1792,9 @@ int sl_engine_describe_stmt(sluice *db, const char *sql, size_t len,
         *kind = SLUICE_RESULT_BOUNDED;
         if (stmt->show.what == SL_SHOW_JOBS)
             return fixed_cols(arena, 9, show_jobs, n_cols, names, types);
+        if (stmt->show.what == SL_SHOW_METRICS)
+            return fixed_cols(arena, 4, show_metrics_cols, n_cols, names,
+                              types);
         one[0] = stmt->show.what == SL_SHOW_TABLES   ? "table name"
                  : stmt->show.what == SL_SHOW_VIEWS  ? "view name"
                  : stmt->show.what == SL_SHOW_MODELS ? "model name"

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "job.h"
+#include "op_model.h"
 #include "vtab.h"
 #include "watermark.h"
 
@@ -59,6 +60,7 @@ typedef struct step_rt {
     int n_fds;
     int64_t wakeup_ms;
     sl_step_metrics m;
+    int64_t wm; /* operator: the last watermark it was given */
 } step_rt;
 
 typedef struct input_rt {
@@ -81,6 +83,7 @@ typedef struct input_rt {
     sl_wm_tracker wmt;
     int64_t wm_safe; /* wmt's watermark when the input chain was last empty */
     frontier committed; /* last positions acked (checkpoints record it) */
+    int64_t rows_read, bytes_read; /* this input's share of the metrics */
 } input_rt;
 
 struct sl_job {
@@ -128,9 +131,13 @@ struct sl_job {
     sl_step_metrics *pub_steps;
     int n_metric_steps;
     int64_t last_pub_ns;
+    sl_source_metrics *pub_sources;   /* n_inputs, under mu */
+    sl_job_model_metrics *pub_models; /* n_models, under mu */
+    int n_models;
     int64_t last_read, last_written;
     bool has_time;      /* some input has a time stage */
     int64_t wm_pending; /* combined watermark not yet delivered */
+    int64_t *wm_cell;   /* spec.watermark_cell */
     /* checkpoints (checkpoint.h) */
     sl_ckpt *ckpt;
     int64_t next_ckpt_ns;
@@ -386,6 +393,24 @@ static int process_acks(sl_job *job)
 
 /* ---- metrics ---------------------------------------------------------- */
 
+/* Per-source figures and model client metrics, copied under mu (a few
+ * hundred bytes per model operator, at most every PUBLISH_MS). */
+static void publish_detail(sl_job *job)
+{
+    for (int j = 0; j < job->n_inputs; j++) {
+        const input_rt *in = &job->inputs[j];
+        sl_source_metrics *p = &job->pub_sources[j];
+        p->rows_read = in->rows_read;
+        p->bytes_read = in->bytes_read;
+        p->eof = in->eof;
+    }
+    int k = 0;
+    for (int i = 0; i < job->n_steps && k < job->n_models; i++)
+        if (job->steps[i].kind == SL_STEP_OPERATOR &&
+            sl_model_op_is(job->steps[i].op))
+            sl_model_op_metrics(job->steps[i].op, &job->pub_models[k++].m);
+}
+
 static void publish(sl_job *job, bool force)
 {
     int64_t t = now_ns();
@@ -428,6 +453,7 @@ static void publish(sl_job *job, bool force)
             job->pub_steps[n++] = job->inputs[j].stages[k].m;
     for (int i = 0; i < job->n_steps; i++)
         job->pub_steps[n++] = job->steps[i].m;
+    publish_detail(job);
     pthread_mutex_unlock(&job->mu);
 }
 
@@ -621,7 +647,9 @@ static void close_read(sl_job *job, input_rt *in)
     if (in->read->n_rows == 0)
         return;
     in->read_closed = true;
-    job->m.bytes_read += batch_bytes(in->read);
+    int64_t bytes = batch_bytes(in->read);
+    job->m.bytes_read += bytes;
+    in->bytes_read += bytes;
     if (in->time_stage && event_time(job, in))
         return;
     if (frontier_note(&in->fr, in->read))
@@ -725,10 +753,43 @@ static int advance_watermark(sl_job *job, bool *progress)
         if (s->op->ops->on_watermark &&
             s->op->ops->on_watermark(s->op, job->wm_pending, &job->err))
             return job->err.code ? job->err.code : SL_ERROR;
-        break; /* operators further down see rows the first emits */
+        s->wm = job->wm_pending;
+        break; /* operators further down: forward_watermarks() */
     }
     job->m.watermark_ms = job->wm_pending;
+    if (job->wm_cell)
+        *job->wm_cell = job->wm_pending;
     *progress = true;
+    return SL_OK;
+}
+
+/* Give each operator after the first the watermark of the operator
+ * before it (watermark_out), once every row that operator emitted has
+ * left the steps between them. */
+static int forward_watermarks(sl_job *job, bool *progress)
+{
+    int prev = -1;
+    for (int i = 0; i < job->n_steps; i++) {
+        step_rt *s = &job->steps[i];
+        if (s->kind != SL_STEP_OPERATOR)
+            continue;
+        step_rt *p = prev >= 0 ? &job->steps[prev] : NULL;
+        prev = i;
+        if (!p || !p->op->ops->watermark_out || s->pending_in ||
+            p->out->n_rows > 0)
+            continue;
+        bool clear = true;
+        for (int k = (int)(p - job->steps) + 1; k < i && clear; k++)
+            clear = !job->steps[k].pending_in && job->steps[k].out->n_rows == 0;
+        int64_t wm = p->op->ops->watermark_out(p->op);
+        if (!clear || wm == SL_NO_EVENT_TIME || wm <= s->wm)
+            continue;
+        if (s->op->ops->on_watermark &&
+            s->op->ops->on_watermark(s->op, wm, &job->err))
+            return job->err.code ? job->err.code : SL_ERROR;
+        s->wm = wm;
+        *progress = true;
+    }
     return SL_OK;
 }
 
@@ -762,6 +823,7 @@ static int read_sources(sl_job *job, bool *progress)
             if (got > 0) {
                 *progress = true;
                 job->m.rows_read += got;
+                in->rows_read += got;
                 if (before == 0)
                     in->read_first_ns = t;
             }
@@ -877,6 +939,8 @@ static int pump(sl_job *job, bool *all_done, bool *busy)
             rc = run_inputs(job, &progress);
         if (!rc)
             rc = advance_watermark(job, &progress);
+        if (!rc)
+            rc = forward_watermarks(job, &progress);
         if (!rc)
             rc = ledger_note(job);
         if (!rc)
@@ -1306,6 +1370,7 @@ static int step_init(step_rt *s, sl_job_step_kind kind, sl_stage *stage,
     s->stage = stage;
     s->op = op;
     s->wakeup_ms = -1;
+    s->wm = SL_NO_EVENT_TIME;
     const sl_schema *out =
         kind == SL_STEP_STAGE ? sl_stage_out_schema(stage) : op->out_schema;
     if (!name)
@@ -1317,6 +1382,31 @@ static int step_init(step_rt *s, sl_job_step_kind kind, sl_stage *stage,
 }
 
 static void free_buffers(sl_job *job);
+
+/* The published per-source and per-model arrays, named once. */
+static bool detail_init(sl_job *job, const sl_job_spec *spec)
+{
+    for (int i = 0; i < spec->n_steps; i++)
+        if (spec->steps[i].kind == SL_STEP_OPERATOR &&
+            sl_model_op_is(spec->steps[i].op))
+            job->n_models++;
+    job->pub_sources = sl_calloc((size_t)(spec->n_inputs ? spec->n_inputs : 1),
+                                 sizeof(sl_source_metrics));
+    job->pub_models = sl_calloc((size_t)(job->n_models ? job->n_models : 1),
+                                sizeof(sl_job_model_metrics));
+    if (!job->pub_sources || !job->pub_models)
+        return false;
+    for (int j = 0; j < spec->n_inputs; j++)
+        sl_strlcpy(job->pub_sources[j].name, job->inputs[j].name,
+                   sizeof(job->pub_sources[j].name));
+    int k = 0;
+    for (int i = 0; i < spec->n_steps; i++)
+        if (spec->steps[i].kind == SL_STEP_OPERATOR &&
+            sl_model_op_is(spec->steps[i].op))
+            sl_strlcpy(job->pub_models[k++].step, job->steps[i].m.name,
+                       sizeof(job->pub_models[0].step));
+    return true;
+}
 
 int sl_job_new(const sl_job_spec *spec, sl_job **out, sl_err *err)
 {
@@ -1343,6 +1433,7 @@ int sl_job_new(const sl_job_spec *spec, sl_job **out, sl_err *err)
     job->out_schema = spec->out_schema;
     job->sink_fd = -1;
     job->wm_pending = SL_NO_EVENT_TIME;
+    job->wm_cell = spec->watermark_cell;
     job->batch_rows =
         spec->batch_rows ? spec->batch_rows : SL_BATCH_DEFAULT_ROWS;
     int linger = spec->linger_ms ? spec->linger_ms : SL_JOB_DEFAULT_LINGER_MS;
@@ -1398,7 +1489,7 @@ int sl_job_new(const sl_job_spec *spec, sl_job **out, sl_err *err)
     job->pub_steps =
         sl_calloc((size_t)(n_metric ? n_metric : 1), sizeof(sl_step_metrics));
     job->m.n_steps = n_metric;
-    ok = ok && job->pub_steps;
+    ok = ok && job->pub_steps && detail_init(job, spec);
     if (ok)
         ok = sl_loop_new(&job->loop, err) == SL_OK;
     else
@@ -1412,6 +1503,8 @@ int sl_job_new(const sl_job_spec *spec, sl_job **out, sl_err *err)
         sl_free(job->steps);
         sl_free(job->ledger);
         sl_free(job->pub_steps);
+        sl_free(job->pub_sources);
+        sl_free(job->pub_models);
         sl_free(job->name);
         pthread_mutex_destroy(&job->mu);
         pthread_cond_destroy(&job->cv);
@@ -1496,6 +1589,8 @@ void sl_job_free(sl_job *job)
     sl_free(job->steps);
     sl_free(job->ledger);
     sl_free(job->pub_steps);
+    sl_free(job->pub_sources);
+    sl_free(job->pub_models);
     sl_free(job->name);
     pthread_mutex_destroy(&job->mu);
     pthread_cond_destroy(&job->cv);
@@ -1631,6 +1726,21 @@ void sl_job_metrics_get(sl_job *job, sl_job_metrics *metrics,
     for (int i = 0; steps && i < max_steps && i < job->n_metric_steps; i++)
         steps[i] = job->pub_steps[i];
     pthread_mutex_unlock(&job->mu);
+}
+
+int sl_job_detail_get(sl_job *job, sl_source_metrics *out, int max,
+                      sl_job_model_metrics *models, int max_models,
+                      int *n_models)
+{
+    pthread_mutex_lock(&job->mu);
+    for (int j = 0; out && j < max && j < job->n_inputs; j++)
+        out[j] = job->pub_sources[j];
+    for (int k = 0; models && k < max_models && k < job->n_models; k++)
+        models[k] = job->pub_models[k];
+    if (n_models)
+        *n_models = job->n_models;
+    pthread_mutex_unlock(&job->mu);
+    return job->n_inputs;
 }
 
 sl_ckpt *sl_job_ckpt(sl_job *job)
