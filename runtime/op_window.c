@@ -48,6 +48,8 @@ typedef struct wop {
     int64_t absorbed;
     int64_t last_ttl_ms;
     sl_buf key;
+    bool ck_tracking;        /* checkpoints: ck_dirty records changes */
+    int64_t ck_rows_written; /* by the last snapshot */
 } wop;
 
 static const sl_operator_ops wop_ops;
@@ -723,6 +725,506 @@ static int64_t wop_dropped(sl_operator *op)
     return ((wop *)op)->late;
 }
 
+/* ---- checkpoints: snapshot() and restore() ------------------------------
+ *
+ * The partials (acc, buf) are copied into the job's state database, into
+ * tables <prefix>acc and <prefix>buf of the same layout, plus
+ * <prefix>meta(k, v): version, layout, watermarks, late count. The first
+ * snapshot of a process copies everything; from then on (and right after
+ * a restore) temporary triggers record in ck_dirty every (window, group)
+ * whose acc or buf rows changed, were emitted or expired (TTL), and a
+ * snapshot rewrites only those groups: the bytes a checkpoint writes track
+ * the change, not the state size. The job takes the checkpoint aligned
+ * (operator.h, unsaved): the partials reflect exactly the rows before the
+ * recorded source positions. prev (updating mode) is empty then. */
+
+#define CK_VERSION 1
+
+static int ck_err(sqlite3 *db, sl_err *err, const char *what)
+{
+    return sl_err_set(err, SL_IO, "aggregate checkpoint: %s: %s", what,
+                      sqlite3_errmsg(db));
+}
+
+static int ck_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st,
+                      sl_err *err)
+{
+    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
+        return sl_err_set(err, SL_IO, "aggregate checkpoint: %s (SQL: %s)",
+                          sqlite3_errmsg(db), sql);
+    return SL_OK;
+}
+
+/* The CREATE TABLE text of the operator's table name ("acc", "buf"). */
+static int ck_layout(wop *w, const char *name, sl_buf *out, sl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = ck_prepare(w->db,
+                        "SELECT sql FROM main.sqlite_master WHERE type = "
+                        "'table' AND name = ?1",
+                        &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        sl_buf_puts(out, (const char *)sqlite3_column_text(st, 0));
+    else
+        rc = ck_err(w->db, err, "table layout");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* "CREATE TABLE acc(...)" -> CREATE TABLE IF NOT EXISTS "<p>acc"(...);
+ * buf gets the operator's rowid first: "<p>buf"(rid INTEGER PRIMARY KEY,
+ * ...), so its rows are tracked one by one and restored in order. */
+static int ck_create(sqlite3 *state, const char *prefix, const char *name,
+                     const char *layout, sl_err *err)
+{
+    const char *cols = strchr(layout, '(');
+    if (!cols)
+        return sl_err_set(err, SL_ERROR, "aggregate checkpoint: layout");
+    sl_buf b;
+    sl_buf_init(&b, 1u << 20);
+    sl_buf_printf(&b, "CREATE TABLE IF NOT EXISTS \"%s%s\"", prefix, name);
+    if (!strcmp(name, "buf"))
+        sl_buf_printf(&b, "(rid INTEGER PRIMARY KEY, %s", cols + 1);
+    else
+        sl_buf_puts(&b, cols);
+    int rc = b.rc ? sl_err_set(err, SL_NOMEM, "out of memory") : SL_OK;
+    if (!rc && sqlite3_exec(state, sl_buf_cstr(&b), NULL, NULL, NULL))
+        rc = ck_err(state, err, "create table");
+    sl_buf_free(&b);
+    return rc;
+}
+
+/* Copy the rows of `from` (bound by the caller, if at all) into `to`. */
+static int ck_copy(sqlite3 *dst, sqlite3_stmt *from, sqlite3_stmt *to,
+                   int64_t *n, sl_err *err)
+{
+    int s;
+    while ((s = sqlite3_step(from)) == SQLITE_ROW) {
+        int nc = sqlite3_column_count(from);
+        for (int i = 0; i < nc; i++)
+            sqlite3_bind_value(to, i + 1, sqlite3_column_value(from, i));
+        int t = sqlite3_step(to);
+        sqlite3_reset(to);
+        if (t != SQLITE_DONE)
+            return ck_err(dst, err, "copy");
+        (*n)++;
+    }
+    if (s != SQLITE_DONE)
+        return sl_err_set(err, SL_IO, "aggregate checkpoint: read: %s",
+                          sqlite3_errmsg(sqlite3_db_handle(from)));
+    return SL_OK;
+}
+
+/* INSERT OR REPLACE INTO "table"(columns of sel) VALUES(?, ...); a column
+ * named rid is the rowid (restoring buf). */
+static int ck_insert_stmt(sqlite3 *db, const char *table, sqlite3_stmt *sel,
+                          sqlite3_stmt **st, sl_err *err)
+{
+    sl_buf b, v;
+    sl_buf_init(&b, 1u << 16);
+    sl_buf_init(&v, 1u << 16);
+    sl_buf_printf(&b, "INSERT OR REPLACE INTO \"%s\"(", table);
+    for (int i = 0; i < sqlite3_column_count(sel); i++) {
+        const char *name = sqlite3_column_name(sel, i);
+        if (!name)
+            name = "";
+        if (!strcmp(table, "buf") && !strcmp(name, "rid"))
+            name = "rowid";
+        sl_buf_printf(&b, "%s\"%s\"", i ? ", " : "", name);
+        sl_buf_puts(&v, i ? ", ?" : "?");
+    }
+    sl_buf_printf(&b, ") VALUES(%s)", sl_buf_cstr(&v));
+    int rc = b.rc || v.rc ? sl_err_set(err, SL_NOMEM, "out of memory")
+                          : ck_prepare(db, sl_buf_cstr(&b), st, err);
+    sl_buf_free(&b);
+    sl_buf_free(&v);
+    return rc;
+}
+
+static int ck_track(wop *w, sl_err *err)
+{
+    /* no OR IGNORE: the outer upsert's conflict clause would override
+     * it inside a trigger */
+#define CK_DIRTY(o)                                                            \
+    "BEGIN INSERT INTO ck_dirty SELECT " o ".ws, " o ".we, " o ".gk WHERE "    \
+    "NOT EXISTS (SELECT 1 FROM ck_dirty d WHERE d.ws = " o ".ws AND d.we = " o \
+    ".we AND d.gk = " o ".gk); END;"
+#define CK_RID(t, o)                                                           \
+    "BEGIN INSERT INTO " t " SELECT " o ".rowid WHERE NOT EXISTS (SELECT 1 "   \
+    "FROM " t " d WHERE d.rid = " o ".rowid); END;"
+    static const char *sql =
+        "CREATE TEMP TABLE IF NOT EXISTS ck_dirty(ws INTEGER, we INTEGER, "
+        "gk BLOB, PRIMARY KEY(ws, we, gk)) WITHOUT ROWID;"
+        "CREATE TEMP TABLE IF NOT EXISTS ck_buf_new(rid INTEGER PRIMARY KEY);"
+        "CREATE TEMP TABLE IF NOT EXISTS ck_buf_del(rid INTEGER PRIMARY KEY);"
+        "CREATE TEMP TRIGGER IF NOT EXISTS ck_acc_i AFTER INSERT ON "
+        "main.acc " CK_DIRTY("new") "CREATE TEMP TRIGGER IF NOT EXISTS "
+                                    "ck_acc_u AFTER UPDATE ON "
+                                    "main.acc " CK_DIRTY("new") "CREATE TEMP "
+                                                                "TRIGGER IF "
+                                                                "NOT EXISTS "
+                                                                "ck_acc_d "
+                                                                "AFTER DELETE "
+                                                                "ON "
+                                                                "main."
+                                                                "acc " CK_DIRTY("old") "CREATE TEMP TRIGGER IF NOT EXISTS ck_buf_i AFTER INSERT ON main.buf " CK_RID(
+                                                                    "ck_buf_"
+                                                                    "new",
+                                                                    "new") "CRE"
+                                                                           "ATE"
+                                                                           " TE"
+                                                                           "MP "
+                                                                           "TRI"
+                                                                           "GGE"
+                                                                           "R "
+                                                                           "IF "
+                                                                           "NOT"
+                                                                           " EX"
+                                                                           "IST"
+                                                                           "S "
+                                                                           "ck_"
+                                                                           "buf"
+                                                                           "_d "
+                                                                           "AFT"
+                                                                           "ER "
+                                                                           "DEL"
+                                                                           "ETE"
+                                                                           " ON"
+                                                                           " ma"
+                                                                           "in."
+                                                                           "buf"
+                                                                           " " CK_RID("ck_buf_del",
+                                                                                      "old");
+#undef CK_DIRTY
+#undef CK_RID
+    int rc = exec(w, sql, err);
+    if (!rc)
+        w->ck_tracking = true;
+    return rc;
+}
+
+static int ck_meta_put(sqlite3 *st, const char *prefix, const char *k,
+                       int64_t iv, const char *tv, sl_err *err)
+{
+    char sql[128];
+    sl_snprintf(sql, sizeof(sql),
+                "INSERT OR REPLACE INTO \"%smeta\"(k, v) VALUES(?1, ?2)",
+                prefix);
+    sqlite3_stmt *s = NULL;
+    int rc = ck_prepare(st, sql, &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, k, -1, SQLITE_STATIC);
+    if (tv)
+        sqlite3_bind_text(s, 2, tv, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(s, 2, iv);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = ck_err(st, err, "meta");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* *found false when the key is absent. */
+static int ck_meta_get(sqlite3 *st, const char *prefix, const char *k,
+                       int64_t *iv, sl_buf *tv, bool *found, sl_err *err)
+{
+    char sql[128];
+    sl_snprintf(sql, sizeof(sql), "SELECT v FROM \"%smeta\" WHERE k = ?1",
+                prefix);
+    sqlite3_stmt *s = NULL;
+    int rc = ck_prepare(st, sql, &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, k, -1, SQLITE_STATIC);
+    *found = false;
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW) {
+        *found = true;
+        if (iv)
+            *iv = sqlite3_column_int64(s, 0);
+        if (tv && sqlite3_column_text(s, 0))
+            sl_buf_puts(tv, (const char *)sqlite3_column_text(s, 0));
+    } else if (r != SQLITE_DONE) {
+        rc = ck_err(st, err, "meta");
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+static int ck_layouts(wop *w, sl_buf *acc, sl_buf *buf, sl_buf *both,
+                      sl_err *err)
+{
+    int rc = ck_layout(w, "acc", acc, err);
+    if (!rc)
+        rc = ck_layout(w, "buf", buf, err);
+    if (!rc)
+        sl_buf_printf(both, "%s;%s;%d", sl_buf_cstr(acc), sl_buf_cstr(buf),
+                      w->def.updating ? 1 : 0);
+    if (!rc && (acc->rc || buf->rc || both->rc))
+        rc = sl_err_set(err, SL_NOMEM, "out of memory");
+    return rc;
+}
+
+/* Run `sql` on the state database once per row of `keys` (operator
+ * database), binding the row's columns. */
+static int ck_each(wop *w, sqlite3 *state, const char *keys_sql,
+                   const char *sql, sl_err *err)
+{
+    sqlite3_stmt *k = NULL, *st = NULL;
+    int rc = ck_prepare(w->db, keys_sql, &k, err);
+    if (!rc)
+        rc = ck_prepare(state, sql, &st, err);
+    int s = SQLITE_DONE;
+    while (!rc && (s = sqlite3_step(k)) == SQLITE_ROW) {
+        for (int i = 0; i < sqlite3_column_count(k); i++)
+            sqlite3_bind_value(st, i + 1, sqlite3_column_value(k, i));
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = ck_err(state, err, "delete");
+        sqlite3_reset(st);
+    }
+    if (!rc && s != SQLITE_DONE)
+        rc = ck_err(w->db, err, "changes");
+    sqlite3_finalize(k);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Copy the rows of sel_sql (operator database; per row of keys_sql when
+ * given, its columns bound) into table (state database). */
+static int ck_fill(wop *w, sqlite3 *state, const char *table,
+                   const char *keys_sql, const char *sel_sql, int64_t *n,
+                   sl_err *err)
+{
+    sqlite3_stmt *k = NULL, *sel = NULL, *ins = NULL;
+    int rc = ck_prepare(w->db, sel_sql, &sel, err);
+    if (!rc)
+        rc = ck_insert_stmt(state, table, sel, &ins, err);
+    if (!rc && !keys_sql)
+        rc = ck_copy(state, sel, ins, n, err);
+    if (!rc && keys_sql)
+        rc = ck_prepare(w->db, keys_sql, &k, err);
+    int s = SQLITE_DONE;
+    while (!rc && keys_sql && (s = sqlite3_step(k)) == SQLITE_ROW) {
+        for (int i = 0; i < sqlite3_column_count(k); i++)
+            sqlite3_bind_value(sel, i + 1, sqlite3_column_value(k, i));
+        rc = ck_copy(state, sel, ins, n, err);
+        sqlite3_reset(sel);
+    }
+    if (!rc && keys_sql && s != SQLITE_DONE)
+        rc = ck_err(w->db, err, "changes");
+    sqlite3_finalize(k);
+    sqlite3_finalize(sel);
+    sqlite3_finalize(ins);
+    return rc;
+}
+
+/* Write the changes since the last snapshot (all: everything) into the
+ * state database. */
+static int ck_write(wop *w, sqlite3 *state, const char *prefix, bool all,
+                    sl_err *err)
+{
+    char acc[64], buf[64], sql[256];
+    sl_snprintf(acc, sizeof(acc), "%sacc", prefix);
+    sl_snprintf(buf, sizeof(buf), "%sbuf", prefix);
+    int64_t n = 0;
+    int rc = SL_OK;
+    if (all) {
+        sl_snprintf(sql, sizeof(sql), "DELETE FROM \"%s\"; DELETE FROM \"%s\"",
+                    acc, buf);
+        if (sqlite3_exec(state, sql, NULL, NULL, NULL) != SQLITE_OK)
+            rc = ck_err(state, err, "clear");
+        if (!rc)
+            rc =
+                ck_fill(w, state, acc, NULL, "SELECT * FROM main.acc", &n, err);
+        if (!rc)
+            rc = ck_fill(w, state, buf, NULL,
+                         "SELECT rowid AS rid, * FROM main.buf", &n, err);
+    } else {
+        sl_snprintf(sql, sizeof(sql),
+                    "DELETE FROM \"%s\" WHERE ws = ?1 AND we = ?2 AND gk = ?3",
+                    acc);
+        rc =
+            ck_each(w, state, "SELECT ws, we, gk FROM temp.ck_dirty", sql, err);
+        if (!rc)
+            rc = ck_fill(w, state, acc, "SELECT ws, we, gk FROM temp.ck_dirty",
+                         "SELECT * FROM main.acc WHERE ws = ?1 AND we = ?2 "
+                         "AND gk = ?3",
+                         &n, err);
+        sl_snprintf(sql, sizeof(sql), "DELETE FROM \"%s\" WHERE rid = ?1", buf);
+        if (!rc)
+            rc = ck_each(w, state, "SELECT rid FROM temp.ck_buf_del", sql, err);
+        if (!rc)
+            rc = ck_fill(w, state, buf, "SELECT rid FROM temp.ck_buf_new",
+                         "SELECT rowid AS rid, * FROM main.buf WHERE rowid = "
+                         "?1",
+                         &n, err);
+    }
+    if (!rc && w->ck_tracking &&
+        sqlite3_exec(w->db,
+                     "DELETE FROM temp.ck_dirty; DELETE FROM temp.ck_buf_new; "
+                     "DELETE FROM temp.ck_buf_del",
+                     NULL, NULL, NULL))
+        rc = ck_err(w->db, err, "changes");
+    w->ck_rows_written = n;
+    return rc;
+}
+
+static int wop_snapshot(sl_operator *op, sqlite3 *state, const char *prefix,
+                        sl_err *err)
+{
+    wop *w = (wop *)op;
+    if (w->emitting || w->prev_pending)
+        return sl_err_set(err, SL_ERROR,
+                          "internal: aggregate snapshot during an emission");
+    sl_buf acc, buf, layout, old;
+    sl_buf_init(&acc, 1u << 20);
+    sl_buf_init(&buf, 1u << 20);
+    sl_buf_init(&layout, 1u << 21);
+    sl_buf_init(&old, 1u << 21);
+    char sql[128];
+    sl_snprintf(sql, sizeof(sql),
+                "CREATE TABLE IF NOT EXISTS \"%smeta\"(k TEXT PRIMARY KEY, v)",
+                prefix);
+    int rc = ck_layouts(w, &acc, &buf, &layout, err);
+    if (!rc && sqlite3_exec(state, sql, NULL, NULL, NULL) != SQLITE_OK)
+        rc = ck_err(state, err, "create table");
+    bool found = false;
+    if (!rc)
+        rc = ck_meta_get(state, prefix, "layout", NULL, &old, &found, err);
+    bool all = !w->ck_tracking;
+    if (!rc && found && strcmp(sl_buf_cstr(&old), sl_buf_cstr(&layout))) {
+        /* another query's state under this prefix: replace it */
+        char drop[160];
+        sl_snprintf(drop, sizeof(drop),
+                    "DROP TABLE IF EXISTS \"%sacc\"; DROP TABLE IF EXISTS "
+                    "\"%sbuf\"",
+                    prefix, prefix);
+        if (sqlite3_exec(state, drop, NULL, NULL, NULL) != SQLITE_OK)
+            rc = ck_err(state, err, "drop");
+        all = true;
+    }
+    if (!rc)
+        rc = ck_create(state, prefix, "acc", sl_buf_cstr(&acc), err);
+    if (!rc)
+        rc = ck_create(state, prefix, "buf", sl_buf_cstr(&buf), err);
+    if (!rc)
+        rc = ck_write(w, state, prefix, all, err);
+    if (!rc && !w->ck_tracking)
+        rc = ck_track(w, err);
+    if (!rc)
+        rc = ck_meta_put(state, prefix, "version", CK_VERSION, NULL, err);
+    if (!rc)
+        rc = ck_meta_put(state, prefix, "layout", 0, sl_buf_cstr(&layout), err);
+    if (!rc)
+        rc = ck_meta_put(state, prefix, "wm", w->wm, NULL, err);
+    if (!rc)
+        rc = ck_meta_put(state, prefix, "fire_wm", w->fire_wm, NULL, err);
+    if (!rc)
+        rc = ck_meta_put(state, prefix, "fired_wm", w->fired_wm, NULL, err);
+    if (!rc)
+        rc = ck_meta_put(state, prefix, "late", w->late, NULL, err);
+    if (rc)
+        w->ck_tracking = false; /* the next snapshot rewrites everything */
+    sl_buf_free(&acc);
+    sl_buf_free(&buf);
+    sl_buf_free(&layout);
+    sl_buf_free(&old);
+    return rc;
+}
+
+static int wop_restore(sl_operator *op, sqlite3 *state, const char *prefix,
+                       sl_err *err)
+{
+    wop *w = (wop *)op;
+    sl_buf acc, buf, layout, old;
+    sl_buf_init(&acc, 1u << 20);
+    sl_buf_init(&buf, 1u << 20);
+    sl_buf_init(&layout, 1u << 21);
+    sl_buf_init(&old, 1u << 21);
+    char sql[160];
+    sqlite3_stmt *st = NULL;
+    sl_snprintf(sql, sizeof(sql),
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                "name = '%smeta'",
+                prefix);
+    int rc = ck_prepare(state, sql, &st, err);
+    bool have =
+        !rc && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+    sqlite3_finalize(st);
+    st = NULL;
+    bool found = false;
+    int64_t version = 0;
+    if (!rc && have)
+        rc = ck_meta_get(state, prefix, "version", &version, NULL, &found, err);
+    if (!rc && have && (!found || version != CK_VERSION))
+        rc = sl_err_set(err, SL_UNSUPPORTED,
+                        "aggregate checkpoint: state version %lld is not "
+                        "%d; use a new 'pipeline.name' or an empty "
+                        "'state.dir'",
+                        (long long)version, CK_VERSION);
+    if (!rc && have)
+        rc = ck_layouts(w, &acc, &buf, &layout, err);
+    if (!rc && have)
+        rc = ck_meta_get(state, prefix, "layout", NULL, &old, &found, err);
+    if (!rc && have && strcmp(sl_buf_cstr(&old), sl_buf_cstr(&layout)))
+        rc = sl_err_set(err, SL_UNSUPPORTED,
+                        "aggregate checkpoint: the checkpoint holds the state "
+                        "of a different aggregate (the query changed); use a "
+                        "new 'pipeline.name' or an empty 'state.dir'");
+    static const char *names[2] = {"acc", "buf"};
+    int64_t n = 0;
+    if (!rc && have)
+        rc = exec(w, "BEGIN", err);
+    for (int t = 0; t < 2 && !rc && have; t++) {
+        sqlite3_stmt *ins = NULL;
+        sl_snprintf(sql, sizeof(sql), "SELECT * FROM \"%s%s\"", prefix,
+                    names[t]);
+        rc = ck_prepare(state, sql, &st, err);
+        if (!rc)
+            rc = ck_insert_stmt(w->db, names[t], st, &ins, err);
+        if (!rc)
+            rc = ck_copy(w->db, st, ins, &n, err);
+        sqlite3_finalize(st);
+        sqlite3_finalize(ins);
+        st = NULL;
+    }
+    if (have && !rc)
+        rc = exec(w, "COMMIT", err);
+    else if (have)
+        sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+    int64_t *vals[] = {&w->wm, &w->fire_wm, &w->fired_wm, &w->late};
+    const char *keys[] = {"wm", "fire_wm", "fired_wm", "late"};
+    for (size_t i = 0; i < SL_ARRAY_LEN(keys) && !rc && have; i++)
+        rc = ck_meta_get(state, prefix, keys[i], vals[i], NULL, &found, err);
+    if (!rc && have && !w->def.updating) {
+        w->min_we = INT64_MAX;
+        if (sqlite3_step(w->min_we_q) == SQLITE_ROW &&
+            sqlite3_column_type(w->min_we_q, 0) != SQLITE_NULL)
+            w->min_we = sqlite3_column_int64(w->min_we_q, 0);
+        sqlite3_reset(w->min_we_q);
+        w->absorbed = n;
+    }
+    /* the state database now equals ours: track changes from here */
+    if (!rc && have)
+        rc = ck_track(w, err);
+    sl_buf_free(&acc);
+    sl_buf_free(&buf);
+    sl_buf_free(&layout);
+    sl_buf_free(&old);
+    return rc;
+}
+
+/* An emission half done cannot be snapshotted exactly (operator.h). */
+static int64_t wop_unsaved(sl_operator *op)
+{
+    wop *w = (wop *)op;
+    return w->emitting || w->prev_pending ? 1 : 0;
+}
+
 static const sl_operator_ops wop_ops = {
     .version = SL_OPERATOR_VERSION,
     .name = "window_agg",
@@ -733,6 +1235,9 @@ static const sl_operator_ops wop_ops = {
     .buffered = wop_buffered,
     .close = wop_close,
     .dropped = wop_dropped,
+    .snapshot = wop_snapshot,
+    .restore = wop_restore,
+    .unsaved = wop_unsaved,
 };
 
 bool sl_window_op_is(const sl_operator *op)
