@@ -820,7 +820,13 @@ static int finish_ops(sl_job *job, bool *all_done, bool *progress)
         step_rt *s = &job->steps[i];
         bool in_empty = i == 0 || job->steps[i - 1].out->n_rows == 0;
         if (s->kind == SL_STEP_OPERATOR) {
-            if (up && in_empty && !s->finished) {
+            if (up && in_empty && !s->finished && job->stopping &&
+                job->stateful && s->op->ops->unsaved) {
+                /* a stop (not the end of the input): the state goes into
+                 * the last checkpoint, open windows are not emitted */
+                s->finished = s->drained = true;
+                *progress = true;
+            } else if (up && in_empty && !s->finished) {
                 if (s->op->ops->finish && s->op->ops->finish(s->op, &job->err))
                     return job->err.code ? job->err.code : SL_ERROR;
                 s->finished = true;

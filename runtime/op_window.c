@@ -1127,10 +1127,14 @@ static int wop_snapshot(sl_operator *op, sqlite3 *state, const char *prefix,
         rc = ck_meta_put(state, prefix, "layout", 0, sl_buf_cstr(&layout), err);
     if (!rc)
         rc = ck_meta_put(state, prefix, "wm", w->wm, NULL, err);
+    /* finish() fires everything (INT64_MAX); a job resumed after the end
+     * of a bounded input goes on from the watermark */
     if (!rc)
-        rc = ck_meta_put(state, prefix, "fire_wm", w->fire_wm, NULL, err);
+        rc = ck_meta_put(state, prefix, "fire_wm", SL_MIN(w->fire_wm, w->wm),
+                         NULL, err);
     if (!rc)
-        rc = ck_meta_put(state, prefix, "fired_wm", w->fired_wm, NULL, err);
+        rc = ck_meta_put(state, prefix, "fired_wm", SL_MIN(w->fired_wm, w->wm),
+                         NULL, err);
     if (!rc)
         rc = ck_meta_put(state, prefix, "late", w->late, NULL, err);
     if (rc)

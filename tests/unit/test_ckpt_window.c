@@ -79,7 +79,7 @@ static void rig_init(rig *r, bool updating, int64_t ttl_ms, int n_keys)
     const sl_type *in_types[] = {big, big, txt, big};
     r->in = sl_schema_new(&r->a, updating ? 2 : 4, in_names + (3 - nk),
                           in_types + (3 - nk));
-    const char *out_names[] = {"ws", "we", "k", "n",  "s",
+    const char *out_names[] = {"ws", "we", "k",  "n",  "s",
                                "lo", "hi", "av", "nd", "la"};
     const sl_type *out_types[] = {big, big, txt, big, big,
                                   big, big, dbl, big, txt};
@@ -161,11 +161,11 @@ static void format_rows(const sl_batch *b, lines *out)
         for (int c = 0; c < b->n_cols; c++) {
             const sl_value *v = &row[c];
             if (v->kind == SL_V_INT)
-                len += snprintf(line + len, sizeof(line) - (size_t)len,
-                                ",%lld", (long long)v->u.i);
+                len += snprintf(line + len, sizeof(line) - (size_t)len, ",%lld",
+                                (long long)v->u.i);
             else if (v->kind == SL_V_REAL)
-                len += snprintf(line + len, sizeof(line) - (size_t)len,
-                                ",%.9g", v->u.d);
+                len += snprintf(line + len, sizeof(line) - (size_t)len, ",%.9g",
+                                v->u.d);
             else if (v->kind == SL_V_TEXT)
                 len += snprintf(line + len, sizeof(line) - (size_t)len, ",%s",
                                 v->u.s);
@@ -403,10 +403,9 @@ Test(ckpt_window, incremental_writes_track_change)
     sl_window_op_stats_get(op, &s);
     cr_assert(s.state_rows > 1000, "%lld", (long long)s.state_rows);
     cr_assert(full >= s.state_rows - BATCH_ROWS, "%lld", (long long)full);
-    cr_assert(incr * 10 < full, "full %lld, incremental %lld",
-              (long long)full, (long long)incr);
-    cr_assert_eq(count_of(state, "SELECT count(*) FROM op0_acc"),
-                 s.state_rows);
+    cr_assert(incr * 10 < full, "full %lld, incremental %lld", (long long)full,
+              (long long)incr);
+    cr_assert_eq(count_of(state, "SELECT count(*) FROM op0_acc"), s.state_rows);
     op->ops->close(op);
     sqlite3_close(state);
     lines_free(&out);
