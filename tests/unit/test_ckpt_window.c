@@ -24,6 +24,12 @@
 #define BATCH_ROWS 60
 #define WIN_MS     100
 
+/* live rows of the acc log in the state database (the latest entry per
+ * key, if live) */
+#define LIVE_ROWS                                                              \
+    "SELECT count(*) FROM op0_acc a WHERE live AND seq = (SELECT max(seq) "    \
+    "FROM op0_acc b WHERE b.ws = a.ws AND b.we = a.we AND b.gk = a.gk)"
+
 typedef struct lines {
     char **v;
     int n, cap;
@@ -254,8 +260,9 @@ static int64_t count_of(sqlite3 *db, const char *sql)
 
 /* Reference vs. crash after batch `crash` with the last checkpoint after
  * batch `last` (checkpoints every 3 batches before it). */
-static void crash_and_restore(bool updating, int64_t ttl_ms, int last,
-                              int crash)
+static void crash_and_restore_every(bool updating, int64_t ttl_ms, int last,
+                                    int crash, int every,
+                                    bool expect_compaction)
 {
     rig r;
     rig_init(&r, updating, ttl_ms, 40);
@@ -275,11 +282,15 @@ static void crash_and_restore(bool updating, int64_t ttl_ms, int last,
     sqlite3 *state = NULL;
     cr_assert_eq(sqlite3_open(":memory:", &state), SQLITE_OK);
     op = op_new(&r);
-    int64_t full = 0, incr_max = 0;
+    int64_t full = 0, incr_max = 0, compactions = 0;
     for (int b = 0; b <= crash; b++) {
         step(&r, op, b, ob, b <= last ? &got : &lost);
-        if (b <= last && (b % 3 == 2 || b == last)) {
+        if (b <= last && (b % every == every - 1 || b == last)) {
+            int64_t seq0 =
+                full ? count_of(state, "SELECT max(seq) FROM op0_acc") : 0;
             int64_t ch = checkpoint(op, state);
+            if (count_of(state, "SELECT max(seq) FROM op0_acc") < seq0)
+                compactions++; /* the log was rewritten */
             if (!full)
                 full = ch;
             else if (ch > incr_max)
@@ -287,11 +298,12 @@ static void crash_and_restore(bool updating, int64_t ttl_ms, int last,
             /* the state database holds what the operator holds */
             sl_window_op_stats s;
             sl_window_op_stats_get(op, &s);
-            cr_assert_eq(count_of(state, "SELECT count(*) FROM op0_acc"),
-                         s.state_rows);
+            cr_assert_eq(count_of(state, LIVE_ROWS), s.state_rows);
         }
     }
     op->ops->close(op); /* the crash */
+    if (expect_compaction)
+        cr_assert(compactions > 0);
     /* a checkpoint writes the groups a few batches touched: bounded by
      * the rows pushed since the last one (acc and buf rows, deletes and
      * inserts), not by the state */
@@ -323,6 +335,19 @@ static void crash_and_restore(bool updating, int64_t ttl_ms, int last,
     lines_free(&lost);
     sl_batch_free(ob);
     rig_free(&r);
+}
+
+static void crash_and_restore(bool updating, int64_t ttl_ms, int last,
+                              int crash)
+{
+    crash_and_restore_every(updating, ttl_ms, last, crash, 3, false);
+}
+
+/* A checkpoint after every batch: the acc log outgrows the live rows and
+ * is rewritten (compaction) before the crash. */
+Test(ckpt_window, window_restore_after_log_compaction)
+{
+    crash_and_restore_every(false, 0, 21, 23, 1, true);
 }
 
 Test(ckpt_window, window_restore_equals_uninterrupted)
@@ -405,7 +430,7 @@ Test(ckpt_window, incremental_writes_track_change)
     cr_assert(full >= s.state_rows - BATCH_ROWS, "%lld", (long long)full);
     cr_assert(incr * 10 < full, "full %lld, incremental %lld", (long long)full,
               (long long)incr);
-    cr_assert_eq(count_of(state, "SELECT count(*) FROM op0_acc"), s.state_rows);
+    cr_assert_eq(count_of(state, LIVE_ROWS), s.state_rows);
     op->ops->close(op);
     sqlite3_close(state);
     lines_free(&out);
