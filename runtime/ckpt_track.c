@@ -77,8 +77,7 @@ static void note(sl_ckpt_track *t, int set, int64_t a, int64_t b,
     if (t->overflow)
         return;
     tset *s = &t->sets[set];
-    if ((s->n + 1) * 2 > s->cap &&
-        (s->n >= SL_TRACK_MAX_ENTRIES || !grow(s))) {
+    if ((s->n + 1) * 2 > s->cap && (s->n >= SL_TRACK_MAX_ENTRIES || !grow(s))) {
         t->overflow = true;
         return;
     }
@@ -108,9 +107,8 @@ static void note_key(sl_ckpt_track *t, sqlite3 *db, bool old)
             t->overflow = true; /* cannot tell what changed */
             return;
         }
-    note(t, SL_TRACK_KEYS, sqlite3_value_int64(v[0]),
-         sqlite3_value_int64(v[1]), sqlite3_value_blob(v[2]),
-         sqlite3_value_bytes(v[2]));
+    note(t, SL_TRACK_KEYS, sqlite3_value_int64(v[0]), sqlite3_value_int64(v[1]),
+         sqlite3_value_blob(v[2]), sqlite3_value_bytes(v[2]));
 }
 
 static void hook(void *ctx, sqlite3 *db, int op, const char *zdb,
@@ -137,8 +135,7 @@ static void hook(void *ctx, sqlite3 *db, int op, const char *zdb,
 }
 
 int sl_ckpt_track_new(sqlite3 *db, const char *keyed_table,
-                      const char *rowid_table, sl_ckpt_track **out,
-                      sl_err *err)
+                      const char *rowid_table, sl_ckpt_track **out, sl_err *err)
 {
     *out = NULL;
     sl_ckpt_track *t = sl_calloc(1, sizeof(*t));

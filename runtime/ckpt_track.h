@@ -21,15 +21,15 @@
 
 #include "util.h"
 
-#define SL_TRACK_MAX_ENTRIES (4 << 20)   /* per set */
+#define SL_TRACK_MAX_ENTRIES (4 << 20)    /* per set */
 #define SL_TRACK_MAX_BYTES   (256u << 20) /* of keyed-table key blobs */
 
 typedef struct sl_ckpt_track sl_ckpt_track;
 
 typedef enum sl_track_set {
-    SL_TRACK_KEYS = 0,    /* keys of keyed_table */
-    SL_TRACK_INSERTED,    /* rowids inserted into rowid_table */
-    SL_TRACK_DELETED,     /* rowids deleted from rowid_table */
+    SL_TRACK_KEYS = 0, /* keys of keyed_table */
+    SL_TRACK_INSERTED, /* rowids inserted into rowid_table */
+    SL_TRACK_DELETED,  /* rowids deleted from rowid_table */
 } sl_track_set;
 
 /* Install the hook on db (replacing any other pre-update hook).
