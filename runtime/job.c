@@ -36,6 +36,11 @@
 #define SINK_POLL_MS     5  /* unacked writes, sink without poll fd */
 #define PUBLISH_MS       100
 #define DEFAULT_FLUSH_MS 30000
+/* A stateful job's checkpoint waits at most this long for the rows in
+ * flight to settle (an operator without snapshot() may hold rows until a
+ * watermark that cannot come while reads pause): then reads go on and the
+ * next interval tries again. */
+#define ALIGN_MAX_MS 3000
 
 typedef struct frontier {
     sl_srcpos *pos;
@@ -136,6 +141,7 @@ struct sl_job {
     int64_t n_ckpt;
     bool stateful; /* an operator snapshots absorbed rows (unsaved op) */
     bool aligning; /* a checkpoint is due: reads stop until aligned */
+    int64_t align_start_ns;
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -1186,6 +1192,12 @@ static int execute(sl_job *job)
         rc = pump(job, &all_done, &busy);
         if (rc || all_done)
             break;
+        if (job->aligning &&
+            now_ns() - job->align_start_ns > (int64_t)ALIGN_MAX_MS * 1000000) {
+            job->aligning = false; /* give up this one */
+            job->next_ckpt_ns =
+                now_ns() + sl_ckpt_interval_ms(job->ckpt) * 1000000;
+        }
         if (job->aligning && aligned(job)) {
             rc = take_checkpoint(job, &taken);
             if (rc)
@@ -1203,9 +1215,10 @@ static int execute(sl_job *job)
         publish(job, false);
         if (!rc && job->ckpt && !job->aligning &&
             now_ns() >= job->next_ckpt_ns) {
-            if (job->stateful)
+            if (job->stateful) {
                 job->aligning = true; /* taken once aligned */
-            else
+                job->align_start_ns = now_ns();
+            } else
                 rc = take_checkpoint(job, &taken);
         }
     }
