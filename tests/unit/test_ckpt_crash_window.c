@@ -19,7 +19,10 @@
  * deterministic (no row is late: per-partition event time is disordered by
  * less than the watermark delay; with several partitions read at
  * different speeds, rows of a lagging partition may be late in one run
- * and not in another). Seed and kill count: CKW_SEED, CKW_KILLS.
+ * and not in another). Seed and kill count: CKW_SEED, CKW_KILLS. Each run
+ * reads at once with 'scan.partition-assignment' = 'all' (no consumer
+ * group join: 3 s per start on the mock cluster); tested on its own at the
+ * end. Also: STOP JOB ... WITH SAVEPOINT of a windowed job and resume.
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -496,4 +499,60 @@ Test(ckpt_crash, window_stop_with_savepoint_and_resume, .timeout = 60)
         cr_assert_eq(sum[k], (lo + hi) * (hi - lo + 1) / 2, "window %d", k);
     }
     sl_test_tmpdir_remove(tmp);
+}
+
+/* ---- 'scan.partition-assignment' = 'all' -------------------------------- */
+
+static int count_rows_cb(void *ctx, const sluice_row *row)
+{
+    (void)row;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+/* The source reads every partition itself (no group join): all records
+ * of a 3-partition topic, at once; not with a topic pattern. */
+Test(ckpt_crash, kafka_partition_assignment_all, .timeout = 30)
+{
+    sl_test_broker *b = sl_test_broker_start(1);
+    const char *bs = sl_test_broker_bootstraps(b);
+    rd_kafka_mock_cluster_t *mc = sl_test_broker_cluster(b);
+    cr_assert_eq(rd_kafka_mock_topic_create(mc, "p3", 3, 1), 0);
+    sluice *db = NULL;
+    cr_assert_eq(sluice_open(&db), SLUICE_OK);
+    char sql[2048];
+    snprintf(sql, sizeof(sql),
+             "CREATE TABLE g (id BIGINT) WITH ('connector'='datagen', "
+             "'fields.id.kind'='sequence', 'fields.id.start'='1', "
+             "'fields.id.end'='3000');"
+             "CREATE TABLE w (id BIGINT) WITH ('connector'='kafka', "
+             "'topic'='p3', 'properties.bootstrap.servers'='%s', "
+             "'sink.partitioner'='round-robin', 'format'='json');"
+             "INSERT INTO w SELECT id FROM g;"
+             "CREATE TABLE r (id BIGINT) WITH ('connector'='kafka', "
+             "'topic'='p3', 'properties.bootstrap.servers'='%s', "
+             "'scan.startup.mode'='earliest-offset', "
+             "'scan.bounded.mode'='latest-offset', "
+             "'scan.partition-assignment'='all', 'format'='json');",
+             bs, bs);
+    cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK, "%s",
+                 sluice_errmsg(db));
+    int n = 0;
+    int64_t t0 = sl_mono_ns();
+    cr_assert_eq(sluice_exec(db, "SELECT id FROM r", count_rows_cb, &n),
+                 SLUICE_OK, "%s", sluice_errmsg(db));
+    cr_assert_eq(n, 3000);
+    /* no 3 s group join on the mock cluster */
+    cr_assert_lt(sl_mono_ns() - t0, INT64_C(2500000000));
+    snprintf(sql, sizeof(sql),
+             "CREATE TABLE t (id BIGINT) WITH ('connector'='kafka', "
+             "'topic-pattern'='p.*', 'properties.bootstrap.servers'='%s', "
+             "'scan.partition-assignment'='all', 'format'='json');"
+             "SELECT id FROM t;",
+             bs);
+    cr_assert_neq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK);
+    cr_assert(strstr(sluice_errmsg(db), "topic-pattern"), "%s",
+              sluice_errmsg(db));
+    sluice_close(db);
+    sl_test_broker_stop(b);
 }
