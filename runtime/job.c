@@ -829,9 +829,12 @@ static int finish_ops(sl_job *job, bool *all_done, bool *progress)
             if (up && in_empty && !s->finished && job->stopping &&
                 job->stateful && s->op->ops->unsaved) {
                 /* a stop (not the end of the input): the state goes into
-                 * the last checkpoint, open windows are not emitted */
-                s->finished = s->drained = true;
-                *progress = true;
+                 * the last checkpoint, open windows are not emitted (an
+                 * emission half done completes first) */
+                if (s->op->ops->unsaved(s->op) == 0) {
+                    s->finished = s->drained = true;
+                    *progress = true;
+                }
             } else if (up && in_empty && !s->finished) {
                 if (s->op->ops->finish && s->op->ops->finish(s->op, &job->err))
                     return job->err.code ? job->err.code : SL_ERROR;
