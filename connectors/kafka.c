@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "kafka_int.h"
@@ -71,7 +72,14 @@ static const sl_option_def kafka_options[] = {
      "Flink's KafkaSource: no group join, a restarted job reads at once)."},
     {"sink.partitioner", "enum", "default", "default, fixed or round-robin."},
     {"sink.delivery-guarantee", "enum", "at-least-once",
-     "at-least-once or none (exactly-once comes with checkpoints)."},
+     "at-least-once, exactly-once (Kafka transactions committed with "
+     "checkpoints) or none."},
+    {"sink.transactional-id-prefix", "string", NULL,
+     "Required for exactly-once: transactional.id is '<prefix>-0'; unique "
+     "per job and sink."},
+    {"sink.transaction-marker-topic", "string", "sluice-txn-markers",
+     "Exactly-once: topic (partition 0) of the per-checkpoint commit "
+     "markers recovery reads back."},
     {"sink.parallelism", "int", NULL, "Accepted for Flink compatibility."},
     {NULL, NULL, NULL, NULL},
 };
@@ -395,6 +403,9 @@ static int setup_formats(sl_kafka_common *common, sl_err *err)
     sl_options_string(opts, "key.format", NULL, &kfmt, err);
     sl_options_string(opts, "key.fields", NULL, &kfields, err);
     sl_options_string(opts, "key.fields-prefix", "", &kprefix, err);
+    if (common->upsert &&
+        (rc = sl_upsert_kafka_key_fields(common, &kfields, err)))
+        return rc;
     static const char *const include_choices[] = {"ALL", "EXCEPT_KEY", NULL};
     int include = 0;
     if ((rc = sl_options_enum(opts, "value.fields-include", include_choices, 0,
@@ -475,7 +486,8 @@ int sl_kafka_common_init(sl_kafka_common *common, const sl_table_info *table,
     common->table = table;
     sl_options *opts = table->options;
     int rc;
-    sl_options_mark(opts, "connector");
+    const char *connector = sl_options_get(opts, "connector");
+    common->upsert = connector && !strcasecmp(connector, "upsert-kafka");
     sl_options_mark(opts, "sink.parallelism");
     for (int i = 0; i < SL_KMETA__COUNT; i++)
         common->meta_col[i] = -1;

@@ -53,6 +53,8 @@ typedef struct sl_kafka_common {
     int meta_col[SL_KMETA__COUNT]; /* table column of each key, or -1 */
     sl_kafka_side key, value;
     rd_kafka_conf_t *conf; /* ready for rd_kafka_new, or NULL */
+    bool upsert; /* 'connector' = 'upsert-kafka' (upsert_kafka.c): the key
+                    is the PRIMARY KEY; -D rows are tombstones */
 } sl_kafka_common;
 
 /* Parse the shared options; build conf with defaults then properties.*.
@@ -82,5 +84,59 @@ int sl_kafka_open_source(const sl_table_info *table, sl_source **out,
 uint64_t sl_kafka_source_skipped(sl_source *src);
 
 int sl_kafka_open_sink(const sl_table_info *table, sl_sink **out, sl_err *err);
+
+/* upsert_kafka.c: with 'connector' = 'upsert-kafka', setup_formats takes
+ * the key columns from the PRIMARY KEY; *kfields receives them joined by
+ * ';' (arena) after the upsert-specific option checks. */
+int sl_upsert_kafka_key_fields(sl_kafka_common *common, const char **kfields,
+                               sl_err *err);
+
+/* ---- exactly-once: transactions tied to checkpoints (kafka_txn.c) ------- */
+
+#define SL_KAFKA_TXN_MAX_PARTS     256
+#define SL_KAFKA_TXN_MARKER_OPAQUE ((void *)(uintptr_t)UINT64_MAX)
+#define SL_KAFKA_TXN_REPLAY_OPAQUE ((void *)(uintptr_t)(UINT64_MAX - 1))
+
+typedef struct sl_kafka_txn {
+    bool enabled;             /* 'sink.delivery-guarantee' = 'exactly-once' */
+    bool restored;            /* restore() ran: the job has checkpoints */
+    bool open;                /* a Kafka transaction is open */
+    bool prepared;            /* snapshot() wrote it into the checkpoint */
+    bool recovered_committed; /* restore found the last one committed */
+    bool replaying;           /* restore writes a prepared outbox again */
+    int64_t n_prepared;       /* checkpoints that prepared a transaction */
+    rd_kafka_t *rk;           /* the sink's producer (not owned) */
+    const char *topic;        /* the sink's topic (not owned) */
+    char tid[256];            /* transactional.id */
+    char marker_topic[256];
+    char run[24];  /* hex id of the state database's sink state */
+    int64_t epoch; /* number of the open (or next) transaction */
+    int64_t n_records, n_replayed;
+    sl_buf outbox; /* the open transaction's records, for recovery */
+    int n_ranges;  /* delivered offsets per partition, for the marker */
+    struct {
+        int32_t partition;
+        int64_t lo, hi;
+    } ranges[SL_KAFKA_TXN_MAX_PARTS];
+} sl_kafka_txn;
+
+/* Read 'sink.transactional-id-prefix' / 'sink.transaction-marker-topic'
+ * and set transactional.id in conf. */
+int sl_kafka_txn_config(sl_kafka_txn *t, const sl_table_info *table,
+                        rd_kafka_conf_t *conf, sl_err *err);
+/* Before producing a record: open the transaction, keep a copy. */
+int sl_kafka_txn_record(sl_kafka_txn *t, const void *key, size_t key_len,
+                        const void *value, size_t value_len, int64_t ts,
+                        rd_kafka_headers_t *hdrs, sl_err *err);
+/* A record of the open transaction was delivered (delivery report). */
+void sl_kafka_txn_delivered(sl_kafka_txn *t, int32_t partition, int64_t offset);
+/* Checkpoint hooks (connector.h sl_sink_ops restore/snapshot/committed). */
+int sl_kafka_txn_restore(sl_kafka_txn *t, const char *bootstrap, sqlite3 *db,
+                         const char *prefix, sl_err *err);
+int sl_kafka_txn_snapshot(sl_kafka_txn *t, sqlite3 *db, const char *prefix,
+                          sl_err *err);
+int sl_kafka_txn_committed(sl_kafka_txn *t, sl_err *err);
+/* Abort an open transaction; free the outbox. */
+void sl_kafka_txn_close(sl_kafka_txn *t);
 
 #endif

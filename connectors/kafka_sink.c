@@ -13,6 +13,11 @@
  * in Kafka (at-least-once). A record whose delivery failed with a
  * retriable error (e.g. message timeout while the broker was down) is
  * produced again from its delivery report, so nothing is lost.
+ *
+ * 'sink.delivery-guarantee' = 'exactly-once' adds Kafka transactions tied
+ * to checkpoints; that part lives in kafka_txn.c and is reached from here
+ * only through the sl_kafka_txn_* calls and the restore / snapshot /
+ * checkpoint_committed ops at the end of this file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,6 +58,7 @@ typedef struct ksink {
     sl_err async_err;
     sl_buf kbuf, vbuf;
     sl_buf hbuf;
+    sl_kafka_txn txn; /* exactly-once (kafka_txn.c) */
 } ksink;
 
 /* ---- sequence tracking ------------------------------------------------- */
@@ -103,11 +109,33 @@ static bool is_retriable(rd_kafka_resp_err_t e)
     }
 }
 
+/* Exactly-once delivery reports: ranges for the marker; a failed record
+ * fails the transaction (it is never produced again inside it). Returns
+ * true when the report is not one of a write's records. */
+static bool eos_delivered(ksink *k, const rd_kafka_message_t *m)
+{
+    bool ours = m->_private != SL_KAFKA_TXN_MARKER_OPAQUE &&
+                m->_private != SL_KAFKA_TXN_REPLAY_OPAQUE;
+    if (!m->err) {
+        if (m->_private != SL_KAFKA_TXN_MARKER_OPAQUE)
+            sl_kafka_txn_delivered(&k->txn, m->partition, m->offset);
+        return !ours;
+    }
+    sl_err_set(&k->async_err, SL_IO,
+               "kafka topic '%s' partition %d: delivery in transaction '%s' "
+               "failed: %s",
+               rd_kafka_topic_name(m->rkt), (int)m->partition, k->txn.tid,
+               rd_kafka_err2str(m->err));
+    return true;
+}
+
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     ksink *k = opaque;
     uint64_t seq = (uint64_t)(uintptr_t)m->_private;
     if (k->guarantee == GUARANTEE_NONE)
+        return;
+    if (k->txn.enabled && eos_delivered(k, m))
         return;
     pending *p = ring_find(k, seq);
     if (!m->err) {
@@ -213,13 +241,15 @@ static int build_headers(ksink *k, const sl_value *v, rd_kafka_headers_t **out,
     return SL_OK;
 }
 
+/* tombstone: an upsert-kafka delete, written with a NULL value. */
 static int produce_row(ksink *k, const sl_batch *batch, int r, uint64_t seq,
-                       sl_err *err)
+                       bool tombstone, sl_err *err)
 {
     const sl_value *row = sl_batch_crow(batch, r);
     int rc;
     sl_buf_reset(&k->vbuf);
-    if ((rc = k->value_enc->encode(k->value_enc, batch, r, &k->vbuf, err)))
+    if (!tombstone &&
+        (rc = k->value_enc->encode(k->value_enc, batch, r, &k->vbuf, err)))
         return rc;
     bool has_key = k->key_enc != NULL;
     if (has_key) {
@@ -235,12 +265,21 @@ static int produce_row(ksink *k, const sl_batch *batch, int r, uint64_t seq,
     int tc = k->common.meta_col[SL_KMETA_TIMESTAMP];
     if (tc >= 0 && row[tc].kind == SL_V_INT)
         ts = row[tc].u.i;
+    if (k->txn.enabled &&
+        (rc = sl_kafka_txn_record(&k->txn, has_key ? k->kbuf.data : NULL,
+                                  k->kbuf.len, tombstone ? NULL : k->vbuf.data,
+                                  k->vbuf.len, ts, hdrs, err))) {
+        if (hdrs)
+            rd_kafka_headers_destroy(hdrs);
+        return rc;
+    }
     for (;;) {
         rd_kafka_resp_err_t e = rd_kafka_producev(
             k->rk, RD_KAFKA_V_RKT(k->rkt),
             RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_VALUE(k->vbuf.data, k->vbuf.len),
+            RD_KAFKA_V_VALUE(tombstone ? NULL : k->vbuf.data,
+                             tombstone ? 0 : k->vbuf.len),
             RD_KAFKA_V_KEY(has_key ? k->kbuf.data : NULL,
                            has_key ? k->kbuf.len : 0),
             RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_HEADERS(hdrs),
@@ -285,16 +324,24 @@ static int sink_write(sl_sink *sink, const sl_batch *batch, uint64_t seq,
         k->ring_len++;
     }
     for (int r = 0; r < batch->n_rows; r++) {
+        bool tombstone = false;
         if (batch->kinds[r] != SLUICE_ROW_INSERT &&
-            batch->kinds[r] != SLUICE_ROW_UPDATE_AFTER)
-            return sl_err_set(err, SL_UNSUPPORTED,
-                              "kafka table '%s' is append-only and cannot "
-                              "take update/delete rows (use upsert-kafka)",
-                              k->common.table->name);
+            batch->kinds[r] != SLUICE_ROW_UPDATE_AFTER) {
+            if (!k->common.upsert)
+                return sl_err_set(err, SL_UNSUPPORTED,
+                                  "kafka table '%s' is append-only and "
+                                  "cannot take update/delete rows (use "
+                                  "upsert-kafka)",
+                                  k->common.table->name);
+            /* upsert-kafka: -U is replaced by the +U that follows */
+            if (batch->kinds[r] == SLUICE_ROW_UPDATE_BEFORE)
+                continue;
+            tombstone = true;
+        }
         pending *p = k->guarantee != GUARANTEE_NONE ? ring_find(k, seq) : NULL;
         if (p)
             p->outstanding++;
-        int rc = produce_row(k, batch, r, seq, err);
+        int rc = produce_row(k, batch, r, seq, tombstone, err);
         if (rc) {
             if (p)
                 p->outstanding--;
@@ -371,6 +418,7 @@ static void sink_close(sl_sink *sink)
         k->key_enc->close(k->key_enc);
     if (k->value_enc)
         k->value_enc->close(k->value_enc);
+    sl_kafka_txn_close(&k->txn);
     if (k->rkt)
         rd_kafka_topic_destroy(k->rkt);
     if (k->main_queue)
@@ -393,6 +441,40 @@ static void sink_close(sl_sink *sink)
     sl_free(k);
 }
 
+/* ---- exactly-once checkpoint hooks (kafka_txn.c) ----------------------- */
+
+static int sink_restore(sl_sink *sink, sqlite3 *state, const char *prefix,
+                        sl_err *err)
+{
+    ksink *k = (ksink *)sink;
+    if (!k->txn.enabled)
+        return SL_OK;
+    return sl_kafka_txn_restore(&k->txn, k->common.bootstrap, state, prefix,
+                                err);
+}
+
+static int sink_snapshot(sl_sink *sink, sqlite3 *state, const char *prefix,
+                         sl_err *err)
+{
+    ksink *k = (ksink *)sink;
+    if (!k->txn.enabled)
+        return SL_OK;
+    if (k->async_err.code)
+        return sl_err_set(err, k->async_err.code, "%s", k->async_err.msg);
+    return sl_kafka_txn_snapshot(&k->txn, state, prefix, err);
+}
+
+static int sink_checkpoint_committed(sl_sink *sink, sl_err *err)
+{
+    ksink *k = (ksink *)sink;
+    if (!k->txn.enabled)
+        return SL_OK;
+    int rc = sl_kafka_txn_committed(&k->txn, err);
+    if (!rc && k->async_err.code)
+        rc = sl_err_set(err, k->async_err.code, "%s", k->async_err.msg);
+    return rc;
+}
+
 static const sl_sink_ops sink_ops = {
     .write = sink_write,
     .acked = sink_acked,
@@ -400,6 +482,9 @@ static const sl_sink_ops sink_ops = {
     .poll = sink_poll,
     .flush = sink_flush,
     .close = sink_close,
+    .restore = sink_restore,
+    .snapshot = sink_snapshot,
+    .checkpoint_committed = sink_checkpoint_committed,
 };
 
 static int open_encoder(sl_kafka_side *side, sl_options *table_opts,
@@ -445,12 +530,9 @@ int sl_kafka_open_sink(const sl_table_info *table, sl_sink **out, sl_err *err)
                              guarantees, GUARANTEE_AT_LEAST_ONCE, &k->guarantee,
                              err);
     if (!rc && k->guarantee == GUARANTEE_EXACTLY_ONCE)
-        rc = sl_err_set(err, SL_UNSUPPORTED,
-                        "table '%s': 'sink.delivery-guarantee' = "
-                        "'exactly-once' is not supported yet (it needs "
-                        "checkpoints, issue 9); use 'at-least-once' or "
-                        "'none'",
-                        table->name);
+        rc = sl_kafka_txn_config(&k->txn, table, k->common.conf, err);
+    sl_options_mark(table->options, "sink.transactional-id-prefix");
+    sl_options_mark(table->options, "sink.transaction-marker-topic");
     if (!rc)
         rc = open_encoder(&k->common.key, table->options, &k->key_enc, err);
     if (!rc)
@@ -491,6 +573,8 @@ int sl_kafka_open_sink(const sl_table_info *table, sl_sink **out, sl_err *err)
                           errstr);
     }
     k->common.conf = NULL;
+    k->txn.rk = k->rk;
+    k->txn.topic = k->common.topics[0];
     rd_kafka_topic_conf_t *tconf = rd_kafka_default_topic_conf_dup(k->rk);
     rd_kafka_topic_conf_set_opaque(tconf, k);
     if (k->partitioner == PART_FIXED)

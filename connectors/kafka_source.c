@@ -161,7 +161,9 @@ static int read_modes(ksource *s, sl_err *err)
     static const char *const bounds[] = {"unbounded", "latest-offset",
                                          "timestamp", "specific-offsets", NULL};
     int rc;
-    if ((rc = sl_options_enum(opts, "scan.startup.mode", starts, START_GROUP,
+    /* upsert-kafka reads the whole changelog (Flink: always earliest) */
+    int start_dflt = s->common.upsert ? START_EARLIEST : START_GROUP;
+    if ((rc = sl_options_enum(opts, "scan.startup.mode", starts, start_dflt,
                               &s->start_mode, err)) ||
         (rc = sl_options_enum(opts, "scan.bounded.mode", bounds, BOUND_NONE,
                               &s->bound_mode, err)))
@@ -568,7 +570,7 @@ static int take_message(ksource *s, rd_kafka_message_t *m, sl_batch *batch,
             return SL_OK;
         kp->skip_before_ts = false;
     }
-    if (!m->payload)
+    if (!m->payload && !s->common.upsert)
         return SL_OK; /* a tombstone: no row in an append-only table */
     sl_value *row = sl_batch_append_row(batch);
     if (!row)
@@ -592,7 +594,10 @@ static int take_message(ksource *s, rd_kafka_message_t *m, sl_batch *batch,
         if (rc)
             side = &s->common.key;
     }
-    if (!rc) {
+    if (!rc && s->common.upsert)
+        batch->kinds[r] =
+            m->payload ? SLUICE_ROW_UPDATE_AFTER : SLUICE_ROW_DELETE;
+    if (!rc && m->payload) {
         rc = s->value_dec->decode(s->value_dec, m->payload, m->len, batch, row,
                                   &s->derr);
         if (rc)

@@ -10,12 +10,14 @@
 extern const sl_connector sl_connector_datagen, sl_connector_filesystem,
     sl_connector_print, sl_connector_blackhole, sl_connector_nexmark;
 extern const sl_connector sl_kafka_connector;
+extern const sl_connector sl_upsert_kafka_connector; /* upsert_kafka.c */
 
 static const sl_connector *const connectors[] = {
-    &sl_connector_datagen, &sl_connector_filesystem,
-    &sl_connector_print,   &sl_connector_blackhole,
-    &sl_kafka_connector, /* kafka.c */
-    &sl_connector_nexmark, NULL,
+    &sl_connector_datagen,      &sl_connector_filesystem,
+    &sl_connector_print,        &sl_connector_blackhole,
+    &sl_kafka_connector,        /* kafka.c */
+    &sl_upsert_kafka_connector, /* upsert_kafka.c */
+    &sl_connector_nexmark,      NULL,
 };
 
 const sl_connector *sl_connector_find(const char *name)

@@ -105,6 +105,23 @@ typedef struct sl_sink_ops {
     /* Wait until everything written is durable or timeout_ms passes. */
     int (*flush)(sl_sink *sink, int timeout_ms, sl_err *err);
     void (*close)(sl_sink *sink);
+    /* Fields below were appended for sinks with transactions tied to
+     * checkpoints (kafka 'exactly-once', issue 9); all optional.
+     *
+     * restore: once before the first write() of a job with checkpoints
+     * (also when there is no checkpoint yet): recover from the tables named
+     * prefix* of the state database (finish or redo what the last
+     * checkpoint prepared). A sink that needs checkpoints fails write()
+     * when restore was never called. */
+    int (*restore)(sl_sink *sink, sqlite3 *state, const char *prefix,
+                   sl_err *err);
+    /* snapshot: inside the checkpoint's SQLite transaction, after flush():
+     * write what recovery needs into tables named prefix*. */
+    int (*snapshot)(sl_sink *sink, sqlite3 *state, const char *prefix,
+                    sl_err *err);
+    /* committed: the checkpoint's transaction committed; commit the
+     * output it covers (failure fails the job; restore redoes it). */
+    int (*checkpoint_committed)(sl_sink *sink, sl_err *err);
 } sl_sink_ops;
 
 struct sl_sink {

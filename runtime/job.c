@@ -1073,6 +1073,13 @@ static int restore_state(sl_job *job)
         if (rc)
             return rc;
     }
+    if (job->sink && job->sink->ops->restore) {
+        sl_err e;
+        sl_err_clear(&e);
+        if (job->sink->ops->restore(job->sink, db, "snk_", &e))
+            return fail(job, e.code ? e.code : SL_IO,
+                        "sink: cannot recover from the checkpoint: %s", e.msg);
+    }
     job->next_ckpt_ns = now_ns() + sl_ckpt_interval_ms(job->ckpt) * 1000000;
     return SL_OK;
 }
@@ -1144,6 +1151,13 @@ static int take_checkpoint(sl_job *job, bool *taken)
         if (s->op->ops->snapshot(s->op, db, prefix, &job->err))
             rc = job->err.code ? job->err.code : SL_ERROR;
     }
+    if (!rc && job->sink && job->sink->ops->snapshot) {
+        sl_err e;
+        sl_err_clear(&e);
+        if (job->sink->ops->snapshot(job->sink, db, "snk_", &e))
+            rc = fail(job, e.code ? e.code : SL_IO, "checkpoint: sink: %s",
+                      e.msg);
+    }
     if (rc) {
         sl_ckpt_abort(job->ckpt);
         return rc;
@@ -1156,6 +1170,15 @@ static int take_checkpoint(sl_job *job, bool *taken)
         return rc;
     }
     job->n_ckpt++;
+    if (job->sink && job->sink->ops->checkpoint_committed) {
+        /* after the SQLite commit: a sink's transaction commits only once
+         * the checkpoint that can redo it is durable */
+        sl_err e;
+        sl_err_clear(&e);
+        if (job->sink->ops->checkpoint_committed(job->sink, &e))
+            return fail(job, e.code ? e.code : SL_IO,
+                        "sink: commit after checkpoint: %s", e.msg);
+    }
     job->next_ckpt_ns = now_ns() + sl_ckpt_interval_ms(job->ckpt) * 1000000;
     *taken = true;
     return SL_OK;

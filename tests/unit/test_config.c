@@ -59,7 +59,7 @@ Test(config, clicks_example_sql_with_env)
 {
     char *path = example("clicks.yaml");
     sl_buf out, err;
-    unsetenv("MODEL_DIR");
+    unsetenv("LLM_ENDPOINT");
     setenv("KAFKA_BOOTSTRAP", "127.0.0.1:9092", 1);
     cr_assert_eq(run_config(path, "-n", &out, &err), 0, "%s",
                  sl_buf_cstr(&err));
@@ -69,7 +69,9 @@ Test(config, clicks_example_sql_with_env)
         "SET 'parallelism.default' = '1';\n",
         "SET 'table.exec.source.idle-timeout' = '5 s';\n",
         "CREATE MODEL spam\nINPUT (url STRING)\nOUTPUT (score DOUBLE) WITH (\n"
-        "  'provider' = 'xgboost',\n  'path' = 'models/spam.json'\n);\n",
+        "  'provider' = 'openai',\n"
+        "  'endpoint' = 'http://127.0.0.1:11434/v1/chat/completions',\n",
+        "  'api-key' = '${LLM_API_KEY:-ollama}',\n",
         "CREATE TABLE clicks (\n  user_id BIGINT,\n  url STRING,\n"
         "  ts TIMESTAMP(3),\n  WATERMARK FOR ts AS ts - INTERVAL '5' SECOND\n"
         ") WITH (\n  'connector' = 'kafka',\n  'topic' = 'clicks',\n"
