@@ -13,7 +13,10 @@
  * into another topic. At-least-once: every window result of the reference
  * is in the output with the same values; a window may appear more than
  * once (a kill after the sink wrote it and before the checkpoint), never
- * with other values.
+ * with other values. Exactly-once ('sink.delivery-guarantee' =
+ * 'exactly-once', Kafka transactions committed after each checkpoint): the
+ * committed output (what a read_committed reader gets; computed from the
+ * sink's commit markers, see read_view) equals the crash-free run exactly.
  *
  * The input topic has one partition so the reference itself is
  * deterministic (no row is late: per-partition event time is disordered by
@@ -388,6 +391,13 @@ static void crash_test(bool eos)
 Test(ckpt_crash, kafka_window_aggregate_20_kills, .timeout = 90)
 {
     crash_test(false);
+}
+
+/* The same with 'sink.delivery-guarantee' = 'exactly-once': the committed
+ * output (inside the commit markers) equals the crash-free run exactly. */
+Test(ckpt_crash, kafka_window_aggregate_20_kills_exactly_once, .timeout = 90)
+{
+    crash_test(true);
 }
 
 /* ---- STOP JOB ... WITH SAVEPOINT of a windowed job ----------------------- */
