@@ -102,6 +102,8 @@ static const help_entry entries[] = {
      "SHOW MODELS;\n"
      "SHOW FUNCTIONS;\n"
      "SHOW JOBS;\n"
+     "SHOW METRICS;            metrics of every job (also served over HTTP\n"
+     "                         with SET 'metrics.port' = '9464')\n"
      "SHOW CREATE TABLE name;  SHOW CREATE MODEL name;  SHOW CREATE VIEW "
      "name;\n"},
     {"DESCRIBE", "show the columns of a table, view or model",

@@ -1264,43 +1264,64 @@ static int json_open_decoder(const sl_format_info *info, sl_decoder **out,
 
 /* ---- encoding ----------------------------------------------------------- */
 
+/* sl_buf_append / sl_buf_putc with the common case (room left, under the
+ * bound) inline: the encoder appends a dozen small pieces per row. */
+static inline void out_append(sl_buf *b, const char *s, size_t n)
+{
+    if (!b->rc && b->cap > b->len && n < b->cap - b->len &&
+        b->len + n <= b->max_len) {
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return;
+    }
+    sl_buf_append(b, s, n);
+}
+
+static inline void out_putc(sl_buf *b, char c)
+{
+    out_append(b, &c, 1);
+}
+
 typedef struct json_encoder {
     sl_encoder base;
     json_codec c;
+    sl_buf keys;     /* ',"name":' of every field, back to back */
+    size_t *key_end; /* per field: end offset in keys */
 } json_encoder;
 
 static void put_json_string(sl_buf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
-    sl_buf_putc(out, '"');
+    out_putc(out, '"');
     size_t run = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)s[i];
         if (!str_stop[ch])
             continue;
-        sl_buf_append(out, s + run, i - run);
+        out_append(out, s + run, i - run);
         run = i + 1;
         char esc[7] = {'\\', 0};
         switch (ch) {
         case '"':
         case '\\':
             esc[1] = (char)ch;
-            sl_buf_append(out, esc, 2);
+            out_append(out, esc, 2);
             break;
         case '\n':
-            sl_buf_append(out, "\\n", 2);
+            out_append(out, "\\n", 2);
             break;
         case '\r':
-            sl_buf_append(out, "\\r", 2);
+            out_append(out, "\\r", 2);
             break;
         case '\t':
-            sl_buf_append(out, "\\t", 2);
+            out_append(out, "\\t", 2);
             break;
         case '\b':
-            sl_buf_append(out, "\\b", 2);
+            out_append(out, "\\b", 2);
             break;
         case '\f':
-            sl_buf_append(out, "\\f", 2);
+            out_append(out, "\\f", 2);
             break;
         default:
             esc[1] = 'u';
@@ -1308,39 +1329,150 @@ static void put_json_string(sl_buf *out, const char *s, size_t len)
             esc[3] = '0';
             esc[4] = hex[ch >> 4];
             esc[5] = hex[ch & 15];
-            sl_buf_append(out, esc, 6);
+            out_append(out, esc, 6);
         }
     }
-    sl_buf_append(out, s + run, len - run);
-    sl_buf_putc(out, '"');
+    out_append(out, s + run, len - run);
+    out_putc(out, '"');
+}
+
+/* ---- number and time text without printf (the encoder's hot path) ---- */
+
+/* Decimal digits of v at d (room for 20); returns their count. */
+static size_t put_u64(char *d, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        d[i] = tmp[n - 1 - i];
+    return n;
+}
+
+static size_t put_i64(char *d, int64_t v)
+{
+    if (v >= 0)
+        return put_u64(d, (uint64_t)v);
+    d[0] = '-';
+    return 1 + put_u64(d + 1, (uint64_t)0 - (uint64_t)v);
+}
+
+static inline void put_2(char *d, unsigned v)
+{
+    d[0] = (char)('0' + v / 10);
+    d[1] = (char)('0' + v % 10);
+}
+
+static const double exact_pow10[] = {
+    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* The text sl_value_format gives a DOUBLE (shortest of %.15g..%.17g that
+ * reads back, or %.1f for whole numbers), for the values whose text is
+ * plain fixed notation with at most 15 significant digits: the decimal
+ * x / 10^k with the fewest k that reads back as d is then exactly what
+ * %.15g prints. Returns 0 (write nothing) for every other value. */
+static size_t fast_real(double d, char *out)
+{
+    double a = fabs(d);
+    if (!(a >= 1e-4 && a < 1e15) || d == 0)
+        return 0;
+    size_t n = 0;
+    if (signbit(d))
+        out[n++] = '-';
+    if (a == floor(a)) {
+        n += put_u64(out + n, (uint64_t)a);
+        out[n++] = '.';
+        out[n++] = '0';
+        return n;
+    }
+    for (int k = 1; k <= 19; k++) {
+        double x = nearbyint(a * exact_pow10[k]);
+        if (x >= 1e15)
+            return 0; /* more than 15 significant digits */
+        if (x / exact_pow10[k] != a)
+            continue;
+        uint64_t ix = (uint64_t)x;
+        uint64_t p = (uint64_t)exact_pow10[k];
+        n += put_u64(out + n, ix / p);
+        out[n++] = '.';
+        uint64_t frac = ix % p;
+        for (int i = k - 1; i >= 0; i--) {
+            out[n + (size_t)i] = (char)('0' + frac % 10);
+            frac /= 10;
+        }
+        return n + (size_t)k;
+    }
+    return 0;
 }
 
 /* Flink's JSON timestamps: seconds always, fraction digits only as needed
- * (java.time ISO_LOCAL_TIME), 'T' for ISO-8601, 'Z' for TIMESTAMP_LTZ. */
+ * (java.time ISO_LOCAL_TIME), 'T' for ISO-8601, 'Z' for TIMESTAMP_LTZ.
+ * Writes years 0..9999 directly; other values as sl_format_timestamp. */
 static void put_timestamp(sl_buf *out, int64_t ms, bool iso, bool ltz)
 {
     char tmp[48];
-    sl_buf t;
-    sl_buf_init(&t, 64);
-    sl_format_timestamp(ms, 3, &t);
-    size_t n = t.len;
-    sl_strlcpy(tmp, sl_buf_cstr(&t), sizeof(tmp));
-    sl_buf_free(&t);
-    if (n >= 4 && tmp[n - 4] == '.') {
-        while (tmp[n - 1] == '0')
-            n--;
-        if (tmp[n - 1] == '.')
-            n--;
+    size_t n = 0;
+    int64_t days = 0, in_day = 0, y = -1;
+    unsigned mo, d;
+    if (ms > -800000 * (int64_t)86400000 && ms < 3000000 * (int64_t)86400000) {
+        days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+        in_day = ms - days * 86400000;
+        sl_civil_from_days(days, &y, &mo, &d);
     }
-    tmp[n] = '\0';
-    char *sp = strchr(tmp, ' ');
-    if (sp && iso)
-        *sp = 'T';
-    sl_buf_putc(out, '"');
-    sl_buf_append(out, tmp, n);
+    if (y >= 0 && y <= 9999) {
+        tmp[n++] = '"';
+        put_2(tmp + n, (unsigned)(y / 100));
+        put_2(tmp + n + 2, (unsigned)(y % 100));
+        tmp[n + 4] = '-';
+        put_2(tmp + n + 5, mo);
+        tmp[n + 7] = '-';
+        put_2(tmp + n + 8, d);
+        tmp[n + 10] = iso ? 'T' : ' ';
+        n += 11;
+        unsigned secs = (unsigned)(in_day / 1000), frac = in_day % 1000;
+        put_2(tmp + n, secs / 3600);
+        tmp[n + 2] = ':';
+        put_2(tmp + n + 3, secs / 60 % 60);
+        tmp[n + 5] = ':';
+        put_2(tmp + n + 6, secs % 60);
+        n += 8;
+        if (frac) {
+            tmp[n++] = '.';
+            tmp[n++] = (char)('0' + frac / 100);
+            if (frac % 100) {
+                tmp[n++] = (char)('0' + frac / 10 % 10);
+                if (frac % 10)
+                    tmp[n++] = (char)('0' + frac % 10);
+            }
+        }
+    } else {
+        sl_buf t;
+        sl_buf_init(&t, 64);
+        sl_format_timestamp(ms, 3, &t);
+        size_t len = t.len;
+        tmp[n++] = '"';
+        sl_strlcpy(tmp + 1, sl_buf_cstr(&t), sizeof(tmp) - 3);
+        sl_buf_free(&t);
+        len = SL_MIN(len, sizeof(tmp) - 4);
+        if (len >= 4 && tmp[n + len - 4] == '.') {
+            while (tmp[n + len - 1] == '0')
+                len--;
+            if (tmp[n + len - 1] == '.')
+                len--;
+        }
+        char *sp = memchr(tmp + n, ' ', len);
+        if (sp && iso)
+            *sp = 'T';
+        n += len;
+    }
     if (ltz)
-        sl_buf_putc(out, 'Z');
-    sl_buf_putc(out, '"');
+        tmp[n++] = 'Z';
+    tmp[n++] = '"';
+    out_append(out, tmp, n);
 }
 
 /* The stored [[k, v], ...] form of a MAP with non-string keys, written as
@@ -1354,7 +1486,7 @@ static bool pairs_to_object(const char *s, size_t len, sl_buf *out)
     size_t mark = out->len;
     sl_err_clear(&err);
     sl_buf_init(&key, 0);
-    sl_buf_putc(out, '{');
+    out_putc(out, '{');
     p = skip_ws(p + 1, end);
     bool first = true;
     while (p < end && *p != ']') {
@@ -1373,12 +1505,12 @@ static bool pairs_to_object(const char *s, size_t len, sl_buf *out)
         if (p >= end || *p != ',')
             goto bad;
         if (!first)
-            sl_buf_putc(out, ',');
+            out_putc(out, ',');
         if (key.len && key.data[0] == '"')
-            sl_buf_append(out, key.data, key.len);
+            out_append(out, key.data, key.len);
         else
             put_json_string(out, key.data, key.len);
-        sl_buf_putc(out, ':');
+        out_putc(out, ':');
         p = scan_value(p + 1, end, out, &err);
         if (!p)
             goto bad;
@@ -1390,7 +1522,7 @@ static bool pairs_to_object(const char *s, size_t len, sl_buf *out)
     }
     if (p >= end || skip_ws(p + 1, end) != end)
         goto bad;
-    sl_buf_putc(out, '}');
+    out_putc(out, '}');
     sl_buf_free(&key);
     return true;
 bad:
@@ -1405,7 +1537,7 @@ bad:
 static int put_value(const sl_type *t, const sl_value *v, bool iso, sl_buf *out)
 {
     if (v->kind == SL_V_NULL) {
-        sl_buf_append(out, "null", 4);
+        out_append(out, "null", 4);
         return out->rc;
     }
     switch (t->id) {
@@ -1424,18 +1556,18 @@ static int put_value(const sl_type *t, const sl_value *v, bool iso, sl_buf *out)
                 v->u.s[0] == '[' && pairs_to_object(v->u.s, v->len, out))
                 return out->rc;
             if (v->len)
-                sl_buf_append(out, v->u.s, v->len);
+                out_append(out, v->u.s, v->len);
             else
-                sl_buf_append(out, "null", 4);
+                out_append(out, "null", 4);
             return out->rc;
         }
         break;
     case SL_TYPE_BINARY:
     case SL_TYPE_VARBINARY:
         if (v->kind == SL_V_BLOB || v->kind == SL_V_TEXT) {
-            sl_buf_putc(out, '"');
+            out_putc(out, '"');
             sl_format_base64_encode(v->u.b, v->len, out);
-            sl_buf_putc(out, '"');
+            out_putc(out, '"');
             return out->rc;
         }
         break;
@@ -1456,15 +1588,34 @@ static int put_value(const sl_type *t, const sl_value *v, bool iso, sl_buf *out)
     case SL_TYPE_DATE:
     case SL_TYPE_TIME:
         if (v->kind == SL_V_INT) {
-            sl_buf_putc(out, '"');
+            out_putc(out, '"');
             sl_value_format(t, v, out, NULL);
-            sl_buf_putc(out, '"');
+            out_putc(out, '"');
+            return out->rc;
+        }
+        break;
+    case SL_TYPE_TINYINT:
+    case SL_TYPE_SMALLINT:
+    case SL_TYPE_INT:
+    case SL_TYPE_BIGINT:
+        if (v->kind == SL_V_INT) {
+            char tmp[24];
+            out_append(out, tmp, put_i64(tmp, v->u.i));
             return out->rc;
         }
         break;
     case SL_TYPE_FLOAT:
     case SL_TYPE_DOUBLE:
     case SL_TYPE_DECIMAL:
+        if (t->id != SL_TYPE_DECIMAL) {
+            char tmp[40];
+            double d = v->kind == SL_V_INT ? (double)v->u.i : v->u.d;
+            size_t n = fast_real(d, tmp);
+            if (n) {
+                out_append(out, tmp, n);
+                return out->rc;
+            }
+        }
         if (v->kind == SL_V_REAL && !isfinite(v->u.d)) {
             /* Jackson quotes non-numeric numbers. */
             sl_buf_puts(out, isnan(v->u.d) ? "\"NaN\""
@@ -1492,9 +1643,9 @@ static int put_value(const sl_type *t, const sl_value *v, bool iso, sl_buf *out)
         put_json_string(out, v->u.s, v->len);
         break;
     default:
-        sl_buf_putc(out, '"');
+        out_putc(out, '"');
         sl_format_base64_encode(v->u.b, v->len, out);
-        sl_buf_putc(out, '"');
+        out_putc(out, '"');
     }
     return out->rc;
 }
@@ -1505,20 +1656,20 @@ static int json_encode(sl_encoder *enc, const sl_batch *batch, int row,
     json_encoder *e = (json_encoder *)enc;
     const sl_value *vals = sl_batch_crow(batch, row);
     bool first = true;
-    sl_buf_putc(out, '{');
+    out_putc(out, '{');
     for (int i = 0; i < e->c.n_fields; i++) {
         const jfield *f = &e->c.fields[i];
         const sl_value *v = &vals[f->col];
         if (v->kind == SL_V_NULL && e->c.ignore_null_fields)
             continue;
-        if (!first)
-            sl_buf_putc(out, ',');
+        size_t start = i ? e->key_end[i - 1] : 0;
+        size_t skip = first ? 1 : 0; /* no ',' before the first */
+        out_append(out, e->keys.data + start + skip,
+                   e->key_end[i] - start - skip);
         first = false;
-        put_json_string(out, f->name, f->name_len);
-        sl_buf_putc(out, ':');
         put_value(f->type, v, e->c.iso, out);
     }
-    sl_buf_putc(out, '}');
+    out_putc(out, '}');
     if (out->rc)
         return sl_err_set(err, out->rc,
                           out->rc == SL_LIMIT ? "encoded JSON record too large"
@@ -1532,6 +1683,8 @@ static void json_encoder_close(sl_encoder *enc)
     if (!e)
         return;
     sl_free(e->c.fields);
+    sl_free(e->key_end);
+    sl_buf_free(&e->keys);
     sl_free(e);
 }
 
@@ -1544,7 +1697,21 @@ static int json_open_encoder(const sl_format_info *info, sl_encoder **out,
         return sl_err_set(err, SL_NOMEM, "out of memory");
     e->base.encode = json_encode;
     e->base.close = json_encoder_close;
+    sl_buf_init(&e->keys, 0);
     int rc = codec_init(&e->c, info, err);
+    if (!rc) {
+        e->key_end = sl_calloc((size_t)(e->c.n_fields ? e->c.n_fields : 1),
+                               sizeof(size_t));
+        for (int i = 0; e->key_end && i < e->c.n_fields; i++) {
+            out_putc(&e->keys, ',');
+            put_json_string(&e->keys, e->c.fields[i].name,
+                            e->c.fields[i].name_len);
+            out_putc(&e->keys, ':');
+            e->key_end[i] = e->keys.len;
+        }
+        if (!e->key_end || e->keys.rc)
+            rc = sl_err_set(err, SL_NOMEM, "out of memory");
+    }
     if (rc) {
         json_encoder_close(&e->base);
         return rc;

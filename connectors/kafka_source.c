@@ -72,6 +72,7 @@ typedef struct ksource {
     int n_slots;
     rd_kafka_topic_t *last_rkt;
     int last_slot;
+    int last_part; /* index in parts of the previous message's partition */
     bool paused;
     uint64_t n_skipped;
     uint64_t n_transient;
@@ -539,7 +540,12 @@ static int take_message(ksource *s, rd_kafka_message_t *m, sl_batch *batch,
         s->last_rkt = m->rkt;
         s->last_slot = slot;
     }
-    kpart *kp = slot < 0 ? NULL : part_find(s, slot, m->partition, true);
+    kpart *kp = NULL;
+    if (s->last_part < s->n_parts && s->parts[s->last_part].slot == slot &&
+        s->parts[s->last_part].partition == m->partition)
+        kp = &s->parts[s->last_part];
+    else if (slot >= 0 && (kp = part_find(s, slot, m->partition, true)))
+        s->last_part = (int)(kp - s->parts);
     if (!kp)
         return sl_err_set(err, SL_LIMIT,
                           "kafka table '%s': too many "
@@ -929,6 +935,15 @@ int sl_kafka_open_source(const sl_table_info *table, sl_source **out,
     s->pipe_rd = fds[0];
     s->pipe_wr = fds[1];
     rd_kafka_conf_t *conf = s->common.conf;
+    if (s->common.embedded &&
+        !sl_options_has(table->options, "properties.fetch.wait.max.ms")) {
+        /* The embedded (mock) broker answers a fetch that finds no data
+         * only after the whole fetch.wait.max.ms, even when data arrives
+         * meanwhile (docs/kafka.md "Performance"). */
+        char errstr[128];
+        rd_kafka_conf_set(conf, "fetch.wait.max.ms", "10", errstr,
+                          sizeof(errstr));
+    }
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     rd_kafka_conf_set_opaque(conf, s);
     char errstr[512];

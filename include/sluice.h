@@ -196,6 +196,27 @@ typedef int (*sluice_progress_cb)(void *ctx, const sluice_progress *p);
 SLUICE_API int sluice_progress_handler(sluice *db, int interval_ms,
                                        sluice_progress_cb cb, void *ctx);
 
+/* ---- metrics -----------------------------------------------------------
+ * The figures every job publishes (at least every 100 ms and when it ends):
+ * per job, per source, per stage/operator and per model call site. The
+ * same figures are served over HTTP when the session sets 'metrics.port'
+ * (docs/operations.md lists the metric names). */
+
+/*
+ * Render the metrics of every job of db (the foreground one and the
+ * background ones, running or ended) in the Prometheus text exposition
+ * format 0.0.4. On success *out_text receives a NUL-terminated string to
+ * release with sluice_free and *out_len (if not NULL) its length. Safe to
+ * call from any thread, also while another runs sluice_exec on db; it
+ * leaves sluice_errmsg unchanged. Returns SLUICE_OK, SLUICE_MISUSE or
+ * SLUICE_NOMEM.
+ */
+SLUICE_API int sluice_metrics(sluice *db, char **out_text, size_t *out_len);
+
+/* Release memory the library handed over (sluice_metrics). NULL is a
+ * no-op. */
+SLUICE_API void sluice_free(void *p);
+
 #ifdef __cplusplus
 }
 #endif

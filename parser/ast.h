@@ -546,6 +546,7 @@ typedef enum sl_show_kind {
     SL_SHOW_MODELS,
     SL_SHOW_JOBS,
     SL_SHOW_FUNCTIONS,
+    SL_SHOW_METRICS,
 } sl_show_kind;
 
 typedef enum sl_alter_model_action {

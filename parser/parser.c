@@ -2775,6 +2775,9 @@ static void parse_show(parser *p, sl_stmt *s)
     case KW_FUNCTIONS:
         s->show.what = SL_SHOW_FUNCTIONS;
         break;
+    case KW_METRICS:
+        s->show.what = SL_SHOW_METRICS;
+        break;
     case KW_CREATE:
         next(p);
         s->kind = SL_STMT_SHOW_CREATE;
@@ -2783,8 +2786,8 @@ static void parse_show(parser *p, sl_stmt *s)
         s->show_create.name = parse_name(p, "a name");
         return;
     default:
-        expected(p, "TABLES, VIEWS, MODELS, JOBS, FUNCTIONS or CREATE after "
-                    "SHOW");
+        expected(p, "TABLES, VIEWS, MODELS, JOBS, FUNCTIONS, METRICS or CREATE "
+                    "after SHOW");
     }
     next(p);
 }

@@ -107,6 +107,7 @@
     X(LOCALTIMESTAMP, 1)                                                       \
     X(MAP, 1)                                                                  \
     X(METADATA, 0)                                                             \
+    X(METRICS, 0)                                                              \
     X(MICROSECOND, 0)                                                          \
     X(MILLISECOND, 0)                                                          \
     X(MINUTE, 0)                                                               \

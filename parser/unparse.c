@@ -1342,8 +1342,8 @@ static void print_stmt(printer *pr, const sl_stmt *s)
         break;
     }
     case SL_STMT_SHOW: {
-        static const char *const what[] = {"",       "TABLES", "VIEWS",
-                                           "MODELS", "JOBS",   "FUNCTIONS"};
+        static const char *const what[] = {
+            "", "TABLES", "VIEWS", "MODELS", "JOBS", "FUNCTIONS", "METRICS"};
         puts_(pr, "SHOW ");
         puts_(pr, (unsigned)s->show.what < SL_ARRAY_LEN(what)
                       ? what[s->show.what]

@@ -35,6 +35,7 @@ SLUICE_API int sluice_open(sluice **out)
     sl_err_clear(&db->err);
     sl_buf_init(&db->warnings, 64 * 1024);
     sl_catalog_init(&db->catalog);
+    pthread_mutex_init(&db->jobs_mu, NULL);
     *out = db;
     return SLUICE_OK;
 }
@@ -43,6 +44,7 @@ SLUICE_API void sluice_close(sluice *db)
 {
     if (!db)
         return;
+    sl_engine_metrics_shutdown(db);
     sl_engine_stop_jobs(db);
     if (db->holds_embedded_kafka)
         sl_kafka_embedded_release();
@@ -55,6 +57,7 @@ SLUICE_API void sluice_close(sluice *db)
         sl_free(s);
         s = next;
     }
+    pthread_mutex_destroy(&db->jobs_mu);
     sl_free(db);
 }
 

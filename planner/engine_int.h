@@ -41,6 +41,12 @@ struct sluice {
     /* The job sluice_exec is running in the foreground, for
      * sluice_interrupt (which may run in a signal handler). */
     sl_job *volatile foreground;
+    const char *foreground_name; /* its statement, shortened; for metrics */
+    /* guards jobs, n_jobs and foreground against readers on other threads
+     * (sluice_metrics, the metrics endpoint); the engine thread changes
+     * them only while holding it */
+    pthread_mutex_t jobs_mu;
+    struct sl_metrics_server *metrics_srv; /* 'metrics.port', or NULL */
     /* the engine holds the process's embedded Kafka broker while any of
      * its tables uses 'properties.bootstrap.servers' = 'embedded', so
      * topics outlive the jobs that wrote them */
@@ -84,6 +90,19 @@ void sl_engine_warn(sluice *db, const char *fmt, ...) SL_PRINTF(2, 3);
 
 /* The value of a session setting, or NULL. */
 const char *sl_engine_setting(const sluice *db, const char *key);
+/* ---- metrics (metrics.c) ---- */
+/* Every job's published metrics as Prometheus text (any thread). */
+int sl_engine_metrics_text(sluice *db, sl_buf *out);
+/* SHOW METRICS: one call per sample with cells job id, metric, labels,
+ * value (histogram buckets left out). */
+typedef int (*sl_engine_metrics_row_fn)(void *ctx, const char *const *cells);
+int sl_engine_metrics_rows(sluice *db, sl_engine_metrics_row_fn fn, void *ctx);
+/* Start, move or stop the endpoint after 'metrics.port' / 'metrics.host'
+ * changed. */
+int sl_engine_metrics_configure(sluice *db, sl_err *err);
+/* Stop the endpoint (before the jobs are freed). */
+void sl_engine_metrics_shutdown(sluice *db);
+
 /* Stop and free every background job. */
 void sl_engine_stop_jobs(sluice *db);
 

@@ -471,6 +471,14 @@ static int exec_alter_model(exec_ctx *x, const sl_stmt *st)
 /* ---- SHOW / DESCRIBE / SHOW CREATE -----------------------------------------
  */
 
+static const char *const show_metrics_cols[4] = {"job id", "metric", "labels",
+                                                 "value"};
+
+static int show_metrics_row(void *ctx, const char *const *cells)
+{
+    return emit_text_rows(ctx, 4, show_metrics_cols, 1, cells);
+}
+
 static int exec_show(exec_ctx *x, const sl_stmt *st)
 {
     sluice *db = x->db;
@@ -484,6 +492,8 @@ static int exec_show(exec_ctx *x, const sl_stmt *st)
         }
         return SL_OK;
     }
+    if (st->show.what == SL_SHOW_METRICS)
+        return sl_engine_metrics_rows(db, show_metrics_row, x);
     if (st->show.what == SL_SHOW_JOBS) {
         const char *names[9] = {"job id",     "job name",  "status",
                                 "start time", "rows in",   "rows out",
@@ -750,6 +760,20 @@ static int exec_describe(exec_ctx *x, const sl_stmt *st)
  * --------------------------------------------------------------
  */
 
+/* 'metrics.port' / 'metrics.host' take effect at once; a value the
+ * endpoint cannot use is dropped again (the endpoint stays off). */
+static int metrics_settings_changed(exec_ctx *x)
+{
+    int rc = sl_engine_metrics_configure(x->db, &x->db->err);
+    if (rc) {
+        setting_remove(x->db, "metrics.port");
+        sl_err e;
+        sl_err_clear(&e);
+        sl_engine_metrics_configure(x->db, &e);
+    }
+    return rc;
+}
+
 static int exec_set(exec_ctx *x, const sl_stmt *st)
 {
     const sl_opt_list *ol = &st->set.options;
@@ -769,7 +793,7 @@ static int exec_set(exec_ctx *x, const sl_stmt *st)
                         p->value ? p->value_len : 0))
             return sl_err_set(&x->db->err, SL_NOMEM, "out of memory");
     }
-    return SL_OK;
+    return metrics_settings_changed(x);
 }
 
 static int exec_reset(exec_ctx *x, const sl_stmt *st)
@@ -777,7 +801,7 @@ static int exec_reset(exec_ctx *x, const sl_stmt *st)
     const sl_opt_list *ol = &st->reset.options;
     if (ol->n == 0) {
         setting_remove(x->db, NULL);
-        return SL_OK;
+        return metrics_settings_changed(x);
     }
     for (int i = 0; i < ol->n; i++) {
         char *k =
@@ -786,7 +810,7 @@ static int exec_reset(exec_ctx *x, const sl_stmt *st)
             return sl_err_set(&x->db->err, SL_NOMEM, "out of memory");
         setting_remove(x->db, k);
     }
-    return SL_OK;
+    return metrics_settings_changed(x);
 }
 
 /* ---- running plans
@@ -1240,10 +1264,20 @@ static int call_progress(sluice *db, sl_job *job)
     return db->progress_cb(db->progress_ctx, &p);
 }
 
-static int run_foreground(exec_ctx *x, sl_job *job, bool has_rows)
+/* db->foreground changes under jobs_mu (metrics readers). */
+static void set_foreground(sluice *db, sl_job *job, const char *name)
+{
+    pthread_mutex_lock(&db->jobs_mu);
+    db->foreground = job;
+    db->foreground_name = name;
+    pthread_mutex_unlock(&db->jobs_mu);
+}
+
+static int run_foreground(exec_ctx *x, sl_job *job, bool has_rows,
+                          const char *name)
 {
     sluice *db = x->db;
-    db->foreground = job;
+    set_foreground(db, job, name);
     if (db->interrupted)
         sl_job_stop(job);
     sl_err jerr;
@@ -1267,7 +1301,7 @@ static int run_foreground(exec_ctx *x, sl_job *job, bool has_rows)
     } else {
         rc = sl_job_run(job, &jerr);
     }
-    db->foreground = NULL;
+    set_foreground(db, NULL, NULL);
     if (rc == SL_ABORT)
         rc = SL_OK; /* LIMIT reached or the callback stopped: not an error */
     else if (rc)
@@ -1298,7 +1332,7 @@ static int exec_query(exec_ctx *x, const sl_query *q)
         sl_job *job = NULL;
         rc = build_job(x, &plan, "SELECT", NULL, &em, NULL, &job);
         if (!rc)
-            rc = run_foreground(x, job, true);
+            rc = run_foreground(x, job, true, "SELECT");
     }
     emitter_free(&em);
     if (rc == SL_ABORT)
@@ -1344,9 +1378,11 @@ static int start_background(exec_ctx *x, sl_job *job, sl_arena *arena,
         sl_free(ej);
         return rc;
     }
+    pthread_mutex_lock(&x->db->jobs_mu);
     ej->next = x->db->jobs;
     x->db->jobs = ej;
     x->db->n_jobs++;
+    pthread_mutex_unlock(&x->db->jobs_mu);
     return emit_one(x, "job id", ej->id);
 }
 
@@ -1401,7 +1437,7 @@ static int exec_insert(exec_ctx *x, const sl_stmt *st)
         return rc;
     }
     if (sync) {
-        rc = run_foreground(x, job, false);
+        rc = run_foreground(x, job, false, name ? name : "INSERT");
         sl_arena_free(&job_arena);
         return rc;
     }
@@ -1469,7 +1505,11 @@ void sl_engine_stop_jobs(sluice *db)
 {
     for (sl_engine_job *j = db->jobs; j; j = j->next)
         sl_job_stop(j->job);
+    pthread_mutex_lock(&db->jobs_mu);
     sl_engine_job *j = db->jobs;
+    db->jobs = NULL;
+    db->n_jobs = 0;
+    pthread_mutex_unlock(&db->jobs_mu);
     while (j) {
         sl_engine_job *next = j->next;
         sl_job_free(j->job);
@@ -1478,8 +1518,6 @@ void sl_engine_stop_jobs(sluice *db)
         sl_free(j);
         j = next;
     }
-    db->jobs = NULL;
-    db->n_jobs = 0;
 }
 
 /* ---- EXPLAIN ---------------------------------------------------------------
@@ -1728,6 +1766,9 @@ int sl_engine_describe_stmt(sluice *db, const char *sql, size_t len,
         *kind = SLUICE_RESULT_BOUNDED;
         if (stmt->show.what == SL_SHOW_JOBS)
             return fixed_cols(arena, 9, show_jobs, n_cols, names, types);
+        if (stmt->show.what == SL_SHOW_METRICS)
+            return fixed_cols(arena, 4, show_metrics_cols, n_cols, names,
+                              types);
         one[0] = stmt->show.what == SL_SHOW_TABLES   ? "table name"
                  : stmt->show.what == SL_SHOW_VIEWS  ? "view name"
                  : stmt->show.what == SL_SHOW_MODELS ? "model name"

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "job.h"
+#include "op_model.h"
 #include "vtab.h"
 #include "watermark.h"
 
@@ -85,6 +86,7 @@ typedef struct input_rt {
     sl_batch *time_out;
     sl_wm_tracker wmt;
     frontier committed; /* last positions acked (checkpoints record it) */
+    int64_t rows_read, bytes_read; /* this input's share of the metrics */
 } input_rt;
 
 struct sl_job {
@@ -132,6 +134,9 @@ struct sl_job {
     sl_step_metrics *pub_steps;
     int n_metric_steps;
     int64_t last_pub_ns;
+    sl_source_metrics *pub_sources;   /* n_inputs, under mu */
+    sl_job_model_metrics *pub_models; /* n_models, under mu */
+    int n_models;
     int64_t last_read, last_written;
     bool has_time;      /* some input has a time stage */
     int64_t wm_pending; /* combined watermark not yet delivered */
@@ -401,6 +406,24 @@ static int process_acks(sl_job *job)
 
 /* ---- metrics ---------------------------------------------------------- */
 
+/* Per-source figures and model client metrics, copied under mu (a few
+ * hundred bytes per model operator, at most every PUBLISH_MS). */
+static void publish_detail(sl_job *job)
+{
+    for (int j = 0; j < job->n_inputs; j++) {
+        const input_rt *in = &job->inputs[j];
+        sl_source_metrics *p = &job->pub_sources[j];
+        p->rows_read = in->rows_read;
+        p->bytes_read = in->bytes_read;
+        p->eof = in->eof;
+    }
+    int k = 0;
+    for (int i = 0; i < job->n_steps && k < job->n_models; i++)
+        if (job->steps[i].kind == SL_STEP_OPERATOR &&
+            sl_model_op_is(job->steps[i].op))
+            sl_model_op_metrics(job->steps[i].op, &job->pub_models[k++].m);
+}
+
 static void publish(sl_job *job, bool force)
 {
     int64_t t = now_ns();
@@ -443,6 +466,7 @@ static void publish(sl_job *job, bool force)
             job->pub_steps[n++] = job->inputs[j].stages[k].m;
     for (int i = 0; i < job->n_steps; i++)
         job->pub_steps[n++] = job->steps[i].m;
+    publish_detail(job);
     pthread_mutex_unlock(&job->mu);
 }
 
@@ -636,7 +660,9 @@ static void close_read(sl_job *job, input_rt *in)
     if (in->read->n_rows == 0)
         return;
     in->read_closed = true;
-    job->m.bytes_read += batch_bytes(in->read);
+    int64_t bytes = batch_bytes(in->read);
+    job->m.bytes_read += bytes;
+    in->bytes_read += bytes;
     if (in->time_stage && event_time(job, in))
         return;
     if (frontier_note(&in->fr, in->read))
@@ -767,6 +793,7 @@ static int read_sources(sl_job *job, bool *progress)
             if (got > 0) {
                 *progress = true;
                 job->m.rows_read += got;
+                in->rows_read += got;
                 if (before == 0)
                     in->read_first_ns = t;
             }
@@ -1385,6 +1412,31 @@ static int step_init(step_rt *s, sl_job_step_kind kind, sl_stage *stage,
 
 static void free_buffers(sl_job *job);
 
+/* The published per-source and per-model arrays, named once. */
+static bool detail_init(sl_job *job, const sl_job_spec *spec)
+{
+    for (int i = 0; i < spec->n_steps; i++)
+        if (spec->steps[i].kind == SL_STEP_OPERATOR &&
+            sl_model_op_is(spec->steps[i].op))
+            job->n_models++;
+    job->pub_sources = sl_calloc((size_t)(spec->n_inputs ? spec->n_inputs : 1),
+                                 sizeof(sl_source_metrics));
+    job->pub_models = sl_calloc((size_t)(job->n_models ? job->n_models : 1),
+                                sizeof(sl_job_model_metrics));
+    if (!job->pub_sources || !job->pub_models)
+        return false;
+    for (int j = 0; j < spec->n_inputs; j++)
+        sl_strlcpy(job->pub_sources[j].name, job->inputs[j].name,
+                   sizeof(job->pub_sources[j].name));
+    int k = 0;
+    for (int i = 0; i < spec->n_steps; i++)
+        if (spec->steps[i].kind == SL_STEP_OPERATOR &&
+            sl_model_op_is(spec->steps[i].op))
+            sl_strlcpy(job->pub_models[k++].step, job->steps[i].m.name,
+                       sizeof(job->pub_models[0].step));
+    return true;
+}
+
 int sl_job_new(const sl_job_spec *spec, sl_job **out, sl_err *err)
 {
     *out = NULL;
@@ -1464,7 +1516,7 @@ int sl_job_new(const sl_job_spec *spec, sl_job **out, sl_err *err)
     job->pub_steps =
         sl_calloc((size_t)(n_metric ? n_metric : 1), sizeof(sl_step_metrics));
     job->m.n_steps = n_metric;
-    ok = ok && job->pub_steps;
+    ok = ok && job->pub_steps && detail_init(job, spec);
     if (ok)
         ok = sl_loop_new(&job->loop, err) == SL_OK;
     else
@@ -1478,6 +1530,8 @@ int sl_job_new(const sl_job_spec *spec, sl_job **out, sl_err *err)
         sl_free(job->steps);
         sl_free(job->ledger);
         sl_free(job->pub_steps);
+        sl_free(job->pub_sources);
+        sl_free(job->pub_models);
         sl_free(job->name);
         pthread_mutex_destroy(&job->mu);
         pthread_cond_destroy(&job->cv);
@@ -1562,6 +1616,8 @@ void sl_job_free(sl_job *job)
     sl_free(job->steps);
     sl_free(job->ledger);
     sl_free(job->pub_steps);
+    sl_free(job->pub_sources);
+    sl_free(job->pub_models);
     sl_free(job->name);
     pthread_mutex_destroy(&job->mu);
     pthread_cond_destroy(&job->cv);
@@ -1697,6 +1753,21 @@ void sl_job_metrics_get(sl_job *job, sl_job_metrics *metrics,
     for (int i = 0; steps && i < max_steps && i < job->n_metric_steps; i++)
         steps[i] = job->pub_steps[i];
     pthread_mutex_unlock(&job->mu);
+}
+
+int sl_job_detail_get(sl_job *job, sl_source_metrics *out, int max,
+                      sl_job_model_metrics *models, int max_models,
+                      int *n_models)
+{
+    pthread_mutex_lock(&job->mu);
+    for (int j = 0; out && j < max && j < job->n_inputs; j++)
+        out[j] = job->pub_sources[j];
+    for (int k = 0; models && k < max_models && k < job->n_models; k++)
+        models[k] = job->pub_models[k];
+    if (n_models)
+        *n_models = job->n_models;
+    pthread_mutex_unlock(&job->mu);
+    return job->n_inputs;
 }
 
 sl_ckpt *sl_job_ckpt(sl_job *job)

@@ -44,6 +44,7 @@
 
 #include <sqlite3.h>
 
+#include "ai/model.h"
 #include "checkpoint.h"
 #include "connector.h"
 #include "loop.h"
@@ -153,6 +154,20 @@ typedef struct sl_job_metrics {
     int64_t late_rows; /* rows operators dropped behind the watermark */
 } sl_job_metrics;
 
+/* Metrics of one input (source), published with the job's metrics. */
+typedef struct sl_source_metrics {
+    char name[64];
+    int64_t rows_read;
+    int64_t bytes_read; /* in-memory bytes of the rows read */
+    bool eof;           /* a bounded source reached its end */
+} sl_source_metrics;
+
+/* Client metrics of one model operator (one ML_PREDICT call site). */
+typedef struct sl_job_model_metrics {
+    char step[64]; /* the step's name (the model's name) */
+    sl_model_metrics m;
+} sl_job_model_metrics;
+
 /* Validate spec and build the job (state CREATED). Takes ownership of
  * everything in spec (see above), also on failure. */
 int sl_job_new(const sl_job_spec *spec, sl_job **job, sl_err *err);
@@ -181,6 +196,14 @@ const char *sl_job_error(const sl_job *job);
  * figures (steps may be NULL). */
 void sl_job_metrics_get(sl_job *job, sl_job_metrics *metrics,
                         sl_step_metrics *steps, int max_steps);
+/* Copy the latest published per-source figures into out[0..max) and the
+ * model operators' client metrics into models[0..max_models); either
+ * array may be NULL. Returns the number of sources (*n_models receives the
+ * number of model operators). Any thread; one consistent snapshot (taken
+ * under the same lock as sl_job_metrics_get). */
+int sl_job_detail_get(sl_job *job, sl_source_metrics *out, int max,
+                      sl_job_model_metrics *models, int max_models,
+                      int *n_models);
 /* The job's checkpoint state (NULL without one); valid until
  * sl_job_free. After the job ended it holds the final checkpoint. */
 sl_ckpt *sl_job_ckpt(sl_job *job);

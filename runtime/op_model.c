@@ -483,6 +483,11 @@ int sl_model_op_set_dead_letter(sl_operator *op, sl_sink *sink,
     return SL_OK;
 }
 
+bool sl_model_op_is(const sl_operator *op)
+{
+    return op && op->ops == &model_ops;
+}
+
 void sl_model_op_metrics(sl_operator *op, sl_model_metrics *out)
 {
     memset(out, 0, sizeof(*out));

@@ -44,6 +44,9 @@ int sl_model_op_set_dead_letter(sl_operator *op, sl_sink *sink,
                                 const sl_schema *schema, const int *col_map,
                                 const char *model_name, sl_err *err);
 
+/* True when op is a model operator (NULL-safe). */
+bool sl_model_op_is(const sl_operator *op);
+
 /* The operator's client metrics (NULL-safe). */
 void sl_model_op_metrics(sl_operator *op, sl_model_metrics *out);
 

@@ -189,11 +189,15 @@ static int fail_row(sl_stage *stage, sl_err *err, int code, int row,
 }
 
 static int copy_text(sl_stage *stage, sl_batch *out, sl_value *v, int c,
-                     bool blob, sl_err *err)
+                     bool blob, int type, sl_err *err)
 {
     sqlite3_stmt *st = stage->stmt;
-    const void *p = blob ? sqlite3_column_blob(st, c)
-                         : (const void *)sqlite3_column_text(st, c);
+    /* Text is read as bytes: sqlite3_column_text would first copy a string
+     * that the sl_batch vtab handed over without its NUL (a malloc, copy
+     * and free per value); sl_batch_set_text terminates the copy anyway. */
+    const void *p = blob || type == SQLITE_TEXT
+                        ? sqlite3_column_blob(st, c)
+                        : (const void *)sqlite3_column_text(st, c);
     int n = sqlite3_column_bytes(st, c);
     if (!p && n > 0)
         return sl_err_set(err, SL_NOMEM, "stage '%s': out of memory",
@@ -262,12 +266,12 @@ static int copy_row(sl_stage *stage, sl_batch *out, sl_err *err)
             }
             break;
         case SL_V_BLOB:
-            rc = copy_text(stage, out, v, c, true, err);
+            rc = copy_text(stage, out, v, c, true, t, err);
             if (rc)
                 return rc;
             continue;
         default:
-            rc = copy_text(stage, out, v, c, false, err);
+            rc = copy_text(stage, out, v, c, false, t, err);
             if (rc)
                 return rc;
             continue;

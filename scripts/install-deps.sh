@@ -7,7 +7,7 @@ set -eu
 PACKAGES="build-essential cmake pkg-config git
 libsqlite3-dev librdkafka-dev libcurl4-openssl-dev libjansson-dev libpcre2-dev
 libcriterion-dev libedit-dev libyaml-dev tmux kcat curl python3 clang clang-format
-libclang-rt-dev valgrind lemon libxgboost-dev python3-xgboost"
+libclang-rt-dev valgrind lemon libxgboost-dev python3-xgboost nodejs openssl"
 
 # npm: s3rver, the S3-compatible server the checkpoint-store tests start on
 # 127.0.0.1 (tests/unit/test_checkpoint.c), into the git-ignored .cache/npm/.

@@ -99,6 +99,9 @@ static const sl_option_def common_defs[] = {
     {"header.*", "string", NULL, "Extra HTTP request headers."},
     {"http2", "enum", "auto",
      "auto (HTTP/2 over TLS when offered), prior-knowledge (h2c) or off."},
+    {"tls.ca-file", "string", NULL,
+     "PEM file of the certificate authorities that verify an https "
+     "endpoint (default: the system's; a private or self-signed CA)."},
     {"max-response-size", "size", "16 mb", "Largest response body read."},
     {NULL, NULL, NULL, NULL},
 };
@@ -224,6 +227,7 @@ struct sl_model_client {
     int64_t rpm, tpm, token_budget;
     int64_t cache_size, cache_ttl_ms;
     const char *error_sink;
+    const char *ca_file; /* 'tls.ca-file', in arena, or NULL */
     int http2;
     int64_t max_response;
     char *secrets[MAX_SECRETS];
@@ -1228,6 +1232,13 @@ static void check_done(sl_model_client *c)
     }
 }
 
+/* True when libcurl cannot reuse an h2c (prior knowledge) connection. */
+static bool h2c_reuse_broken(void)
+{
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    return v && v->version_num < 0x080000;
+}
+
 static int setup_easy(sl_model_client *c, mreq *q)
 {
     if (q->easy)
@@ -1247,12 +1258,27 @@ static int setup_easy(sl_model_client *c, mreq *q)
     curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    if (c->ca_file)
+        curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
     if (c->http2 == 0) {
+        /* wait for the first connection's ALPN answer rather than open one
+         * connection per concurrent request: h2 then multiplexes them all
+         * on it (an HTTP/1.1 server costs one round of waiting) */
         curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+        curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
     } else if (c->http2 == 1) {
         curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
                          CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
-        curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+        if (h2c_reuse_broken()) {
+            /* libcurl before 8.0.0 fails every request that reuses a
+             * prior-knowledge connection ("Error in the HTTP2 framing
+             * layer", curl issue 10634, fixed in 8.0.0): one connection
+             * per request there, HTTP/2 without multiplexing */
+            curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+            curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+        } else {
+            curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+        }
     } else {
         curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
     }
@@ -1621,6 +1647,8 @@ static int read_options(sl_model_client *c, sl_options *o, sl_err *err)
     if (!rc)
         rc = sl_options_enum(o, "http2", h2, 0, &c->http2, err);
     if (!rc)
+        rc = sl_options_string(o, "tls.ca-file", NULL, &c->ca_file, err);
+    if (!rc)
         rc = sl_options_bytes(o, "max-response-size", 16 << 20,
                               &c->max_response, err);
     if (rc)
@@ -1636,6 +1664,12 @@ static int read_options(sl_model_client *c, sl_options *o, sl_err *err)
     if (c->error_sink) {
         c->error_sink =
             sl_arena_strndup(&c->arena, c->error_sink, strlen(c->error_sink));
+    }
+    if (c->ca_file) {
+        c->ca_file =
+            sl_arena_strndup(&c->arena, c->ca_file, strlen(c->ca_file));
+        if (!c->ca_file)
+            return sl_err_set(err, SL_NOMEM, "out of memory");
     }
     c->unordered = mode == 1;
     c->fallback = fb == 0 ? STRAT_FAILOVER : STRAT_IGNORE;

@@ -33,7 +33,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 STATS = {"requests": 0, "chat": 0, "embeddings": 0, "faults": 0,
          "embedding_inputs": 0, "max_batch": 0, "predict": 0, "infer": 0,
-         "schema_feedback": 0, "auth": "", "x_test": ""}
+         "schema_feedback": 0, "auth": "", "x_test": "",
+         "prompt_tokens": 0, "completion_tokens": 0}
 LOCK = threading.Lock()
 
 
@@ -160,15 +161,19 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 content = self.args.reply if self.args.reply is not None \
                     else "echo: " + str(last)
+            usage = {"prompt_tokens": len(str(last).split()),
+                     "completion_tokens": len(content.split()),
+                     "total_tokens": 0}
+            with LOCK:
+                STATS["prompt_tokens"] += usage["prompt_tokens"]
+                STATS["completion_tokens"] += usage["completion_tokens"]
             self.send_json(200, {
                 "id": "chatcmpl-mock", "object": "chat.completion",
                 "model": req.get("model", "mock"),
                 "choices": [{"index": 0, "finish_reason": "stop",
                              "message": {"role": "assistant",
                                          "content": content}}],
-                "usage": {"prompt_tokens": len(str(last).split()),
-                          "completion_tokens": len(content.split()),
-                          "total_tokens": 0}})
+                "usage": usage})
         elif self.path.endswith("/embeddings"):
             with LOCK:
                 STATS["embeddings"] += 1
