@@ -22,6 +22,7 @@
 #include "op_model.h"
 #include "plan.h"
 #include "vtab.h"
+#include "watermark.h"
 
 typedef struct exec_ctx {
     sluice *db;
@@ -817,12 +818,14 @@ static int exec_reset(exec_ctx *x, const sl_stmt *st)
  * ------------------------------------------------------------
  */
 
-static int open_db(sqlite3 **out, sl_err *err)
+static int open_db(sqlite3 **out, int64_t **wm_cell, sl_err *err)
 {
     int rc = sl_job_db_open(out, err);
     if (rc)
         return rc;
     rc = sl_functions_register(*out, err);
+    if (!rc)
+        rc = sl_wm_sql_register(*out, wm_cell, err);
     if (!rc && sqlite3_exec(*out, "PRAGMA case_sensitive_like = ON", NULL, NULL,
                             NULL) != SQLITE_OK)
         rc = sl_err_set(err, SL_ERROR, "cannot configure SQLite: %s",
@@ -870,7 +873,7 @@ static int value_from_sqlite(sqlite3_stmt *stmt, int i, const sl_type *type,
 static int run_static(exec_ctx *x, sl_plan *plan, row_emitter *em)
 {
     sqlite3 *sdb = NULL;
-    int rc = open_db(&sdb, &x->db->err);
+    int rc = open_db(&sdb, NULL, &x->db->err);
     if (rc)
         return rc;
     sqlite3_stmt *stmt = NULL;
@@ -1110,26 +1113,30 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
 {
     sl_err *err = &x->db->err;
     sqlite3 *jdb = NULL;
-    int rc = open_db(&jdb, err);
+    int64_t *wm_cell = NULL;
+    int rc = open_db(&jdb, &wm_cell, err);
     if (rc) {
         if (sink)
             sink->ops->close(sink);
         sl_ckpt_free(ckpt);
         return rc;
     }
-    const sl_plan_model *pm = plan->model;
-    const sl_plan_agg *pa = plan->agg;
-    const sl_plan *sp = pm ? pm->input : pa ? pa->input : plan;
+    /* a window rank (Top-N, dedup) runs after what its input plan runs */
+    const sl_plan_rank *pr = plan->rank;
+    const sl_plan *rp = pr ? pr->input : plan->over ? plan->over->input : plan;
+    const sl_plan_model *pm = rp->model;
+    const sl_plan_agg *pa = rp->agg;
+    const sl_plan *sp = pm ? pm->input : pa ? pa->input : rp;
     const sl_schema *first_out = pm   ? pm->in_schema
                                  : pa ? pa->in_schema
-                                      : plan->out_schema;
+                                      : rp->out_schema;
     sl_job_input inputs[SL_PLAN_MAX_SOURCES];
     sl_stage *stages[SL_PLAN_MAX_SOURCES];
     sl_job_step steps[16];
     memset(inputs, 0, sizeof(inputs));
     memset(stages, 0, sizeof(stages));
     memset(steps, 0, sizeof(steps));
-    sl_stage *after = NULL;
+    sl_stage *after = NULL, *after_rank = NULL;
     int n = sp->n_sources;
     for (int i = 0; i < n && !rc; i++) {
         const sl_plan_table *t = &sp->sources[i];
@@ -1183,8 +1190,8 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
         while (last->next)
             last = last->next;
         sl_stage_opts so = {0, "stage after the model calls"};
-        rc = sl_stage_new_ex(jdb, last->out_schema, plan->out_schema,
-                             plan->stage_sql[0], &so, &after, err);
+        rc = sl_stage_new_ex(jdb, last->out_schema, rp->out_schema,
+                             rp->stage_sql[0], &so, &after, err);
         if (!rc)
             steps[n_steps++] = (sl_job_step){SL_STEP_STAGE, after, NULL, NULL};
     }
@@ -1198,12 +1205,14 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
                 pa->def.updating ? "group aggregate" : "window aggregate"};
         if (!rc) {
             sl_stage_opts so = {0, "stage after aggregate"};
-            rc = sl_stage_new_ex(jdb, pa->out_schema, plan->out_schema,
-                                 plan->stage_sql[0], &so, &after, err);
+            rc = sl_stage_new_ex(jdb, pa->out_schema, rp->out_schema,
+                                 rp->stage_sql[0], &so, &after, err);
         }
         if (!rc)
             steps[n_steps++] = (sl_job_step){SL_STEP_STAGE, after, NULL, NULL};
     }
+    if (!rc && (pr || plan->over))
+        rc = sl_window_rank_steps(jdb, plan, steps, &n_steps, &after_rank, err);
     if (rc) {
         for (int i = 0; i < n; i++) {
             sl_stage_free(inputs[i].time_stage);
@@ -1212,6 +1221,7 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
                 inputs[i].source->ops->close(inputs[i].source);
         }
         sl_stage_free(after);
+        sl_stage_free(after_rank);
         for (int i = 0; i < n_steps; i++)
             if (steps[i].kind == SL_STEP_OPERATOR)
                 steps[i].op->ops->close(steps[i].op);
@@ -1232,6 +1242,7 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
     spec.out_schema = plan->out_schema;
     spec.sink = sink;
     spec.ckpt = ckpt;
+    spec.watermark_cell = wm_cell;
     if (!sink) {
         spec.row_cb = job_rows;
         spec.row_ctx = em;
@@ -1564,9 +1575,12 @@ static int exec_explain(exec_ctx *x, const sl_stmt *st)
         sl_buf_printf(&b, "StaticQuery: runs once on SQLite\n  SQL: %s\n",
                       plan.static_sql);
     }
-    const sl_plan *sp = plan.model ? plan.model->input
-                        : plan.agg ? plan.agg->input
-                                   : &plan;
+    const sl_plan *rp = plan.rank   ? plan.rank->input
+                        : plan.over ? plan.over->input
+                                    : &plan;
+    const sl_plan *sp = rp->model ? rp->model->input
+                        : rp->agg ? rp->agg->input
+                                  : rp;
     for (int i = 0; i < sp->n_sources; i++) {
         char what[32];
         sl_snprintf(what, sizeof(what), "Source %d", i + 1);
@@ -1590,7 +1604,7 @@ static int exec_explain(exec_ctx *x, const sl_stmt *st)
     if (sp->n_sources > 1)
         sl_buf_printf(&b, "Union: %d inputs merged (UNION ALL)\n",
                       sp->n_sources);
-    for (const sl_plan_model *pm = plan.model; pm; pm = pm->next) {
+    for (const sl_plan_model *pm = rp->model; pm; pm = pm->next) {
         sl_buf_printf(&b, "AsyncModel: %s [provider=%s] (inputs:", pm->name,
                       pm->provider ? pm->provider : "?");
         for (int i = 0; i < pm->model_input->n_cols; i++)
@@ -1611,10 +1625,10 @@ static int exec_explain(exec_ctx *x, const sl_stmt *st)
         sl_buf_puts(&b, "\n  state: rows in flight (bounded queue); "
                         "changelog: append-only\n");
     }
-    if (plan.model) {
+    if (rp->model) {
         sl_buf_puts(&b, "  Stage after the model calls [stateless, fused]\n"
                         "    SQL: ");
-        for (const char *p = plan.stage_sql[0]; *p; p++) {
+        for (const char *p = rp->stage_sql[0]; *p; p++) {
             if (!strncmp(p, "{input}", 7)) {
                 sl_buf_puts(&b, "model_out");
                 p += 6;
@@ -1624,8 +1638,12 @@ static int exec_explain(exec_ctx *x, const sl_stmt *st)
         }
         sl_buf_putc(&b, '\n');
     }
-    if (plan.agg)
-        sl_window_explain(plan.agg, plan.stage_sql[0], &b);
+    if (rp->agg)
+        sl_window_explain(rp->agg, rp->stage_sql[0], &b);
+    if (plan.rank)
+        sl_window_explain_rank(plan.rank, plan.stage_sql[0], &b);
+    if (plan.over)
+        sl_window_explain_over(plan.over, plan.stage_sql[0], &b);
     if (plan.limit >= 0)
         sl_buf_printf(&b, "Limit: %lld rows\n", (long long)plan.limit);
     if (has_sink) {

@@ -918,6 +918,8 @@ static int gen_func(sl_gen *g, const sl_scope *sc, const sl_expr *e,
         return out->rc;
     }
 
+    if (!strcmp(name, "CURRENT_WATERMARK"))
+        return sl_window_gen_current_watermark(g, sc, e, out, type);
     if (!strcmp(name, "LLM_CALL") || !strcmp(name, "EMBED"))
         return sl_gen_error(g, SL_UNSUPPORTED, e->pos,
                             "%s is supported in the SELECT list and WHERE "

@@ -109,6 +109,13 @@ int sl_window_gen_tvf(sl_gen *g, const sl_from *from, const char *alias,
 bool sl_window_wants_agg(const sl_gen *g, const sl_query *q);
 int sl_window_gen_agg(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel);
 int sl_window_time_sql(sl_gen *g, sl_cat_entry *entry, sl_plan_table *t);
+/* window.c: window Top-N / deduplication (ROW_NUMBER() OVER ...). */
+bool sl_window_wants_rank(const sl_gen *g, const sl_query *q);
+int sl_window_gen_rank(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel);
+/* CURRENT_WATERMARK(ts): the job's watermark (NULL before the first). */
+int sl_window_gen_current_watermark(sl_gen *g, const sl_scope *sc,
+                                    const sl_expr *e, sl_buf *out,
+                                    const sl_type **type);
 /* Returns 1 when e was substituted (written to out), 0 when not. */
 int sl_window_subst(sl_gen *g, const sl_expr *e, sl_buf *out,
                     const sl_type **type);

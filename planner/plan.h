@@ -18,6 +18,9 @@
 
 #include "catalog.h"
 #include "connector.h"
+#include "job.h"
+#include "op_over.h"
+#include "op_rank.h"
 #include "op_window.h"
 #include "stage.h"
 
@@ -77,7 +80,40 @@ typedef struct sl_plan_agg {
     sl_window_op_def def;
     sl_agg_def *aggs;
     const char *window; /* window description for EXPLAIN, or NULL */
+    /* 'late-data.sink' (window.c): the table late rows go to, and per
+     * column of it the input column that fills it; NULL: none */
+    sl_plan_table *late;
+    int *late_map;
 } sl_plan_agg;
+
+/* Window Top-N / deduplication (window.c): ROW_NUMBER() OVER (PARTITION
+ * BY window_start, window_end ...) over a window TVF or aggregate. input
+ * is the plan of that query without the ROW_NUMBER item (its out_schema:
+ * the visible columns, then the window bounds, partition and order
+ * columns); the rank operator appends rownum (out_schema); the outer
+ * plan's stage_sql[0] reads out_schema. */
+typedef struct sl_plan_rank {
+    struct sl_plan *input;
+    const sl_schema *in_schema;
+    sl_schema *out_schema;
+    sl_rank_op_def def;
+    sl_plan_table *late; /* 'late-data.sink', as in sl_plan_agg */
+    int *late_map;
+} sl_plan_rank;
+
+/* OVER aggregation (window.c): agg(x) OVER (PARTITION BY ... ORDER BY
+ * rowtime ROWS|RANGE BETWEEN ... PRECEDING AND CURRENT ROW). input is the
+ * plan of the query without the OVER items (its out_schema: the visible
+ * columns, then rowtime, partition and argument columns); the operator
+ * appends one column per aggregate (out_schema). */
+typedef struct sl_plan_over {
+    struct sl_plan *input;
+    const sl_schema *in_schema;
+    sl_schema *out_schema;
+    sl_over_op_def def;
+    sl_plan_table *late; /* 'late-data.sink', as in sl_plan_agg */
+    int *late_map;
+} sl_plan_over;
 
 typedef struct sl_plan {
     sl_arena *arena; /* the statement's arena: everything below lives there */
@@ -90,6 +126,8 @@ typedef struct sl_plan {
     int64_t limit;        /* rows to deliver at most; -1: all */
     sl_plan_model *model; /* non-NULL: sources[0] is the model's output */
     sl_plan_agg *agg;     /* non-NULL: sources[0] is the aggregate's output */
+    sl_plan_rank *rank;   /* non-NULL: sources[0] is the rank's output */
+    sl_plan_over *over;   /* non-NULL: sources[0] is the OVER's output */
 } sl_plan;
 
 /* Settings and catalog the planner reads. */
@@ -130,5 +168,14 @@ int sl_window_op_build(const sl_plan_agg *pa, const char *ttl, sl_operator **op,
                        sl_err *err);
 void sl_window_explain_source(const sl_plan_table *t, sl_buf *b);
 void sl_window_explain(const sl_plan_agg *pa, const char *after_sql, sl_buf *b);
+/* The window rank (or OVER) operator of plan and the stage after it, appended
+ * to steps (*n_steps grows by 2; at most 16 steps in all); *after receives the
+ * stage (freed by the caller on failure, like the operator in steps). */
+int sl_window_rank_steps(sqlite3 *db, const sl_plan *plan, sl_job_step *steps,
+                         int *n_steps, sl_stage **after, sl_err *err);
+void sl_window_explain_rank(const sl_plan_rank *pr, const char *after_sql,
+                            sl_buf *b);
+void sl_window_explain_over(const sl_plan_over *po, const char *after_sql,
+                            sl_buf *b);
 
 #endif

@@ -233,7 +233,7 @@ static int gen_table(sl_gen *g, sl_cat_entry *entry, const char *alias,
         return sl_gen_error(g, SL_LIMIT, pos,
                             "a query may read at most %d tables",
                             SL_PLAN_MAX_SOURCES);
-    if (g->plan->model || g->plan->agg ||
+    if (g->plan->model || g->plan->agg || g->plan->rank || g->plan->over ||
         (idx > 0 && g->collect && g->plan->n_sources &&
          !g->plan->sources[0].connector))
         return sl_gen_error(g, SL_UNSUPPORTED, pos,
@@ -844,6 +844,8 @@ static const char *expr_name(sl_gen *g, const sl_expr *e, int i)
 static int gen_select(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
 {
     const sl_select *s = &q->select;
+    if (sl_window_wants_rank(g, q))
+        return sl_window_gen_rank(g, q, out, rel);
     if (sl_window_wants_agg(g, q))
         return sl_window_gen_agg(g, q, out, rel);
     sl_scope sc = {0, NULL, NULL};

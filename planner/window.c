@@ -22,9 +22,24 @@
 #include <string.h>
 
 #include "gen_int.h"
+#include "late_sink.h"
 
 #define MAX_WINDOWS_PER_ROW 1000 /* HOP size/slide, CUMULATE size/step */
 #define MAX_AGGS            256
+#define MAX_PARTITION_KEYS  64
+
+/* A SESSION TVF renders each row's own window [ts, ts + gap), which only
+ * the aggregate operator turns into sessions; so it is accepted only as
+ * the FROM of a window aggregate. plan_agg plans that FROM with a copy of
+ * the call whose name is this string (compared by address: no SQL text
+ * can produce it). */
+static const char session_agg_name[] = "SESSION";
+
+typedef struct session_info {
+    int64_t gap_ms;
+    int n_partition;
+    const sl_expr *partition[MAX_PARTITION_KEYS];
+} session_info;
 
 static const sl_type *ts_type(sl_gen *g, sl_type_id id)
 {
@@ -55,6 +70,20 @@ int sl_window_time_sql(sl_gen *g, sl_cat_entry *entry, sl_plan_table *t)
                               "duration such as '5 s'",
                               entry->name);
         t->idle_timeout_ms = ms;
+    }
+    if (opts && sl_options_has(opts, "late-data.sink")) {
+        /* read by the window operators' planning (late_plan) */
+        const char *v = sl_options_get(opts, "late-data.sink");
+        if (!wmk)
+            return sl_err_set(g->err, SL_SQL,
+                              "table '%s': option 'late-data.sink' needs a "
+                              "WATERMARK (late rows are judged against it)",
+                              entry->name);
+        if (!v || !*v)
+            return sl_err_set(g->err, SL_SQL,
+                              "table '%s': option 'late-data.sink' must "
+                              "name a table",
+                              entry->name);
     }
     if (!wmk)
         return SL_OK;
@@ -141,6 +170,35 @@ int sl_window_time_sql(sl_gen *g, sl_cat_entry *entry, sl_plan_table *t)
     g->text = saved_text;
     g->text_len = saved_len;
     return rc;
+}
+
+/* ---- CURRENT_WATERMARK ----------------------------------------------------
+ */
+
+int sl_window_gen_current_watermark(sl_gen *g, const sl_scope *sc,
+                                    const sl_expr *e, sl_buf *out,
+                                    const sl_type **type)
+{
+    if (e->func.n_args != 1 || e->func.star || e->func.distinct)
+        return sl_gen_error(g, SL_SQL, e->pos,
+                            "CURRENT_WATERMARK takes one argument, the "
+                            "rowtime column: CURRENT_WATERMARK(ts)");
+    sl_buf scratch;
+    sl_buf_init(&scratch, 64u << 20);
+    const sl_type *at = NULL;
+    int rc = sl_gen_expr(g, sc, e->func.args[0], &scratch, &at);
+    sl_buf_free(&scratch);
+    if (rc)
+        return rc;
+    if (at->id != SL_TYPE_TIMESTAMP && at->id != SL_TYPE_TIMESTAMP_LTZ)
+        return sl_gen_error(g, SL_SQL, e->func.args[0]->pos,
+                            "CURRENT_WATERMARK expects the rowtime column "
+                            "(TIMESTAMP(3) or TIMESTAMP_LTZ(3)), not %s",
+                            sl_gen_type_text(g, at));
+    /* the job's watermark (watermark.h), read per row */
+    sl_buf_puts(out, "\"sl_current_watermark\"()");
+    *type = ts_type(g, at->id);
+    return out->rc ? sl_err_set(g->err, out->rc, "query too large") : SL_OK;
 }
 
 /* ---- window TVFs -----------------------------------------------------------
@@ -233,6 +291,34 @@ static int tvf_collect(sl_gen *g, const sl_expr *call, const char *fname,
     return SL_OK;
 }
 
+/* SESSION's PARTITION BY: columns of its input table. */
+static int session_check_partition(sl_gen *g, const tvf_args *a,
+                                   const sl_scope *isc)
+{
+    int np = a->data->table_arg.n_partition;
+    if (np > MAX_PARTITION_KEYS)
+        return sl_gen_error(g, SL_LIMIT, a->data->pos,
+                            "SESSION: at most %d PARTITION BY columns",
+                            MAX_PARTITION_KEYS);
+    for (int i = 0; i < np; i++) {
+        const sl_expr *p = a->data->table_arg.partition[i];
+        if (p->kind != SL_EXPR_COLUMN || p->column.n_parts != 1)
+            return sl_gen_error(g, SL_SQL, p->pos,
+                                "SESSION: PARTITION BY takes column names "
+                                "of the input table");
+        char *name = sl_gen_ident_text(g, &p->column.parts[0]);
+        bool found = false;
+        for (int k = 0; k < isc->n && name; k++)
+            found = found || !strcmp(isc->cols[k].name, name);
+        if (!name || !found)
+            return sl_gen_error(g, SL_SQL, p->pos,
+                                "SESSION: PARTITION BY column '%s' not "
+                                "found in the input table",
+                                name ? name : "?");
+    }
+    return SL_OK;
+}
+
 int sl_window_gen_tvf(sl_gen *g, const sl_from *from, const char *alias,
                       sl_buf *out, sl_scope *sc)
 {
@@ -247,19 +333,28 @@ int sl_window_gen_tvf(sl_gen *g, const sl_from *from, const char *alias,
     int rc = tvf_collect(g, call, fname, &a);
     if (rc)
         return rc;
-    if (!strcmp(fname, "SESSION"))
+    bool ses = !strcmp(fname, "SESSION");
+    if (ses && call->func.name.parts[0].text != session_agg_name)
         return sl_gen_error(g, SL_UNSUPPORTED, from->pos,
-                            "SESSION windows are not supported yet (use "
-                            "TUMBLE, HOP or CUMULATE)");
-    if (a.data->table_arg.n_partition)
+                            "a SESSION window is supported directly in the "
+                            "FROM of a window aggregate (SELECT ... FROM "
+                            "TABLE(SESSION(...)) GROUP BY window_start, "
+                            "window_end [, partition keys]), not on its "
+                            "own, in a view or under another operator");
+    if (!ses && a.data->table_arg.n_partition)
         return sl_gen_error(g, SL_SQL, a.data->pos,
                             "PARTITION BY is only valid in SESSION windows");
+    if (ses && a.offset)
+        return sl_gen_error(g, SL_SQL, a.offset->pos,
+                            "SESSION takes no offset");
     int64_t size = a.size->interval.millis;
     int64_t slide = a.slide ? a.slide->interval.millis : size;
     int64_t offset = a.offset ? a.offset->interval.millis : 0;
     if (size <= 0 || slide <= 0)
         return sl_gen_error(g, SL_SQL, (a.size ? a.size : call)->pos,
-                            "%s: window size and slide must be positive",
+                            ses ? "%s: the gap must be positive"
+                                : "%s: window size and slide must be "
+                                  "positive",
                             fname);
     int n_win = 1;
     bool hop = !strcmp(fname, "HOP"), cum = !strcmp(fname, "CUMULATE");
@@ -311,6 +406,13 @@ int sl_window_gen_tvf(sl_gen *g, const sl_from *from, const char *alias,
                             "TIMESTAMP(3) or TIMESTAMP_LTZ(3), not %s",
                             tcname, fname, sl_gen_type_text(g, tc->type));
     }
+    if (ses) {
+        rc = session_check_partition(g, &a, &isc);
+        if (rc) {
+            sl_buf_free(&inner);
+            return rc;
+        }
+    }
     const char *talias = sl_gen_printf(g, "t%d", g->alias_seq++);
     int n = isc.n;
     sl_rel_col *cols =
@@ -333,7 +435,12 @@ int sl_window_gen_tvf(sl_gen *g, const sl_from *from, const char *alias,
                                sl_gen_printf(g, "%s.c%d", talias, i)};
     }
     const char *start, *end;
-    if (hop) {
+    if (ses) {
+        /* each row's own window [ts, ts + gap); the aggregate operator
+         * merges them into sessions */
+        start = sl_gen_printf(g, "%s", t);
+        end = sl_gen_printf(g, "%s + %lld", t, (long long)size);
+    } else if (hop) {
         start = sl_gen_printf(g, "(%s - _wj.column1 * %lld)", sl_buf_cstr(&ws),
                               (long long)slide);
         end = sl_gen_printf(g, "%s + %lld", start, (long long)size);
@@ -536,6 +643,236 @@ static int agg_kind(sl_gen *g, const sl_expr *e, sl_agg_kind *kind)
     return SL_OK;
 }
 
+/* 'late-data.sink' = 'name' on the table (with the WATERMARK) a window
+ * operator reads: the operator writes the rows it drops as late to that
+ * table. Its columns are filled by name from the columns visible in the
+ * window query's FROM (the table's columns, window_start, ...): they are
+ * appended to the sub-query's select list (*pq grows, *sub is planned
+ * again) and recorded as *late and *late_map (column i of the table <-
+ * input column late_map[i]). */
+static int late_plan(sl_gen *g, sl_query *pq, sl_plan *sub,
+                     sl_plan_table **late, int **late_map)
+{
+    *late = NULL;
+    *late_map = NULL;
+    const char *name = NULL, *src = NULL;
+    for (int i = 0; i < sub->n_sources; i++) {
+        sl_options *o = sub->sources[i].info.options;
+        const char *v = o && sl_options_has(o, "late-data.sink")
+                            ? sl_options_get(o, "late-data.sink")
+                            : NULL;
+        if (!v)
+            continue;
+        if (name && strcmp(name, v))
+            return sl_gen_error(g, SL_SQL, pq->pos,
+                                "tables '%s' and '%s' name different "
+                                "'late-data.sink' tables for one window "
+                                "operator",
+                                src, sub->sources[i].name);
+        name = v;
+        src = sub->sources[i].name;
+    }
+    if (!name)
+        return SL_OK;
+    sl_cat_entry *e = sl_catalog_find(g->env->catalog, name, SL_OBJ_TABLE);
+    if (!e)
+        return sl_gen_error(g, SL_SQL, pq->pos,
+                            "table '%s': 'late-data.sink' table '%s' not "
+                            "found",
+                            src, name);
+    sl_plan_table *t = sl_arena_alloc(g->arena, sizeof(*t));
+    if (!t)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    int rc = sl_plan_table_info(g->env, e, true, g->arena, t, g->err);
+    if (rc)
+        return rc;
+    if (!t->connector->open_sink)
+        return sl_gen_error(g, SL_SQL, pq->pos,
+                            "table '%s': 'late-data.sink' table '%s' cannot "
+                            "be written (connector '%s' is a source only)",
+                            src, name, t->connector_name);
+    for (int i = 0; i < sub->n_sources; i++)
+        if (sl_str_ieq(sub->sources[i].name, name))
+            return sl_gen_error(g, SL_SQL, pq->pos,
+                                "table '%s': 'late-data.sink' cannot be a "
+                                "table the query reads",
+                                src);
+    const sl_schema *ls = t->info.schema;
+    int n0 = pq->select.n_items;
+    sl_select_item *items = sl_arena_alloc(
+        g->arena, sizeof(*items) * (size_t)(n0 + ls->n_cols + 1));
+    int *map = sl_arena_alloc(g->arena, sizeof(int) * (size_t)(ls->n_cols + 1));
+    if (!items || !map)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    memcpy(items, pq->select.items, sizeof(*items) * (size_t)n0);
+    for (int c = 0; c < ls->n_cols; c++) {
+        sl_expr *col = sl_arena_alloc(g->arena, sizeof(*col));
+        sl_ident *id = sl_arena_alloc(g->arena, sizeof(*id));
+        if (!col || !id)
+            return sl_err_set(g->err, SL_NOMEM, "out of memory");
+        memset(col, 0, sizeof(*col));
+        memset(id, 0, sizeof(*id));
+        id->text = ls->cols[c].name;
+        id->len = strlen(ls->cols[c].name);
+        id->quoted = true;
+        id->pos = pq->pos;
+        col->kind = SL_EXPR_COLUMN;
+        col->pos = pq->pos;
+        col->column.n_parts = 1;
+        col->column.parts = id;
+        items[n0 + c] = (sl_select_item){col, NULL};
+        map[c] = n0 + c;
+    }
+    pq->select.items = items;
+    pq->select.n_items = n0 + ls->n_cols;
+    sl_plan_env env = {g->env->catalog, g->text, g->text_len};
+    rc = sl_plan_query(&env, pq, g->arena, sub, g->err);
+    if (rc) {
+        /* the inner message without its position and excerpt */
+        char msg[SL_ERR_MSG_MAX];
+        const char *m = g->err->msg;
+        while ((*m >= '0' && *m <= '9') || *m == ':')
+            m++;
+        while (*m == ' ')
+            m++;
+        sl_strlcpy(msg, m, sizeof(msg));
+        char *nl = strchr(msg, '\n');
+        if (nl)
+            *nl = '\0';
+        sl_err_clear(g->err);
+        return sl_gen_error(g, SL_SQL, pq->pos,
+                            "table '%s': 'late-data.sink' table '%s': its "
+                            "columns are filled by name from the window "
+                            "query's input: %s",
+                            src, name, msg);
+    }
+    for (int c = 0; c < ls->n_cols; c++) {
+        const sl_type *from = sub->out_schema->cols[n0 + c].type;
+        const sl_type *to = ls->cols[c].type;
+        if (sl_type_storage(from) != sl_type_storage(to) ||
+            !sl_gen_assignable(from, to))
+            return sl_gen_error(g, SL_SQL, pq->pos,
+                                "table '%s': 'late-data.sink' table '%s': "
+                                "column '%s' is %s, the input's is %s",
+                                src, name, ls->cols[c].name,
+                                sl_gen_type_text(g, to),
+                                sl_gen_type_text(g, from));
+    }
+    *late = t;
+    *late_map = map;
+    return SL_OK;
+}
+
+/* Open the late sink of an operator (see late_plan). */
+static int late_open(const sl_plan_table *t, const int *map, sl_late_sink **out,
+                     sl_err *err)
+{
+    *out = NULL;
+    sl_sink *sink = NULL;
+    int rc = t->connector->open_sink(&t->info, &sink, err);
+    if (rc) {
+        char msg[SL_ERR_MSG_MAX];
+        sl_strlcpy(msg, err->msg, sizeof(msg));
+        return sl_err_reset(err, rc, "'late-data.sink' table '%s': %s", t->name,
+                            msg);
+    }
+    return sl_late_sink_new(sink, t->info.schema, map, out, err);
+}
+
+/* A SESSION window aggregate groups by window_start, window_end and
+ * exactly the SESSION's PARTITION BY columns: sessions are formed per
+ * partition key, so other keys would split or mix them. */
+static int session_check_keys(sl_gen *g, const sl_query *q,
+                              const session_info *wsub, int ws, int we)
+{
+    const sl_select *s = &q->select;
+    if (ws < 0 || we < 0)
+        return sl_gen_error(g, SL_SQL, q->pos,
+                            "a SESSION window must be aggregated with "
+                            "GROUP BY window_start, window_end [, its "
+                            "PARTITION BY columns]");
+    int matched = 0;
+    for (int i = 0; i < s->n_group; i++) {
+        if (i == ws || i == we)
+            continue;
+        const sl_expr *e = s->group_by[i];
+        int hit = -1;
+        for (int k = 0; k < wsub->n_partition; k++) {
+            const sl_ident *p = &wsub->partition[k]->column.parts[0];
+            if (e->kind == SL_EXPR_COLUMN &&
+                sl_str_nieq(e->column.parts[e->column.n_parts - 1].text,
+                            e->column.parts[e->column.n_parts - 1].len,
+                            sl_arena_strndup(g->arena, p->text, p->len)))
+                hit = k;
+        }
+        if (hit < 0)
+            return sl_gen_error(g, SL_SQL, e->pos,
+                                "GROUP BY over a SESSION window takes "
+                                "window_start, window_end and the "
+                                "SESSION's PARTITION BY columns only "
+                                "(sessions are formed per partition key); "
+                                "add this column to PARTITION BY");
+        matched++;
+    }
+    if (matched != wsub->n_partition)
+        return sl_gen_error(g, SL_SQL, q->pos,
+                            "GROUP BY over a SESSION window must list "
+                            "every PARTITION BY column of the SESSION "
+                            "(once)");
+    return SL_OK;
+}
+
+/* A FROM that is TABLE(SESSION(...)) [alias]: *out becomes a copy whose
+ * call carries session_agg_name (so the TVF renders), *is_ses true and
+ * ses its gap and PARTITION BY columns. Else *out = from. */
+static int session_from(sl_gen *g, sl_from *from, sl_from **out,
+                        session_info *ses, bool *is_ses)
+{
+    *out = from;
+    *is_ses = false;
+    if (!from || from->kind != SL_FROM_TABLE_FUNC)
+        return SL_OK;
+    const sl_expr *call = from->table_func.call;
+    if (call->func.name.n_parts != 1 ||
+        !sl_str_nieq(call->func.name.parts[0].text,
+                     call->func.name.parts[0].len, "SESSION"))
+        return SL_OK;
+    tvf_args a;
+    int rc = tvf_collect(g, call, "SESSION", &a);
+    if (rc)
+        return rc;
+    int np = a.data->table_arg.n_partition;
+    if (np > MAX_PARTITION_KEYS)
+        return sl_gen_error(g, SL_LIMIT, a.data->pos,
+                            "SESSION: at most %d PARTITION BY columns",
+                            MAX_PARTITION_KEYS);
+    for (int i = 0; i < np; i++) {
+        const sl_expr *p = a.data->table_arg.partition[i];
+        if (p->kind != SL_EXPR_COLUMN || p->column.n_parts != 1)
+            return sl_gen_error(g, SL_SQL, p->pos,
+                                "SESSION: PARTITION BY takes column names "
+                                "of the input table");
+        ses->partition[i] = p;
+    }
+    ses->n_partition = np;
+    ses->gap_ms = a.size->interval.millis;
+    sl_from *f = sl_arena_alloc(g->arena, sizeof(*f));
+    sl_expr *c = sl_arena_alloc(g->arena, sizeof(*c));
+    sl_ident *part = sl_arena_alloc(g->arena, sizeof(*part));
+    if (!f || !c || !part)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    *f = *from;
+    *c = *call;
+    *part = call->func.name.parts[0];
+    part->text = session_agg_name;
+    part->len = sizeof(session_agg_name) - 1;
+    c->func.name.parts = part;
+    f->table_func.call = c;
+    *out = f;
+    *is_ses = true;
+    return SL_OK;
+}
+
 /* Build the sub-plan and the operator definition (first pass). */
 static int plan_agg(sl_gen *g, const sl_query *q, const agg_list *aggs)
 {
@@ -614,12 +951,26 @@ static int plan_agg(sl_gen *g, const sl_query *q, const agg_list *aggs)
     pq->select.where = s->where;
     if (n_keys + n_aggs == 0)
         return sl_gen_error(g, SL_SQL, q->pos, "nothing to aggregate");
+    session_info ses;
+    bool is_ses = false;
+    int rc = session_from(g, s->from, &pq->select.from, &ses, &is_ses);
+    if (!rc && is_ses)
+        rc = session_check_keys(g, q, &ses, ws, we);
+    if (rc)
+        return rc;
     sl_plan_env env = {g->env->catalog, g->text, g->text_len};
-    int rc = sl_plan_query(&env, pq, g->arena, sub, g->err);
+    rc = sl_plan_query(&env, pq, g->arena, sub, g->err);
     if (rc)
         return rc;
     if (sub->is_static)
         return SL_UNSUPPORTED; /* VALUES: runs statically */
+    if (is_ses)
+        pa->def.session_gap_ms = ses.gap_ms;
+    if (ws >= 0) {
+        rc = late_plan(g, pq, sub, &pa->late, &pa->late_map);
+        if (rc)
+            return rc;
+    }
     if (sub->model || sub->agg)
         return sl_gen_error(g, SL_UNSUPPORTED, q->pos,
                             "an aggregate over ML_PREDICT or over another "
@@ -853,7 +1204,18 @@ int sl_window_op_build(const sl_plan_agg *pa, const char *ttl, sl_operator **op,
                               ttl);
         def.ttl_ms = ms;
     }
-    return sl_window_op_new(pa->in_schema, pa->out_schema, &def, op, err);
+    int rc = sl_window_op_new(pa->in_schema, pa->out_schema, &def, op, err);
+    if (rc || !pa->late)
+        return rc;
+    sl_late_sink *ls = NULL;
+    rc = late_open(pa->late, pa->late_map, &ls, err);
+    if (!rc)
+        rc = sl_window_op_set_late_sink(*op, ls);
+    if (rc) {
+        (*op)->ops->close(*op);
+        *op = NULL;
+    }
+    return rc;
 }
 
 static void put_sql(sl_buf *b, const char *sql, const char *input)
@@ -914,6 +1276,12 @@ void sl_window_explain(const sl_plan_agg *pa, const char *after_sql, sl_buf *b)
     if (buffered)
         sl_buf_puts(b, ", table buf (argument values of COUNT(DISTINCT), "
                        "LISTAGG)");
+    if (d->session_gap_ms > 0)
+        sl_buf_printf(b,
+                      "; SESSION windows (gap %lld ms): a row's window "
+                      "[ts, ts + gap) merges with the sessions of its key "
+                      "it touches",
+                      (long long)d->session_gap_ms);
     if (d->updating)
         sl_buf_puts(b, "; kept until 'table.exec.state.ttl' passes without "
                        "an update\n  input: append-only; output changelog: "
@@ -923,7 +1291,677 @@ void sl_window_explain(const sl_plan_agg *pa, const char *after_sql, sl_buf *b)
                        "watermark passes window_end; late rows dropped and "
                        "counted\n  input: append-only; output changelog: "
                        "append-only (+I)\n");
+    if (pa->late)
+        sl_buf_printf(b,
+                      "  late rows: also written to table '%s' "
+                      "('late-data.sink')\n",
+                      pa->late->name);
     sl_buf_puts(b, "  Stage after aggregate [stateless, fused]\n    SQL: ");
     put_sql(b, after_sql, "agg_out");
+    sl_buf_putc(b, '\n');
+}
+
+/* ---- window Top-N and deduplication ---------------------------------------
+ *
+ *   SELECT ..., ROW_NUMBER() OVER (PARTITION BY window_start, window_end
+ *                                  [, keys] ORDER BY x [DESC], ...) AS rn
+ *   FROM <window TVF, or a subquery with a window aggregate>
+ *
+ * is cut at the window rank operator (runtime/op_rank.h): the query
+ * without the ROW_NUMBER item, plus one column per PARTITION BY and ORDER
+ * BY expression, is the sub-plan feeding it; the operator appends rn; the
+ * enclosing query (typically WHERE rn <= N) is the stage after it.
+ */
+
+/* agg(x) OVER (...) with an aggregate function name. */
+static bool is_over_agg(const sl_expr *e)
+{
+    if (e->kind != SL_EXPR_FUNC || !e->func.over)
+        return false;
+    sl_expr plain = *e;
+    plain.func.over = NULL;
+    return sl_gen_is_aggregate(&plain);
+}
+
+static bool is_row_number(const sl_expr *e)
+{
+    return e->kind == SL_EXPR_FUNC && e->func.over &&
+           e->func.name.n_parts == 1 &&
+           sl_str_nieq(e->func.name.parts[0].text, e->func.name.parts[0].len,
+                       "ROW_NUMBER");
+}
+
+bool sl_window_wants_rank(const sl_gen *g, const sl_query *q)
+{
+    const sl_select *s = &q->select;
+    if (!g->with_row || !s->from || g->n_wsubst)
+        return false;
+    for (int i = 0; i < s->n_items; i++)
+        if (s->items[i].expr->kind == SL_EXPR_FUNC &&
+            s->items[i].expr->func.over)
+            return true;
+    return false;
+}
+
+#define RANK_SHAPE                                                             \
+    "window Top-N is ROW_NUMBER() OVER (PARTITION BY window_start, "           \
+    "window_end [, keys] ORDER BY ...) as the last select item over a "        \
+    "window TVF or a window aggregate"
+
+static int plan_rank(sl_gen *g, const sl_query *q, int r)
+{
+    const sl_select *s = &q->select;
+    const sl_expr *rn = s->items[r].expr;
+    const sl_window_spec *w = rn->func.over;
+    int np = w->n_partition, no = w->n_order;
+    if (np + no > SL_RANK_MAX_KEYS)
+        return sl_gen_error(g, SL_LIMIT, w->pos,
+                            "window Top-N: at most %d PARTITION BY and "
+                            "ORDER BY expressions",
+                            SL_RANK_MAX_KEYS);
+    int ws = -1, we = -1;
+    for (int i = 0; i < np; i++) {
+        if (column_named(w->partition[i], "window_start"))
+            ws = i;
+        if (column_named(w->partition[i], "window_end"))
+            we = i;
+    }
+    if (ws < 0 || we < 0)
+        return sl_gen_error(g, SL_SQL, w->pos,
+                            "ROW_NUMBER() OVER on a streaming table must "
+                            "PARTITION BY window_start and window_end: "
+                            "%s",
+                            RANK_SHAPE);
+    if (no == 0)
+        return sl_gen_error(g, SL_SQL, w->pos,
+                            "window Top-N needs an ORDER BY in OVER (...)");
+    sl_plan_rank *pr = sl_arena_alloc(g->arena, sizeof(*pr));
+    sl_plan *sub = sl_arena_alloc(g->arena, sizeof(*sub));
+    sl_query *pq = sl_arena_alloc(g->arena, sizeof(*pq));
+    sl_select_item *items =
+        sl_arena_alloc(g->arena, sizeof(*items) * (size_t)(r + np + no + 1));
+    if (!pr || !sub || !pq || !items)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    memset(pr, 0, sizeof(*pr));
+    memset(pq, 0, sizeof(*pq));
+    for (int i = 0; i < r; i++)
+        items[i] = s->items[i];
+    for (int i = 0; i < np; i++)
+        items[r + i] = (sl_select_item){w->partition[i], NULL};
+    for (int i = 0; i < no; i++)
+        items[r + np + i] = (sl_select_item){w->order[i].expr, NULL};
+    pq->kind = SL_QUERY_SELECT;
+    pq->pos = q->pos;
+    pq->select.n_items = r + np + no;
+    pq->select.items = items;
+    pq->select.from = s->from;
+    pq->select.where = s->where;
+    sl_plan_env env = {g->env->catalog, g->text, g->text_len};
+    int rc = sl_plan_query(&env, pq, g->arena, sub, g->err);
+    if (rc)
+        return rc;
+    if (sub->is_static)
+        return SL_UNSUPPORTED; /* VALUES: runs statically */
+    if (sub->model || sub->rank || (sub->agg && sub->agg->def.updating))
+        return sl_gen_error(g, SL_UNSUPPORTED, q->pos,
+                            "%s (not over ML_PREDICT, another Top-N or a "
+                            "non-windowed GROUP BY)",
+                            RANK_SHAPE);
+    const sl_schema *in = sub->out_schema;
+    int n_vis = in->n_cols - np - no;
+    if (n_vis < 0)
+        return sl_gen_error(g, SL_ERROR, q->pos, "internal: rank columns");
+    sl_rank_op_def *d = &pr->def;
+    d->ws_col = n_vis + ws;
+    d->we_col = n_vis + we;
+    const sl_type *tws = in->cols[d->ws_col].type;
+    const sl_type *twe = in->cols[d->we_col].type;
+    if ((tws->id != SL_TYPE_TIMESTAMP && tws->id != SL_TYPE_TIMESTAMP_LTZ) ||
+        (twe->id != SL_TYPE_TIMESTAMP && twe->id != SL_TYPE_TIMESTAMP_LTZ))
+        return sl_gen_error(g, SL_SQL, w->pos,
+                            "window Top-N: window_start and window_end must "
+                            "be the timestamps of a window TVF");
+    if (!sub->agg) {
+        /* late rows are the rank operator's (over an aggregate: the
+         * aggregate's, planned with it) */
+        rc = late_plan(g, pq, sub, &pr->late, &pr->late_map);
+        if (rc)
+            return rc;
+        in = sub->out_schema;
+    }
+    for (int i = 0; i < np; i++)
+        if (i != ws && i != we)
+            d->part_cols[d->n_part++] = n_vis + i;
+    for (int i = 0; i < no; i++) {
+        d->order_cols[i] = n_vis + np + i;
+        d->order_desc[i] = w->order[i].desc;
+        d->order_nulls[i] = w->order[i].nulls == SL_NULLS_FIRST  ? 1
+                            : w->order[i].nulls == SL_NULLS_LAST ? 2
+                                                                 : 0;
+    }
+    d->n_order = no;
+    d->n_out = n_vis;
+    const char **names =
+        sl_arena_alloc(g->arena, sizeof(char *) * (size_t)(n_vis + 1));
+    const sl_type **types =
+        sl_arena_alloc(g->arena, sizeof(void *) * (size_t)(n_vis + 1));
+    if (!names || !types)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    for (int i = 0; i < n_vis; i++) {
+        names[i] = sl_gen_printf(g, "r%d", i);
+        types[i] = in->cols[i].type;
+    }
+    sl_type *bt = sl_arena_alloc(g->arena, sizeof(*bt));
+    if (!bt)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    *bt = *sl_type_simple(SL_TYPE_BIGINT);
+    bt->not_null = true;
+    names[n_vis] = "rownum";
+    types[n_vis] = bt;
+    pr->input = sub;
+    pr->in_schema = in;
+    pr->out_schema = sl_schema_new(g->arena, n_vis + 1, names, types);
+    if (!pr->out_schema)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    g->plan->rank = pr;
+    memset(&g->plan->sources[0], 0, sizeof(g->plan->sources[0]));
+    g->plan->sources[0].name = "window rank";
+    g->plan->n_sources = 1;
+    return SL_OK;
+}
+
+/* ---- OVER aggregation ------------------------------------------------------
+ *
+ *   SELECT cols..., agg(x) OVER (PARTITION BY k ORDER BY rowtime
+ *       ROWS BETWEEN n PRECEDING AND CURRENT ROW | RANGE BETWEEN INTERVAL
+ *       '...' PRECEDING AND CURRENT ROW) [AS a], ...
+ *
+ * is cut at the OVER operator (runtime/op_over.h) like a window Top-N:
+ * the query without the OVER items, plus the rowtime, the partition
+ * columns and the aggregate arguments, feeds it. */
+
+#define OVER_SHAPE                                                             \
+    "OVER aggregation is agg(x) OVER (PARTITION BY ... ORDER BY rowtime "      \
+    "ROWS BETWEEN n PRECEDING AND CURRENT ROW | RANGE BETWEEN INTERVAL "       \
+    "'...' PRECEDING AND CURRENT ROW) after the other select items, every "    \
+    "OVER the same window, with COUNT, SUM, MIN, MAX or AVG"
+
+static bool same_spec(const sl_window_spec *a, const sl_window_spec *b)
+{
+    if (a == b)
+        return true;
+    if (a->n_partition != b->n_partition || a->n_order != b->n_order ||
+        a->frame != b->frame || a->start.kind != b->start.kind ||
+        a->end.kind != b->end.kind)
+        return false;
+    for (int i = 0; i < a->n_partition; i++)
+        if (!sl_ast_expr_equal(a->partition[i], b->partition[i]))
+            return false;
+    for (int i = 0; i < a->n_order; i++)
+        if (a->order[i].desc != b->order[i].desc ||
+            !sl_ast_expr_equal(a->order[i].expr, b->order[i].expr))
+            return false;
+    if ((a->start.offset == NULL) != (b->start.offset == NULL))
+        return false;
+    return !a->start.offset ||
+           sl_ast_expr_equal(a->start.offset, b->start.offset);
+}
+
+/* The window of OVER item e: its own, or the one its name refers to in
+ * the SELECT's WINDOW clause (NULL: unknown, or a window built on
+ * another). */
+static const sl_window_spec *over_spec(const sl_select *s, const sl_expr *e)
+{
+    const sl_window_spec *w = e->func.over;
+    if (!w->base)
+        return w;
+    if (w->n_partition || w->n_order || w->frame)
+        return NULL;
+    for (int i = 0; i < s->n_windows; i++) {
+        const sl_ident *nm = &s->windows[i].name;
+        if (nm->len == w->base->len &&
+            !strncmp(nm->text, w->base->text, nm->len))
+            return s->windows[i].spec->base ? NULL : s->windows[i].spec;
+    }
+    return NULL;
+}
+
+static int over_frame(sl_gen *g, const sl_window_spec *w, sl_over_op_def *d)
+{
+    if (w->frame == SL_FRAME_NONE || w->end.kind != SL_BOUND_CURRENT_ROW ||
+        (w->start.kind != SL_BOUND_PRECEDING &&
+         w->start.kind != SL_BOUND_CURRENT_ROW))
+        return sl_gen_error(g, SL_SQL, w->pos,
+                            "OVER on a streaming table needs a bounded "
+                            "frame ending at the current row: %s",
+                            OVER_SHAPE);
+    const sl_expr *off = w->start.offset;
+    d->is_range = w->frame == SL_FRAME_RANGE;
+    if (w->start.kind == SL_BOUND_CURRENT_ROW)
+        return SL_OK;
+    if (d->is_range) {
+        if (!off || off->kind != SL_EXPR_INTERVAL || off->interval.year_month ||
+            off->interval.millis < 0)
+            return sl_gen_error(g, SL_SQL, off ? off->pos : w->pos,
+                                "RANGE BETWEEN ... PRECEDING takes a "
+                                "day-time INTERVAL literal (e.g. INTERVAL "
+                                "'10' SECOND)");
+        d->range_ms = off->interval.millis;
+    } else {
+        if (!off || off->kind != SL_EXPR_LITERAL ||
+            off->lit.kind != SL_LIT_INT || !off->lit.i_valid ||
+            off->lit.i < 0 || off->lit.i > 1000000)
+            return sl_gen_error(g, SL_SQL, off ? off->pos : w->pos,
+                                "ROWS BETWEEN n PRECEDING takes an integer "
+                                "literal from 0 to 1000000");
+        d->preceding = off->lit.i;
+    }
+    return SL_OK;
+}
+
+static int plan_over(sl_gen *g, const sl_query *q, int first,
+                     const sl_window_spec *w)
+{
+    const sl_select *s = &q->select;
+    int n_over = s->n_items - first, np = w->n_partition;
+    if (n_over > SL_OVER_MAX_AGGS || np > SL_OVER_MAX_KEYS)
+        return sl_gen_error(g, SL_LIMIT, w->pos,
+                            "OVER: at most %d aggregates and %d PARTITION BY "
+                            "expressions",
+                            SL_OVER_MAX_AGGS, SL_OVER_MAX_KEYS);
+    if (w->n_order != 1 || w->order[0].desc)
+        return sl_gen_error(g, SL_SQL, w->pos,
+                            "OVER on a streaming table is ordered by the "
+                            "rowtime ascending: ORDER BY <rowtime> (%s)",
+                            OVER_SHAPE);
+    sl_plan_over *po = sl_arena_alloc(g->arena, sizeof(*po));
+    sl_plan *sub = sl_arena_alloc(g->arena, sizeof(*sub));
+    sl_query *pq = sl_arena_alloc(g->arena, sizeof(*pq));
+    sl_select_item *items = sl_arena_alloc(
+        g->arena, sizeof(*items) * (size_t)(first + 1 + np + n_over + 1));
+    if (!po || !sub || !pq || !items)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    memset(po, 0, sizeof(*po));
+    memset(pq, 0, sizeof(*pq));
+    sl_over_op_def *d = &po->def;
+    int rc = over_frame(g, w, d);
+    if (rc)
+        return rc;
+    for (int i = 0; i < first; i++)
+        items[i] = s->items[i];
+    int n = first;
+    items[n++] = (sl_select_item){w->order[0].expr, NULL};
+    for (int i = 0; i < np; i++)
+        items[n++] = (sl_select_item){w->partition[i], NULL};
+    int n_args = 0;
+    for (int i = 0; i < n_over; i++) {
+        const sl_expr *e = s->items[first + i].expr;
+        sl_agg_kind kind = SL_AGG_COUNT_STAR;
+        rc = agg_kind(g, e, &kind);
+        if (rc)
+            return rc;
+        if (kind == SL_AGG_COUNT_DISTINCT || kind == SL_AGG_SUM_DISTINCT ||
+            kind == SL_AGG_LISTAGG)
+            return sl_gen_error(g, SL_UNSUPPORTED, e->pos,
+                                "DISTINCT and LISTAGG are not supported in "
+                                "OVER aggregates yet (%s)",
+                                OVER_SHAPE);
+        d->agg_kind[i] = kind;
+        d->agg_arg[i] = -1;
+        if (kind != SL_AGG_COUNT_STAR) {
+            d->agg_arg[i] = n_args++; /* made absolute below */
+            items[n++] = (sl_select_item){e->func.args[0], NULL};
+        }
+    }
+    d->n_aggs = n_over;
+    pq->kind = SL_QUERY_SELECT;
+    pq->pos = q->pos;
+    pq->select.n_items = n;
+    pq->select.items = items;
+    pq->select.from = s->from;
+    pq->select.where = s->where;
+    sl_plan_env env = {g->env->catalog, g->text, g->text_len};
+    rc = sl_plan_query(&env, pq, g->arena, sub, g->err);
+    if (rc)
+        return rc;
+    if (sub->is_static)
+        return SL_UNSUPPORTED;
+    if (sub->model || sub->rank || sub->over || sub->agg)
+        return sl_gen_error(g, SL_UNSUPPORTED, q->pos,
+                            "%s, over a table, view or window TVF (not "
+                            "over ML_PREDICT, an aggregate or a Top-N)",
+                            OVER_SHAPE);
+    int n_vis = sub->out_schema->n_cols - 1 - np - n_args;
+    if (n_vis < 0)
+        return sl_gen_error(g, SL_ERROR, q->pos, "internal: over columns");
+    rc = late_plan(g, pq, sub, &po->late, &po->late_map);
+    if (rc)
+        return rc;
+    const sl_schema *in = sub->out_schema;
+    d->ts_col = n_vis;
+    const sl_type *tt = in->cols[n_vis].type;
+    if (tt->id != SL_TYPE_TIMESTAMP && tt->id != SL_TYPE_TIMESTAMP_LTZ)
+        return sl_gen_error(g, SL_SQL, w->order[0].expr->pos,
+                            "OVER on a streaming table is ordered by the "
+                            "rowtime (a TIMESTAMP(3) column with a "
+                            "WATERMARK), not %s",
+                            sl_gen_type_text(g, tt));
+    d->n_part = np;
+    for (int i = 0; i < np; i++)
+        d->part_cols[i] = n_vis + 1 + i;
+    for (int i = 0; i < n_over; i++)
+        if (d->agg_arg[i] >= 0)
+            d->agg_arg[i] += n_vis + 1 + np;
+    d->n_out = n_vis;
+    const char **names =
+        sl_arena_alloc(g->arena, sizeof(char *) * (size_t)(n_vis + n_over + 1));
+    const sl_type **types =
+        sl_arena_alloc(g->arena, sizeof(void *) * (size_t)(n_vis + n_over + 1));
+    if (!names || !types)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    for (int i = 0; i < n_vis; i++) {
+        names[i] = sl_gen_printf(g, "r%d", i);
+        types[i] = in->cols[i].type;
+    }
+    for (int i = 0; i < n_over; i++) {
+        names[n_vis + i] = sl_gen_printf(g, "a%d", i);
+        if (d->agg_kind[i] == SL_AGG_COUNT_STAR ||
+            d->agg_kind[i] == SL_AGG_COUNT) {
+            types[n_vis + i] = sl_type_simple(SL_TYPE_BIGINT);
+            continue;
+        }
+        const sl_type *at = in->cols[d->agg_arg[i]].type;
+        if ((d->agg_kind[i] == SL_AGG_SUM || d->agg_kind[i] == SL_AGG_AVG) &&
+            !sl_type_is_numeric(at))
+            return sl_gen_error(g, SL_SQL, s->items[first + i].expr->pos,
+                                "%s needs a numeric argument, got %s",
+                                agg_name(s->items[first + i].expr),
+                                sl_gen_type_text(g, at));
+        sl_type *t = sl_arena_alloc(g->arena, sizeof(*t));
+        if (!t)
+            return sl_err_set(g->err, SL_NOMEM, "out of memory");
+        *t = *at;
+        t->not_null = false;
+        types[n_vis + i] = t;
+    }
+    po->input = sub;
+    po->in_schema = in;
+    po->out_schema = sl_schema_new(g->arena, n_vis + n_over, names, types);
+    if (!po->out_schema)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    g->plan->over = po;
+    memset(&g->plan->sources[0], 0, sizeof(g->plan->sources[0]));
+    g->plan->sources[0].name = "over aggregate";
+    g->plan->n_sources = 1;
+    return SL_OK;
+}
+
+static int gen_over(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
+{
+    const sl_select *s = &q->select;
+    int first = -1;
+    const sl_window_spec *w = NULL;
+    for (int i = 0; i < s->n_items; i++) {
+        const sl_expr *e = s->items[i].expr;
+        bool over = e->kind == SL_EXPR_FUNC && e->func.over;
+        if (!over) {
+            if (first >= 0)
+                return sl_gen_error(g, SL_SQL, e->pos,
+                                    "put the OVER aggregates after the "
+                                    "other select items (%s)",
+                                    OVER_SHAPE);
+            continue;
+        }
+        if (!is_over_agg(e))
+            return sl_gen_error(g, SL_SQL, e->pos,
+                                "ROW_NUMBER() and OVER aggregates cannot be "
+                                "mixed (%s)",
+                                OVER_SHAPE);
+        const sl_window_spec *ws = over_spec(s, e);
+        if (!ws)
+            return sl_gen_error(g, SL_SQL, e->pos,
+                                "OVER names a window that is not in the "
+                                "WINDOW clause (or builds on another)");
+        if (first < 0) {
+            first = i;
+            w = ws;
+        } else if (!same_spec(w, ws)) {
+            return sl_gen_error(g, SL_SQL, e->pos,
+                                "every OVER aggregate of a query must use "
+                                "the same window (as in Flink)");
+        }
+    }
+    if (s->n_group || s->having || s->distinct || q->n_order)
+        return sl_gen_error(g, SL_SQL, q->pos,
+                            "%s; put GROUP BY, DISTINCT or ORDER BY in a "
+                            "subquery",
+                            OVER_SHAPE);
+    int idx = g->occurrence++;
+    if (idx != 0 || (g->collect && (g->plan->agg || g->plan->model ||
+                                    g->plan->rank || g->plan->over)))
+        return sl_gen_error(g, SL_UNSUPPORTED, q->pos,
+                            "an OVER aggregation must be the only input of "
+                            "its query (no UNION ALL with other tables)");
+    if (g->collect) {
+        int rc = plan_over(g, q, first, w);
+        if (rc)
+            return rc;
+    }
+    const sl_plan_over *po = g->plan->over;
+    const sl_schema *os = po->out_schema;
+    int n = os->n_cols, n_vis = po->def.n_out;
+    bool live = idx == g->current;
+    const char *talias = sl_gen_printf(g, "t%d", g->alias_seq++);
+    rel->n = n;
+    rel->names = sl_arena_alloc(g->arena, sizeof(char *) * (size_t)(n + 1));
+    rel->types = sl_arena_alloc(g->arena, sizeof(void *) * (size_t)(n + 1));
+    if (!talias || !rel->names || !rel->types)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    sl_buf_puts(out, "SELECT ");
+    for (int i = 0; i < n; i++) {
+        sl_buf_printf(out, "%s.c%d AS c%d, ", talias, i, i);
+        rel->types[i] = os->cols[i].type;
+        if (i < n_vis) {
+            rel->names[i] = po->in_schema->cols[i].name;
+        } else {
+            const sl_select_item *it = &s->items[first + i - n_vis];
+            rel->names[i] =
+                it->alias ? sl_gen_ident_text(g, it->alias)
+                          : sl_gen_printf(g, "EXPR$%d", first + i - n_vis);
+        }
+    }
+    sl_buf_printf(out, "%s._row AS _row FROM (SELECT ", talias);
+    for (int i = 0; i < n; i++) {
+        if (live)
+            sl_gen_ident(out, os->cols[i].name);
+        else
+            sl_buf_puts(out, "NULL");
+        sl_buf_printf(out, " AS c%d, ", i);
+    }
+    sl_buf_printf(out, "%s AS _row%s) AS %s", live ? "_row" : "NULL",
+                  live ? " FROM {input}" : " WHERE 0", talias);
+    if (out->rc)
+        return sl_err_set(g->err, out->rc, "query too large to plan");
+    return SL_OK;
+}
+
+void sl_window_explain_over(const sl_plan_over *po, const char *after_sql,
+                            sl_buf *b)
+{
+    const sl_over_op_def *d = &po->def;
+    const sl_schema *in = po->in_schema;
+    sl_buf_printf(b, "OverAggregate: partition by (");
+    for (int i = 0; i < d->n_part; i++)
+        sl_buf_printf(b, "%s%s", i ? ", " : "", in->cols[d->part_cols[i]].name);
+    sl_buf_printf(b, ") order by %s ", in->cols[d->ts_col].name);
+    if (d->is_range)
+        sl_buf_printf(b, "RANGE BETWEEN %lld ms PRECEDING",
+                      (long long)d->range_ms);
+    else
+        sl_buf_printf(b, "ROWS BETWEEN %lld PRECEDING",
+                      (long long)d->preceding);
+    sl_buf_puts(b, " AND CURRENT ROW; aggregates:");
+    for (int i = 0; i < d->n_aggs; i++) {
+        sl_buf_printf(b, "%s %s", i ? "," : "", kind_name(d->agg_kind[i]));
+        if (d->agg_arg[i] >= 0)
+            sl_buf_printf(b, "(%s)", in->cols[d->agg_arg[i]].name);
+    }
+    sl_buf_puts(b, "\n  state: SQLite state database, table rows (rows "
+                   "waiting for the watermark, and those later frames "
+                   "reach); a row is emitted when the watermark passes its "
+                   "rowtime; late rows dropped and counted\n  input: "
+                   "append-only; output changelog: append-only (+I)\n");
+    if (po->late)
+        sl_buf_printf(b,
+                      "  late rows: also written to table '%s' "
+                      "('late-data.sink')\n",
+                      po->late->name);
+    sl_buf_puts(b, "  Stage after the OVER aggregate [stateless, fused]\n"
+                   "    SQL: ");
+    put_sql(b, after_sql, "over_out");
+    sl_buf_putc(b, '\n');
+}
+
+int sl_window_gen_rank(sl_gen *g, const sl_query *q, sl_buf *out, sl_rel *rel)
+{
+    const sl_select *s = &q->select;
+    int r = -1;
+    for (int i = 0; i < s->n_items; i++) {
+        const sl_expr *e = s->items[i].expr;
+        if (is_over_agg(e))
+            return gen_over(g, q, out, rel);
+    }
+    for (int i = 0; i < s->n_items; i++) {
+        const sl_expr *e = s->items[i].expr;
+        if (e->kind != SL_EXPR_FUNC || !e->func.over)
+            continue;
+        if (!is_row_number(e) || r >= 0)
+            return sl_gen_error(g, SL_SQL, e->pos,
+                                "OVER on a streaming table: only %s",
+                                RANK_SHAPE);
+        r = i;
+    }
+    const sl_expr *rn = s->items[r].expr;
+    if (r != s->n_items - 1)
+        return sl_gen_error(g, SL_SQL, rn->pos,
+                            "put ROW_NUMBER() OVER (...) last in the select "
+                            "list (%s)",
+                            RANK_SHAPE);
+    if (rn->func.n_args || rn->func.over->base ||
+        rn->func.over->frame != SL_FRAME_NONE)
+        return sl_gen_error(g, SL_SQL, rn->pos,
+                            "%s: no arguments, named windows or frames",
+                            RANK_SHAPE);
+    if (s->n_group || s->having || s->distinct || q->n_order)
+        return sl_gen_error(g, SL_SQL, rn->pos,
+                            "%s; put GROUP BY, DISTINCT or ORDER BY in a "
+                            "subquery",
+                            RANK_SHAPE);
+    int idx = g->occurrence++;
+    if (idx != 0 ||
+        (g->collect && (g->plan->agg || g->plan->model || g->plan->rank)))
+        return sl_gen_error(g, SL_UNSUPPORTED, q->pos,
+                            "a window Top-N must be the only input of its "
+                            "query (no UNION ALL with other tables)");
+    if (g->collect) {
+        int rc = plan_rank(g, q, r);
+        if (rc)
+            return rc;
+    }
+    const sl_plan_rank *pr = g->plan->rank;
+    const sl_schema *os = pr->out_schema;
+    const sl_schema *in = pr->in_schema;
+    int n = os->n_cols;
+    bool live = idx == g->current;
+    const char *talias = sl_gen_printf(g, "t%d", g->alias_seq++);
+    rel->n = n;
+    rel->names = sl_arena_alloc(g->arena, sizeof(char *) * (size_t)(n + 1));
+    rel->types = sl_arena_alloc(g->arena, sizeof(void *) * (size_t)(n + 1));
+    if (!talias || !rel->names || !rel->types)
+        return sl_err_set(g->err, SL_NOMEM, "out of memory");
+    sl_buf_puts(out, "SELECT ");
+    for (int i = 0; i < n; i++) {
+        sl_buf_printf(out, "%s.c%d AS c%d, ", talias, i, i);
+        rel->types[i] = os->cols[i].type;
+        rel->names[i] = i < n - 1 ? in->cols[i].name : NULL;
+    }
+    rel->names[n - 1] = s->items[r].alias
+                            ? sl_gen_ident_text(g, s->items[r].alias)
+                            : sl_gen_printf(g, "EXPR$%d", r);
+    sl_buf_printf(out, "%s._row AS _row FROM (SELECT ", talias);
+    for (int i = 0; i < n; i++) {
+        if (live)
+            sl_gen_ident(out, os->cols[i].name);
+        else
+            sl_buf_puts(out, "NULL");
+        sl_buf_printf(out, " AS c%d, ", i);
+    }
+    sl_buf_printf(out, "%s AS _row%s) AS %s", live ? "_row" : "NULL",
+                  live ? " FROM {input}" : " WHERE 0", talias);
+    if (out->rc)
+        return sl_err_set(g->err, out->rc, "query too large to plan");
+    return SL_OK;
+}
+
+int sl_window_rank_steps(sqlite3 *db, const sl_plan *plan, sl_job_step *steps,
+                         int *n_steps, sl_stage **after, sl_err *err)
+{
+    const sl_plan_rank *pr = plan->rank;
+    const sl_plan_over *po = plan->over;
+    sl_operator *op = NULL;
+    int rc =
+        pr ? sl_rank_op_new(pr->in_schema, pr->out_schema, &pr->def, &op, err)
+           : sl_over_op_new(po->in_schema, po->out_schema, &po->def, &op, err);
+    if (rc)
+        return rc;
+    const sl_plan_table *late = pr ? pr->late : po->late;
+    if (late) {
+        sl_late_sink *ls = NULL;
+        rc = late_open(late, pr ? pr->late_map : po->late_map, &ls, err);
+        if (!rc)
+            rc = pr ? sl_rank_op_set_late_sink(op, ls)
+                    : sl_over_op_set_late_sink(op, ls);
+        if (rc) {
+            op->ops->close(op);
+            return rc;
+        }
+    }
+    steps[(*n_steps)++] = (sl_job_step){SL_STEP_OPERATOR, NULL, op,
+                                        pr ? "window rank" : "over aggregate"};
+    sl_stage_opts so = {0, pr ? "stage after window rank"
+                              : "stage after the OVER aggregate"};
+    rc = sl_stage_new_ex(db, pr ? pr->out_schema : po->out_schema,
+                         plan->out_schema, plan->stage_sql[0], &so, after, err);
+    if (!rc)
+        steps[(*n_steps)++] = (sl_job_step){SL_STEP_STAGE, *after, NULL, NULL};
+    return rc;
+}
+
+void sl_window_explain_rank(const sl_plan_rank *pr, const char *after_sql,
+                            sl_buf *b)
+{
+    const sl_rank_op_def *d = &pr->def;
+    const sl_schema *in = pr->in_schema;
+    sl_buf_printf(b, "WindowRank: ROW_NUMBER() per (window_start, "
+                     "window_end");
+    for (int i = 0; i < d->n_part; i++)
+        sl_buf_printf(b, ", %s", in->cols[d->part_cols[i]].name);
+    sl_buf_puts(b, ") ordered by ");
+    for (int i = 0; i < d->n_order; i++)
+        sl_buf_printf(b, "%s%s%s", i ? ", " : "",
+                      in->cols[d->order_cols[i]].name,
+                      d->order_desc[i] ? " DESC" : "");
+    sl_buf_puts(b, "\n  state: SQLite state database, table rows (the rows "
+                   "of open windows); a window's rows are ranked, emitted "
+                   "and deleted when the watermark passes window_end; late "
+                   "rows dropped and counted\n  input: append-only; output "
+                   "changelog: append-only (+I)\n");
+    if (pr->late)
+        sl_buf_printf(b,
+                      "  late rows: also written to table '%s' "
+                      "('late-data.sink')\n",
+                      pr->late->name);
+    sl_buf_puts(b, "  Stage after window rank [stateless, fused]\n    SQL: ");
+    put_sql(b, after_sql, "rank_out");
     sl_buf_putc(b, '\n');
 }

@@ -65,6 +65,7 @@ typedef struct step_rt {
     int n_fds;
     int64_t wakeup_ms;
     sl_step_metrics m;
+    int64_t wm; /* operator: the last watermark it was given */
 } step_rt;
 
 typedef struct input_rt {
@@ -140,6 +141,7 @@ struct sl_job {
     int64_t last_read, last_written;
     bool has_time;      /* some input has a time stage */
     int64_t wm_pending; /* combined watermark not yet delivered */
+    int64_t *wm_cell;   /* spec.watermark_cell */
     /* checkpoints (checkpoint.h) */
     sl_ckpt *ckpt;
     int64_t next_ckpt_ns;
@@ -756,10 +758,43 @@ static int advance_watermark(sl_job *job, bool *progress)
         if (s->op->ops->on_watermark &&
             s->op->ops->on_watermark(s->op, job->wm_pending, &job->err))
             return job->err.code ? job->err.code : SL_ERROR;
-        break; /* operators further down see rows the first emits */
+        s->wm = job->wm_pending;
+        break; /* operators further down: forward_watermarks() */
     }
     job->m.watermark_ms = job->wm_pending;
+    if (job->wm_cell)
+        *job->wm_cell = job->wm_pending;
     *progress = true;
+    return SL_OK;
+}
+
+/* Give each operator after the first the watermark of the operator
+ * before it (watermark_out), once every row that operator emitted has
+ * left the steps between them. */
+static int forward_watermarks(sl_job *job, bool *progress)
+{
+    int prev = -1;
+    for (int i = 0; i < job->n_steps; i++) {
+        step_rt *s = &job->steps[i];
+        if (s->kind != SL_STEP_OPERATOR)
+            continue;
+        step_rt *p = prev >= 0 ? &job->steps[prev] : NULL;
+        prev = i;
+        if (!p || !p->op->ops->watermark_out || s->pending_in ||
+            p->out->n_rows > 0)
+            continue;
+        bool clear = true;
+        for (int k = (int)(p - job->steps) + 1; k < i && clear; k++)
+            clear = !job->steps[k].pending_in && job->steps[k].out->n_rows == 0;
+        int64_t wm = p->op->ops->watermark_out(p->op);
+        if (!clear || wm == SL_NO_EVENT_TIME || wm <= s->wm)
+            continue;
+        if (s->op->ops->on_watermark &&
+            s->op->ops->on_watermark(s->op, wm, &job->err))
+            return job->err.code ? job->err.code : SL_ERROR;
+        s->wm = wm;
+        *progress = true;
+    }
     return SL_OK;
 }
 
@@ -918,6 +953,8 @@ static int pump(sl_job *job, bool *all_done, bool *busy)
             rc = run_inputs(job, &progress);
         if (!rc)
             rc = advance_watermark(job, &progress);
+        if (!rc)
+            rc = forward_watermarks(job, &progress);
         if (!rc)
             rc = ledger_note(job);
         if (!rc)
@@ -1400,6 +1437,7 @@ static int step_init(step_rt *s, sl_job_step_kind kind, sl_stage *stage,
     s->stage = stage;
     s->op = op;
     s->wakeup_ms = -1;
+    s->wm = SL_NO_EVENT_TIME;
     const sl_schema *out =
         kind == SL_STEP_STAGE ? sl_stage_out_schema(stage) : op->out_schema;
     if (!name)
@@ -1462,6 +1500,7 @@ int sl_job_new(const sl_job_spec *spec, sl_job **out, sl_err *err)
     job->out_schema = spec->out_schema;
     job->sink_fd = -1;
     job->wm_pending = SL_NO_EVENT_TIME;
+    job->wm_cell = spec->watermark_cell;
     job->batch_rows =
         spec->batch_rows ? spec->batch_rows : SL_BATCH_DEFAULT_ROWS;
     int linger = spec->linger_ms ? spec->linger_ms : SL_JOB_DEFAULT_LINGER_MS;

@@ -124,6 +124,10 @@ typedef struct sl_job_spec {
      * one transaction, the acked positions per source split, watermarks
      * and operator/source snapshots (checkpoint.h). */
     sl_ckpt *ckpt;
+    /* Optional: the job stores each watermark it delivers here (epoch ms;
+     * SL_NO_EVENT_TIME before the first), on the job thread, for
+     * CURRENT_WATERMARK (watermark.h sl_wm_sql_register). */
+    int64_t *watermark_cell;
 } sl_job_spec;
 
 typedef struct sl_job sl_job;

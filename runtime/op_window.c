@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "ckpt_track.h"
+#include "late_sink.h"
 #include "op_window.h"
 
 #define TTL_SWEEP_MS 1000
@@ -45,6 +46,15 @@ typedef struct wop {
     int64_t emit_wm;  /* the emission in progress covers up to here */
     int64_t min_we;   /* smallest window_end in acc (INT64_MAX: none) */
     sqlite3_stmt *min_we_q;
+    /* SESSION windows (op_session_*) */
+    sqlite3_stmt *ses_find;  /* sessions of a key touching a row */
+    sqlite3_stmt *ses_move;  /* one session: new bounds */
+    sqlite3_stmt *ses_merge; /* several: merged partials into ses_tmp */
+    sqlite3_stmt *ses_del;
+    sqlite3_stmt *ses_put; /* ses_tmp into acc */
+    sqlite3_stmt *ses_clear;
+    sqlite3_stmt *ses_buf;   /* buffered values follow their session */
+    sl_late_sink *late_sink; /* 'late-data.sink', or NULL */
     int64_t late;
     int64_t absorbed;
     int64_t last_ttl_ms;
@@ -125,6 +135,153 @@ static void final_expr(const wop *w, int i, sl_buf *b)
                       i);
         break;
     }
+}
+
+/* ---- SESSION windows ------------------------------------------------------
+ *
+ * A row arrives with its own window [ts, ts + gap) as (ws, we). Before it
+ * is absorbed, the sessions of its key that touch that window (Flink's
+ * TimeWindow.intersects: ws <= row_we AND we >= row_ws) are merged into
+ * one acc row with the union of their bounds: one session by an UPDATE of
+ * its bounds, several by summing their partials into ses_tmp, deleting
+ * them and inserting the sum. The row is then absorbed into the merged
+ * session as usual, and buffered values (COUNT(DISTINCT), LISTAGG) move
+ * with their session. Sessions of a key stay disjoint, so "ws >= lo AND
+ * we <= hi" selects exactly the merged ones. */
+
+static int session_build_sql(wop *w, sl_err *err)
+{
+    const sl_window_op_def *d = &w->def;
+    sl_buf b;
+    sl_buf_init(&b, 1u << 20);
+    sl_buf_puts(&b, "INSERT INTO ses_tmp SELECT ?2, ?3, gk");
+    for (int k = 0; k < d->n_keys; k++)
+        sl_buf_printf(&b, ", min(k%d)", k);
+    for (int i = 0; i < d->n_aggs; i++) {
+        switch (w->aggs[i].kind) {
+        case SL_AGG_COUNT_STAR:
+        case SL_AGG_COUNT:
+            sl_buf_printf(&b, ", sum(c%d)", i);
+            break;
+        case SL_AGG_SUM:
+            sl_buf_printf(&b, ", sum(s%d)", i);
+            break;
+        case SL_AGG_AVG:
+            sl_buf_printf(&b, ", sum(s%d), sum(n%d)", i, i);
+            break;
+        case SL_AGG_MIN:
+            sl_buf_printf(&b, ", min(m%d)", i);
+            break;
+        case SL_AGG_MAX:
+            sl_buf_printf(&b, ", max(m%d)", i);
+            break;
+        default:
+            break;
+        }
+    }
+    sl_buf_puts(&b, ", max(upd) FROM acc WHERE gk = ?1 AND ws >= ?2 AND we "
+                    "<= ?3 GROUP BY gk");
+    int rc = exec(w,
+                  "CREATE INDEX acc_gk ON acc(gk, ws);"
+                  "CREATE INDEX acc_we ON acc(we);"
+                  "CREATE TABLE ses_tmp AS SELECT * FROM acc WHERE 0;",
+                  err);
+    if (!rc)
+        rc = b.rc ? sl_err_set(err, SL_NOMEM, "out of memory")
+                  : prepare(w, sl_buf_cstr(&b), &w->ses_merge, err);
+    sl_buf_free(&b);
+    if (!rc)
+        rc = prepare(w,
+                     "SELECT ws, we FROM acc WHERE gk = ?1 AND ws <= ?3 AND "
+                     "we >= ?2",
+                     &w->ses_find, err);
+    if (!rc)
+        rc = prepare(w,
+                     "UPDATE acc SET ws = ?4, we = ?5 WHERE gk = ?1 AND ws "
+                     "= ?2 AND we = ?3",
+                     &w->ses_move, err);
+    if (!rc)
+        rc = prepare(w,
+                     "DELETE FROM acc WHERE gk = ?1 AND ws >= ?2 AND we <= "
+                     "?3",
+                     &w->ses_del, err);
+    if (!rc)
+        rc = prepare(w, "INSERT INTO acc SELECT * FROM ses_tmp", &w->ses_put,
+                     err);
+    if (!rc)
+        rc = prepare(w, "DELETE FROM ses_tmp", &w->ses_clear, err);
+    if (!rc)
+        rc = prepare(w,
+                     "UPDATE buf SET ws = ?2, we = ?3 WHERE gk = ?1 AND ws "
+                     ">= ?2 AND we <= ?3",
+                     &w->ses_buf, err);
+    if (!rc)
+        rc = prepare(w, "SELECT min(we) FROM acc", &w->min_we_q, err);
+    return rc;
+}
+
+static int step_done(wop *w, sqlite3_stmt *st, sl_err *err, const char *what);
+static void encode_key(wop *w, const sl_value *row);
+
+/* Merge the sessions of the row's key that touch [*ws, *we] (the row's
+ * own window); *ws, *we become the merged session's bounds. */
+static int session_merge(wop *w, const sl_value *row, int64_t *ws, int64_t *we,
+                         sl_err *err)
+{
+    encode_key(w, row);
+    if (w->key.rc)
+        return sl_err_set(err, SL_NOMEM, "group key too large");
+    int64_t lo = *ws, hi = *we, ows = 0, owe = 0;
+    int n = 0, s;
+    sqlite3_stmt *f = w->ses_find;
+    sqlite3_bind_blob(f, 1, w->key.data, (int)w->key.len, SQLITE_STATIC);
+    sqlite3_bind_int64(f, 2, *ws);
+    sqlite3_bind_int64(f, 3, *we);
+    while ((s = sqlite3_step(f)) == SQLITE_ROW) {
+        ows = sqlite3_column_int64(f, 0);
+        owe = sqlite3_column_int64(f, 1);
+        lo = ows < lo ? ows : lo;
+        hi = owe > hi ? owe : hi;
+        n++;
+    }
+    sqlite3_reset(f);
+    if (s != SQLITE_DONE)
+        return db_err(w, err, "session lookup");
+    *ws = lo;
+    *we = hi;
+    if (n == 0 || (n == 1 && ows == lo && owe == hi))
+        return SL_OK; /* a new session, or inside one */
+    int rc = SL_OK;
+    if (n == 1) {
+        sqlite3_stmt *m = w->ses_move;
+        sqlite3_bind_blob(m, 1, w->key.data, (int)w->key.len, SQLITE_STATIC);
+        sqlite3_bind_int64(m, 2, ows);
+        sqlite3_bind_int64(m, 3, owe);
+        sqlite3_bind_int64(m, 4, lo);
+        sqlite3_bind_int64(m, 5, hi);
+        rc = step_done(w, m, err, "session bounds");
+    } else {
+        sqlite3_stmt *st[] = {w->ses_merge, w->ses_del};
+        for (size_t i = 0; i < SL_ARRAY_LEN(st) && !rc; i++) {
+            sqlite3_bind_blob(st[i], 1, w->key.data, (int)w->key.len,
+                              SQLITE_STATIC);
+            sqlite3_bind_int64(st[i], 2, lo);
+            sqlite3_bind_int64(st[i], 3, hi);
+            rc = step_done(w, st[i], err, "session merge");
+        }
+        if (!rc)
+            rc = step_done(w, w->ses_put, err, "session merge");
+        if (!rc)
+            rc = step_done(w, w->ses_clear, err, "session merge");
+    }
+    if (!rc) {
+        sqlite3_stmt *b = w->ses_buf;
+        sqlite3_bind_blob(b, 1, w->key.data, (int)w->key.len, SQLITE_STATIC);
+        sqlite3_bind_int64(b, 2, lo);
+        sqlite3_bind_int64(b, 3, hi);
+        rc = step_done(w, b, err, "session merge");
+    }
+    return rc;
 }
 
 static int build_sql(wop *w, sl_err *err)
@@ -294,8 +451,12 @@ static int build_sql(wop *w, sl_err *err)
                          &w->ttl_buf, err);
     } else {
         sl_buf_puts(&b, "SELECT a.we");
-        for (int k = 0; k < d->n_keys; k++)
-            sl_buf_printf(&b, ", a.k%d", k);
+        for (int k = 0; k < d->n_keys; k++) {
+            if (k == d->ws_col || k == d->we_col)
+                sl_buf_puts(&b, k == d->ws_col ? ", a.ws" : ", a.we");
+            else
+                sl_buf_printf(&b, ", a.k%d", k);
+        }
         for (int i = 0; i < d->n_aggs; i++) {
             sl_buf_puts(&b, ", ");
             final_expr(w, i, &b);
@@ -309,7 +470,9 @@ static int build_sql(wop *w, sl_err *err)
         if (!rc)
             rc = prepare(w, "DELETE FROM buf WHERE ws <= ?1 AND we - 1 <= ?1",
                          &w->del_buf, err);
-        if (!rc)
+        if (!rc && d->session_gap_ms > 0)
+            rc = session_build_sql(w, err);
+        else if (!rc)
             rc = prepare(w,
                          "SELECT min(we) FROM acc WHERE ws = (SELECT min(ws) "
                          "FROM acc)",
@@ -325,14 +488,17 @@ out:
 static void wop_close(sl_operator *op)
 {
     wop *w = (wop *)op;
-    sqlite3_stmt *all[] = {w->upsert,  w->buf_ins, w->snap,     w->emit,
-                           w->del_acc, w->del_buf, w->del_prev, w->ttl_acc,
-                           w->ttl_buf, w->min_we_q};
+    sqlite3_stmt *all[] = {w->upsert,    w->buf_ins,  w->snap,     w->emit,
+                           w->del_acc,   w->del_buf,  w->del_prev, w->ttl_acc,
+                           w->ttl_buf,   w->min_we_q, w->ses_find, w->ses_move,
+                           w->ses_merge, w->ses_del,  w->ses_put,  w->ses_clear,
+                           w->ses_buf};
     for (size_t i = 0; i < SL_ARRAY_LEN(all); i++)
         sqlite3_finalize(all[i]);
     sl_ckpt_track_free(w->ck_trk);
     if (w->db)
         sqlite3_close(w->db);
+    sl_late_sink_free(w->late_sink);
     if (w->aggs)
         for (int i = 0; i < w->def.n_aggs; i++)
             sl_free((char *)w->aggs[i].sep);
@@ -470,10 +636,17 @@ static int wop_push(sl_operator *op, const sl_batch *batch, bool *accepted,
             we = e->u.i;
             if (we - 1 <= w->wm) {
                 w->late++;
+                if (w->late_sink)
+                    rc = sl_late_sink_add(w->late_sink, batch, r, err);
                 continue;
             }
             if (we < w->min_we)
                 w->min_we = we;
+            if (w->def.session_gap_ms > 0) {
+                rc = session_merge(w, row, &ws, &we, err);
+                if (rc)
+                    break;
+            }
         } else if (batch->kinds[r] != SLUICE_ROW_INSERT &&
                    batch->kinds[r] != SLUICE_ROW_UPDATE_AFTER) {
             rc = sl_err_set(err, SL_UNSUPPORTED,
@@ -491,6 +664,8 @@ static int wop_push(sl_operator *op, const sl_batch *batch, bool *accepted,
     rc = exec(w, "COMMIT", err);
     if (!rc)
         *accepted = true;
+    if (!rc && w->late_sink)
+        rc = sl_late_sink_flush(w->late_sink, false, err);
     return rc;
 }
 
@@ -706,12 +881,11 @@ static int wop_on_watermark(sl_operator *op, int64_t watermark_ms, sl_err *err)
 
 static int wop_finish(sl_operator *op, sl_err *err)
 {
-    SL_UNUSED(err);
     wop *w = (wop *)op;
     w->finished = true;
     if (!w->def.updating)
         w->fire_wm = INT64_MAX;
-    return SL_OK;
+    return w->late_sink ? sl_late_sink_flush(w->late_sink, true, err) : SL_OK;
 }
 
 static int64_t wop_buffered(sl_operator *op)
@@ -725,6 +899,18 @@ static int64_t wop_buffered(sl_operator *op)
 static int64_t wop_dropped(sl_operator *op)
 {
     return ((wop *)op)->late;
+}
+
+/* Windows emitted so far cover up to fired_wm; with nothing due, every
+ * window ending at or before the watermark is out. */
+static int64_t wop_watermark_out(sl_operator *op)
+{
+    wop *w = (wop *)op;
+    if (w->def.updating)
+        return SL_NO_EVENT_TIME;
+    bool due = w->fire_wm > w->fired_wm && w->min_we != INT64_MAX &&
+               w->fire_wm >= w->min_we - 1;
+    return w->emitting || due ? w->fired_wm : w->wm;
 }
 
 /* ---- checkpoints: snapshot() and restore() ------------------------------
@@ -836,8 +1022,10 @@ static int ck_ctx_init(ck_ctx *c, wop *w, sqlite3 *state, const char *prefix,
     int rc = ck_layout(w, "acc", &c->acc_sql, &c->acc_cols, err);
     if (!rc)
         rc = ck_layout(w, "buf", &c->buf_sql, &c->buf_cols, err);
-    if (!rc && sl_buf_printf(&c->layout, "%s;%s;%d", sl_buf_cstr(&c->acc_sql),
-                             sl_buf_cstr(&c->buf_sql), w->def.updating ? 1 : 0))
+    if (!rc &&
+        sl_buf_printf(&c->layout, "%s;%s;%d;%lld", sl_buf_cstr(&c->acc_sql),
+                      sl_buf_cstr(&c->buf_sql), w->def.updating ? 1 : 0,
+                      (long long)w->def.session_gap_ms))
         rc = sl_err_set(err, SL_NOMEM, "out of memory");
     return rc;
 }
@@ -1290,6 +1478,7 @@ static const sl_operator_ops wop_ops = {
     .buffered = wop_buffered,
     .close = wop_close,
     .dropped = wop_dropped,
+    .watermark_out = wop_watermark_out,
     .snapshot = wop_snapshot,
     .restore = wop_restore,
     .unsaved = wop_unsaved,
@@ -1389,4 +1578,16 @@ void sl_window_op_stats_get(sl_operator *op, sl_window_op_stats *stats)
         sqlite3_step(st) == SQLITE_ROW)
         stats->state_bytes = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
+}
+
+int sl_window_op_set_late_sink(sl_operator *op, sl_late_sink *ls)
+{
+    if (!sl_window_op_is(op) || ((wop *)op)->def.updating) {
+        sl_late_sink_free(ls);
+        return SL_MISUSE;
+    }
+    wop *w = (wop *)op;
+    sl_late_sink_free(w->late_sink);
+    w->late_sink = ls;
+    return SL_OK;
 }

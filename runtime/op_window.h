@@ -53,6 +53,13 @@ typedef struct sl_window_op_def {
     const sl_agg_def *aggs;
     int64_t ttl_ms;      /* updating mode: 0 = keep forever */
     const char *db_path; /* state database; NULL: temporary */
+    /* SESSION windows (> 0): rows arrive with window_start = ts and
+     * window_end = ts + gap; the operator merges the windows of a group
+     * key that touch (Flink: [s1, e1] and [s2, e2] intersect) into one
+     * session [min ts, max ts + gap) and emits it when the watermark
+     * passes its end. The group key (without the window columns) is the
+     * SESSION's PARTITION BY key. */
+    int64_t session_gap_ms;
 } sl_window_op_def;
 
 /* Output: columns 0..n_keys-1 (the group columns), then one per aggregate
@@ -72,5 +79,10 @@ typedef struct sl_window_op_stats {
 /* op must come from sl_window_op_new. */
 void sl_window_op_stats_get(sl_operator *op, sl_window_op_stats *stats);
 bool sl_window_op_is(const sl_operator *op);
+
+/* Write late rows (window mode) to ls as well as counting them; takes
+ * ownership of ls (freed with the operator, or at once on SL_MISUSE). */
+struct sl_late_sink;
+int sl_window_op_set_late_sink(sl_operator *op, struct sl_late_sink *ls);
 
 #endif

@@ -86,6 +86,12 @@ typedef struct sl_operator_ops {
     /* optional: input rows dropped so far (late rows of a window
      * aggregate); summed into the job's late_rows metric. */
     int64_t (*dropped)(sl_operator *op);
+    /* optional: the watermark of what the operator emitted so far: every
+     * row it emits later has a larger event time. The job gives it to the
+     * next operator (on_watermark) once the rows emitted before have
+     * reached that operator. Without it, operators after the first get
+     * no watermarks. */
+    int64_t (*watermark_out)(sl_operator *op);
     /* Appended (issue 9), optional, for an operator whose snapshot()
      * captures the rows it absorbed (aggregate partials): how many rows
      * it holds whose effect a snapshot() taken now would not capture

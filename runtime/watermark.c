@@ -1,7 +1,7 @@
 /*
  * watermark.c: per-split watermark tracking (see watermark.h). Splits are
  * few (partitions, files), so a small array searched linearly from the
- * last hit is enough.
+ * last hit is enough. Also the SQL function behind CURRENT_WATERMARK.
  */
 #include "watermark.h"
 
@@ -69,4 +69,40 @@ int64_t sl_wm_current(const sl_wm_tracker *t, int64_t now_ms, bool *idle)
     }
     *idle = false;
     return best;
+}
+
+static void current_watermark(sqlite3_context *ctx, int argc,
+                              sqlite3_value **argv)
+{
+    SL_UNUSED(argc);
+    SL_UNUSED(argv);
+    const int64_t *cell = sqlite3_user_data(ctx);
+    if (!cell || *cell == SL_NO_EVENT_TIME)
+        sqlite3_result_null(ctx);
+    else
+        sqlite3_result_int64(ctx, *cell);
+}
+
+static void free_cell(void *p)
+{
+    sl_free(p);
+}
+
+int sl_wm_sql_register(sqlite3 *db, int64_t **cell, sl_err *err)
+{
+    int64_t *c = sl_malloc(sizeof(*c));
+    if (cell)
+        *cell = NULL;
+    if (!c)
+        return sl_err_set(err, SL_NOMEM, "out of memory");
+    *c = SL_NO_EVENT_TIME;
+    /* on failure SQLite calls free_cell itself */
+    if (sqlite3_create_function_v2(db, "sl_current_watermark", 0, SQLITE_UTF8,
+                                   c, current_watermark, NULL, NULL,
+                                   free_cell) != SQLITE_OK)
+        return sl_err_set(err, SL_ERROR, "cannot register a SQL function: %s",
+                          sqlite3_errmsg(db));
+    if (cell)
+        *cell = c;
+    return SL_OK;
 }

@@ -13,6 +13,8 @@
 #ifndef SL_WATERMARK_H
 #define SL_WATERMARK_H
 
+#include <sqlite3.h>
+
 #include "batch.h"
 
 #define SL_WM_MAX_SPLITS 65536
@@ -39,5 +41,14 @@ int sl_wm_note(sl_wm_tracker *t, int32_t split, int64_t wm, int64_t now_ms);
  * (SL_NO_EVENT_TIME while an active split has none); *idle true when every
  * split (or the source, having seen none) is idle. */
 int64_t sl_wm_current(const sl_wm_tracker *t, int64_t now_ms, bool *idle);
+
+/* CURRENT_WATERMARK(ts) in SQL: register the SQLite function
+ * sl_current_watermark() on db. It returns the value of a cell (epoch ms,
+ * NULL while it holds SL_NO_EVENT_TIME) that the job running the
+ * connection's stages updates whenever it delivers a watermark
+ * (sl_job_spec.watermark_cell). The cell belongs to the connection (freed
+ * when it closes); *cell receives it. Not deterministic: evaluated per
+ * row. Only the thread running the connection reads and writes it. */
+int sl_wm_sql_register(sqlite3 *db, int64_t **cell, sl_err *err);
 
 #endif

@@ -479,3 +479,505 @@ Test(nexmark, queries_match_reference, .timeout = 300)
     sluice_close(db);
     sqlite3_close(ref);
 }
+
+/* ---- CURRENT_WATERMARK ------------------------------------------------- */
+
+typedef struct wm_seen {
+    int n, n_null;
+    int64_t max_ts; /* largest ts of the rows before */
+    int64_t last_wm;
+    bool nulls_done;
+} wm_seen;
+
+/* Rows (ts, CURRENT_WATERMARK(ts)) in input order: the watermark is NULL
+ * only before the first one, never goes back, and never covers a row not
+ * read yet (it is at most the largest earlier ts minus the 2 s lag). */
+static int64_t row_ms(const sluice_row *row, int i)
+{
+    const char *t = sluice_row_text(row, i);
+    int64_t ms = 0;
+    cr_assert_eq(sl_parse_timestamp(t, strlen(t), &ms), SL_OK, "%s", t);
+    return ms;
+}
+
+static int check_wm(void *ctx, const sluice_row *row)
+{
+    wm_seen *s = ctx;
+    int64_t ts = row_ms(row, 0);
+    if (sluice_row_is_null(row, 1)) {
+        cr_assert(!s->nulls_done, "row %d: NULL after a watermark", s->n);
+        s->n_null++;
+    } else {
+        int64_t wm = row_ms(row, 1);
+        s->nulls_done = true;
+        cr_assert_geq(wm, s->last_wm, "row %d: watermark went back", s->n);
+        cr_assert_leq(wm, s->max_ts - 2000, "row %d: watermark %lld ahead",
+                      s->n, (long long)wm);
+        s->last_wm = wm;
+    }
+    if (ts > s->max_ts)
+        s->max_ts = ts;
+    s->n++;
+    return 0;
+}
+
+Test(windows, current_watermark_filters_late_rows, .timeout = 120)
+{
+    char *dir = sl_test_tmpdir();
+    cr_assert_not_null(dir);
+    char path[1024];
+    sl_snprintf(path, sizeof(path), "%s/ev.csv", dir);
+    sqlite3 *ref = NULL;
+    cr_assert_eq(sqlite3_open(":memory:", &ref), SQLITE_OK);
+    make_input(path, ref, 25);
+    sluice *db = NULL;
+    cr_assert_eq(sluice_open(&db), SLUICE_OK);
+    char sql[4096];
+    sl_snprintf(sql, sizeof(sql),
+                "SET 'sluice.batch-rows' = '64';"
+                "CREATE TABLE t (k STRING, v INT, ts TIMESTAMP(3), WATERMARK "
+                "FOR ts AS ts - INTERVAL '2' SECOND) WITH ('connector' = "
+                "'filesystem', 'path' = '%s', 'format' = 'csv');",
+                path);
+    cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK, "%s",
+                 sluice_errmsg(db));
+    wm_seen s = {0, 0, INT64_MIN / 2, INT64_MIN, false};
+    cr_assert_eq(sluice_exec(db,
+                             "SELECT ts, "
+                             "CURRENT_WATERMARK(ts) FROM t",
+                             check_wm, &s),
+                 SLUICE_OK, "%s", sluice_errmsg(db));
+    cr_assert_eq(s.n, N_ROWS + 25);
+    cr_assert_gt(s.n_null, 0);
+    cr_assert_lt(s.n_null, N_ROWS / 2);
+    /* filtering with it in front of a window aggregate: the 25 rows behind
+     * the watermark never reach the operator (no late rows), every other
+     * row is counted (each is ahead of every earlier row's watermark) */
+    lines got = {0}, want = {0};
+    cr_assert_eq(sluice_exec(db,
+                             "SELECT window_start, k, COUNT(*), SUM(v) FROM "
+                             "TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL "
+                             "'1' SECOND)) WHERE CURRENT_WATERMARK(ts) IS "
+                             "NULL OR ts > CURRENT_WATERMARK(ts) GROUP BY "
+                             "window_start, window_end, k",
+                             collect, &got),
+                 SLUICE_OK, "%s", sluice_errmsg(db));
+    ref_rows(ref,
+             "SELECT " TSX("ts - ts % 1000") ", k, count(*), sum(v) FROM ref "
+                                             "GROUP BY ts - ts % 1000, k",
+             &want);
+    assert_same(&got, &want, "current_watermark filter");
+    lines_free(&got);
+    lines_free(&want);
+    /* the rows it removes are exactly the late ones */
+    lines late = {0};
+    cr_assert_eq(sluice_exec(db,
+                             "SELECT v FROM t WHERE ts <= "
+                             "CURRENT_WATERMARK(ts)",
+                             collect, &late),
+                 SLUICE_OK, "%s", sluice_errmsg(db));
+    cr_assert_eq(late.n, 25);
+    lines_free(&late);
+    /* NULL without any watermark; plan-time type check */
+    lines none = {0};
+    cr_assert_eq(sluice_exec(db,
+                             "SELECT CURRENT_WATERMARK(TIMESTAMP "
+                             "'2024-01-01 00:00:00')",
+                             collect, &none),
+                 SLUICE_OK, "%s", sluice_errmsg(db));
+    cr_assert_eq(none.n, 1);
+    cr_assert_str_eq(none.v[0], "NULL");
+    lines_free(&none);
+    cr_assert_neq(
+        sluice_exec(db, "SELECT CURRENT_WATERMARK(v) FROM t", NULL, NULL),
+        SLUICE_OK);
+    cr_assert(strstr(sluice_errmsg(db), "CURRENT_WATERMARK expects the "
+                                        "rowtime column"));
+    sluice_close(db);
+    sqlite3_close(ref);
+    sl_test_tmpdir_remove(dir);
+}
+
+/* ---- SESSION windows ---------------------------------------------------- */
+
+/* Reference sessions: per key (or over everything), rows ordered by ts; a
+ * row more than the gap after the previous one starts a new session
+ * (windows [ts, ts + gap) that touch merge, as in Flink). */
+#define SESSION_REF(part, gap)                                                 \
+    "WITH o AS (SELECT *, rowid AS rid, CASE WHEN ts - lag(ts) OVER (" part    \
+    " ORDER BY ts, rowid) <= " gap " THEN 0 ELSE 1 END AS st FROM ref), "      \
+    "s AS (SELECT *, sum(st) OVER (" part " ORDER BY ts, rid ROWS "            \
+    "UNBOUNDED PRECEDING) AS sid FROM o) "
+
+static void run_sessions(const char *batch_rows)
+{
+    char *dir = sl_test_tmpdir();
+    cr_assert_not_null(dir);
+    char path[1024];
+    sl_snprintf(path, sizeof(path), "%s/ev.csv", dir);
+    sqlite3 *ref = NULL;
+    cr_assert_eq(sqlite3_open(":memory:", &ref), SQLITE_OK);
+    make_input(path, ref, 0);
+    sluice *db = NULL;
+    cr_assert_eq(sluice_open(&db), SLUICE_OK);
+    char sql[4096];
+    sl_snprintf(sql, sizeof(sql),
+                "SET 'sluice.batch-rows' = '%s';"
+                "CREATE TABLE t (k STRING, v INT, ts TIMESTAMP(3), WATERMARK "
+                "FOR ts AS ts - INTERVAL '2' SECOND) WITH ('connector' = "
+                "'filesystem', 'path' = '%s', 'format' = 'csv');",
+                batch_rows, path);
+    cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK, "%s",
+                 sluice_errmsg(db));
+    static const char *const q[][2] = {
+        /* per key, gap 1 s: ~34 sessions per key, rows out of order by up
+         * to 1.5 s merge sessions that were apart */
+        {"SELECT window_start, window_end, k, COUNT(*), SUM(v), MIN(v), "
+         "MAX(v), AVG(v), COUNT(DISTINCT v % 10), window_end - INTERVAL "
+         "'1' SECOND FROM TABLE(SESSION(TABLE t PARTITION BY k, "
+         "DESCRIPTOR(ts), INTERVAL '1' SECOND)) GROUP BY window_start, "
+         "window_end, k",
+         SESSION_REF("PARTITION BY k", "1000") "SELECT " TSX(
+             "min(ts)") ", " TSX("max(ts) + 1000") ", k, count(*), sum(v), "
+                                                   "min(v), max(v), sum(v) / "
+                                                   "count(v), count(DISTINCT "
+                                                   "v % 10), " TSX(
+                                                       "max(ts)") " FROM s "
+                                                                  "GROUP BY "
+                                                                  "k, sid"},
+        /* no PARTITION BY, gap 5 ms: thousands of short sessions, many
+         * bridged by late-arriving rows */
+        {"SELECT window_start, window_end, COUNT(*), LISTAGG(k) IS NOT NULL, "
+         "SUM(v) FROM TABLE(SESSION(TABLE t, DESCRIPTOR(ts), INTERVAL '5' "
+         "MILLISECOND)) GROUP BY window_start, window_end",
+         SESSION_REF("", "5") "SELECT " TSX("min(ts)") ", " TSX(
+             "max(ts) + 5") ", count(*), 'TRUE', sum(v) FROM s GROUP BY "
+                            "sid"},
+    };
+    for (size_t i = 0; i < SL_ARRAY_LEN(q); i++) {
+        lines got = {0}, want = {0};
+        cr_assert_eq(sluice_exec(db, q[i][0], collect, &got), SLUICE_OK,
+                     "%s: %s", q[i][0], sluice_errmsg(db));
+        ref_rows(ref, q[i][1], &want);
+        assert_same(&got, &want, q[i][0]);
+        lines_free(&got);
+        lines_free(&want);
+    }
+    sluice_close(db);
+    sqlite3_close(ref);
+    sl_test_tmpdir_remove(dir);
+}
+
+Test(windows, session_matches_reference, .timeout = 120)
+{
+    run_sessions("1024");
+}
+
+Test(windows, session_matches_reference_small_batches, .timeout = 120)
+{
+    run_sessions("7");
+}
+
+/* ---- window Top-N and deduplication ------------------------------------ */
+
+static void run_ranks(int n_late, const char *batch_rows)
+{
+    char *dir = sl_test_tmpdir();
+    cr_assert_not_null(dir);
+    char path[1024];
+    sl_snprintf(path, sizeof(path), "%s/ev.csv", dir);
+    sqlite3 *ref = NULL;
+    cr_assert_eq(sqlite3_open(":memory:", &ref), SQLITE_OK);
+    make_input(path, ref, n_late);
+    sluice *db = NULL;
+    cr_assert_eq(sluice_open(&db), SLUICE_OK);
+    char sql[4096];
+    sl_snprintf(sql, sizeof(sql),
+                "SET 'sluice.batch-rows' = '%s';"
+                "CREATE TABLE t (k STRING, v INT, ts TIMESTAMP(3), WATERMARK "
+                "FOR ts AS ts - INTERVAL '2' SECOND) WITH ('connector' = "
+                "'filesystem', 'path' = '%s', 'format' = 'csv');",
+                batch_rows, path);
+    cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK, "%s",
+                 sluice_errmsg(db));
+    /* ties are broken by arrival order, which is file (rowid) order */
+    static const char *const q[][2] = {
+        /* Top-3 rows per window over a window TVF */
+        {"SELECT window_start, k, v, ts, rownum FROM (SELECT k, v, ts, "
+         "window_start, window_end, ROW_NUMBER() OVER (PARTITION BY "
+         "window_start, window_end ORDER BY v DESC) AS rownum FROM "
+         "TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' SECOND))) WHERE "
+         "rownum <= 3",
+         "SELECT " TSX("ws") ", k, v, " TSX(
+             "ts") ", rn FROM (SELECT *, ts - ts % 1000 AS ws, row_number() "
+                   "OVER (PARTITION BY ts - ts % 1000 ORDER BY v DESC, rowid) "
+                   "AS rn FROM ref) WHERE rn <= 3"},
+        /* Top-2 keys per HOP window over a window aggregate */
+        {"SELECT window_start, window_end, rownum, s FROM (SELECT *, "
+         "ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY "
+         "s DESC) AS rownum FROM (SELECT window_start, window_end, k, SUM(v) "
+         "AS s FROM TABLE(HOP(TABLE t, DESCRIPTOR(ts), INTERVAL '500' "
+         "MILLISECOND, INTERVAL '2' SECOND)) GROUP BY window_start, "
+         "window_end, k)) WHERE rownum <= 2",
+         "SELECT " TSX("ws") ", " TSX(
+             "ws + 2000") ", rn, s FROM (SELECT ws, s, row_number() OVER "
+                          "(PARTITION BY ws ORDER BY s DESC) AS rn FROM "
+                          "(SELECT ws, k, sum(v) AS s FROM (SELECT r.*, ts - "
+                          "ts % 500 - j * 500 AS ws FROM ref r, (SELECT 0 AS "
+                          "j UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL "
+                          "SELECT 3)) GROUP BY ws, k)) WHERE rn <= 2"},
+        /* deduplication: first row per key and window */
+        {"SELECT window_start, k, v, ts FROM (SELECT *, ROW_NUMBER() OVER "
+         "(PARTITION BY window_start, window_end, k ORDER BY ts ASC) AS rn "
+         "FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' SECOND))) "
+         "WHERE rn = 1",
+         "SELECT " TSX("ws") ", k, v, " TSX(
+             "ts") " FROM (SELECT *, ts - ts % 1000 AS ws, row_number() OVER "
+                   "(PARTITION BY ts - ts % 1000, k ORDER BY ts, rowid) AS rn "
+                   "FROM ref) WHERE rn = 1"},
+        /* deduplication: last row per key and window */
+        {"SELECT window_start, k, v, ts FROM (SELECT *, ROW_NUMBER() OVER "
+         "(PARTITION BY window_start, window_end, k ORDER BY ts DESC) AS rn "
+         "FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' SECOND))) "
+         "WHERE rn <= 1",
+         "SELECT " TSX("ws") ", k, v, " TSX(
+             "ts") " FROM (SELECT *, ts - ts % 1000 AS ws, row_number() OVER "
+                   "(PARTITION BY ts - ts % 1000, k ORDER BY ts DESC, rowid) "
+                   "AS rn FROM ref) WHERE rn = 1"},
+    };
+    for (size_t i = 0; i < SL_ARRAY_LEN(q); i++) {
+        lines got = {0}, want = {0};
+        cr_assert_eq(sluice_exec(db, q[i][0], collect, &got), SLUICE_OK,
+                     "%s: %s", q[i][0], sluice_errmsg(db));
+        ref_rows(ref, q[i][1], &want);
+        assert_same(&got, &want, q[i][0]);
+        lines_free(&got);
+        lines_free(&want);
+    }
+    sluice_close(db);
+    sqlite3_close(ref);
+    sl_test_tmpdir_remove(dir);
+}
+
+Test(windows, topn_and_dedup_match_reference, .timeout = 120)
+{
+    run_ranks(0, "1024");
+}
+
+Test(windows, topn_and_dedup_small_batches_late_rows, .timeout = 120)
+{
+    run_ranks(25, "7");
+}
+
+/* ---- 'late-data.sink' --------------------------------------------------- */
+
+/* The lines of a text file, sorted. */
+static void file_lines(const char *path, lines *out)
+{
+    size_t len = 0;
+    char *text = sl_test_read_file(path, &len);
+    cr_assert_not_null(text, "%s", path);
+    char *p = text;
+    while (*p) {
+        char *nl = strchr(p, '\n');
+        if (nl)
+            *nl = '\0';
+        if (*p)
+            lines_add(out, p);
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    sl_free(text);
+    qsort(out->v, (size_t)out->n, sizeof(char *), cmp_str);
+}
+
+/* Late rows of a window aggregate, a window Top-N, a SESSION aggregate and
+ * an OVER aggregate reach the table named by 'late-data.sink', every one
+ * of them, byte for byte as read. */
+Test(windows, late_rows_written_to_late_data_sink, .timeout = 120)
+{
+    char *dir = sl_test_tmpdir();
+    cr_assert_not_null(dir);
+    char path[1024], out[1024], sql[4096];
+    sl_snprintf(path, sizeof(path), "%s/ev.csv", dir);
+    sqlite3 *ref = NULL;
+    cr_assert_eq(sqlite3_open(":memory:", &ref), SQLITE_OK);
+    make_input(path, ref, 25);
+    /* the late rows are the last 25 lines of the input */
+    lines all = {0}, want = {0};
+    {
+        size_t len = 0;
+        char *text = sl_test_read_file(path, &len);
+        cr_assert_not_null(text);
+        char *p = text;
+        while (*p) {
+            char *nl = strchr(p, '\n');
+            *nl = '\0';
+            lines_add(&all, p);
+            p = nl + 1;
+        }
+        sl_free(text);
+    }
+    cr_assert_eq(all.n, N_ROWS + 25);
+    for (int i = N_ROWS; i < all.n; i++)
+        lines_add(&want, all.v[i]);
+    qsort(want.v, (size_t)want.n, sizeof(char *), cmp_str);
+    lines_free(&all);
+    static const char *const q[] = {
+        "SELECT window_start, k, COUNT(*) FROM TABLE(TUMBLE(TABLE t, "
+        "DESCRIPTOR(ts), INTERVAL '1' SECOND)) GROUP BY window_start, "
+        "window_end, k",
+        "SELECT * FROM (SELECT k, v, window_start, window_end, ROW_NUMBER() "
+        "OVER (PARTITION BY window_start, window_end ORDER BY v DESC) AS rn "
+        "FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' SECOND))) "
+        "WHERE rn <= 1",
+        "SELECT window_start, k, COUNT(*) FROM TABLE(SESSION(TABLE t "
+        "PARTITION BY k, DESCRIPTOR(ts), INTERVAL '1' SECOND)) GROUP BY "
+        "window_start, window_end, k",
+        "SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN 2 "
+        "PRECEDING AND CURRENT ROW) FROM t",
+    };
+    for (size_t i = 0; i < SL_ARRAY_LEN(q); i++) {
+        sl_snprintf(out, sizeof(out), "%s/late%d.csv", dir, (int)i);
+        sluice *db = NULL;
+        cr_assert_eq(sluice_open(&db), SLUICE_OK);
+        sl_snprintf(sql, sizeof(sql),
+                    "SET 'sluice.batch-rows' = '100';"
+                    "CREATE TABLE t (k STRING, v INT, ts TIMESTAMP(3), "
+                    "WATERMARK FOR ts AS ts - INTERVAL '2' SECOND) WITH "
+                    "('connector' = 'filesystem', 'path' = '%s', 'format' = "
+                    "'csv', 'late-data.sink' = 'late_rows');"
+                    "CREATE TABLE late_rows (k STRING, v INT, ts "
+                    "TIMESTAMP(3)) WITH ('connector' = 'filesystem', 'path' "
+                    "= '%s', 'format' = 'csv');",
+                    path, out);
+        cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK, "%s",
+                     sluice_errmsg(db));
+        lines got = {0}, late = {0};
+        cr_assert_eq(sluice_exec(db, q[i], collect, &got), SLUICE_OK, "%s",
+                     sluice_errmsg(db));
+        cr_assert_gt(got.n, 40);
+        file_lines(out, &late);
+        cr_assert_eq(late.n, want.n, "%s: %d late rows written", q[i], late.n);
+        for (int k = 0; k < late.n; k++)
+            cr_assert_str_eq(late.v[k], want.v[k]);
+        lines_free(&got);
+        lines_free(&late);
+        sluice_close(db);
+    }
+    lines_free(&want);
+    sqlite3_close(ref);
+    sl_test_tmpdir_remove(dir);
+}
+
+/* ---- OVER aggregation -------------------------------------------------- */
+
+static void run_over(int n_late, const char *batch_rows)
+{
+    char *dir = sl_test_tmpdir();
+    cr_assert_not_null(dir);
+    char path[1024];
+    sl_snprintf(path, sizeof(path), "%s/ev.csv", dir);
+    sqlite3 *ref = NULL;
+    cr_assert_eq(sqlite3_open(":memory:", &ref), SQLITE_OK);
+    make_input(path, ref, n_late);
+    sluice *db = NULL;
+    cr_assert_eq(sluice_open(&db), SLUICE_OK);
+    char sql[4096];
+    sl_snprintf(sql, sizeof(sql),
+                "SET 'sluice.batch-rows' = '%s';"
+                "CREATE TABLE t (k STRING, v INT, ts TIMESTAMP(3), WATERMARK "
+                "FOR ts AS ts - INTERVAL '2' SECOND) WITH ('connector' = "
+                "'filesystem', 'path' = '%s', 'format' = 'csv');",
+                batch_rows, path);
+    cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK, "%s",
+                 sluice_errmsg(db));
+    /* rows of equal rowtime: arrival (file, rowid) order for ROWS; peers
+     * for RANGE */
+    static const char *const q[][2] = {
+        {"SELECT k, v, ts, SUM(v) OVER w, COUNT(*) OVER w, MIN(v) OVER w, "
+         "MAX(v) OVER w, AVG(v) OVER w FROM t WINDOW w AS (PARTITION BY k "
+         "ORDER BY ts ROWS BETWEEN 3 PRECEDING AND CURRENT ROW)",
+         "SELECT k, v, " TSX("ts") ", sum(v) OVER w, count(*) OVER w, min(v) "
+                                   "OVER w, max(v) OVER w, sum(v) OVER w / "
+                                   "count(v) OVER w FROM ref WINDOW w AS "
+                                   "(PARTITION BY k ORDER BY ts, rowid ROWS "
+                                   "BETWEEN 3 PRECEDING AND CURRENT ROW)"},
+        {"SELECT k, v, ts, SUM(v) OVER (ORDER BY ts RANGE BETWEEN INTERVAL "
+         "'1' SECOND PRECEDING AND CURRENT ROW) AS s, COUNT(v) OVER (ORDER BY "
+         "ts RANGE BETWEEN INTERVAL '1' SECOND PRECEDING AND CURRENT ROW) "
+         "FROM t",
+         "SELECT k, v, " TSX("ts") ", sum(v) OVER w, count(v) OVER w FROM "
+                                   "ref WINDOW w AS (ORDER BY ts RANGE "
+                                   "BETWEEN 1000 PRECEDING AND CURRENT ROW)"},
+        {"SELECT k, ts, MAX(v) OVER (PARTITION BY k ORDER BY ts RANGE "
+         "BETWEEN INTERVAL '2' SECOND PRECEDING AND CURRENT ROW) FROM t",
+         "SELECT k, " TSX("ts") ", max(v) OVER (PARTITION BY k ORDER BY ts "
+                                "RANGE BETWEEN 2000 PRECEDING AND CURRENT "
+                                "ROW) FROM ref"},
+    };
+    for (size_t i = 0; i < SL_ARRAY_LEN(q); i++) {
+        lines got = {0}, want = {0};
+        cr_assert_eq(sluice_exec(db, q[i][0], collect, &got), SLUICE_OK,
+                     "%s: %s", q[i][0], sluice_errmsg(db));
+        ref_rows(ref, q[i][1], &want);
+        assert_same(&got, &want, q[i][0]);
+        lines_free(&got);
+        lines_free(&want);
+    }
+    sluice_close(db);
+    sqlite3_close(ref);
+    sl_test_tmpdir_remove(dir);
+}
+
+Test(windows, over_aggregates_match_reference, .timeout = 120)
+{
+    run_over(0, "1024");
+}
+
+Test(windows, over_aggregates_small_batches_late_rows, .timeout = 120)
+{
+    run_over(25, "61");
+}
+
+/* On an unbounded source, a Top-N over a window aggregate emits as the
+ * watermark moves: the aggregate hands its output watermark to the rank
+ * operator (watermark_out). Without it the query would never return. */
+Test(windows, topn_over_aggregate_on_unbounded_source, .timeout = 60)
+{
+    sluice *db = NULL;
+    cr_assert_eq(sluice_open(&db), SLUICE_OK);
+    cr_assert_eq(sluice_exec(db,
+                             "CREATE TABLE bid (auction BIGINT, bidder "
+                             "BIGINT, price BIGINT, channel STRING, url "
+                             "STRING, dateTime TIMESTAMP(3), extra STRING, "
+                             "WATERMARK FOR dateTime AS dateTime - INTERVAL "
+                             "'4' SECOND) WITH ('connector' = 'nexmark', "
+                             "'event.type' = 'bid', 'tps' = '10000', 'seed' "
+                             "= '5')",
+                             NULL, NULL),
+                 SLUICE_OK, "%s", sluice_errmsg(db));
+    lines got = {0};
+    cr_assert_eq(
+        sluice_exec(db,
+                    "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY "
+                    "window_start, window_end ORDER BY c DESC) AS rownum FROM "
+                    "(SELECT window_start, window_end, auction, COUNT(*) AS c "
+                    "FROM TABLE(TUMBLE(TABLE bid, DESCRIPTOR(dateTime), "
+                    "INTERVAL '1' SECOND)) GROUP BY window_start, window_end, "
+                    "auction)) WHERE rownum <= 1 LIMIT 3",
+                    collect, &got),
+        SLUICE_OK, "%s", sluice_errmsg(db));
+    cr_assert_eq(got.n, 3);
+    /* consecutive windows, one row each, rownum 1 */
+    cr_assert(strstr(got.v[0], "2015-07-15 00:00:00.000|2015-07-15 "
+                               "00:00:01.000|"));
+    cr_assert(strstr(got.v[2], "2015-07-15 00:00:02.000|"));
+    for (int i = 0; i < got.n; i++) {
+        size_t len = strlen(got.v[i]);
+        cr_assert(len > 2 && !strcmp(got.v[i] + len - 2, "|1"), "%s", got.v[i]);
+    }
+    lines_free(&got);
+    sluice_close(db);
+}
