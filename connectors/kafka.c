@@ -66,6 +66,10 @@ static const sl_option_def kafka_options[] = {
      "End time for 'timestamp' bounded mode (epoch ms, exclusive)."},
     {"scan.bounded.specific-offsets", "string", NULL,
      "End offsets (exclusive), same syntax as the startup offsets."},
+    {"scan.partition-assignment", "enum", "group",
+     "Sluice extension: 'group' (partitions come from the consumer group) "
+     "or 'all' (the source reads every partition of 'topic' itself, as "
+     "Flink's KafkaSource: no group join, a restarted job reads at once)."},
     {"sink.partitioner", "enum", "default", "default, fixed or round-robin."},
     {"sink.delivery-guarantee", "enum", "at-least-once",
      "at-least-once, exactly-once (Kafka transactions committed with "

@@ -76,7 +76,8 @@ typedef struct ksource {
     bool paused;
     uint64_t n_skipped;
     uint64_t n_transient;
-    sl_err async_err; /* from the rebalance callback */
+    sl_err async_err;                /* from the rebalance callback */
+    bool self_assign, self_assigned; /* 'scan.partition-assignment'='all' */
     rd_kafka_message_t *msgs[CONSUME_CHUNK];
     int msg_pos, msg_n;
     sl_buf buf;
@@ -197,6 +198,17 @@ static int read_modes(ksource *s, sl_err *err)
                             &s->bound_offsets, &s->n_bound_offsets, err)))
         return rc;
     s->base.is_bounded = s->bound_mode != BOUND_NONE;
+    static const char *const assigns[] = {"group", "all", NULL};
+    int assign = 0;
+    if ((rc = sl_options_enum(opts, "scan.partition-assignment", assigns, 0,
+                              &assign, err)))
+        return rc;
+    s->self_assign = assign == 1;
+    if (s->self_assign && s->common.topic_pattern)
+        return sl_err_set(err, SL_SQL,
+                          "table '%s': 'scan.partition-assignment'='all' "
+                          "needs 'topic', not 'topic-pattern'",
+                          s->common.table->name);
     return SL_OK;
 }
 
@@ -612,10 +624,51 @@ static int take_message(ksource *s, rd_kafka_message_t *m, sl_batch *batch,
                       side == &s->common.key ? "key: " : "", s->derr.msg);
 }
 
+/* 'scan.partition-assignment'='all': every partition of the topics, from
+ * the metadata, assigned on the first read (after seek()). */
+static int assign_all(ksource *s, sl_err *err)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
+    int rc = SL_OK;
+    for (int t = 0; t < s->common.n_topics && !rc; t++) {
+        rd_kafka_topic_t *rkt =
+            rd_kafka_topic_new(s->rk, s->common.topics[t], NULL);
+        const rd_kafka_metadata_t *md = NULL;
+        rd_kafka_resp_err_t e =
+            rkt ? rd_kafka_metadata(s->rk, 0, rkt, &md, 10000)
+                : RD_KAFKA_RESP_ERR__INVALID_ARG;
+        if (!e && (md->topic_cnt != 1 || md->topics[0].err))
+            e = md->topic_cnt == 1 ? md->topics[0].err
+                                   : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+        if (e)
+            rc = sl_err_set(err, SL_IO,
+                            "kafka table '%s': topic '%s': metadata: %s",
+                            s->common.table->name, s->common.topics[t],
+                            rd_kafka_err2str(e));
+        for (int i = 0; !rc && i < md->topics[0].partition_cnt; i++)
+            rd_kafka_topic_partition_list_add(l, s->common.topics[t],
+                                              md->topics[0].partitions[i].id);
+        if (md)
+            rd_kafka_metadata_destroy(md);
+        if (rkt)
+            rd_kafka_topic_destroy(rkt);
+    }
+    if (!rc)
+        on_assign(s, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    s->self_assigned = true;
+    return rc;
+}
+
 static int source_read(sl_source *src, sl_batch *batch, sl_read_status *status,
                        sl_err *err)
 {
     ksource *s = (ksource *)src;
+    if (s->self_assign && !s->self_assigned) {
+        int rc = assign_all(s, err);
+        if (rc)
+            return rc;
+    }
     drain_pipe(s->pipe_rd);
     *status = SL_READ_IDLE;
     int rc = SL_OK;
@@ -915,7 +968,8 @@ int sl_kafka_open_source(const sl_table_info *table, sl_source **out,
     if (s->common.topic_pattern)
         rd_kafka_topic_partition_list_add(l, s->common.topic_pattern,
                                           RD_KAFKA_PARTITION_UA);
-    rd_kafka_resp_err_t e = rd_kafka_subscribe(s->rk, l);
+    rd_kafka_resp_err_t e = s->self_assign ? RD_KAFKA_RESP_ERR_NO_ERROR
+                                           : rd_kafka_subscribe(s->rk, l);
     rd_kafka_topic_partition_list_destroy(l);
     if (e) {
         source_close(&s->base);

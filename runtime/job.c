@@ -37,6 +37,11 @@
 #define SINK_POLL_MS     5  /* unacked writes, sink without poll fd */
 #define PUBLISH_MS       100
 #define DEFAULT_FLUSH_MS 30000
+/* A stateful job's checkpoint waits at most this long for the rows in
+ * flight to settle (an operator without snapshot() may hold rows until a
+ * watermark that cannot come while reads pause): then reads go on and the
+ * next interval tries again. */
+#define ALIGN_MAX_MS 3000
 
 typedef struct frontier {
     sl_srcpos *pos;
@@ -142,6 +147,9 @@ struct sl_job {
     sl_ckpt *ckpt;
     int64_t next_ckpt_ns;
     int64_t n_ckpt;
+    bool stateful; /* an operator snapshots absorbed rows (unsaved op) */
+    bool aligning; /* a checkpoint is due: reads stop until aligned */
+    int64_t align_start_ns;
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -276,6 +284,15 @@ static int snap_take(sl_job *job, snap *s, uint64_t seq)
     return SL_OK;
 }
 
+/* Rows an operator holds that hold source acks back: with checkpoints,
+ * state its snapshot captures does not (operator.h, unsaved). */
+static int64_t op_holding(const sl_job *job, sl_operator *op)
+{
+    if (job->ckpt && op->ops->unsaved)
+        return op->ops->unsaved(op);
+    return op->ops->buffered ? op->ops->buffered(op) : 0;
+}
+
 static bool chain_quiet(const sl_job *job)
 {
     for (int j = 0; j < job->n_inputs; j++) {
@@ -297,8 +314,7 @@ static bool chain_quiet(const sl_job *job)
             return false;
         if (i + 1 < job->n_steps && s->out->n_rows > 0)
             return false;
-        if (s->kind == SL_STEP_OPERATOR && s->op->ops->buffered &&
-            s->op->ops->buffered(s->op) > 0)
+        if (s->kind == SL_STEP_OPERATOR && op_holding(job, s->op) > 0)
             return false;
     }
     return true;
@@ -811,7 +827,7 @@ static int read_sources(sl_job *job, bool *progress)
             continue;
         if (!in->ready && t >= in->wake_ns)
             in->ready = true;
-        if (in->ready && !job->stopping) {
+        if (in->ready && !job->stopping && !job->aligning) {
             int before = in->read->n_rows;
             sl_read_status st = SL_READ_IDLE;
             sl_err e;
@@ -883,7 +899,16 @@ static int finish_ops(sl_job *job, bool *all_done, bool *progress)
         step_rt *s = &job->steps[i];
         bool in_empty = i == 0 || job->steps[i - 1].out->n_rows == 0;
         if (s->kind == SL_STEP_OPERATOR) {
-            if (up && in_empty && !s->finished) {
+            if (up && in_empty && !s->finished && job->stopping &&
+                job->stateful && s->op->ops->unsaved) {
+                /* a stop (not the end of the input): the state goes into
+                 * the last checkpoint, open windows are not emitted (an
+                 * emission half done completes first) */
+                if (s->op->ops->unsaved(s->op) == 0) {
+                    s->finished = s->drained = true;
+                    *progress = true;
+                }
+            } else if (up && in_empty && !s->finished) {
                 if (s->op->ops->finish && s->op->ops->finish(s->op, &job->err))
                     return job->err.code ? job->err.code : SL_ERROR;
                 s->finished = true;
@@ -932,7 +957,7 @@ static int pump(sl_job *job, bool *all_done, bool *busy)
     *busy = false;
     for (int pass = 0; pass < MAX_PASSES; pass++) {
         bool progress = false;
-        int rc = deliver(job, draining, &progress);
+        int rc = deliver(job, draining || job->aligning, &progress);
         if (!rc)
             rc = run_main(job, &progress);
         if (!rc)
@@ -982,7 +1007,7 @@ static int wait_timeout_ms(sl_job *job)
         input_rt *in = &job->inputs[j];
         if (in->eof || in->read_closed)
             continue;
-        if (in->ready)
+        if (in->ready && !job->aligning)
             return 0;
         if (in->wake_ns != INT64_MAX)
             best = SL_MIN(best, in->wake_ns - t);
@@ -1134,10 +1159,28 @@ static int restore_state(sl_job *job)
     return SL_OK;
 }
 
-/* Flush the sink, ack what it acked, record the acked positions and the
- * snapshots in one transaction (then the store upload). */
-static int take_checkpoint(sl_job *job)
+/* A stateful job's checkpoint waits until no row is in flight between the
+ * sources and the operators' state or the sink (reads stop meanwhile). */
+static bool aligned(const sl_job *job)
 {
+    return chain_quiet(job) && job->n_steps > 0 &&
+           job->steps[job->n_steps - 1].out->n_rows == 0;
+}
+
+static bool same_frontier(const frontier *a, const frontier *b)
+{
+    return a->n == b->n &&
+           (a->n == 0 ||
+            memcmp(a->pos, b->pos, (size_t)a->n * sizeof(sl_srcpos)) == 0);
+}
+
+/* Flush the sink, ack what it acked, record the acked positions and the
+ * snapshots in one transaction (then the store upload). A stateful job
+ * checkpoints only when the acked positions are those of every row read
+ * (aligned; else *taken stays false: try again later). */
+static int take_checkpoint(sl_job *job, bool *taken)
+{
+    *taken = false;
     if (job->sink && job->sink->ops->flush) {
         sl_err e;
         sl_err_clear(&e);
@@ -1148,6 +1191,15 @@ static int take_checkpoint(sl_job *job)
     int rc = ledger_note(job);
     if (!rc)
         rc = process_acks(job);
+    if (rc)
+        return rc;
+    if (job->stateful) {
+        if (!aligned(job))
+            return SL_OK;
+        for (int j = 0; j < job->n_inputs; j++)
+            if (!same_frontier(&job->inputs[j].committed, &job->inputs[j].fr))
+                return SL_OK;
+    }
     if (!rc)
         rc = sl_ckpt_begin(job->ckpt, &job->err);
     if (rc)
@@ -1203,6 +1255,7 @@ static int take_checkpoint(sl_job *job)
                         "sink: commit after checkpoint: %s", e.msg);
     }
     job->next_ckpt_ns = now_ns() + sl_ckpt_interval_ms(job->ckpt) * 1000000;
+    *taken = true;
     return SL_OK;
 }
 
@@ -1229,26 +1282,51 @@ static int execute(sl_job *job)
     }
     if (!rc && job->ckpt)
         rc = restore_state(job);
-    bool all_done = false, busy = false;
+    for (int i = 0; i < job->n_steps && job->ckpt; i++)
+        if (job->steps[i].kind == SL_STEP_OPERATOR &&
+            job->steps[i].op->ops->snapshot && job->steps[i].op->ops->unsaved)
+            job->stateful = true;
+    bool all_done = false, busy = false, taken = false;
     while (!rc) {
         if (atomic_load(&job->stop) && !job->stopping)
             job->stopping = true;
         rc = pump(job, &all_done, &busy);
         if (rc || all_done)
             break;
+        if (job->aligning &&
+            now_ns() - job->align_start_ns > (int64_t)ALIGN_MAX_MS * 1000000) {
+            job->aligning = false; /* give up this one */
+            job->next_ckpt_ns =
+                now_ns() + sl_ckpt_interval_ms(job->ckpt) * 1000000;
+        }
+        if (job->aligning && aligned(job)) {
+            rc = take_checkpoint(job, &taken);
+            if (rc)
+                break;
+            if (taken) {
+                job->aligning = false;
+                continue; /* reads go on */
+            }
+        }
         rc = sync_op_hints(job);
         if (rc)
             break;
         rc = sl_loop_run_once(job->loop, busy ? 0 : wait_timeout_ms(job), NULL,
                               &job->err);
         publish(job, false);
-        if (!rc && job->ckpt && now_ns() >= job->next_ckpt_ns)
-            rc = take_checkpoint(job);
+        if (!rc && job->ckpt && !job->aligning &&
+            now_ns() >= job->next_ckpt_ns) {
+            if (job->stateful) {
+                job->aligning = true; /* taken once aligned */
+                job->align_start_ns = now_ns();
+            } else
+                rc = take_checkpoint(job, &taken);
+        }
     }
     if (!rc)
         rc = final_flush(job);
     if (!rc && job->ckpt)
-        rc = take_checkpoint(job);
+        rc = take_checkpoint(job, &taken);
     if (rc && !job->err.code)
         fail(job, rc, "job failed (%s)", sluice_errstr(rc));
     return rc;

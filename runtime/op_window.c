@@ -14,6 +14,7 @@
 
 #include <sqlite3.h>
 
+#include "ckpt_track.h"
 #include "late_sink.h"
 #include "op_window.h"
 
@@ -60,6 +61,8 @@ typedef struct wop {
     int64_t absorbed;
     int64_t last_ttl_ms;
     sl_buf key;
+    sl_ckpt_track *ck_trk;   /* checkpoints: changes since the last */
+    int64_t ck_rows_written; /* by the last snapshot */
 } wop;
 
 static const sl_operator_ops wop_ops;
@@ -499,6 +502,7 @@ static void wop_close(sl_operator *op)
                            w->ses_buf,   w->retract,  w->del_empty};
     for (size_t i = 0; i < SL_ARRAY_LEN(all); i++)
         sqlite3_finalize(all[i]);
+    sl_ckpt_track_free(w->ck_trk);
     if (w->db)
         sqlite3_close(w->db);
     sl_late_sink_free(w->late_sink);
@@ -993,6 +997,561 @@ static int64_t wop_watermark_out(sl_operator *op)
     return w->emitting || due ? w->fired_wm : w->wm;
 }
 
+/* ---- checkpoints: snapshot() and restore() ------------------------------
+ *
+ * The partials go into the job's state database (inside the checkpoint's
+ * transaction; the job takes it aligned, operator.h unsaved, so they
+ * reflect exactly the rows before the recorded source positions; prev,
+ * updating mode, is empty then):
+ *
+ *   <prefix>acc(seq INTEGER PRIMARY KEY, live, <acc's columns>)
+ *       a log of acc rows: each snapshot appends the current row of every
+ *       (window, group) that changed (live = 1) or went away, emitted or
+ *       expired (live = 0); the latest entry per key wins. Appending
+ *       touches only new pages, so the pages a checkpoint changes, and the
+ *       WAL bytes uploaded to a store, track the change, not the state.
+ *       When the log outgrows twice the live rows it is rewritten.
+ *   <prefix>buf(rid INTEGER PRIMARY KEY, <buf's columns>)
+ *       buf's rows by their rowid (kept on restore: LISTAGG order).
+ *   <prefix>meta(k, v)
+ *       version, layout, watermarks, late count, log sizes.
+ *
+ * What changed comes from a tracker on the operator's database
+ * (ckpt_track.h: SQLite's pre-update hook, one hash-set probe per row
+ * written). The first snapshot of a process (or after the tracker
+ * overflowed) writes everything; a restore replays the log. */
+
+#define CK_VERSION   1
+#define CK_LOG_SLACK 1000 /* log rows allowed beyond 2x the live rows */
+
+static int ck_err(sqlite3 *db, sl_err *err, const char *what)
+{
+    return sl_err_set(err, SL_IO, "aggregate checkpoint: %s: %s", what,
+                      sqlite3_errmsg(db));
+}
+
+static int ck_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st,
+                      sl_err *err)
+{
+    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
+        return sl_err_set(err, SL_IO, "aggregate checkpoint: %s (SQL: %s)",
+                          sqlite3_errmsg(db), sql);
+    return SL_OK;
+}
+
+static int ck_exec(sqlite3 *db, const char *sql, sl_err *err)
+{
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return ck_err(db, err, sql);
+    return SL_OK;
+}
+
+/* The CREATE TABLE text of the operator's table name ("acc", "buf") and
+ * its column names, quoted and comma separated. */
+static int ck_layout(wop *w, const char *name, sl_buf *sql, sl_buf *cols,
+                     sl_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = ck_prepare(w->db,
+                        "SELECT sql FROM main.sqlite_master WHERE type = "
+                        "'table' AND name = ?1",
+                        &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        sl_buf_puts(sql, (const char *)sqlite3_column_text(st, 0));
+    else
+        rc = ck_err(w->db, err, "table layout");
+    sqlite3_finalize(st);
+    st = NULL;
+    char q[64];
+    sl_snprintf(q, sizeof(q), "SELECT * FROM main.%s LIMIT 0", name);
+    if (!rc)
+        rc = ck_prepare(w->db, q, &st, err);
+    for (int i = 0; !rc && i < sqlite3_column_count(st); i++) {
+        const char *c = sqlite3_column_name(st, i);
+        sl_buf_printf(cols, "%s\"%s\"", i ? ", " : "", c ? c : "");
+    }
+    sqlite3_finalize(st);
+    if (!rc && (sql->rc || cols->rc))
+        rc = sl_err_set(err, SL_NOMEM, "out of memory");
+    return rc;
+}
+
+typedef struct ck_ctx {
+    wop *w;
+    sqlite3 *state;
+    char acc[64], buf[64]; /* state table names */
+    sl_buf acc_sql, acc_cols, buf_sql, buf_cols, layout;
+    sqlite3_stmt *sel, *ins, *tomb, *del;
+    int64_t rows; /* written */
+    sl_err *err;
+} ck_ctx;
+
+static int ck_ctx_init(ck_ctx *c, wop *w, sqlite3 *state, const char *prefix,
+                       sl_err *err)
+{
+    memset(c, 0, sizeof(*c));
+    c->w = w;
+    c->state = state;
+    c->err = err;
+    sl_snprintf(c->acc, sizeof(c->acc), "%sacc", prefix);
+    sl_snprintf(c->buf, sizeof(c->buf), "%sbuf", prefix);
+    sl_buf_init(&c->acc_sql, 1u << 20);
+    sl_buf_init(&c->acc_cols, 1u << 20);
+    sl_buf_init(&c->buf_sql, 1u << 20);
+    sl_buf_init(&c->buf_cols, 1u << 20);
+    sl_buf_init(&c->layout, 1u << 22);
+    int rc = ck_layout(w, "acc", &c->acc_sql, &c->acc_cols, err);
+    if (!rc)
+        rc = ck_layout(w, "buf", &c->buf_sql, &c->buf_cols, err);
+    if (!rc &&
+        sl_buf_printf(&c->layout, "%s;%s;%d;%lld", sl_buf_cstr(&c->acc_sql),
+                      sl_buf_cstr(&c->buf_sql), w->def.updating ? 1 : 0,
+                      (long long)w->def.session_gap_ms))
+        rc = sl_err_set(err, SL_NOMEM, "out of memory");
+    return rc;
+}
+
+static void ck_ctx_stmts_free(ck_ctx *c)
+{
+    sqlite3_stmt *all[] = {c->sel, c->ins, c->tomb, c->del};
+    for (size_t i = 0; i < SL_ARRAY_LEN(all); i++)
+        sqlite3_finalize(all[i]);
+    c->sel = c->ins = c->tomb = c->del = NULL;
+}
+
+static void ck_ctx_free(ck_ctx *c)
+{
+    ck_ctx_stmts_free(c);
+    sl_buf_free(&c->acc_sql);
+    sl_buf_free(&c->acc_cols);
+    sl_buf_free(&c->buf_sql);
+    sl_buf_free(&c->buf_cols);
+    sl_buf_free(&c->layout);
+}
+
+/* Prepare on db: fmt with the placeholders "?, ..." for n values. */
+static int ck_prepare_n(sqlite3 *db, int n, sqlite3_stmt **st, sl_err *err,
+                        const char *fmt, ...) SL_PRINTF(5, 6);
+static int ck_prepare_n(sqlite3 *db, int n, sqlite3_stmt **st, sl_err *err,
+                        const char *fmt, ...)
+{
+    sl_buf b;
+    sl_buf_init(&b, 1u << 22);
+    va_list ap;
+    va_start(ap, fmt);
+    sl_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    sl_buf_puts(&b, " VALUES(");
+    for (int i = 0; i < n; i++)
+        sl_buf_puts(&b, i ? ", ?" : "?");
+    sl_buf_puts(&b, ")");
+    int rc = b.rc ? sl_err_set(err, SL_NOMEM, "out of memory")
+                  : ck_prepare(db, sl_buf_cstr(&b), st, err);
+    sl_buf_free(&b);
+    return rc;
+}
+
+/* Step `to` once per row of `from`, binding from's columns (from `skip`
+ * on) to to's parameters 1... */
+static int ck_copy(ck_ctx *c, sqlite3_stmt *from, int skip, sqlite3_stmt *to,
+                   sqlite3 *to_db)
+{
+    int s;
+    while ((s = sqlite3_step(from)) == SQLITE_ROW) {
+        int nc = sqlite3_column_count(from);
+        for (int i = skip; i < nc; i++)
+            sqlite3_bind_value(to, i - skip + 1, sqlite3_column_value(from, i));
+        int t = sqlite3_step(to);
+        sqlite3_reset(to);
+        if (t != SQLITE_DONE)
+            return ck_err(to_db, c->err, "copy");
+        c->rows++;
+    }
+    if (s != SQLITE_DONE)
+        return ck_err(sqlite3_db_handle(from), c->err, "read");
+    return SL_OK;
+}
+
+static int ck_meta_put(ck_ctx *c, const char *prefix, const char *k, int64_t iv,
+                       const char *tv)
+{
+    char sql[128];
+    sl_snprintf(sql, sizeof(sql),
+                "INSERT OR REPLACE INTO \"%smeta\"(k, v) VALUES(?1, ?2)",
+                prefix);
+    sqlite3_stmt *s = NULL;
+    int rc = ck_prepare(c->state, sql, &s, c->err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, k, -1, SQLITE_STATIC);
+    if (tv)
+        sqlite3_bind_text(s, 2, tv, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(s, 2, iv);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = ck_err(c->state, c->err, "meta");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* *found false when the key is absent. */
+static int ck_meta_get(ck_ctx *c, const char *prefix, const char *k,
+                       int64_t *iv, sl_buf *tv, bool *found)
+{
+    char sql[128];
+    sl_snprintf(sql, sizeof(sql), "SELECT v FROM \"%smeta\" WHERE k = ?1",
+                prefix);
+    sqlite3_stmt *s = NULL;
+    int rc = ck_prepare(c->state, sql, &s, c->err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(s, 1, k, -1, SQLITE_STATIC);
+    *found = false;
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW) {
+        *found = true;
+        if (iv)
+            *iv = sqlite3_column_int64(s, 0);
+        if (tv && sqlite3_column_text(s, 0))
+            sl_buf_puts(tv, (const char *)sqlite3_column_text(s, 0));
+    } else if (r != SQLITE_DONE) {
+        rc = ck_err(c->state, c->err, "meta");
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* Everything: the log restarts with one live entry per acc row. */
+static int ck_write_all(ck_ctx *c)
+{
+    char sql[256];
+    sl_snprintf(sql, sizeof(sql), "DELETE FROM \"%s\"; DELETE FROM \"%s\"",
+                c->acc, c->buf);
+    int rc = ck_exec(c->state, sql, c->err);
+    if (!rc)
+        rc = ck_prepare(c->w->db, "SELECT 1, * FROM main.acc", &c->sel, c->err);
+    if (!rc)
+        rc = ck_prepare_n(c->state, sqlite3_column_count(c->sel), &c->ins,
+                          c->err, "INSERT INTO \"%s\"(live, %s)", c->acc,
+                          sl_buf_cstr(&c->acc_cols));
+    if (!rc)
+        rc = ck_copy(c, c->sel, 0, c->ins, c->state);
+    ck_ctx_stmts_free(c);
+    if (!rc)
+        rc = ck_prepare(c->w->db, "SELECT rowid, * FROM main.buf", &c->sel,
+                        c->err);
+    if (!rc)
+        rc = ck_prepare_n(c->state, sqlite3_column_count(c->sel), &c->ins,
+                          c->err, "INSERT INTO \"%s\"(rid, %s)", c->buf,
+                          sl_buf_cstr(&c->buf_cols));
+    if (!rc)
+        rc = ck_copy(c, c->sel, 0, c->ins, c->state);
+    ck_ctx_stmts_free(c);
+    return rc;
+}
+
+static int ck_key_cb(void *ctx, int64_t ws, int64_t we, const void *gk, int len)
+{
+    ck_ctx *c = ctx;
+    sqlite3_bind_int64(c->sel, 1, ws);
+    sqlite3_bind_int64(c->sel, 2, we);
+    sqlite3_bind_blob(c->sel, 3, gk ? gk : "", len, SQLITE_STATIC);
+    int64_t before = c->rows;
+    int rc = ck_copy(c, c->sel, 0, c->ins, c->state);
+    sqlite3_reset(c->sel);
+    if (!rc && c->rows == before) { /* gone: a tombstone */
+        sqlite3_bind_int64(c->tomb, 1, ws);
+        sqlite3_bind_int64(c->tomb, 2, we);
+        sqlite3_bind_blob(c->tomb, 3, gk ? gk : "", len, SQLITE_STATIC);
+        if (sqlite3_step(c->tomb) != SQLITE_DONE)
+            rc = ck_err(c->state, c->err, "log");
+        sqlite3_reset(c->tomb);
+        c->rows++;
+    }
+    return rc;
+}
+
+static int ck_rid_del_cb(void *ctx, int64_t rid, int64_t unused,
+                         const void *key, int len)
+{
+    SL_UNUSED(unused);
+    SL_UNUSED(key);
+    SL_UNUSED(len);
+    ck_ctx *c = ctx;
+    sqlite3_bind_int64(c->del, 1, rid);
+    int s = sqlite3_step(c->del);
+    sqlite3_reset(c->del);
+    c->rows++;
+    return s == SQLITE_DONE ? SL_OK : ck_err(c->state, c->err, "delete");
+}
+
+static int ck_rid_new_cb(void *ctx, int64_t rid, int64_t unused,
+                         const void *key, int len)
+{
+    SL_UNUSED(unused);
+    SL_UNUSED(key);
+    SL_UNUSED(len);
+    ck_ctx *c = ctx;
+    sqlite3_bind_int64(c->sel, 1, rid);
+    int rc = ck_copy(c, c->sel, 0, c->ins, c->state);
+    sqlite3_reset(c->sel);
+    return rc;
+}
+
+/* The changes the tracker recorded. */
+static int ck_write_changes(ck_ctx *c)
+{
+    sl_ckpt_track *t = c->w->ck_trk;
+    int rc = ck_prepare(c->w->db,
+                        "SELECT 1, * FROM main.acc WHERE ws = ?1 AND we = ?2 "
+                        "AND gk = ?3",
+                        &c->sel, c->err);
+    if (!rc)
+        rc = ck_prepare_n(c->state, sqlite3_column_count(c->sel), &c->ins,
+                          c->err, "INSERT INTO \"%s\"(live, %s)", c->acc,
+                          sl_buf_cstr(&c->acc_cols));
+    char tomb[128];
+    sl_snprintf(tomb, sizeof(tomb),
+                "INSERT INTO \"%s\"(live, ws, we, gk) VALUES(0, ?1, ?2, ?3)",
+                c->acc);
+    if (!rc)
+        rc = ck_prepare(c->state, tomb, &c->tomb, c->err);
+    if (!rc)
+        rc = sl_ckpt_track_each(t, SL_TRACK_KEYS, ck_key_cb, c);
+    ck_ctx_stmts_free(c);
+    char sql[128];
+    sl_snprintf(sql, sizeof(sql), "DELETE FROM \"%s\" WHERE rid = ?1", c->buf);
+    if (!rc)
+        rc = ck_prepare(c->state, sql, &c->del, c->err);
+    if (!rc)
+        rc = sl_ckpt_track_each(t, SL_TRACK_DELETED, ck_rid_del_cb, c);
+    if (!rc)
+        rc = ck_prepare(c->w->db,
+                        "SELECT rowid, * FROM main.buf WHERE rowid "
+                        "= ?1",
+                        &c->sel, c->err);
+    if (!rc)
+        rc = ck_prepare_n(c->state, sqlite3_column_count(c->sel), &c->ins,
+                          c->err, "INSERT OR REPLACE INTO \"%s\"(rid, %s)",
+                          c->buf, sl_buf_cstr(&c->buf_cols));
+    if (!rc)
+        rc = sl_ckpt_track_each(t, SL_TRACK_INSERTED, ck_rid_new_cb, c);
+    ck_ctx_stmts_free(c);
+    return rc;
+}
+
+static int ck_tables(ck_ctx *c, const char *prefix)
+{
+    sl_buf b;
+    sl_buf_init(&b, 1u << 22);
+    sl_buf_printf(&b,
+                  "CREATE TABLE IF NOT EXISTS \"%smeta\"(k TEXT PRIMARY KEY, "
+                  "v);"
+                  "CREATE TABLE IF NOT EXISTS \"%s\"(seq INTEGER PRIMARY KEY, "
+                  "live INTEGER NOT NULL, %s);"
+                  "CREATE TABLE IF NOT EXISTS \"%s\"(rid INTEGER PRIMARY KEY, "
+                  "%s);",
+                  prefix, c->acc, sl_buf_cstr(&c->acc_cols), c->buf,
+                  sl_buf_cstr(&c->buf_cols));
+    int rc = b.rc ? sl_err_set(c->err, SL_NOMEM, "out of memory")
+                  : ck_exec(c->state, sl_buf_cstr(&b), c->err);
+    sl_buf_free(&b);
+    return rc;
+}
+
+static int wop_snapshot(sl_operator *op, sqlite3 *state, const char *prefix,
+                        sl_err *err)
+{
+    wop *w = (wop *)op;
+    if (w->emitting || w->prev_pending)
+        return sl_err_set(err, SL_ERROR,
+                          "internal: aggregate snapshot during an emission");
+    ck_ctx c;
+    int rc = ck_ctx_init(&c, w, state, prefix, err);
+    sl_buf old;
+    sl_buf_init(&old, 1u << 22);
+    bool found = false;
+    if (!rc)
+        rc = ck_tables(&c, prefix);
+    if (!rc)
+        rc = ck_meta_get(&c, prefix, "layout", NULL, &old, &found);
+    bool all = !w->ck_trk || sl_ckpt_track_overflowed(w->ck_trk);
+    if (!rc && found && strcmp(sl_buf_cstr(&old), sl_buf_cstr(&c.layout))) {
+        /* another query's state under this prefix: replace it */
+        sl_buf d;
+        sl_buf_init(&d, 1024);
+        sl_buf_printf(&d, "DROP TABLE \"%s\"; DROP TABLE \"%s\"", c.acc, c.buf);
+        rc = ck_exec(state, sl_buf_cstr(&d), err);
+        sl_buf_free(&d);
+        if (!rc)
+            rc = ck_tables(&c, prefix);
+        all = true;
+    }
+    int64_t log_rows = 0, live_rows = 0;
+    if (!rc && !all)
+        rc = ck_meta_get(&c, prefix, "log_rows", &log_rows, NULL, &found);
+    if (!rc && !all)
+        rc = ck_meta_get(&c, prefix, "live_rows", &live_rows, NULL, &found);
+    if (!rc && !all &&
+        log_rows + sl_ckpt_track_count(w->ck_trk, SL_TRACK_KEYS) >
+            2 * live_rows + CK_LOG_SLACK)
+        all = true; /* compaction: rewrite the log */
+    if (!rc && all) {
+        rc = ck_write_all(&c);
+        log_rows = live_rows = c.rows;
+    } else if (!rc) {
+        rc = ck_write_changes(&c);
+        log_rows += c.rows;
+    }
+    if (!rc && !w->ck_trk)
+        rc = sl_ckpt_track_new(w->db, "acc", "buf", &w->ck_trk, err);
+    else if (!rc)
+        sl_ckpt_track_clear(w->ck_trk);
+    w->ck_rows_written = c.rows;
+    /* finish() fires everything (INT64_MAX); a job resumed after the end
+     * of a bounded input goes on from the watermark */
+    struct {
+        const char *k;
+        int64_t v;
+    } meta[] = {{"version", CK_VERSION},
+                {"wm", w->wm},
+                {"fire_wm", SL_MIN(w->fire_wm, w->wm)},
+                {"fired_wm", SL_MIN(w->fired_wm, w->wm)},
+                {"late", w->late},
+                {"log_rows", log_rows},
+                {"live_rows", live_rows}};
+    for (size_t i = 0; i < SL_ARRAY_LEN(meta) && !rc; i++)
+        rc = ck_meta_put(&c, prefix, meta[i].k, meta[i].v, NULL);
+    if (!rc)
+        rc = ck_meta_put(&c, prefix, "layout", 0, sl_buf_cstr(&c.layout));
+    if (rc && w->ck_trk) { /* the next snapshot rewrites everything */
+        sl_ckpt_track_free(w->ck_trk);
+        w->ck_trk = NULL;
+    }
+    ck_ctx_free(&c);
+    sl_buf_free(&old);
+    return rc;
+}
+
+static int wop_restore(sl_operator *op, sqlite3 *state, const char *prefix,
+                       sl_err *err)
+{
+    wop *w = (wop *)op;
+    ck_ctx c;
+    int rc = ck_ctx_init(&c, w, state, prefix, err);
+    sl_buf old;
+    sl_buf_init(&old, 1u << 22);
+    char sql[160];
+    sqlite3_stmt *st = NULL;
+    sl_snprintf(sql, sizeof(sql),
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                "name = '%smeta'",
+                prefix);
+    if (!rc)
+        rc = ck_prepare(state, sql, &st, err);
+    bool have =
+        !rc && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+    sqlite3_finalize(st);
+    bool found = false;
+    int64_t version = 0;
+    if (!rc && have)
+        rc = ck_meta_get(&c, prefix, "version", &version, NULL, &found);
+    if (!rc && have && (!found || version != CK_VERSION))
+        rc = sl_err_set(err, SL_UNSUPPORTED,
+                        "aggregate checkpoint: state version %lld is not "
+                        "%d; use a new 'pipeline.name' or an empty "
+                        "'state.dir'",
+                        (long long)version, CK_VERSION);
+    if (!rc && have)
+        rc = ck_meta_get(&c, prefix, "layout", NULL, &old, &found);
+    if (!rc && have && strcmp(sl_buf_cstr(&old), sl_buf_cstr(&c.layout)))
+        rc = sl_err_set(err, SL_UNSUPPORTED,
+                        "aggregate checkpoint: the checkpoint holds the state "
+                        "of a different aggregate (the query changed); use a "
+                        "new 'pipeline.name' or an empty 'state.dir'");
+    if (!rc && have)
+        rc = exec(w, "BEGIN", err);
+    /* acc: replay the log (the latest entry per key wins) */
+    sqlite3_stmt *log = NULL, *put = NULL, *del = NULL;
+    sl_buf q;
+    sl_buf_init(&q, 1u << 22);
+    sl_buf_printf(&q, "SELECT live, %s FROM \"%s\" ORDER BY seq",
+                  sl_buf_cstr(&c.acc_cols), c.acc);
+    if (!rc && have)
+        rc = ck_prepare(state, sl_buf_cstr(&q), &log, err);
+    if (!rc && have)
+        rc = ck_prepare_n(w->db, sqlite3_column_count(log) - 1, &put, err,
+                          "INSERT OR REPLACE INTO main.acc(%s)",
+                          sl_buf_cstr(&c.acc_cols));
+    if (!rc && have)
+        rc = ck_prepare(w->db,
+                        "DELETE FROM main.acc WHERE ws = ?1 AND we = ?2 AND "
+                        "gk = ?3",
+                        &del, err);
+    int s = SQLITE_DONE;
+    while (!rc && have && (s = sqlite3_step(log)) == SQLITE_ROW) {
+        bool live = sqlite3_column_int(log, 0) != 0;
+        sqlite3_stmt *to = live ? put : del;
+        int n = live ? sqlite3_column_count(log) - 1 : 3;
+        for (int i = 0; i < n; i++)
+            sqlite3_bind_value(to, i + 1, sqlite3_column_value(log, i + 1));
+        if (sqlite3_step(to) != SQLITE_DONE)
+            rc = ck_err(w->db, err, "restore");
+        sqlite3_reset(to);
+    }
+    if (!rc && have && s != SQLITE_DONE)
+        rc = ck_err(state, err, "restore");
+    sqlite3_finalize(log);
+    sqlite3_finalize(put);
+    sqlite3_finalize(del);
+    /* buf: its rows with their rowids */
+    sl_buf_reset(&q);
+    sl_buf_printf(&q, "SELECT rid, %s FROM \"%s\" ORDER BY rid",
+                  sl_buf_cstr(&c.buf_cols), c.buf);
+    if (!rc && have)
+        rc = ck_prepare(state, sl_buf_cstr(&q), &c.sel, err);
+    if (!rc && have)
+        rc = ck_prepare_n(w->db, sqlite3_column_count(c.sel), &c.ins, err,
+                          "INSERT INTO main.buf(rowid, %s)",
+                          sl_buf_cstr(&c.buf_cols));
+    if (!rc && have)
+        rc = ck_copy(&c, c.sel, 0, c.ins, w->db);
+    ck_ctx_stmts_free(&c);
+    sl_buf_free(&q);
+    if (have && !rc)
+        rc = exec(w, "COMMIT", err);
+    else if (have)
+        sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+    int64_t *vals[] = {&w->wm, &w->fire_wm, &w->fired_wm, &w->late};
+    const char *keys[] = {"wm", "fire_wm", "fired_wm", "late"};
+    for (size_t i = 0; i < SL_ARRAY_LEN(keys) && !rc && have; i++)
+        rc = ck_meta_get(&c, prefix, keys[i], vals[i], NULL, &found);
+    if (!rc && have && !w->def.updating) {
+        w->min_we = INT64_MAX;
+        if (sqlite3_step(w->min_we_q) == SQLITE_ROW &&
+            sqlite3_column_type(w->min_we_q, 0) != SQLITE_NULL)
+            w->min_we = sqlite3_column_int64(w->min_we_q, 0);
+        sqlite3_reset(w->min_we_q);
+        w->absorbed = w->min_we != INT64_MAX ? 1 : 0;
+    }
+    /* the state database now holds what we hold: track changes from here */
+    if (!rc && have && !w->ck_trk)
+        rc = sl_ckpt_track_new(w->db, "acc", "buf", &w->ck_trk, err);
+    ck_ctx_free(&c);
+    sl_buf_free(&old);
+    return rc;
+}
+
+/* An emission half done cannot be snapshotted exactly (operator.h). */
+static int64_t wop_unsaved(sl_operator *op)
+{
+    wop *w = (wop *)op;
+    return w->emitting || w->prev_pending ? 1 : 0;
+}
+
 static const sl_operator_ops wop_ops = {
     .version = SL_OPERATOR_VERSION,
     .name = "window_agg",
@@ -1004,6 +1563,9 @@ static const sl_operator_ops wop_ops = {
     .close = wop_close,
     .dropped = wop_dropped,
     .watermark_out = wop_watermark_out,
+    .snapshot = wop_snapshot,
+    .restore = wop_restore,
+    .unsaved = wop_unsaved,
 };
 
 bool sl_window_op_is(const sl_operator *op)

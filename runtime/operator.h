@@ -92,6 +92,17 @@ typedef struct sl_operator_ops {
      * reached that operator. Without it, operators after the first get
      * no watermarks. */
     int64_t (*watermark_out)(sl_operator *op);
+    /* Appended (issue 9), optional, for an operator whose snapshot()
+     * captures the rows it absorbed (aggregate partials): how many rows
+     * it holds whose effect a snapshot() taken now would not capture
+     * exactly (an emission half done: 1). With checkpoints on, the job
+     * asks it instead of buffered(), so state in the snapshot does not
+     * hold source acknowledgements back, and takes such a checkpoint
+     * aligned: it stops reading, lets every row in flight reach the
+     * operators' state or the sink, waits until this returns 0, flushes
+     * the sink, then records the positions of exactly the rows read and
+     * the snapshots in one transaction. */
+    int64_t (*unsaved)(sl_operator *op);
 } sl_operator_ops;
 
 /* Operators are structs that begin with sl_operator. */

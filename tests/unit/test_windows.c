@@ -835,8 +835,8 @@ Test(windows, late_rows_written_to_late_data_sink, .timeout = 120)
         "SELECT window_start, k, COUNT(*) FROM TABLE(SESSION(TABLE t "
         "PARTITION BY k, DESCRIPTOR(ts), INTERVAL '1' SECOND)) GROUP BY "
         "window_start, window_end, k",
-        "SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN 2 "
-        "PRECEDING AND CURRENT ROW) FROM t",
+        ("SELECT k, SUM(v) OVER (PARTITION BY k ORDER BY ts ROWS BETWEEN 2 "
+         "PRECEDING AND CURRENT ROW) FROM t"),
     };
     for (size_t i = 0; i < SL_ARRAY_LEN(q); i++) {
         sl_snprintf(out, sizeof(out), "%s/late%d.csv", dir, (int)i);

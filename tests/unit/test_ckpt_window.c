@@ -1,0 +1,457 @@
+/*
+ * test_ckpt_window.c: checkpoints of the aggregate operator
+ * (runtime/op_window.c snapshot/restore, issue 9), on the operator alone.
+ *
+ * An uninterrupted run (push batches, advance the watermark, pull) is the
+ * reference. An interrupted run snapshots its state into a state database
+ * (one transaction per checkpoint, as the job does) after some batches,
+ * goes on a little (output lost in the "crash"), then a fresh operator
+ * restores from the last checkpoint and gets the batches after it: the
+ * output before the checkpoint plus the restored operator's output must
+ * equal the reference exactly, for window aggregates (with late rows,
+ * COUNT(DISTINCT) and LISTAGG buffers) and updating GROUP BY (with TTL).
+ * Snapshots after the first write only what changed.
+ */
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "harness.h"
+#include "op_window.h"
+
+#define N_BATCHES  24
+#define BATCH_ROWS 60
+#define WIN_MS     100
+
+/* live rows of the acc log in the state database (the latest entry per
+ * key, if live) */
+#define LIVE_ROWS                                                              \
+    "SELECT count(*) FROM op0_acc a WHERE live AND seq = (SELECT max(seq) "    \
+    "FROM op0_acc b WHERE b.ws = a.ws AND b.we = a.we AND b.gk = a.gk)"
+
+typedef struct lines {
+    char **v;
+    int n, cap;
+} lines;
+
+static void lines_add(lines *l, const char *s)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 256;
+        l->v = sl_realloc(l->v, (size_t)l->cap * sizeof(char *));
+        cr_assert(l->v);
+    }
+    l->v[l->n++] = sl_strdup(s);
+}
+
+static void lines_free(lines *l)
+{
+    for (int i = 0; i < l->n; i++)
+        sl_free(l->v[i]);
+    sl_free(l->v);
+    memset(l, 0, sizeof(*l));
+}
+
+typedef struct rig {
+    sl_arena a;
+    const sl_schema *in, *out;
+    sl_agg_def aggs[7];
+    sl_window_op_def def;
+    sl_batch *batches[N_BATCHES];
+    int64_t wms[N_BATCHES];
+} rig;
+
+static uint64_t rng_state;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* window mode: in (ws, we, k, v), keys ws, we, k;
+ * updating mode: in (k, v), key k. Aggregates over v. */
+static int64_t session_gap; /* > 0: SESSION windows of this gap */
+
+static void rig_init(rig *r, bool updating, int64_t ttl_ms, int n_keys)
+{
+    memset(r, 0, sizeof(*r));
+    sl_arena_init(&r->a, 4096, 0);
+    const sl_type *big = sl_type_simple(SL_TYPE_BIGINT);
+    const sl_type *txt = sl_type_simple(SL_TYPE_VARCHAR);
+    const sl_type *dbl = sl_type_simple(SL_TYPE_DOUBLE);
+    int nk = updating ? 1 : 3;
+    const char *in_names[] = {"ws", "we", "k", "v"};
+    const sl_type *in_types[] = {big, big, txt, big};
+    r->in = sl_schema_new(&r->a, updating ? 2 : 4, in_names + (3 - nk),
+                          in_types + (3 - nk));
+    const char *out_names[] = {"ws", "we", "k",  "n",  "s",
+                               "lo", "hi", "av", "nd", "la"};
+    const sl_type *out_types[] = {big, big, txt, big, big,
+                                  big, big, dbl, big, txt};
+    r->out = sl_schema_new(&r->a, nk + 7, out_names + (3 - nk),
+                           out_types + (3 - nk));
+    cr_assert(r->in && r->out);
+    int v = nk; /* column of v */
+    sl_agg_kind kinds[] = {SL_AGG_COUNT_STAR, SL_AGG_SUM, SL_AGG_MIN,
+                           SL_AGG_MAX,        SL_AGG_AVG, SL_AGG_COUNT_DISTINCT,
+                           SL_AGG_LISTAGG};
+    for (int i = 0; i < 7; i++) {
+        r->aggs[i].kind = kinds[i];
+        r->aggs[i].arg = i == 0 ? -1 : v;
+        r->aggs[i].sep = i == 6 ? "|" : NULL;
+    }
+    r->def.updating = updating;
+    r->def.ws_col = updating ? -1 : 0;
+    r->def.we_col = updating ? -1 : 1;
+    r->def.n_keys = nk;
+    r->def.n_aggs = 7;
+    r->def.aggs = r->aggs;
+    r->def.ttl_ms = ttl_ms;
+    r->def.session_gap_ms = updating ? 0 : session_gap;
+    /* input: event times rising 10 ms a row with up to 150 ms disorder,
+     * 40 keys; every 7th batch carries 3 rows far behind the watermark */
+    rng_state = 0x9E3779B97F4A7C15ull;
+    int64_t t = 1000000, max_t = 0;
+    for (int b = 0; b < N_BATCHES; b++) {
+        sl_batch *bt = sl_batch_new(r->in, BATCH_ROWS + 3);
+        cr_assert(bt);
+        for (int i = 0; i < BATCH_ROWS + (b % 7 == 6 ? 3 : 0); i++) {
+            int64_t et = i < BATCH_ROWS ? t + (int64_t)(rnd() % 150) : 1000;
+            t += 10;
+            if (et > max_t)
+                max_t = et;
+            sl_value *row = sl_batch_append_row(bt);
+            int c = 0;
+            if (!updating && session_gap > 0) {
+                row[c++] = sl_value_int(et);
+                row[c++] = sl_value_int(et + session_gap);
+            } else if (!updating) {
+                row[c++] = sl_value_int(et - et % WIN_MS);
+                row[c++] = sl_value_int(et - et % WIN_MS + WIN_MS);
+            }
+            char k[16];
+            snprintf(k, sizeof(k), "k%02d", (int)(rnd() % (uint64_t)n_keys));
+            cr_assert_eq(sl_batch_set_text(bt, &row[c], k, strlen(k)), SL_OK);
+            c++;
+            row[c] = rnd() % 10 == 0 ? sl_value_null()
+                                     : sl_value_int((int64_t)(rnd() % 50));
+            bt->kinds[bt->n_rows - 1] = SLUICE_ROW_INSERT;
+            bt->event_time[bt->n_rows - 1] = et;
+            bt->pos[bt->n_rows - 1] = (sl_srcpos){0, b * 1000 + i};
+        }
+        r->batches[b] = bt;
+        r->wms[b] = max_t - 200;
+    }
+}
+
+static void rig_free(rig *r)
+{
+    for (int b = 0; b < N_BATCHES; b++)
+        sl_batch_free(r->batches[b]);
+    sl_arena_free(&r->a);
+}
+
+static sl_operator *op_new(rig *r)
+{
+    sl_operator *op = NULL;
+    sl_err err;
+    sl_err_clear(&err);
+    cr_assert_eq(sl_window_op_new(r->in, r->out, &r->def, &op, &err), SL_OK,
+                 "%s", err.msg);
+    return op;
+}
+
+static void format_rows(const sl_batch *b, lines *out)
+{
+    for (int r = 0; r < b->n_rows; r++) {
+        char line[512];
+        int len = snprintf(line, sizeof(line), "%d", b->kinds[r]);
+        const sl_value *row = sl_batch_crow(b, r);
+        for (int c = 0; c < b->n_cols; c++) {
+            const sl_value *v = &row[c];
+            if (v->kind == SL_V_INT)
+                len += snprintf(line + len, sizeof(line) - (size_t)len, ",%lld",
+                                (long long)v->u.i);
+            else if (v->kind == SL_V_REAL)
+                len += snprintf(line + len, sizeof(line) - (size_t)len, ",%.9g",
+                                v->u.d);
+            else if (v->kind == SL_V_TEXT)
+                len += snprintf(line + len, sizeof(line) - (size_t)len, ",%s",
+                                v->u.s);
+            else
+                len += snprintf(line + len, sizeof(line) - (size_t)len, ",-");
+            cr_assert(len < (int)sizeof(line));
+        }
+        lines_add(out, line);
+    }
+}
+
+/* Pull until nothing is ready (or drained). */
+static void pull_all(sl_operator *op, sl_batch *ob, lines *out)
+{
+    sl_err err;
+    sl_err_clear(&err);
+    for (int guard = 0; guard < 100000; guard++) {
+        sl_batch_clear(ob);
+        sl_op_status st = SL_OP_IDLE;
+        cr_assert_eq(op->ops->pull(op, ob, &st, &err), SL_OK, "%s", err.msg);
+        format_rows(ob, out);
+        if (st != SL_OP_READY)
+            return;
+    }
+    cr_assert_fail("operator never idle");
+}
+
+static void step(rig *r, sl_operator *op, int b, sl_batch *ob, lines *out)
+{
+    sl_err err;
+    sl_err_clear(&err);
+    bool acc = false;
+    for (int tries = 0; !acc; tries++) {
+        cr_assert(tries < 3, "push refused after pulls");
+        cr_assert_eq(op->ops->push(op, r->batches[b], &acc, &err), SL_OK, "%s",
+                     err.msg);
+        if (!acc)
+            pull_all(op, ob, out);
+    }
+    pull_all(op, ob, out);
+    cr_assert_eq(op->ops->on_watermark(op, r->wms[b], &err), SL_OK);
+    pull_all(op, ob, out);
+    cr_assert_eq(op->ops->unsaved(op), 0);
+}
+
+static void finish(sl_operator *op, sl_batch *ob, lines *out)
+{
+    sl_err err;
+    sl_err_clear(&err);
+    cr_assert_eq(op->ops->finish(op, &err), SL_OK);
+    for (int guard = 0; guard < 100000; guard++) {
+        sl_batch_clear(ob);
+        sl_op_status st = SL_OP_IDLE;
+        cr_assert_eq(op->ops->pull(op, ob, &st, &err), SL_OK, "%s", err.msg);
+        format_rows(ob, out);
+        if (st == SL_OP_DRAINED)
+            return;
+    }
+    cr_assert_fail("operator never drained");
+}
+
+/* One checkpoint transaction; returns the rows it changed in the state
+ * database. */
+static int64_t checkpoint(sl_operator *op, sqlite3 *state)
+{
+    sl_err err;
+    sl_err_clear(&err);
+    int before = sqlite3_total_changes(state);
+    cr_assert_eq(sqlite3_exec(state, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+    cr_assert_eq(op->ops->snapshot(op, state, "op0_", &err), SL_OK, "%s",
+                 err.msg);
+    cr_assert_eq(sqlite3_exec(state, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    return sqlite3_total_changes(state) - before;
+}
+
+static int64_t count_of(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s",
+                 sqlite3_errmsg(db));
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* Reference vs. crash after batch `crash` with the last checkpoint after
+ * batch `last` (checkpoints every 3 batches before it). */
+static void crash_and_restore_every(bool updating, int64_t ttl_ms, int last,
+                                    int crash, int every,
+                                    bool expect_compaction)
+{
+    rig r;
+    rig_init(&r, updating, ttl_ms, 40);
+    sl_batch *ob = sl_batch_new(r.out, 16); /* small: emissions span pulls */
+    cr_assert(ob);
+    lines ref = {0}, got = {0}, lost = {0};
+    sl_operator *op = op_new(&r);
+    for (int b = 0; b < N_BATCHES; b++)
+        step(&r, op, b, ob, &ref);
+    finish(op, ob, &ref);
+    int64_t ref_late = op->ops->dropped(op);
+    op->ops->close(op);
+    cr_assert(ref.n > 50, "%d rows", ref.n);
+    if (!updating)
+        cr_assert(ref_late > 0);
+
+    sqlite3 *state = NULL;
+    cr_assert_eq(sqlite3_open(":memory:", &state), SQLITE_OK);
+    op = op_new(&r);
+    int64_t full = 0, incr_max = 0, compactions = 0;
+    for (int b = 0; b <= crash; b++) {
+        step(&r, op, b, ob, b <= last ? &got : &lost);
+        if (b <= last && (b % every == every - 1 || b == last)) {
+            int64_t seq0 =
+                full ? count_of(state, "SELECT max(seq) FROM op0_acc") : 0;
+            int64_t ch = checkpoint(op, state);
+            if (count_of(state, "SELECT max(seq) FROM op0_acc") < seq0)
+                compactions++; /* the log was rewritten */
+            if (!full)
+                full = ch;
+            else if (ch > incr_max)
+                incr_max = ch;
+            /* the state database holds what the operator holds */
+            sl_window_op_stats s;
+            sl_window_op_stats_get(op, &s);
+            cr_assert_eq(count_of(state, LIVE_ROWS), s.state_rows);
+        }
+    }
+    op->ops->close(op); /* the crash */
+    if (expect_compaction)
+        cr_assert(compactions > 0);
+    /* a checkpoint writes the groups a few batches touched: bounded by
+     * the rows pushed since the last one (acc and buf rows, deletes and
+     * inserts), not by the state (sessions: a merge also moves the
+     * buffered values of the sessions it merges) */
+    cr_assert(session_gap > 0 || incr_max <= 4 * 3 * (BATCH_ROWS + 3) + 64,
+              "%lld", (long long)incr_max);
+
+    op = op_new(&r);
+    sl_err err;
+    sl_err_clear(&err);
+    cr_assert_eq(op->ops->restore(op, state, "op0_", &err), SL_OK, "%s",
+                 err.msg);
+    for (int b = last + 1; b < N_BATCHES; b++) {
+        step(&r, op, b, ob, &got);
+        if (b % 3 == 2) /* the restored operator checkpoints on */
+            checkpoint(op, state);
+    }
+    finish(op, ob, &got);
+    cr_assert_eq(op->ops->dropped(op), ref_late);
+    op->ops->close(op);
+    cr_assert_eq(got.n, ref.n, "restored run: %d rows, reference %d", got.n,
+                 ref.n);
+    for (int i = 0; i < ref.n; i++)
+        cr_assert_str_eq(got.v[i], ref.v[i], "row %d", i);
+    /* a fresh operator restored from the last checkpoint (after the
+     * restored run's own) holds the same state */
+    sqlite3_close(state);
+    lines_free(&ref);
+    lines_free(&got);
+    lines_free(&lost);
+    sl_batch_free(ob);
+    rig_free(&r);
+}
+
+static void crash_and_restore(bool updating, int64_t ttl_ms, int last,
+                              int crash)
+{
+    crash_and_restore_every(updating, ttl_ms, last, crash, 3, false);
+}
+
+/* A checkpoint after every batch: the acc log outgrows the live rows and
+ * is rewritten (compaction) before the crash. */
+Test(ckpt_window, window_restore_after_log_compaction)
+{
+    crash_and_restore_every(false, 0, 21, 23, 1, true);
+}
+
+Test(ckpt_window, window_restore_equals_uninterrupted)
+{
+    crash_and_restore(false, 0, 11, 14);
+}
+
+Test(ckpt_window, window_restore_at_first_checkpoint)
+{
+    crash_and_restore(false, 0, 2, 6);
+}
+
+Test(ckpt_window, window_restore_late_in_input)
+{
+    crash_and_restore(false, 0, 20, 23);
+}
+
+/* SESSION windows (gap 500 ms, a key's rows about 400 ms apart): sessions
+ * grow and merge across the checkpoints (moved and merged acc rows,
+ * buffered values following their session). */
+Test(ckpt_window, session_restore_equals_uninterrupted)
+{
+    session_gap = 500;
+    crash_and_restore(false, 0, 11, 14);
+    crash_and_restore_every(false, 0, 21, 23, 1, false);
+    session_gap = 0;
+}
+
+Test(ckpt_window, updating_restore_equals_uninterrupted)
+{
+    crash_and_restore(true, 0, 11, 14);
+}
+
+Test(ckpt_window, updating_with_ttl_restore)
+{
+    /* a TTL longer than the test: bookkeeping (upd) survives a restore */
+    crash_and_restore(true, 3600 * 1000, 8, 10);
+}
+
+Test(ckpt_window, restore_refuses_other_layout)
+{
+    rig r;
+    rig_init(&r, false, 0, 40);
+    sl_batch *ob = sl_batch_new(r.out, 64);
+    lines out = {0};
+    sqlite3 *state = NULL;
+    cr_assert_eq(sqlite3_open(":memory:", &state), SQLITE_OK);
+    sl_operator *op = op_new(&r);
+    step(&r, op, 0, ob, &out);
+    checkpoint(op, state);
+    op->ops->close(op);
+    /* the same prefix restored into an aggregate of another query */
+    rig u;
+    rig_init(&u, true, 0, 40);
+    op = op_new(&u);
+    sl_err err;
+    sl_err_clear(&err);
+    cr_assert_eq(op->ops->restore(op, state, "op0_", &err), SL_UNSUPPORTED);
+    cr_assert(strstr(err.msg, "different aggregate"), "%s", err.msg);
+    /* an empty state database: nothing to restore */
+    sl_err_clear(&err);
+    cr_assert_eq(op->ops->restore(op, state, "op9_", &err), SL_OK, "%s",
+                 err.msg);
+    op->ops->close(op);
+    sqlite3_close(state);
+    lines_free(&out);
+    sl_batch_free(ob);
+    rig_free(&r);
+    rig_free(&u);
+}
+
+/* Large state, small change: the second checkpoint writes the groups one
+ * batch touched, a small part of what the first (full) one wrote. */
+Test(ckpt_window, incremental_writes_track_change)
+{
+    rig r;
+    rig_init(&r, true, 0, 1000000);
+    sl_batch *ob = sl_batch_new(r.out, 256);
+    lines out = {0};
+    sqlite3 *state = NULL;
+    cr_assert_eq(sqlite3_open(":memory:", &state), SQLITE_OK);
+    sl_operator *op = op_new(&r);
+    for (int b = 0; b < N_BATCHES - 1; b++)
+        step(&r, op, b, ob, &out);
+    int64_t full = checkpoint(op, state);
+    step(&r, op, N_BATCHES - 1, ob, &out);
+    int64_t incr = checkpoint(op, state);
+    sl_window_op_stats s;
+    sl_window_op_stats_get(op, &s);
+    cr_assert(s.state_rows > 1000, "%lld", (long long)s.state_rows);
+    cr_assert(full >= s.state_rows - BATCH_ROWS, "%lld", (long long)full);
+    cr_assert(incr * 10 < full, "full %lld, incremental %lld", (long long)full,
+              (long long)incr);
+    cr_assert_eq(count_of(state, LIVE_ROWS), s.state_rows);
+    op->ops->close(op);
+    sqlite3_close(state);
+    lines_free(&out);
+    sl_batch_free(ob);
+    rig_free(&r);
+}
