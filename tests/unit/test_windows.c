@@ -450,6 +450,10 @@ Test(nexmark, queries_match_reference, .timeout = 300)
     static const char *const q[][2] = {
         {"SELECT auction, bidder, price, dateTime FROM bid",
          "SELECT auction, bidder, price, t FROM b"},
+        /* q1: currency conversion; the DECIMAL result prints with its
+         * scale (3 places), as in Flink */
+        {"SELECT auction, bidder, ROUND(0.908 * price, 3), dateTime FROM bid",
+         "SELECT auction, bidder, printf('%.3f', 0.908 * price), t FROM b"},
         {"SELECT auction, price FROM bid WHERE MOD(auction, 123) = 0",
          "SELECT auction, price FROM b WHERE auction % 123 = 0"},
         {"SELECT auction, COUNT(*), window_start FROM TABLE(HOP(TABLE bid, "
