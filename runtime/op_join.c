@@ -120,34 +120,6 @@ static void bind_value(sqlite3_stmt *st, int i, const sl_value *v)
 }
 
 /* A value of the state table into an output column of type. */
-static int put_col(sl_batch *out, sl_value *v, const sl_type *type,
-                   sqlite3_stmt *st, int i)
-{
-    int t = sqlite3_column_type(st, i);
-    if (t == SQLITE_NULL) {
-        *v = sl_value_null();
-        return SL_OK;
-    }
-    switch (sl_type_storage(type)) {
-    case SL_V_INT:
-        if (t == SQLITE_FLOAT)
-            *v = sl_value_int((int64_t)sqlite3_column_double(st, i));
-        else
-            *v = sl_value_int(sqlite3_column_int64(st, i));
-        return SL_OK;
-    case SL_V_REAL:
-        *v = sl_value_real(sqlite3_column_double(st, i));
-        return SL_OK;
-    case SL_V_BLOB:
-        return sl_batch_set_blob(out, v, sqlite3_column_blob(st, i),
-                                 (size_t)sqlite3_column_bytes(st, i));
-    default: {
-        const char *s = (const char *)sqlite3_column_text(st, i);
-        return sl_batch_set_text(out, v, s ? s : "",
-                                 (size_t)sqlite3_column_bytes(st, i));
-    }
-    }
-}
 
 /* Copy a value into batch b's arena. */
 static int copy_value(sl_batch *b, sl_value *dst, const sl_value *src)
@@ -304,8 +276,8 @@ static int join_row(jop *j, int s, const sl_batch *b, int r, sl_err *err)
         for (int c = 0; c < n_me && !rc; c++)
             rc = copy_value(q, &orow[me0 + c], &row[c]);
         for (int c = 0; c < n_other && !rc; c++)
-            rc = put_col(q, &orow[other0 + c], os->cols[other0 + c].type, p,
-                         1 + c);
+            rc = sl_operator_put_column(q, &orow[other0 + c],
+                                        os->cols[other0 + c].type, p, 1 + c);
         if (rc) {
             rc = sl_err_set(err, rc, "join result row too large");
             break;

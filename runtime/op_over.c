@@ -282,35 +282,6 @@ static int oop_push(sl_operator *op, const sl_batch *batch, bool *accepted,
     return rc;
 }
 
-static int put_col(sl_batch *out, sl_value *v, const sl_type *type,
-                   sqlite3_stmt *st, int i)
-{
-    int t = sqlite3_column_type(st, i);
-    if (t == SQLITE_NULL) {
-        *v = sl_value_null();
-        return SL_OK;
-    }
-    switch (sl_type_storage(type)) {
-    case SL_V_INT:
-        if (t == SQLITE_FLOAT)
-            *v = sl_value_int((int64_t)sqlite3_column_double(st, i));
-        else
-            *v = sl_value_int(sqlite3_column_int64(st, i));
-        return SL_OK;
-    case SL_V_REAL:
-        *v = sl_value_real(sqlite3_column_double(st, i));
-        return SL_OK;
-    case SL_V_BLOB:
-        return sl_batch_set_blob(out, v, sqlite3_column_blob(st, i),
-                                 (size_t)sqlite3_column_bytes(st, i));
-    default: {
-        const char *s = (const char *)sqlite3_column_text(st, i);
-        return sl_batch_set_text(out, v, s ? s : "",
-                                 (size_t)sqlite3_column_bytes(st, i));
-    }
-    }
-}
-
 static bool due(const oop *o)
 {
     return o->fire_wm > o->fired_wm && o->pending > 0 &&
@@ -380,7 +351,8 @@ static int oop_pull(sl_operator *op, sl_batch *out, sl_op_status *status,
         out->pos[k] = (sl_srcpos){-1, -1};
         int rc = SL_OK;
         for (int c = 0; c < n && !rc; c++)
-            rc = put_col(out, &row[c], os->cols[c].type, o->emit, c + 2);
+            rc = sl_operator_put_column(out, &row[c], os->cols[c].type, o->emit,
+                                        c + 2);
         if (rc)
             return sl_err_set(err, rc, "over aggregate: row too large");
     }

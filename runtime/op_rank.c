@@ -196,35 +196,6 @@ static int rop_push(sl_operator *op, const sl_batch *batch, bool *accepted,
     return rc;
 }
 
-static int put_col(sl_batch *out, sl_value *v, const sl_type *type,
-                   sqlite3_stmt *st, int i)
-{
-    int t = sqlite3_column_type(st, i);
-    if (t == SQLITE_NULL) {
-        *v = sl_value_null();
-        return SL_OK;
-    }
-    switch (sl_type_storage(type)) {
-    case SL_V_INT:
-        if (t == SQLITE_FLOAT)
-            *v = sl_value_int((int64_t)sqlite3_column_double(st, i));
-        else
-            *v = sl_value_int(sqlite3_column_int64(st, i));
-        return SL_OK;
-    case SL_V_REAL:
-        *v = sl_value_real(sqlite3_column_double(st, i));
-        return SL_OK;
-    case SL_V_BLOB:
-        return sl_batch_set_blob(out, v, sqlite3_column_blob(st, i),
-                                 (size_t)sqlite3_column_bytes(st, i));
-    default: {
-        const char *s = (const char *)sqlite3_column_text(st, i);
-        return sl_batch_set_text(out, v, s ? s : "",
-                                 (size_t)sqlite3_column_bytes(st, i));
-    }
-    }
-}
-
 static bool due(const rop *r)
 {
     return r->fire_wm > r->fired_wm && r->min_we != INT64_MAX &&
@@ -290,7 +261,8 @@ static int rop_pull(sl_operator *op, sl_batch *out, sl_op_status *status,
         out->pos[k] = (sl_srcpos){-1, -1};
         int rc = SL_OK;
         for (int c = 0; c < n_out && !rc; c++)
-            rc = put_col(out, &row[c], os->cols[c].type, r->emit, c + 1);
+            rc = sl_operator_put_column(out, &row[c], os->cols[c].type, r->emit,
+                                        c + 1);
         if (rc)
             return sl_err_set(err, rc, "window rank: row too large");
         row[n_out] = sl_value_int(sqlite3_column_int64(r->emit, n_out + 1));

@@ -745,35 +745,6 @@ static int wop_push(sl_operator *op, const sl_batch *batch, bool *accepted,
     return rc;
 }
 
-static int put_col(sl_batch *out, sl_value *v, const sl_type *type,
-                   sqlite3_stmt *st, int i)
-{
-    int t = sqlite3_column_type(st, i);
-    if (t == SQLITE_NULL) {
-        *v = sl_value_null();
-        return SL_OK;
-    }
-    switch (sl_type_storage(type)) {
-    case SL_V_INT:
-        if (t == SQLITE_FLOAT)
-            *v = sl_value_int((int64_t)sqlite3_column_double(st, i));
-        else
-            *v = sl_value_int(sqlite3_column_int64(st, i));
-        return SL_OK;
-    case SL_V_REAL:
-        *v = sl_value_real(sqlite3_column_double(st, i));
-        return SL_OK;
-    case SL_V_BLOB:
-        return sl_batch_set_blob(out, v, sqlite3_column_blob(st, i),
-                                 (size_t)sqlite3_column_bytes(st, i));
-    default: {
-        const char *s = (const char *)sqlite3_column_text(st, i);
-        return sl_batch_set_text(out, v, s ? s : "",
-                                 (size_t)sqlite3_column_bytes(st, i));
-    }
-    }
-}
-
 static bool same_value(sqlite3_stmt *st, int a, int b)
 {
     int ta = sqlite3_column_type(st, a), tb = sqlite3_column_type(st, b);
@@ -810,10 +781,12 @@ static int emit_row(wop *w, sl_batch *out, int kind, int64_t etime,
     out->pos[r] = (sl_srcpos){-1, -1};
     int rc = SL_OK;
     for (int k = 0; k < w->def.n_keys && !rc; k++)
-        rc = put_col(out, &row[k], os->cols[k].type, w->emit, first_key + k);
+        rc = sl_operator_put_column(out, &row[k], os->cols[k].type, w->emit,
+                                    first_key + k);
     for (int i = 0; i < w->def.n_aggs && !rc; i++)
-        rc = put_col(out, &row[w->def.n_keys + i],
-                     os->cols[w->def.n_keys + i].type, w->emit, first_agg + i);
+        rc = sl_operator_put_column(out, &row[w->def.n_keys + i],
+                                    os->cols[w->def.n_keys + i].type, w->emit,
+                                    first_agg + i);
     if (rc)
         return sl_err_set(err, rc, "aggregate result too large");
     return SL_OK;

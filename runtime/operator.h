@@ -118,4 +118,10 @@ struct sl_operator {
 int sl_identity_op_new(const sl_schema *schema, int max_rows, sl_operator **op,
                        sl_err *err);
 
+/* Read column i of a SQLite result row into v, converted to the storage
+ * of type (NULL stays NULL; text and blobs are copied into out's arena).
+ * Shared by the operators that emit rows from their state tables. */
+int sl_operator_put_column(sl_batch *out, sl_value *v, const sl_type *type,
+                           sqlite3_stmt *st, int i);
+
 #endif
