@@ -90,8 +90,24 @@ typedef struct phase_cpu {
     double wall_s, cpu_s;
 } phase_cpu;
 
+/* BENCH_PERF_CTL=<fifo>: write "enable" / "disable" to perf record's
+ * --control fifo around each measured phase, so a profile holds only the
+ * measured work (bench/RESULTS.md shows the command). */
+static void perf_ctl(const char *cmd)
+{
+    const char *path = getenv("BENCH_PERF_CTL");
+    if (!path)
+        return;
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(cmd, f);
+        fclose(f);
+    }
+}
+
 static void phase_start(phase_cpu *p)
 {
+    perf_ctl("enable\n");
     p->t0 = sl_mono_ns();
     p->c0 = process_cpu_ns();
 }
@@ -100,6 +116,7 @@ static void phase_end(phase_cpu *p)
 {
     p->wall_s = (double)(sl_mono_ns() - p->t0) / 1e9;
     p->cpu_s = (double)(process_cpu_ns() - p->c0) / 1e9;
+    perf_ctl("disable\n");
 }
 
 static phase_cpu cpu_consume, cpu_through, cpu_sluice;
@@ -504,11 +521,16 @@ static double sluice_kafka(pipe_schemas *p, const char *bs, feeder *f,
     sl_batch *obatch = sl_batch_new(p->out, BATCH_ROWS);
     long n = 0;
     int64_t t0 = 0, c0 = 0;
+    int64_t t_read = 0, t_work = 0, t_idle = 0;
+    long n_empty = 0;
     while (n < f->n) {
         sl_read_status st;
         sl_batch_clear(batch);
+        int64_t a = sl_mono_ns();
         if (src->ops->read(src, batch, &st, &err))
             die("read", err.msg);
+        int64_t b = sl_mono_ns();
+        t_read += b - a;
         if (batch->n_rows) {
             if (!t0) {
                 t0 = sl_mono_ns();
@@ -520,12 +542,20 @@ static double sluice_kafka(pipe_schemas *p, const char *bs, feeder *f,
             ks.sink->ops->acked(ks.sink);
             n += batch->n_rows;
             f->consumed = n;
+            t_work += sl_mono_ns() - b;
         } else {
             if (ks.sink->ops->poll(ks.sink, &err))
                 die("poll", err.msg);
             usleep(200);
+            if (t0) {
+                n_empty++;
+                t_idle += sl_mono_ns() - b;
+            }
         }
     }
+    if (getenv("BENCH_TRACE"))
+        fprintf(stderr, "read %.3f s, stage+write %.3f s, idle %.3f s (%ld)\n",
+                t_read / 1e9, t_work / 1e9, t_idle / 1e9, n_empty);
     int64_t t1 = sl_mono_ns();
     sluice_cpu_us = (double)(thread_cpu_ns() - c0) / 1e3 / (double)n;
     if (ks.sink->ops->flush(ks.sink, FLUSH_TIMEOUT, &err))

@@ -31,6 +31,8 @@
 #define MAX_PENDING_SEQS   65536
 #define MAX_REDELIVERIES   1000000
 #define QUEUE_FULL_WAIT_MS 50
+#define CHUNK_ROWS         1024
+#define CHUNK_BYTES        (4u << 20)
 
 enum { PART_DEFAULT, PART_FIXED, PART_ROUND_ROBIN };
 enum { GUARANTEE_AT_LEAST_ONCE, GUARANTEE_NONE, GUARANTEE_EXACTLY_ONCE };
@@ -59,6 +61,15 @@ typedef struct ksink {
     sl_buf kbuf, vbuf;
     sl_buf hbuf;
     sl_kafka_txn txn; /* exactly-once (kafka_txn.c) */
+    /* Plain records (no headers or timestamp column, no transaction) go to
+     * librdkafka in chunks through rd_kafka_produce_batch: the encoded
+     * keys and values of up to CHUNK_ROWS rows sit in kbuf / vbuf at
+     * these offsets (len -1: NULL). */
+    bool batched;
+    rd_kafka_message_t *chunk;
+    size_t (*chunk_off)[2];
+    int64_t (*chunk_len)[2];
+    int64_t write_ts; /* wall clock ms of the current write() */
 } ksink;
 
 /* ---- sequence tracking ------------------------------------------------- */
@@ -261,7 +272,9 @@ static int produce_row(ksink *k, const sl_batch *batch, int r, uint64_t seq,
     int hc = k->common.meta_col[SL_KMETA_HEADERS];
     if (hc >= 0 && (rc = build_headers(k, &row[hc], &hdrs, err)))
         return rc;
-    int64_t ts = 0;
+    /* CreateTime: the row's 'timestamp' column, else the write's time
+     * (librdkafka would read the clock for every record). */
+    int64_t ts = k->write_ts;
     int tc = k->common.meta_col[SL_KMETA_TIMESTAMP];
     if (tc >= 0 && row[tc].kind == SL_V_INT)
         ts = row[tc].u.i;
@@ -303,6 +316,126 @@ static int produce_row(ksink *k, const sl_batch *batch, int r, uint64_t seq,
     }
 }
 
+/* Hand the chunk's n records to librdkafka: one produce_batch call (one
+ * clock read and topic lock for all), again for the rest after serving
+ * delivery reports while the bounded queue is full. */
+static int produce_chunk(ksink *k, int n, uint64_t seq, pending *p, sl_err *err)
+{
+    rd_kafka_message_t *m = k->chunk;
+    for (int i = 0; i < n; i++) {
+        memset(&m[i], 0, sizeof(m[i]));
+        m[i].partition = RD_KAFKA_PARTITION_UA;
+        if (k->chunk_len[i][1] >= 0) {
+            m[i].payload = k->vbuf.data + k->chunk_off[i][1];
+            m[i].len = (size_t)k->chunk_len[i][1];
+        }
+        if (k->chunk_len[i][0] >= 0) {
+            m[i].key = k->kbuf.data + k->chunk_off[i][0];
+            m[i].key_len = (size_t)k->chunk_len[i][0];
+        }
+        m[i]._private = (void *)(uintptr_t)seq;
+    }
+    int start = 0;
+    while (start < n) {
+        rd_kafka_produce_batch(k->rkt, RD_KAFKA_PARTITION_UA,
+                               RD_KAFKA_MSG_F_COPY, m + start, n - start);
+        int first_err = -1;
+        for (int i = start; i < n; i++) {
+            if (!m[i].err) {
+                if (p)
+                    p->outstanding++;
+            } else if (first_err < 0) {
+                first_err = i;
+            }
+        }
+        if (first_err < 0)
+            break;
+        if (m[first_err].err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            return sl_err_set(err, SL_IO, "kafka topic '%s': produce: %s",
+                              k->common.topics[0],
+                              rd_kafka_err2str(m[first_err].err));
+        /* Queue full: every record from first_err on was refused (the
+         * call stops taking records then). Serve delivery reports until
+         * there is room (docs/kafka.md "Memory"). */
+        start = first_err;
+        rd_kafka_poll(k->rk, QUEUE_FULL_WAIT_MS);
+        if (k->async_err.code)
+            return sl_err_set(err, k->async_err.code, "%s", k->async_err.msg);
+    }
+    sl_buf_reset(&k->kbuf);
+    sl_buf_reset(&k->vbuf);
+    return SL_OK;
+}
+
+/* Encode side (0 key, 1 value) of row r at the end of buf for the chunk's
+ * record i; a record that does not fit after others is retried alone
+ * once the chunk went out (*flush). */
+static int chunk_encode(ksink *k, sl_encoder *enc, sl_buf *buf, int side,
+                        const sl_batch *batch, int r, int i, bool *flush,
+                        sl_err *err)
+{
+    size_t start = buf->len;
+    int rc = enc->encode(enc, batch, r, buf, err);
+    if (rc == SL_LIMIT && start > 0 && i > 0) {
+        buf->len = start;
+        buf->rc = SL_OK;
+        *flush = true;
+        return SL_OK;
+    }
+    k->chunk_off[i][side] = start;
+    k->chunk_len[i][side] = (int64_t)(buf->len - start);
+    return rc;
+}
+
+static int write_batched(ksink *k, const sl_batch *batch, uint64_t seq,
+                         pending *p, sl_err *err)
+{
+    int n = 0, rc;
+    sl_buf_reset(&k->kbuf);
+    sl_buf_reset(&k->vbuf);
+    for (int r = 0; r < batch->n_rows; r++) {
+        bool tombstone = false;
+        if (batch->kinds[r] != SLUICE_ROW_INSERT &&
+            batch->kinds[r] != SLUICE_ROW_UPDATE_AFTER) {
+            if (!k->common.upsert)
+                return sl_err_set(err, SL_UNSUPPORTED,
+                                  "kafka table '%s' is append-only and "
+                                  "cannot take update/delete rows (use "
+                                  "upsert-kafka)",
+                                  k->common.table->name);
+            /* upsert-kafka: -U is replaced by the +U that follows */
+            if (batch->kinds[r] == SLUICE_ROW_UPDATE_BEFORE)
+                continue;
+            tombstone = true;
+        }
+        bool flush = false;
+        k->chunk_len[n][0] = k->chunk_len[n][1] = -1;
+        if (k->key_enc && (rc = chunk_encode(k, k->key_enc, &k->kbuf, 0, batch,
+                                             r, n, &flush, err)))
+            return rc;
+        if (!flush && !tombstone &&
+            (rc = chunk_encode(k, k->value_enc, &k->vbuf, 1, batch, r, n,
+                               &flush, err)))
+            return rc;
+        if (flush) {
+            /* (produce_chunk empties both buffers) */
+            if ((rc = produce_chunk(k, n, seq, p, err)))
+                return rc;
+            n = 0;
+            r--; /* this row again, alone in the buffers */
+            continue;
+        }
+        n++;
+        if (n == CHUNK_ROWS || k->vbuf.len >= CHUNK_BYTES ||
+            k->kbuf.len >= CHUNK_BYTES) {
+            if ((rc = produce_chunk(k, n, seq, p, err)))
+                return rc;
+            n = 0;
+        }
+    }
+    return n ? produce_chunk(k, n, seq, p, err) : SL_OK;
+}
+
 static int sink_write(sl_sink *sink, const sl_batch *batch, uint64_t seq,
                       sl_err *err)
 {
@@ -322,6 +455,17 @@ static int sink_write(sl_sink *sink, const sl_batch *batch, uint64_t seq,
         p->seq = seq;
         p->outstanding = 0;
         k->ring_len++;
+    }
+    k->write_ts = sl_now_ms();
+    if (k->batched) {
+        pending *p = k->guarantee != GUARANTEE_NONE ? ring_find(k, seq) : NULL;
+        int rc = write_batched(k, batch, seq, p, err);
+        if (rc)
+            return rc;
+        k->last_seq = seq;
+        rd_kafka_poll(k->rk, 0);
+        ring_advance(k);
+        return SL_OK;
     }
     for (int r = 0; r < batch->n_rows; r++) {
         bool tombstone = false;
@@ -434,6 +578,9 @@ static void sink_close(sl_sink *sink)
     if (k->pipe_wr >= 0)
         close(k->pipe_wr);
     sl_free(k->ring);
+    sl_free(k->chunk);
+    sl_free(k->chunk_off);
+    sl_free(k->chunk_len);
     sl_buf_free(&k->kbuf);
     sl_buf_free(&k->vbuf);
     sl_buf_free(&k->hbuf);
@@ -543,8 +690,17 @@ int sl_kafka_open_sink(const sl_table_info *table, sl_sink **out, sl_err *err)
     }
     k->ring_cap = MAX_PENDING_SEQS;
     k->ring = sl_calloc((size_t)k->ring_cap, sizeof(*k->ring));
+    k->batched = !k->txn.enabled && k->common.meta_col[SL_KMETA_HEADERS] < 0 &&
+                 k->common.meta_col[SL_KMETA_TIMESTAMP] < 0;
+    if (k->batched) {
+        k->chunk = sl_calloc(CHUNK_ROWS, sizeof(*k->chunk));
+        k->chunk_off = sl_calloc(CHUNK_ROWS, sizeof(*k->chunk_off));
+        k->chunk_len = sl_calloc(CHUNK_ROWS, sizeof(*k->chunk_len));
+    }
     int fds[2];
-    if (!k->ring || pipe2(fds, O_NONBLOCK | O_CLOEXEC)) {
+    if (!k->ring ||
+        (k->batched && (!k->chunk || !k->chunk_off || !k->chunk_len)) ||
+        pipe2(fds, O_NONBLOCK | O_CLOEXEC)) {
         sink_close(&k->base);
         return sl_err_set(err, SL_NOMEM, "kafka sink: out of resources");
     }
