@@ -156,6 +156,14 @@ static void die(const char *what, const char *msg)
     exit(1);
 }
 
+/* What the feeder (the producer writing the input topics) sets on top of
+ * producer_props: it shapes the input topic's batches, i.e. the data the
+ * measured consumers read. */
+static const char *feeder_props[16][2] = {
+    {NULL, NULL},
+};
+static bool feeding;
+
 static rd_kafka_t *new_client(rd_kafka_type_t type, const char *bs,
                               const char *group)
 {
@@ -171,6 +179,10 @@ static rd_kafka_t *new_client(rd_kafka_type_t type, const char *bs,
             die(props[i][0], errstr);
     if (group)
         rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof(errstr));
+    for (int i = 0; feeding && feeder_props[i][0]; i++)
+        if (rd_kafka_conf_set(conf, feeder_props[i][0], feeder_props[i][1],
+                              errstr, sizeof(errstr)))
+            die(feeder_props[i][0], errstr);
     rd_kafka_t *rk = rd_kafka_new(type, conf, errstr, sizeof(errstr));
     if (!rk)
         die("client", errstr);
@@ -180,7 +192,9 @@ static rd_kafka_t *new_client(rd_kafka_type_t type, const char *bs,
 static void *feed_main(void *arg)
 {
     feeder *f = arg;
+    feeding = true;
     rd_kafka_t *rk = new_client(RD_KAFKA_PRODUCER, f->bootstrap, NULL);
+    feeding = false;
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, f->topic, NULL);
     char rec[RECORD_ROOM];
     int64_t t0 = sl_mono_ns();
@@ -605,6 +619,7 @@ int main(int argc, char **argv)
 {
     env_props("BENCH_CONSUMER", consumer_props);
     env_props("BENCH_PRODUCER", producer_props);
+    env_props("BENCH_FEEDER", feeder_props);
     long n = 1000000;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--concurrent"))

@@ -28,11 +28,13 @@
 
 #include "kafka_int.h"
 
-#define MAX_PENDING_SEQS   65536
-#define MAX_REDELIVERIES   1000000
-#define QUEUE_FULL_WAIT_MS 50
-#define CHUNK_ROWS         1024
-#define CHUNK_BYTES        (4u << 20)
+#define MAX_PENDING_SEQS    65536
+#define MAX_REDELIVERIES    1000000
+#define QUEUE_FULL_WAIT_MS  50
+#define CHUNK_ROWS          1024
+#define CHUNK_BYTES         (4u << 20)
+#define STICKY_MS           10 /* librdkafka's sticky.partitioning.linger.ms */
+#define METADATA_TIMEOUT_MS 2000
 
 enum { PART_DEFAULT, PART_FIXED, PART_ROUND_ROBIN };
 enum { GUARANTEE_AT_LEAST_ONCE, GUARANTEE_NONE, GUARANTEE_EXACTLY_ONCE };
@@ -70,6 +72,16 @@ typedef struct ksink {
     size_t (*chunk_off)[2];
     int64_t (*chunk_len)[2];
     int64_t write_ts; /* wall clock ms of the current write() */
+    /* Keyless records under the default partitioner: the sink does
+     * librdkafka's sticky partitioning itself (one random partition for
+     * all chunks of STICKY_MS), so produce_batch skips the per-record
+     * partitioner. n_partitions comes from the topic's metadata at open
+     * (0: unknown, librdkafka partitions every record). */
+    bool own_sticky;
+    int32_t n_partitions;
+    int32_t sticky_part;
+    int64_t sticky_since;
+    uint64_t rand_state;
 } ksink;
 
 /* ---- sequence tracking ------------------------------------------------- */
@@ -209,6 +221,30 @@ static int32_t rr_partitioner(const rd_kafka_topic_t *rkt, const void *key,
     return (int32_t)(n % (uint32_t)partition_cnt);
 }
 
+/* The partition for the next chunk of keyless records, or
+ * RD_KAFKA_PARTITION_UA to let librdkafka choose per record. */
+static int32_t chunk_partition(ksink *k)
+{
+    int32_t n = k->n_partitions;
+    if (!k->own_sticky || n <= 0)
+        return RD_KAFKA_PARTITION_UA;
+    if (k->sticky_part < 0 || k->sticky_part >= n ||
+        k->write_ts - k->sticky_since >= STICKY_MS) {
+        /* xorshift64: a random partition, another one when possible */
+        uint64_t x = k->rand_state;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        k->rand_state = x;
+        int32_t p = (int32_t)(x % (uint64_t)n);
+        if (n > 1 && p == k->sticky_part)
+            p = (p + 1) % n;
+        k->sticky_part = p;
+        k->sticky_since = k->write_ts;
+    }
+    return k->sticky_part;
+}
+
 /* ---- writing ----------------------------------------------------------- */
 
 static int build_headers(ksink *k, const sl_value *v, rd_kafka_headers_t **out,
@@ -335,10 +371,11 @@ static int produce_chunk(ksink *k, int n, uint64_t seq, pending *p, sl_err *err)
         }
         m[i]._private = (void *)(uintptr_t)seq;
     }
+    int32_t part = chunk_partition(k);
     int start = 0;
     while (start < n) {
-        rd_kafka_produce_batch(k->rkt, RD_KAFKA_PARTITION_UA,
-                               RD_KAFKA_MSG_F_COPY, m + start, n - start);
+        rd_kafka_produce_batch(k->rkt, part, RD_KAFKA_MSG_F_COPY, m + start,
+                               n - start);
         int first_err = -1;
         for (int i = start; i < n; i++) {
             if (!m[i].err) {
@@ -350,6 +387,14 @@ static int produce_chunk(ksink *k, int n, uint64_t seq, pending *p, sl_err *err)
         }
         if (first_err < 0)
             break;
+        if (part != RD_KAFKA_PARTITION_UA &&
+            m[first_err].err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION) {
+            /* the partition went away: librdkafka chooses again */
+            k->n_partitions = 0;
+            part = RD_KAFKA_PARTITION_UA;
+            start = first_err;
+            continue;
+        }
         if (m[first_err].err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
             return sl_err_set(err, SL_IO, "kafka topic '%s': produce: %s",
                               k->common.topics[0],
@@ -733,6 +778,13 @@ int sl_kafka_open_sink(const sl_table_info *table, sl_sink **out, sl_err *err)
     k->txn.topic = k->common.topics[0];
     rd_kafka_topic_conf_t *tconf = rd_kafka_default_topic_conf_dup(k->rk);
     rd_kafka_topic_conf_set_opaque(tconf, k);
+    k->own_sticky = k->batched && k->partitioner == PART_DEFAULT &&
+                    !k->key_enc &&
+                    !sl_options_has(table->options, "properties.partitioner") &&
+                    !sl_options_has(table->options,
+                                    "properties.sticky.partitioning.linger.ms");
+    k->sticky_part = -1;
+    k->rand_state = (uint64_t)sl_mono_ns() | 1;
     if (k->partitioner == PART_FIXED)
         rd_kafka_topic_conf_set_partitioner_cb(tconf, fixed_partitioner);
     else if (k->partitioner == PART_ROUND_ROBIN)
@@ -743,6 +795,16 @@ int sl_kafka_open_sink(const sl_table_info *table, sl_sink **out, sl_err *err)
         return sl_err_set(err, SL_IO, "kafka table '%s': topic '%s': %s",
                           table->name, k->common.topics[0],
                           rd_kafka_err2str(rd_kafka_last_error()));
+    }
+    if (k->own_sticky) {
+        /* One metadata round trip at open; without an answer (broker
+         * down, topic not created yet) librdkafka partitions. */
+        const rd_kafka_metadata_t *md = NULL;
+        if (!rd_kafka_metadata(k->rk, 0, k->rkt, &md, METADATA_TIMEOUT_MS) &&
+            md->topic_cnt == 1 && !md->topics[0].err)
+            k->n_partitions = md->topics[0].partition_cnt;
+        if (md)
+            rd_kafka_metadata_destroy(md);
     }
     k->main_queue = rd_kafka_queue_get_main(k->rk);
     rd_kafka_queue_io_event_enable(k->main_queue, k->pipe_wr, "1", 1);
