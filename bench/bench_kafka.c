@@ -24,6 +24,7 @@
  *   (default N = 1000000; --no-broker runs only the memory pipeline,
  *   --sluice-kafka only Sluice's Kafka pipeline, e.g. under perf)
  */
+#include <poll.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -286,10 +287,13 @@ static double raw_through(const char *bs, feeder *f, double *flushed)
     rd_kafka_topic_partition_list_destroy(l);
     rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(rk);
     rd_kafka_message_t *msgs[1024];
+    rd_kafka_message_t out[1024];
     long n = 0;
-    int64_t t0 = 0, c0 = 0;
+    int64_t t0 = 0, c0 = 0, sticky_since = 0;
+    int32_t part = 0;
     while (n < f->n) {
         ssize_t got = rd_kafka_consume_batch_queue(q, 100, msgs, 1024);
+        int n_out = 0;
         for (ssize_t i = 0; i < got; i++) {
             rd_kafka_message_t *m = msgs[i];
             if (!m->err) {
@@ -299,13 +303,28 @@ static double raw_through(const char *bs, feeder *f, double *flushed)
                     phase_start(&cpu_through);
                 }
                 n++;
-                while (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA,
-                                        RD_KAFKA_MSG_F_COPY, m->payload, m->len,
-                                        NULL, 0, NULL) == -1)
-                    rd_kafka_poll(pk, 1);
+                memset(&out[n_out], 0, sizeof(out[n_out]));
+                out[n_out].payload = m->payload;
+                out[n_out].len = m->len;
+                n_out++;
             }
-            rd_kafka_message_destroy(m);
         }
+        /* as Sluice's sink: one produce_batch call per batch, keyless
+         * records on a sticky partition (changed every 10 ms) */
+        int64_t now = sl_mono_ns();
+        if (now - sticky_since >= 10000000) {
+            part = (part + 1) % n_parts;
+            sticky_since = now;
+        }
+        for (int done = 0; done < n_out;) {
+            int ok = rd_kafka_produce_batch(rkt, part, RD_KAFKA_MSG_F_COPY,
+                                            out + done, n_out - done);
+            done += ok;
+            if (done < n_out)
+                rd_kafka_poll(pk, 1); /* queue full */
+        }
+        for (ssize_t i = 0; i < got; i++)
+            rd_kafka_message_destroy(msgs[i]);
         rd_kafka_poll(pk, 0);
         f->consumed = n;
     }
@@ -560,7 +579,14 @@ static double sluice_kafka(pipe_schemas *p, const char *bs, feeder *f,
         } else {
             if (ks.sink->ops->poll(ks.sink, &err))
                 die("poll", err.msg);
-            usleep(200);
+            /* nothing fetched: wait on the source's and the sink's fds,
+             * as the job loop does */
+            int64_t wake = 0;
+            struct pollfd pf[2] = {
+                {.fd = -1, .events = POLLIN},
+                {.fd = ks.sink->ops->poll_fd(ks.sink), .events = POLLIN}};
+            src->ops->wait_hint(src, &pf[0].fd, &wake);
+            poll(pf, 2, 100);
             if (t0) {
                 n_empty++;
                 t_idle += sl_mono_ns() - b;
