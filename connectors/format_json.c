@@ -121,6 +121,7 @@ typedef struct jfield {
     size_t name_len;
     const sl_type *type;
     int col;
+    bool plain; /* the name needs no escaping: its JSON key is "name" */
 } jfield;
 
 typedef struct json_codec {
@@ -175,6 +176,10 @@ static int codec_init(json_codec *c, const sl_format_info *info, sl_err *err)
     for (int i = 0; i < s->n_cols; i++) {
         c->fields[i].name = s->cols[i].name;
         c->fields[i].name_len = strlen(s->cols[i].name);
+        c->fields[i].plain = true;
+        for (const char *n = s->cols[i].name; *n; n++)
+            if ((unsigned char)*n < 0x20 || *n == '"' || *n == '\\')
+                c->fields[i].plain = false;
         c->fields[i].type = s->cols[i].type;
         c->fields[i].col = info->col_map ? info->col_map[i] : i;
     }
@@ -1168,20 +1173,36 @@ static int json_decode(sl_decoder *dec, const char *data, size_t len,
             return sl_err_set(err, SL_ERROR,
                               "expected a field name in JSON object");
         }
-        bool escaped;
-        const char *q = scan_string(p + 1, end, &escaped);
-        if (!q)
-            return sl_err_set(err, SL_ERROR, "malformed JSON string");
-        const char *key = p + 1;
-        size_t klen = (size_t)(q - key);
-        if (escaped) {
-            sl_buf_reset(&d->scratch);
-            if (sl_buf_append(&d->scratch, key, klen))
-                return sl_err_set(err, SL_NOMEM, "out of memory");
-            klen = unescape(key, q, d->scratch.data);
-            key = d->scratch.data;
+        const jfield *f = NULL;
+        const char *q = NULL;
+        if (hint < d->c.n_fields) {
+            /* the next field in schema order, written without escapes:
+             * compare in place instead of scanning the key first */
+            const jfield *h = &d->c.fields[hint];
+            size_t nl = h->name_len;
+            if (h->plain && (size_t)(end - p) > nl + 1 && p[1 + nl] == '"' &&
+                !memcmp(p + 1, h->name, nl)) {
+                f = h;
+                q = p + 1 + nl;
+                hint++;
+            }
         }
-        const jfield *f = find_field(d, key, klen, &hint);
+        if (!f) {
+            bool escaped;
+            q = scan_string(p + 1, end, &escaped);
+            if (!q)
+                return sl_err_set(err, SL_ERROR, "malformed JSON string");
+            const char *key = p + 1;
+            size_t klen = (size_t)(q - key);
+            if (escaped) {
+                sl_buf_reset(&d->scratch);
+                if (sl_buf_append(&d->scratch, key, klen))
+                    return sl_err_set(err, SL_NOMEM, "out of memory");
+                klen = unescape(key, q, d->scratch.data);
+                key = d->scratch.data;
+            }
+            f = find_field(d, key, klen, &hint);
+        }
         p = skip_ws(q + 1, end);
         if (p >= end || *p != ':')
             return sl_err_set(err, SL_ERROR,
