@@ -194,6 +194,19 @@ static const unsigned char str_stop[256] = {
 static const unsigned char is_ws[256] = {
     [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1};
 
+/* Whether any of the 8 bytes at p is '"', '\\' or a control byte. */
+static inline bool stop_in_8(const char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    uint64_t q = w ^ 0x2222222222222222ULL;
+    uint64_t b = w ^ 0x5C5C5C5C5C5C5C5CULL;
+    uint64_t stop = ((q - 0x0101010101010101ULL) & ~q) |
+                    ((b - 0x0101010101010101ULL) & ~b) |
+                    ((w - 0x2020202020202020ULL) & ~w);
+    return (stop & 0x8080808080808080ULL) != 0;
+}
+
 static inline const char *skip_ws(const char *p, const char *end)
 {
     while (p < end && is_ws[(unsigned char)*p])
@@ -220,18 +233,8 @@ static const char *scan_string(const char *p, const char *end, bool *escaped)
     *escaped = false;
     for (;;) {
         /* 8 bytes at a time while none is '"', '\\' or a control byte */
-        while (end - p >= 8) {
-            uint64_t w;
-            memcpy(&w, p, 8);
-            uint64_t q = w ^ 0x2222222222222222ULL;
-            uint64_t b = w ^ 0x5C5C5C5C5C5C5C5CULL;
-            uint64_t stop = ((q - 0x0101010101010101ULL) & ~q) |
-                            ((b - 0x0101010101010101ULL) & ~b) |
-                            ((w - 0x2020202020202020ULL) & ~w);
-            if (stop & 0x8080808080808080ULL)
-                break;
+        while (end - p >= 8 && !stop_in_8(p))
             p += 8;
-        }
         while (p < end && !str_stop[(unsigned char)*p])
             p++;
         if (p >= end)
@@ -1316,10 +1319,14 @@ static void put_json_string(sl_buf *out, const char *s, size_t len)
     static const char hex[] = "0123456789abcdef";
     out_putc(out, '"');
     size_t run = 0;
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 0;; i++) {
+        while (len - i >= 8 && !stop_in_8(s + i))
+            i += 8;
+        while (i < len && !str_stop[(unsigned char)s[i]])
+            i++;
+        if (i >= len)
+            break;
         unsigned char ch = (unsigned char)s[i];
-        if (!str_stop[ch])
-            continue;
         out_append(out, s + run, i - run);
         run = i + 1;
         char esc[7] = {'\\', 0};
