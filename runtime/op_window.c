@@ -17,6 +17,7 @@
 #include "ckpt_track.h"
 #include "late_sink.h"
 #include "op_window.h"
+#include "preagg.h"
 
 #define TTL_SWEEP_MS 1000
 
@@ -26,6 +27,9 @@ typedef struct wop {
     sl_agg_def *aggs;
     sqlite3 *db;
     sqlite3_stmt *upsert;
+    sqlite3_stmt *upsert_part; /* one folded partial (preagg.h), or NULL */
+    int *part_param;           /* per aggregate: its first partial's param */
+    sl_preagg pre;
     sqlite3_stmt *buf_ins;
     sqlite3_stmt *snap;    /* updating: old results into prev */
     sqlite3_stmt *emit;    /* window: due windows; updating: changes */
@@ -492,14 +496,96 @@ out:
     return rc;
 }
 
+/* The upsert of one folded partial (preagg.h): window mode without
+ * SESSION, every aggregate foldable or buffered. Parameters: ?1 ws, ?2 we,
+ * ?3 gk, ?4.. the group columns, then the partials in aggregate order
+ * (COUNT: count; SUM, MIN, MAX: value; AVG: sum, count), then upd. */
+static int build_upsert_part(wop *w, sl_err *err)
+{
+    const sl_window_op_def *d = &w->def;
+    if (d->updating || d->session_gap_ms > 0 ||
+        !sl_preagg_supported(d->n_aggs, w->aggs))
+        return SL_OK;
+    size_t na = (size_t)(d->n_aggs ? d->n_aggs : 1);
+    w->part_param = sl_calloc(na, sizeof(int));
+    if (!w->part_param)
+        return sl_err_set(err, SL_NOMEM, "out of memory");
+    sl_buf b, vals, upd;
+    sl_buf_init(&b, 1u << 20);
+    sl_buf_init(&vals, 1u << 20);
+    sl_buf_init(&upd, 1u << 20);
+    sl_buf_puts(&b, "INSERT INTO acc(ws, we, gk");
+    sl_buf_puts(&vals, "?1, ?2, ?3");
+    for (int k = 0; k < d->n_keys; k++) {
+        sl_buf_printf(&b, ", k%d", k);
+        sl_buf_printf(&vals, ", ?%d", 4 + k);
+    }
+    int p = 4 + d->n_keys;
+    for (int i = 0; i < d->n_aggs; i++) {
+        sl_agg_kind kind = w->aggs[i].kind;
+        w->part_param[i] = p;
+        switch (kind) {
+        case SL_AGG_COUNT_STAR:
+        case SL_AGG_COUNT:
+            sl_buf_printf(&b, ", c%d", i);
+            sl_buf_printf(&vals, ", ?%d", p++);
+            sl_buf_printf(&upd, "c%d = c%d + excluded.c%d, ", i, i, i);
+            break;
+        case SL_AGG_SUM:
+        case SL_AGG_AVG:
+            sl_buf_printf(&b, ", s%d", i);
+            sl_buf_printf(&vals, ", ?%d", p++);
+            sl_buf_printf(&upd,
+                          "s%d = CASE WHEN excluded.s%d IS NULL THEN s%d "
+                          "WHEN s%d IS NULL THEN excluded.s%d ELSE s%d + "
+                          "excluded.s%d END, ",
+                          i, i, i, i, i, i, i);
+            if (kind == SL_AGG_AVG) {
+                sl_buf_printf(&b, ", n%d", i);
+                sl_buf_printf(&vals, ", ?%d", p++);
+                sl_buf_printf(&upd, "n%d = n%d + excluded.n%d, ", i, i, i);
+            }
+            break;
+        case SL_AGG_MIN:
+        case SL_AGG_MAX:
+            sl_buf_printf(&b, ", m%d", i);
+            sl_buf_printf(&vals, ", ?%d", p++);
+            sl_buf_printf(&upd,
+                          "m%d = CASE WHEN m%d IS NULL OR (excluded.m%d "
+                          "IS NOT NULL AND excluded.m%d %c m%d) THEN "
+                          "excluded.m%d ELSE m%d END, ",
+                          i, i, i, i, kind == SL_AGG_MIN ? '<' : '>', i, i, i);
+            break;
+        default:
+            w->part_param[i] = 0; /* buffered: no partial */
+            break;
+        }
+    }
+    sl_buf_printf(&b,
+                  ", upd) VALUES(%s, ?%d) ON CONFLICT(ws, we, gk) DO "
+                  "UPDATE SET ",
+                  sl_buf_cstr(&vals), p);
+    sl_buf_append(&b, upd.data, upd.len);
+    sl_buf_puts(&b, "upd = excluded.upd");
+    int rc = b.rc || vals.rc || upd.rc
+                 ? sl_err_set(err, SL_NOMEM, "out of memory")
+                 : prepare(w, sl_buf_cstr(&b), &w->upsert_part, err);
+    sl_buf_free(&b);
+    sl_buf_free(&vals);
+    sl_buf_free(&upd);
+    if (!rc)
+        sl_preagg_init(&w->pre, d->n_aggs, w->aggs);
+    return rc;
+}
+
 static void wop_close(sl_operator *op)
 {
     wop *w = (wop *)op;
-    sqlite3_stmt *all[] = {w->upsert,    w->buf_ins,  w->snap,     w->emit,
-                           w->del_acc,   w->del_buf,  w->del_prev, w->ttl_acc,
-                           w->ttl_buf,   w->min_we_q, w->ses_find, w->ses_move,
-                           w->ses_merge, w->ses_del,  w->ses_put,  w->ses_clear,
-                           w->ses_buf,   w->retract,  w->del_empty};
+    sqlite3_stmt *all[] = {
+        w->upsert,   w->upsert_part, w->buf_ins,  w->snap,      w->emit,
+        w->del_acc,  w->del_buf,     w->del_prev, w->ttl_acc,   w->ttl_buf,
+        w->min_we_q, w->ses_find,    w->ses_move, w->ses_merge, w->ses_del,
+        w->ses_put,  w->ses_clear,   w->ses_buf,  w->retract,   w->del_empty};
     for (size_t i = 0; i < SL_ARRAY_LEN(all); i++)
         sqlite3_finalize(all[i]);
     sl_ckpt_track_free(w->ck_trk);
@@ -511,6 +597,8 @@ static void wop_close(sl_operator *op)
             sl_free((char *)w->aggs[i].sep);
     sl_free(w->aggs);
     sl_free(w->agg_param);
+    sl_free(w->part_param);
+    sl_preagg_free(&w->pre);
     sl_buf_free(&w->key);
     sl_free(w);
 }
@@ -577,6 +665,29 @@ static int step_done(wop *w, sqlite3_stmt *st, sl_err *err, const char *what)
     return SL_OK;
 }
 
+/* Rows of the buffered aggregates (COUNT(DISTINCT), LISTAGG, ...) go into
+ * buf, keyed like their partial (w->key holds the row's group key). */
+static int buffer_values(wop *w, const sl_value *row, int64_t ws, int64_t we,
+                         sl_err *err)
+{
+    for (int i = 0; i < w->def.n_aggs; i++) {
+        const sl_agg_def *a = &w->aggs[i];
+        if (a->arg < 0 || !is_buffered(a->kind) ||
+            row[a->arg].kind == SL_V_NULL)
+            continue;
+        sqlite3_stmt *b = w->buf_ins;
+        sqlite3_bind_int64(b, 1, ws);
+        sqlite3_bind_int64(b, 2, we);
+        sqlite3_bind_blob(b, 3, w->key.data, (int)w->key.len, SQLITE_STATIC);
+        sqlite3_bind_int(b, 4, i);
+        bind_value(b, 5, &row[a->arg]);
+        int rc = step_done(w, b, err, "buffer");
+        if (rc)
+            return rc;
+    }
+    return SL_OK;
+}
+
 static int absorb_row(wop *w, const sl_value *row, int64_t ws, int64_t we,
                       int64_t now_ms, sl_err *err)
 {
@@ -604,21 +715,82 @@ static int absorb_row(wop *w, const sl_value *row, int64_t ws, int64_t we,
         const sl_value *v = &row[a->arg];
         if (w->agg_param[i])
             bind_value(u, w->agg_param[i], v);
-        if (is_buffered(a->kind) && v->kind != SL_V_NULL) {
-            sqlite3_stmt *b = w->buf_ins;
-            sqlite3_bind_int64(b, 1, ws);
-            sqlite3_bind_int64(b, 2, we);
-            sqlite3_bind_blob(b, 3, w->key.data, (int)w->key.len,
-                              SQLITE_STATIC);
-            sqlite3_bind_int(b, 4, i);
-            bind_value(b, 5, v);
-            int rc = step_done(w, b, err, "buffer");
-            if (rc)
-                return rc;
-        }
     }
+    int rc = buffer_values(w, row, ws, we, err);
+    if (rc)
+        return rc;
     sqlite3_bind_int64(u, sqlite3_bind_parameter_count(u), now_ms);
     return step_done(w, u, err, "upsert");
+}
+
+/* Window mode without SESSION, every row's arguments foldable: fold the
+ * batch per (window, group key) in memory (preagg.h), then one upsert per
+ * slot. Late rows and the smallest window end are handled as in the
+ * row-by-row path. */
+static int push_folded(wop *w, const sl_batch *batch, int64_t now_ms,
+                       sl_err *err)
+{
+    int rc = sl_preagg_begin(&w->pre, batch->n_rows);
+    if (rc)
+        return sl_err_set(err, rc, "out of memory");
+    for (int r = 0; r < batch->n_rows && !rc; r++) {
+        const sl_value *row = sl_batch_crow(batch, r);
+        const sl_value *s = &row[w->def.ws_col], *e = &row[w->def.we_col];
+        if (s->kind != SL_V_INT || e->kind != SL_V_INT)
+            continue; /* no event time: belongs to no window */
+        int64_t ws = s->u.i, we = e->u.i;
+        if (we - 1 <= w->wm) {
+            w->late++;
+            if (w->late_sink)
+                rc = sl_late_sink_add(w->late_sink, batch, r, err);
+            continue;
+        }
+        if (we < w->min_we)
+            w->min_we = we;
+        encode_key(w, row);
+        if (w->key.rc)
+            return sl_err_set(err, SL_NOMEM, "group key too large");
+        rc = buffer_values(w, row, ws, we, err);
+        if (!rc && sl_preagg_add(&w->pre, ws, we, w->key.data,
+                                 (uint32_t)w->key.len, r, row))
+            rc = sl_err_set(err, SL_NOMEM, "out of memory");
+        w->absorbed++;
+    }
+    sqlite3_stmt *u = w->upsert_part;
+    int upd_param = sqlite3_bind_parameter_count(u);
+    for (int i = 0; i < w->pre.n_slots && !rc; i++) {
+        const sl_preagg_slot *sl = &w->pre.slots[i];
+        const sl_preagg_part *pt = &w->pre.parts[(size_t)i * w->def.n_aggs];
+        const sl_value *row = sl_batch_crow(batch, sl->row);
+        sqlite3_bind_int64(u, 1, sl->ws);
+        sqlite3_bind_int64(u, 2, sl->we);
+        sqlite3_bind_blob(u, 3, w->pre.keys.data + sl->koff, (int)sl->klen,
+                          SQLITE_STATIC);
+        for (int k = 0; k < w->def.n_keys; k++)
+            bind_value(u, w->n_param_keys + k, &row[k]);
+        for (int a = 0; a < w->def.n_aggs; a++) {
+            int q = w->part_param[a];
+            switch (w->aggs[a].kind) {
+            case SL_AGG_COUNT_STAR:
+            case SL_AGG_COUNT:
+                sqlite3_bind_int64(u, q, pt[a].c);
+                break;
+            case SL_AGG_AVG:
+                sqlite3_bind_int64(u, q + 1, pt[a].c);
+                /* fall through */
+            case SL_AGG_SUM:
+            case SL_AGG_MIN:
+            case SL_AGG_MAX:
+                bind_value(u, q, &pt[a].v);
+                break;
+            default:
+                break;
+            }
+        }
+        sqlite3_bind_int64(u, upd_param, now_ms);
+        rc = step_done(w, u, err, "upsert");
+    }
+    return rc;
 }
 
 /* ---- retractions (updating mode): -U/-D rows of an updating input --- */
@@ -703,7 +875,12 @@ static int wop_push(sl_operator *op, const sl_batch *batch, bool *accepted,
     if (rc)
         return rc;
     int64_t now = sl_now_ms();
-    for (int r = 0; r < batch->n_rows && !rc; r++) {
+    bool fold = w->upsert_part != NULL;
+    for (int r = 0; r < batch->n_rows && fold; r++)
+        fold = sl_preagg_row_ok(&w->pre, sl_batch_crow(batch, r));
+    if (fold)
+        rc = push_folded(w, batch, now, err);
+    for (int r = 0; r < batch->n_rows && !rc && !fold; r++) {
         const sl_value *row = sl_batch_crow(batch, r);
         int64_t ws = 0, we = 0;
         if (!w->def.updating) {
@@ -1605,6 +1782,8 @@ int sl_window_op_new(const sl_schema *in_schema, const sl_schema *out_schema,
                   err);
     if (!rc)
         rc = build_sql(w, err);
+    if (!rc)
+        rc = build_upsert_part(w, err);
     if (!rc && def->updating)
         rc = build_retract(w, err);
     if (rc) {
