@@ -10,6 +10,7 @@
  * push() refuses input (backpressure), so an emission never races with
  * updates to the rows it reads.
  */
+#include <stdatomic.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -19,7 +20,10 @@
 #include "op_window.h"
 #include "preagg.h"
 
-#define TTL_SWEEP_MS 1000
+#define TTL_SWEEP_MS   1000
+#define SIZE_SAMPLE_MS 200
+
+static _Atomic int64_t peak_state_bytes; /* sl_window_op_peak_state_bytes */
 
 typedef struct wop {
     sl_operator base;
@@ -64,6 +68,7 @@ typedef struct wop {
     int64_t late;
     int64_t absorbed;
     int64_t last_ttl_ms;
+    int64_t last_size_ms; /* peak_state_bytes sampled */
     sl_buf key;
     sl_ckpt_track *ck_trk;   /* checkpoints: changes since the last */
     int64_t ck_rows_written; /* by the last snapshot */
@@ -864,6 +869,23 @@ static int retract_row(wop *w, const sl_value *row, int64_t now_ms, sl_err *err)
     return step_done(w, u, err, "retract");
 }
 
+/* Fold the state database's size into the process-wide peak. */
+static void sample_size(wop *w)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t n = 0;
+    if (sqlite3_prepare_v2(w->db,
+                           "SELECT page_count * page_size FROM "
+                           "pragma_page_count(), pragma_page_size()",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    int64_t cur = atomic_load(&peak_state_bytes);
+    while (n > cur && !atomic_compare_exchange_weak(&peak_state_bytes, &cur, n))
+        ;
+}
+
 static int wop_push(sl_operator *op, const sl_batch *batch, bool *accepted,
                     sl_err *err)
 {
@@ -917,6 +939,10 @@ static int wop_push(sl_operator *op, const sl_batch *batch, bool *accepted,
     rc = exec(w, "COMMIT", err);
     if (!rc)
         *accepted = true;
+    if (!rc && now - w->last_size_ms >= SIZE_SAMPLE_MS) {
+        w->last_size_ms = now;
+        sample_size(w);
+    }
     if (!rc && w->late_sink)
         rc = sl_late_sink_flush(w->late_sink, false, err);
     return rc;
@@ -1828,4 +1854,10 @@ int sl_window_op_set_late_sink(sl_operator *op, sl_late_sink *ls)
     sl_late_sink_free(w->late_sink);
     w->late_sink = ls;
     return SL_OK;
+}
+
+int64_t sl_window_op_peak_state_bytes(bool reset)
+{
+    return reset ? atomic_exchange(&peak_state_bytes, 0)
+                 : atomic_load(&peak_state_bytes);
 }

@@ -79,6 +79,10 @@ typedef struct sl_window_op_stats {
 /* op must come from sl_window_op_new. */
 void sl_window_op_stats_get(sl_operator *op, sl_window_op_stats *stats);
 bool sl_window_op_is(const sl_operator *op);
+/* The largest state database any window aggregate of this process reached
+ * (bytes, sampled about every 200 ms while rows arrive); reset: start
+ * again from 0. For benchmarks (bench_nexmark). */
+int64_t sl_window_op_peak_state_bytes(bool reset);
 
 /* Write late rows (window mode) to ls as well as counting them; takes
  * ownership of ls (freed with the operator, or at once on SL_MISUSE). */
