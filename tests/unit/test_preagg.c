@@ -118,8 +118,8 @@ static void rig_init(rig *r, bool text_mode, bool text_in_sum)
     const sl_type *out_types[] = {big, big, txt, big, big,
                                   dbl, dbl, dbl, dbl, big};
     /* text mode: COUNT(*), COUNT(v), MIN(v), MAX(v), COUNT(DISTINCT v) */
-    sl_agg_kind kinds[] = {SL_AGG_COUNT_STAR, SL_AGG_COUNT, SL_AGG_SUM,
-                           SL_AGG_MIN,        SL_AGG_MAX,   SL_AGG_AVG,
+    sl_agg_kind kinds[] = {SL_AGG_COUNT_STAR,    SL_AGG_COUNT, SL_AGG_SUM,
+                           SL_AGG_MIN,           SL_AGG_MAX,   SL_AGG_AVG,
                            SL_AGG_COUNT_DISTINCT};
     sl_agg_kind tkinds[] = {SL_AGG_COUNT_STAR, SL_AGG_COUNT, SL_AGG_MIN,
                             SL_AGG_MAX, SL_AGG_COUNT_DISTINCT};
