@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "ckpt_track.h"
+#include "functions.h"
 #include "late_sink.h"
 #include "op_window.h"
 #include "preagg.h"
@@ -78,8 +79,16 @@ static const sl_operator_ops wop_ops;
 
 static bool is_buffered(sl_agg_kind k)
 {
-    return k == SL_AGG_COUNT_DISTINCT || k == SL_AGG_LISTAGG ||
-           k == SL_AGG_SUM_DISTINCT;
+    return sl_agg_is_buffered(k);
+}
+
+/* Whether a PERCENTILE takes a frequency: then buf has a column f. */
+static bool has_freq(const wop *w)
+{
+    for (int i = 0; i < w->def.n_aggs; i++)
+        if (w->aggs[i].kind == SL_AGG_PERCENTILE && w->aggs[i].freq > 0)
+            return true;
+    return false;
 }
 
 static int db_err(wop *w, sl_err *err, const char *what)
@@ -127,7 +136,11 @@ static void final_expr(const wop *w, int i, sl_buf *b)
     case SL_AGG_COUNT_DISTINCT:
     case SL_AGG_SUM_DISTINCT:
     case SL_AGG_LISTAGG:
-        if (a->kind == SL_AGG_COUNT_DISTINCT)
+    case SL_AGG_PERCENTILE:
+        if (a->kind == SL_AGG_PERCENTILE)
+            sl_buf_printf(b, "(SELECT sl_percentile(b.v, %s%s)",
+                          a->pct ? a->pct : "0.5", a->freq > 0 ? ", b.f" : "");
+        else if (a->kind == SL_AGG_COUNT_DISTINCT)
             sl_buf_puts(b, "(SELECT count(DISTINCT b.v)");
         else if (a->kind == SL_AGG_SUM_DISTINCT)
             sl_buf_puts(b, "(SELECT sum(DISTINCT b.v)");
@@ -330,9 +343,11 @@ static int build_sql(wop *w, sl_err *err)
                   ", upd INTEGER%s, PRIMARY KEY(ws, we, gk)) WITHOUT "
                   "ROWID;",
                   d->updating ? ", nrows INTEGER NOT NULL DEFAULT 1" : "");
-    sl_buf_puts(&b, "CREATE TABLE buf(ws INTEGER, we INTEGER, gk BLOB, ai "
-                    "INTEGER, v);"
-                    "CREATE INDEX buf_key ON buf(ws, we, gk, ai);");
+    sl_buf_printf(&b,
+                  "CREATE TABLE buf(ws INTEGER, we INTEGER, gk BLOB, ai "
+                  "INTEGER, v%s);"
+                  "CREATE INDEX buf_key ON buf(ws, we, gk, ai);",
+                  has_freq(w) ? ", f INTEGER" : "");
     if (d->updating) {
         sl_buf_puts(&b, "CREATE TABLE prev(gk BLOB UNIQUE, existed INTEGER");
         for (int i = 0; i < d->n_aggs; i++)
@@ -420,8 +435,10 @@ static int build_sql(wop *w, sl_err *err)
     rc = b.rc ? SL_NOMEM : prepare(w, sl_buf_cstr(&b), &w->upsert, err);
     if (!rc)
         rc = prepare(w,
-                     "INSERT INTO buf(ws, we, gk, ai, v) VALUES(?1, ?2, ?3, "
-                     "?4, ?5)",
+                     has_freq(w) ? "INSERT INTO buf(ws, we, gk, ai, v, f) "
+                                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+                                 : "INSERT INTO buf(ws, we, gk, ai, v) "
+                                   "VALUES(?1, ?2, ?3, ?4, ?5)",
                      &w->buf_ins, err);
     if (rc)
         goto out;
@@ -598,8 +615,10 @@ static void wop_close(sl_operator *op)
         sqlite3_close(w->db);
     sl_late_sink_free(w->late_sink);
     if (w->aggs)
-        for (int i = 0; i < w->def.n_aggs; i++)
+        for (int i = 0; i < w->def.n_aggs; i++) {
             sl_free((char *)w->aggs[i].sep);
+            sl_free((char *)w->aggs[i].pct);
+        }
     sl_free(w->aggs);
     sl_free(w->agg_param);
     sl_free(w->part_param);
@@ -681,6 +700,14 @@ static int buffer_values(wop *w, const sl_value *row, int64_t ws, int64_t we,
             row[a->arg].kind == SL_V_NULL)
             continue;
         sqlite3_stmt *b = w->buf_ins;
+        if (a->freq > 0) { /* a NULL or 0 frequency counts the row 0 times */
+            const sl_value *f = &row[a->freq - 1];
+            if (f->kind == SL_V_NULL || (f->kind == SL_V_INT && f->u.i == 0))
+                continue;
+            bind_value(b, 6, f);
+        } else if (a->kind == SL_AGG_PERCENTILE && has_freq(w)) {
+            sqlite3_bind_int(b, 6, 1);
+        }
         sqlite3_bind_int64(b, 1, ws);
         sqlite3_bind_int64(b, 2, we);
         sqlite3_bind_blob(b, 3, w->key.data, (int)w->key.len, SQLITE_STATIC);
@@ -1762,6 +1789,11 @@ int sl_window_op_new(const sl_schema *in_schema, const sl_schema *out_schema,
             (def->aggs[i].arg < 0 && def->aggs[i].kind != SL_AGG_COUNT_STAR))
             return sl_err_set(err, SL_MISUSE,
                               "window operator: bad aggregate argument");
+    for (int i = 0; i < def->n_aggs; i++)
+        if (def->aggs[i].freq < 0 || def->aggs[i].freq > in_schema->n_cols ||
+            (def->aggs[i].freq && def->aggs[i].kind != SL_AGG_PERCENTILE))
+            return sl_err_set(err, SL_MISUSE,
+                              "window operator: bad frequency argument");
     if (!def->updating && (def->ws_col < 0 || def->ws_col >= def->n_keys ||
                            def->we_col < 0 || def->we_col >= def->n_keys))
         return sl_err_set(err, SL_MISUSE,
@@ -1790,6 +1822,7 @@ int sl_window_op_new(const sl_schema *in_schema, const sl_schema *out_schema,
     for (int i = 0; i < def->n_aggs; i++) {
         w->aggs[i] = def->aggs[i];
         w->aggs[i].sep = def->aggs[i].sep ? sl_strdup(def->aggs[i].sep) : NULL;
+        w->aggs[i].pct = def->aggs[i].pct ? sl_strdup(def->aggs[i].pct) : NULL;
     }
     w->def.aggs = w->aggs;
     const char *path = def->db_path ? def->db_path : "";
@@ -1806,6 +1839,8 @@ int sl_window_op_new(const sl_schema *in_schema, const sl_schema *out_schema,
                   "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; "
                   "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY",
                   err);
+    if (!rc)
+        rc = sl_fn_aggregates_register(w->db, err);
     if (!rc)
         rc = build_sql(w, err);
     if (!rc)

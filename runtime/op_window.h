@@ -36,12 +36,26 @@ typedef enum sl_agg_kind {
     SL_AGG_COUNT_DISTINCT,
     SL_AGG_LISTAGG,
     SL_AGG_SUM_DISTINCT,
+    SL_AGG_PERCENTILE, /* Flink's PERCENTILE(x, p [, frequency]) */
 } sl_agg_kind;
+
+/* Aggregates that keep their argument values (table buf) instead of a
+ * partial: the emission applies the aggregate to them. */
+static inline bool sl_agg_is_buffered(sl_agg_kind k)
+{
+    return k == SL_AGG_COUNT_DISTINCT || k == SL_AGG_LISTAGG ||
+           k == SL_AGG_SUM_DISTINCT || k == SL_AGG_PERCENTILE;
+}
 
 typedef struct sl_agg_def {
     sl_agg_kind kind;
     int arg;         /* input column, -1 for COUNT(*) */
     const char *sep; /* LISTAGG separator (copied); NULL: "," */
+    /* PERCENTILE: the percentage as SQL literal text (a number, or a
+     * quoted JSON array of numbers; copied) and the frequency's input
+     * column + 1 (0: none) */
+    const char *pct;
+    int freq;
 } sl_agg_def;
 
 typedef struct sl_window_op_def {

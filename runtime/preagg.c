@@ -13,16 +13,10 @@ static bool foldable(sl_agg_kind k)
            k == SL_AGG_AVG || k == SL_AGG_MIN || k == SL_AGG_MAX;
 }
 
-static bool buffered(sl_agg_kind k)
-{
-    return k == SL_AGG_COUNT_DISTINCT || k == SL_AGG_LISTAGG ||
-           k == SL_AGG_SUM_DISTINCT;
-}
-
 bool sl_preagg_supported(int n_aggs, const sl_agg_def *aggs)
 {
     for (int i = 0; i < n_aggs; i++)
-        if (!foldable(aggs[i].kind) && !buffered(aggs[i].kind))
+        if (!foldable(aggs[i].kind) && !sl_agg_is_buffered(aggs[i].kind))
             return false;
     return true;
 }
