@@ -875,6 +875,18 @@ static int source_seek(sl_source *src, const sl_srcpos *pos, int n_pos,
     return SL_OK;
 }
 
+/* The assigned partitions still to be read: the job's watermark waits for
+ * each of them (Flink), also before its first record. */
+static int source_splits(sl_source *src, int32_t *out, int max)
+{
+    ksource *s = (ksource *)src;
+    int n = 0;
+    for (int i = 0; i < s->n_parts && n < max; i++)
+        if (s->parts[i].assigned && !s->parts[i].done)
+            out[n++] = split_of(&s->parts[i]);
+    return n;
+}
+
 static const sl_source_ops source_ops = {
     .read = source_read,
     .wait_hint = source_wait_hint,
@@ -885,6 +897,7 @@ static const sl_source_ops source_ops = {
     .seek = source_seek,
     .snapshot = source_snapshot,
     .restore = source_restore,
+    .splits = source_splits,
 };
 
 static int open_decoder(sl_kafka_side *side, sl_options *table_opts,

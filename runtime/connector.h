@@ -85,6 +85,13 @@ typedef struct sl_source_ops {
                     sl_err *err);
     int (*restore)(sl_source *src, sqlite3 *state, const char *prefix,
                    sl_err *err);
+    /* Appended (issue 8), optional: the splits the source reads now (Kafka:
+     * its assigned partitions that have not reached a bounded end), up to
+     * max into out; returns how many. The job registers them with its
+     * watermark tracker, so a split that has delivered no row yet holds
+     * the watermark back as in Flink (until 'scan.watermark.idle-timeout')
+     * instead of being ignored until its first row. */
+    int (*splits)(sl_source *src, int32_t *out, int max);
 } sl_source_ops;
 
 struct sl_source {

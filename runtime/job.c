@@ -86,8 +86,10 @@ typedef struct input_rt {
     sl_stage *time_stage; /* event time: (rowtime, watermark) per row */
     sl_batch *time_out;
     sl_wm_tracker wmt;
-    int64_t wm_safe; /* wmt's watermark when the input chain was last empty */
-    frontier committed; /* last positions acked (checkpoints record it) */
+    int64_t wm_safe;   /* wmt's watermark when the input chain was last empty */
+    int64_t splits_ms; /* the source's splits() last asked (monotonic) */
+    int64_t splits_rows; /* rows_read then */
+    frontier committed;  /* last positions acked (checkpoints record it) */
     int64_t rows_read, bytes_read; /* this input's share of the metrics */
 } input_rt;
 
@@ -722,6 +724,23 @@ static bool input_clear(const input_rt *in)
  * its watermark as of the last time its chain was empty, so no row still
  * in an input chain is judged late, and fast inputs that are rarely all
  * empty at once (joins, UNION ALL) still advance it. */
+/* Splits the source reads but that produced no row yet hold the watermark
+ * back too (Flink); asked whenever rows were read since (a read may bring
+ * a new assignment) and at least every 100 ms. */
+static void register_splits(input_rt *in, int64_t now_ms)
+{
+    if (!in->src->ops->splits ||
+        (in->rows_read == in->splits_rows && now_ms - in->splits_ms < 100))
+        return;
+    in->splits_ms = now_ms;
+    in->splits_rows = in->rows_read;
+    int32_t ids[256];
+    int n = in->src->ops->splits(in->src, ids, (int)SL_ARRAY_LEN(ids));
+    for (int i = 0; i < n && i < (int)SL_ARRAY_LEN(ids); i++)
+        if (sl_wm_register(&in->wmt, ids[i], now_ms))
+            break; /* past SL_WM_MAX_SPLITS: rows will report it */
+}
+
 static int64_t combined_watermark(sl_job *job)
 {
     int64_t now = sl_mono_ns() / 1000000;
@@ -733,6 +752,7 @@ static int64_t combined_watermark(sl_job *job)
             continue;
         if (in->eof && in->read->n_rows == 0)
             continue; /* exhausted: holds nothing back */
+        register_splits(in, now);
         bool idle = false;
         int64_t wm = sl_wm_current(&in->wmt, now, &idle);
         if (idle)

@@ -20,6 +20,14 @@ void sl_wm_free(sl_wm_tracker *t)
     t->n = t->cap = 0;
 }
 
+int sl_wm_register(sl_wm_tracker *t, int32_t split, int64_t now_ms)
+{
+    for (int i = 0; i < t->n; i++)
+        if (t->splits[i].split == split)
+            return SL_OK;
+    return sl_wm_note(t, split, SL_NO_EVENT_TIME, now_ms);
+}
+
 int sl_wm_note(sl_wm_tracker *t, int32_t split, int64_t wm, int64_t now_ms)
 {
     sl_wm_split *s = NULL;

@@ -37,6 +37,10 @@ void sl_wm_free(sl_wm_tracker *t);
 /* Note a watermark candidate of a row of split. SL_LIMIT past
  * SL_WM_MAX_SPLITS splits, SL_NOMEM. */
 int sl_wm_note(sl_wm_tracker *t, int32_t split, int64_t wm, int64_t now_ms);
+/* Make a split known before its first row (the source's splits()): it
+ * holds the watermark back (no watermark yet) until it produces rows or
+ * goes idle. No-op for a known split. SL_LIMIT, SL_NOMEM as sl_wm_note. */
+int sl_wm_register(sl_wm_tracker *t, int32_t split, int64_t now_ms);
 /* The source's watermark now: the minimum over active splits
  * (SL_NO_EVENT_TIME while an active split has none); *idle true when every
  * split (or the source, having seen none) is idle. */
