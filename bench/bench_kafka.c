@@ -24,6 +24,7 @@
  *   (default N = 1000000; --no-broker runs only the memory pipeline,
  *   --sluice-kafka only Sluice's Kafka pipeline, e.g. under perf)
  */
+#include <dirent.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -121,6 +122,72 @@ static void phase_end(phase_cpu *p)
 }
 
 static phase_cpu cpu_consume, cpu_through, cpu_sluice;
+
+/* CPU per thread of the Sluice phase, by role: the threads that opening
+ * the source and the sink started are librdkafka's consumer and producer
+ * threads; 'rdk:mock' is the mock broker; the main thread is the job
+ * thread. Read from /proc/self/task/<tid>/schedstat (ns on CPU). */
+enum { TG_JOB, TG_CONSUMER, TG_PRODUCER, TG_MOCK, TG_OTHER, TG__N };
+static const char *const tg_names[TG__N] = {
+    "job thread (Sluice + librdkafka calls)", "librdkafka consumer threads",
+    "librdkafka producer threads", "mock broker thread", "other threads"};
+typedef struct task_cpu {
+    int tid, group;
+    int64_t ns[2];
+} task_cpu;
+static task_cpu tasks[128];
+static int n_tasks;
+
+static int64_t task_ns(int tid)
+{
+    char path[64];
+    sl_snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", tid);
+    FILE *f = fopen(path, "r");
+    long long ns = 0;
+    if (f) {
+        if (fscanf(f, "%lld", &ns) != 1)
+            ns = 0;
+        fclose(f);
+    }
+    return ns;
+}
+
+/* Record the threads not seen yet as members of group. */
+static void threads_scan(int group)
+{
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    while (d && (e = readdir(d)) && n_tasks < (int)SL_ARRAY_LEN(tasks)) {
+        int tid = (int)strtol(e->d_name, NULL, 10);
+        bool seen = tid <= 0;
+        for (int i = 0; i < n_tasks && !seen; i++)
+            seen = tasks[i].tid == tid;
+        if (seen)
+            continue;
+        char path[64], comm[32] = "";
+        sl_snprintf(path, sizeof(path), "/proc/self/task/%d/comm", tid);
+        FILE *f = fopen(path, "r");
+        if (f) {
+            if (!fgets(comm, sizeof(comm), f))
+                comm[0] = 0;
+            fclose(f);
+        }
+        int g = group;
+        if (tid == (int)getpid())
+            g = TG_JOB;
+        else if (!strncmp(comm, "rdk:mock", 8))
+            g = TG_MOCK;
+        tasks[n_tasks++] = (task_cpu){tid, g, {0, 0}};
+    }
+    if (d)
+        closedir(d);
+}
+
+static void threads_sample(int at)
+{
+    for (int i = 0; i < n_tasks; i++)
+        tasks[i].ns[at] = task_ns(tasks[i].tid);
+}
 
 static int64_t thread_cpu_ns(void)
 {
@@ -547,9 +614,13 @@ static double sluice_kafka(pipe_schemas *p, const char *bs, feeder *f,
     kafka_sink_ctx ks = {NULL, 0};
     sl_err err;
     sl_err_clear(&err);
-    if (kafka->open_source(&in, &src, &err) ||
-        kafka->open_sink(&out, &ks.sink, &err))
+    threads_scan(TG_OTHER);
+    if (kafka->open_source(&in, &src, &err))
         die("open", err.msg);
+    threads_scan(TG_CONSUMER);
+    if (kafka->open_sink(&out, &ks.sink, &err))
+        die("open", err.msg);
+    threads_scan(TG_PRODUCER);
     sl_batch *batch = sl_batch_new(p->in, BATCH_ROWS);
     sl_batch *obatch = sl_batch_new(p->out, BATCH_ROWS);
     long n = 0;
@@ -569,6 +640,7 @@ static double sluice_kafka(pipe_schemas *p, const char *bs, feeder *f,
                 t0 = sl_mono_ns();
                 c0 = thread_cpu_ns();
                 phase_start(&cpu_sluice);
+                threads_sample(0);
             }
             run_stage(p, batch, obatch, kafka_emit, &ks);
             /* at-least-once bookkeeping, as the job loop does */
@@ -601,6 +673,7 @@ static double sluice_kafka(pipe_schemas *p, const char *bs, feeder *f,
     if (ks.sink->ops->flush(ks.sink, FLUSH_TIMEOUT, &err))
         die("flush", err.msg);
     phase_end(&cpu_sluice);
+    threads_sample(1);
     *flushed = (double)n / ((double)(sl_mono_ns() - t0) / 1e9);
     sl_batch_free(batch);
     sl_batch_free(obatch);
@@ -757,6 +830,15 @@ int main(int argc, char **argv)
             printf("  %-34s %5.2f us/record, %.2f cores\n", pn[i],
                    pc[i]->cpu_s * 1e6 / (double)n,
                    pc[i]->cpu_s / pc[i]->wall_s);
+    printf("sluice kafka pipeline CPU per record by thread (to flush):\n");
+    for (int g = 0; g < TG__N; g++) {
+        int64_t ns = 0;
+        for (int i = 0; i < n_tasks; i++)
+            if (tasks[i].group == g && tasks[i].ns[1] >= tasks[i].ns[0])
+                ns += tasks[i].ns[1] - tasks[i].ns[0];
+        printf("  %-40s %5.2f us/record\n", tg_names[g],
+               (double)ns / 1e3 / (double)n);
+    }
     printf("max RSS %ld MB\n", ru.ru_maxrss / 1024);
     rd_kafka_mock_cluster_destroy(mc);
     rd_kafka_destroy(host);
