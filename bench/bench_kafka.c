@@ -572,6 +572,55 @@ static int add_props(sl_option *items, int n, const char *(*props)[2],
     return n;
 }
 
+/* The job loop's at-least-once bookkeeping (runtime/job.c ledger): after
+ * each input batch the read frontier (highest offset per partition) is
+ * kept with the sink sequence that carries its rows; once the sink reports
+ * that sequence delivered, the source acks the frontier, i.e. commits the
+ * offsets to the group. */
+#define LEDGER_CAP 256
+static int64_t frontier[MAX_PARTS];
+static struct {
+    uint64_t seq;
+    int64_t off[MAX_PARTS];
+} ledger[LEDGER_CAP];
+static int ledger_head, ledger_len;
+static uint64_t n_commits;
+
+static void ledger_push(uint64_t seq)
+{
+    int at;
+    if (ledger_len == LEDGER_CAP) {
+        at = (ledger_head + ledger_len - 1) % LEDGER_CAP; /* merge */
+    } else {
+        at = (ledger_head + ledger_len) % LEDGER_CAP;
+        ledger_len++;
+    }
+    ledger[at].seq = seq;
+    memcpy(ledger[at].off, frontier, sizeof(int64_t) * (size_t)n_parts);
+}
+
+static void ledger_ack(sl_source *src, uint64_t acked)
+{
+    int k = -1;
+    while (ledger_len && ledger[ledger_head].seq <= acked) {
+        k = ledger_head;
+        ledger_head = (ledger_head + 1) % LEDGER_CAP;
+        ledger_len--;
+    }
+    if (k < 0)
+        return;
+    sl_srcpos pos[MAX_PARTS];
+    int n = 0;
+    for (int i = 0; i < n_parts; i++)
+        if (ledger[k].off[i] >= 0)
+            pos[n++] = (sl_srcpos){i, ledger[k].off[i]};
+    sl_err err;
+    sl_err_clear(&err);
+    if (n && src->ops->ack(src, pos, n, &err))
+        die("ack", err.msg);
+    n_commits += n > 0;
+}
+
 /* Sluice: source(json) -> stage -> sink(json) on this thread, as the job
  * loop runs them. Returns records/s read; *flushed counts the final flush. */
 static double sluice_kafka(pipe_schemas *p, const char *bs, feeder *f,
@@ -612,6 +661,8 @@ static double sluice_kafka(pipe_schemas *p, const char *bs, feeder *f,
     const sl_connector *kafka = sl_connector_find("kafka");
     sl_source *src = NULL;
     kafka_sink_ctx ks = {NULL, 0};
+    for (int i = 0; i < MAX_PARTS; i++)
+        frontier[i] = -1;
     sl_err err;
     sl_err_clear(&err);
     threads_scan(TG_OTHER);
@@ -642,9 +693,16 @@ static double sluice_kafka(pipe_schemas *p, const char *bs, feeder *f,
                 phase_start(&cpu_sluice);
                 threads_sample(0);
             }
+            for (int r = 0; r < batch->n_rows; r++) {
+                const sl_srcpos *pos = &batch->pos[r];
+                if (pos->split >= 0 && pos->split < MAX_PARTS &&
+                    pos->offset > frontier[pos->split])
+                    frontier[pos->split] = pos->offset;
+            }
             run_stage(p, batch, obatch, kafka_emit, &ks);
             /* at-least-once bookkeeping, as the job loop does */
-            ks.sink->ops->acked(ks.sink);
+            ledger_push(ks.seq);
+            ledger_ack(src, ks.sink->ops->acked(ks.sink));
             n += batch->n_rows;
             f->consumed = n;
             t_work += sl_mono_ns() - b;
@@ -658,7 +716,13 @@ static double sluice_kafka(pipe_schemas *p, const char *bs, feeder *f,
                 {.fd = -1, .events = POLLIN},
                 {.fd = ks.sink->ops->poll_fd(ks.sink), .events = POLLIN}};
             src->ops->wait_hint(src, &pf[0].fd, &wake);
-            poll(pf, 2, 100);
+            int pr = poll(pf, 2, 100);
+            if (getenv("BENCH_TRACE") && t0)
+                fprintf(stderr,
+                        "idle at %.3f s, %ld read: poll %d src %d sink %d "
+                        "after %.1f ms\n",
+                        (b - t0) / 1e9, n, pr, pf[0].revents, pf[1].revents,
+                        (sl_mono_ns() - b) / 1e6);
             if (t0) {
                 n_empty++;
                 t_idle += sl_mono_ns() - b;
@@ -666,12 +730,16 @@ static double sluice_kafka(pipe_schemas *p, const char *bs, feeder *f,
         }
     }
     if (getenv("BENCH_TRACE"))
-        fprintf(stderr, "read %.3f s, stage+write %.3f s, idle %.3f s (%ld)\n",
-                t_read / 1e9, t_work / 1e9, t_idle / 1e9, n_empty);
+        fprintf(stderr,
+                "read %.3f s, stage+write %.3f s, idle %.3f s (%ld), "
+                "%llu commits\n",
+                t_read / 1e9, t_work / 1e9, t_idle / 1e9, n_empty,
+                (unsigned long long)n_commits);
     int64_t t1 = sl_mono_ns();
     sluice_cpu_us = (double)(thread_cpu_ns() - c0) / 1e3 / (double)n;
     if (ks.sink->ops->flush(ks.sink, FLUSH_TIMEOUT, &err))
         die("flush", err.msg);
+    ledger_ack(src, ks.sink->ops->acked(ks.sink));
     phase_end(&cpu_sluice);
     threads_sample(1);
     *flushed = (double)n / ((double)(sl_mono_ns() - t0) / 1e9);
