@@ -20,9 +20,24 @@
  * so every client here uses fetch.wait.max.ms = 5 (docs/kafka.md
  * "Performance").
  *
+ * The Sluice loop does the job loop's at-least-once work too: it waits on
+ * the source's and sink's fds when nothing is fetched and commits the
+ * offsets of rows whose records the sink reports delivered. The raw
+ * consume -> produce loop uses what the sink uses (produce_batch, F_COPY,
+ * a sticky partition per batch) but no delivery reports. Besides rates the
+ * bench prints CPU per record: of the job thread, of the whole process per
+ * phase, and for the Sluice phase per thread role (job, librdkafka
+ * consumer, librdkafka producer, mock broker).
+ *
  *   ./build/bench/bench_kafka [N] [--concurrent] [--no-broker]
  *   (default N = 1000000; --no-broker runs only the memory pipeline,
  *   --sluice-kafka only Sluice's Kafka pipeline, e.g. under perf)
+ *
+ * Environment: BENCH_CONSUMER / BENCH_PRODUCER / BENCH_FEEDER =
+ * "key=value,..." change the client settings (printed at the start);
+ * BENCH_PERF_CTL=<fifo> drives `perf record -D -1 --control fifo:<fifo>`
+ * so that only the measured phases are profiled; BENCH_TRACE=1 prints the
+ * Sluice loop's read / work / idle times.
  */
 #include <dirent.h>
 #include <poll.h>
@@ -826,6 +841,18 @@ int main(int argc, char **argv)
            concurrent ? "produce concurrently with consume"
                       : "produce first, then consume",
            bs, load[0]);
+
+    const char *(*const sets[3])[2] = {consumer_props, producer_props,
+                                       feeder_props};
+    const char *const set_names[3] = {"consumer (raw and Sluice source)",
+                                      "producer (raw and Sluice sink)",
+                                      "input feeder, on top of producer"};
+    for (int k = 0; k < 3; k++) {
+        printf("  %s:", set_names[k]);
+        for (int i = 0; sets[k][i][0]; i++)
+            printf(" %s=%s", sets[k][i][0], sets[k][i][1]);
+        printf(sets[k][0][0] ? "\n" : " -\n");
+    }
 
     pipe_schemas p;
     schemas_init(&p);
