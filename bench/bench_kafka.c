@@ -31,8 +31,10 @@
  * consumer, librdkafka producer, mock broker).
  *
  *   ./build/bench/bench_kafka [N] [--concurrent] [--no-broker]
+ *                             [--sluice-kafka] [--one-cluster]
  *   (default N = 1000000; --no-broker runs only the memory pipeline,
- *   --sluice-kafka only Sluice's Kafka pipeline, e.g. under perf)
+ *   --sluice-kafka only Sluice's Kafka pipeline, e.g. under perf,
+ *   --one-cluster every phase on one mock cluster, as before round 3)
  *
  * Environment: BENCH_CONSUMER / BENCH_PRODUCER / BENCH_FEEDER =
  * "key=value,..." change the client settings (printed at the start);
@@ -782,8 +784,18 @@ typedef struct cluster {
     char bs[256];
 } cluster;
 
+static bool one_cluster; /* --one-cluster: all phases on the first one */
+static cluster shared;
+
 static void cluster_open(cluster *c, const char *a, const char *b)
 {
+    if (one_cluster && shared.mc) {
+        *c = shared;
+        rd_kafka_mock_topic_create(c->mc, a, n_parts, 1);
+        if (b)
+            rd_kafka_mock_topic_create(c->mc, b, n_parts, 1);
+        return;
+    }
     char errstr[256];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "log_level", "2", errstr, sizeof(errstr));
@@ -797,10 +809,14 @@ static void cluster_open(cluster *c, const char *a, const char *b)
     rd_kafka_mock_topic_create(c->mc, a, n_parts, 1);
     if (b)
         rd_kafka_mock_topic_create(c->mc, b, n_parts, 1);
+    if (one_cluster)
+        shared = *c;
 }
 
 static void cluster_close(cluster *c)
 {
+    if (one_cluster)
+        return; /* destroyed at exit */
     rd_kafka_mock_cluster_destroy(c->mc);
     rd_kafka_destroy(c->host);
 }
@@ -848,6 +864,8 @@ int main(int argc, char **argv)
             only_memory = true;
         else if (!strcmp(argv[i], "--sluice-kafka"))
             only_kafka = true;
+        else if (!strcmp(argv[i], "--one-cluster"))
+            one_cluster = true;
         else if (strtol(argv[i], NULL, 10) > 0)
             n = strtol(argv[i], NULL, 10);
     }
@@ -862,10 +880,12 @@ int main(int argc, char **argv)
     double load[3] = {0, 0, 0};
     getloadavg(load, 3);
     printf("bench_kafka: %ld records of %d bytes, %d partitions, %s, "
-           "a new in-process mock cluster for each phase, load %.2f\n",
+           "%s, load %.2f\n",
            n, rec_len, n_parts,
            concurrent ? "produce concurrently with consume"
                       : "produce first, then consume",
+           one_cluster ? "one in-process mock cluster for all phases"
+                       : "a new in-process mock cluster for each phase",
            load[0]);
 
     const char *(*const sets[3])[2] = {consumer_props, producer_props,
@@ -929,8 +949,8 @@ int main(int argc, char **argv)
     double raw_c1 = raw_c, raw_c2 = 0;
     if (!only_kafka) {
         phase_cpu first = cpu_consume;
-        feeder f4 = {NULL, "in", n, 0, false, 1};
-        cluster_open(&c, "in", NULL);
+        feeder f4 = {NULL, "in4", n, 0, false, 1};
+        cluster_open(&c, "in4", NULL);
         f4.bootstrap = c.bs;
         raw_c2 = raw_consume(c.bs, &f4);
         cluster_close(&c);
@@ -995,5 +1015,9 @@ int main(int argc, char **argv)
                (double)ns / 1e3 / (double)n);
     }
     printf("max RSS %ld MB\n", ru.ru_maxrss / 1024);
+    if (one_cluster && shared.mc) {
+        rd_kafka_mock_cluster_destroy(shared.mc);
+        rd_kafka_destroy(shared.host);
+    }
     return 0;
 }
