@@ -80,8 +80,7 @@ static int ctx_init(ctx *x, sl_ckpt_rows *c, sqlite3 *state, const char *prefix,
     sl_buf_init(&x->cols, MAX_SQL);
     sl_buf_init(&x->layout, MAX_SQL);
     if (strlen(prefix) + 8 >= sizeof(x->rows) || strchr(prefix, '"'))
-        return sl_err_set(err, SL_MISUSE, "%s checkpoint: bad prefix",
-                          c->what);
+        return sl_err_set(err, SL_MISUSE, "%s checkpoint: bad prefix", c->what);
     sl_snprintf(x->rows, sizeof(x->rows), "\"%srows\"", prefix);
     sl_snprintf(x->meta, sizeof(x->meta), "\"%smeta\"", prefix);
     sqlite3_stmt *st = NULL;
@@ -155,8 +154,7 @@ static int copy_rows(ctx *x, sqlite3_stmt *from, sqlite3_stmt *to,
 }
 
 /* meta value of k: *found false when absent. */
-static int meta_get(ctx *x, const char *k, int64_t *iv, sl_buf *tv,
-                    bool *found)
+static int meta_get(ctx *x, const char *k, int64_t *iv, sl_buf *tv, bool *found)
 {
     char sql[256];
     sl_snprintf(sql, sizeof(sql), "SELECT v FROM %s WHERE k = ?1", x->meta);

@@ -139,8 +139,8 @@ static void rig_init(rig *r, kind k, int n_keys, bool hold)
         sl_batch *bt = sl_batch_new(r->in, BATCH_ROWS + 3);
         cr_assert(bt);
         for (int i = 0; i < BATCH_ROWS + (b % 7 == 6 ? 3 : 0); i++) {
-            int64_t et = i < BATCH_ROWS ? t + (int64_t)(rnd() % 15) * 10
-                                        : 1000 + i;
+            int64_t et =
+                i < BATCH_ROWS ? t + (int64_t)(rnd() % 15) * 10 : 1000 + i;
             t += 10;
             if (et > max_t)
                 max_t = et;
