@@ -32,6 +32,7 @@ typedef struct oop {
     int64_t emit_wm;  /* the emission in progress */
     int64_t min_ts;   /* lower bound of the pending rows' rowtime */
     int64_t pending;  /* rows not emitted yet */
+    int64_t last_ts;  /* largest rowtime emitted */
     int64_t late;
     sl_late_sink *late_sink;
     sl_buf key;       /* encoded partition key of the row being inserted */
@@ -351,6 +352,8 @@ static int oop_pull(sl_operator *op, sl_batch *out, sl_op_status *status,
         int k = out->n_rows - 1;
         out->kinds[k] = SLUICE_ROW_INSERT;
         out->event_time[k] = sqlite3_column_int64(o->emit, 0);
+        if (out->event_time[k] > o->last_ts)
+            o->last_ts = out->event_time[k];
         out->pos[k] = (sl_srcpos){-1, -1};
         int rc = SL_OK;
         for (int c = 0; c < n && !rc; c++)
@@ -449,15 +452,11 @@ static int oop_snapshot(sl_operator *op, sqlite3 *state, const char *prefix,
     int rc = ck_open(o, &lay, err);
     int64_t wm = o->wm, fire_wm = SL_MIN(o->fire_wm, o->wm),
             fired_wm = o->fired_wm, late = o->late;
-    if (!rc && fired_wm > wm) {
-        /* after finish() emitted everything: a resumed job goes on after
-         * the rows emitted (its history rows stay for later frames) */
-        sqlite3_stmt *st = NULL;
-        rc = prepare(o, "SELECT max(ts) FROM rows", &st, err);
-        if (!rc && sqlite3_step(st) == SQLITE_ROW &&
-            sqlite3_column_type(st, 0) != SQLITE_NULL)
-            wm = SL_MAX(wm, sqlite3_column_int64(st, 0));
-        sqlite3_finalize(st);
+    if (fired_wm > wm) {
+        /* finish() emitted everything (fired_wm INT64_MAX): a resumed job
+         * goes on after the last row emitted (later rows at or behind it
+         * are late; the history rows stay for later frames) */
+        wm = SL_MAX(wm, o->last_ts);
         fire_wm = fired_wm = wm;
     }
     const sl_ckpt_int ints[] = {{"wm", &wm},
@@ -556,7 +555,7 @@ int sl_over_op_new(const sl_schema *in_schema, const sl_schema *out_schema,
     o->base.in_schema = in_schema;
     o->base.out_schema = out_schema;
     o->def = *def;
-    o->wm = o->fire_wm = o->fired_wm = INT64_MIN;
+    o->wm = o->fire_wm = o->fired_wm = o->last_ts = INT64_MIN;
     o->min_ts = INT64_MAX;
     sl_buf_init(&o->key, 16u << 20);
     if (sqlite3_open_v2("", &o->db,

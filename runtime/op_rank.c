@@ -32,6 +32,7 @@ typedef struct rop {
     int64_t emit_wm;  /* the emission in progress */
     int64_t min_we;   /* lower bound of window_end in rows */
     int64_t held;     /* rows kept */
+    int64_t last_we;  /* largest window_end emitted */
     int64_t late;
     sl_late_sink *late_sink; /* 'late-data.sink', or NULL */
     sl_ckpt_rows *ck;        /* checkpoints (snapshot/restore), else NULL */
@@ -263,6 +264,8 @@ static int rop_pull(sl_operator *op, sl_batch *out, sl_op_status *status,
         int k = out->n_rows - 1;
         out->kinds[k] = SLUICE_ROW_INSERT;
         out->event_time[k] = sqlite3_column_int64(r->emit, 0) - 1;
+        if (out->event_time[k] + 1 > r->last_we)
+            r->last_we = out->event_time[k] + 1;
         out->pos[k] = (sl_srcpos){-1, -1};
         int rc = SL_OK;
         for (int c = 0; c < n_out && !rc; c++)
@@ -358,10 +361,16 @@ static int rop_snapshot(sl_operator *op, sqlite3 *state, const char *prefix,
     sl_buf lay;
     sl_buf_init(&lay, 1u << 20);
     int rc = ck_open(r, &lay, err);
-    /* finish() fires everything (INT64_MAX); a job resumed after the end
-     * of a bounded input goes on from the watermark */
     int64_t wm = r->wm, fire_wm = SL_MIN(r->fire_wm, r->wm),
-            fired_wm = SL_MIN(r->fired_wm, r->wm), late = r->late;
+            fired_wm = r->fired_wm, late = r->late;
+    if (fired_wm > wm && r->last_we != INT64_MIN) {
+        /* finish() emitted every window (fired_wm INT64_MAX): a resumed
+         * job goes on after the last window emitted (later rows of it are
+         * late, not a second emission of the window) */
+        wm = SL_MAX(wm, r->last_we - 1);
+    }
+    fired_wm = SL_MIN(fired_wm, wm);
+    fire_wm = SL_MIN(fire_wm, wm);
     const sl_ckpt_int ints[] = {{"wm", &wm},
                                 {"fire_wm", &fire_wm},
                                 {"fired_wm", &fired_wm},
@@ -455,7 +464,7 @@ int sl_rank_op_new(const sl_schema *in_schema, const sl_schema *out_schema,
     r->base.out_schema = out_schema;
     r->def = *def;
     r->def.db_path = NULL;
-    r->wm = r->fire_wm = r->fired_wm = INT64_MIN;
+    r->wm = r->fire_wm = r->fired_wm = r->last_we = INT64_MIN;
     r->min_we = INT64_MAX;
     const char *path = def->db_path ? def->db_path : "";
     if (sqlite3_open_v2(path, &r->db,

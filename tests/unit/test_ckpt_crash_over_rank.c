@@ -180,8 +180,7 @@ static void reference(const char *tmp, const char *wm_delay, const char *query,
     sl_buf err;
     sl_buf_init(&err, 1 << 20);
     int rc = run_sluice(script, 30000, &err);
-    cr_assert_eq(rc, 0, "reference run failed (%d): %s", rc,
-                 sl_buf_cstr(&err));
+    cr_assert_eq(rc, 0, "reference run failed (%d): %s", rc, sl_buf_cstr(&err));
     sl_buf_free(&err);
     read_dir(out, want);
     cr_assert_eq(want->torn, 0);
@@ -238,8 +237,8 @@ static void crash_test(const char *what, const char *query, int kills,
      * hold acknowledgements back and most of the input is read again,
      * many more (a window Top-N emits a few rows a window, every 50 ms
      * here: the bound is looser). */
-    cr_assert_leq(dups, want.n / max_dups_div, "%s: %d duplicates (seed %u)", what, dups,
-                  seed);
+    cr_assert_leq(dups, want.n / max_dups_div, "%s: %d duplicates (seed %u)",
+                  what, dups, seed);
     lines_free(&got);
     lines_free(&want);
     sl_test_tmpdir_remove(tmp);
@@ -247,7 +246,8 @@ static void crash_test(const char *what, const char *query, int kills,
 
 Test(ckpt_crash_over_rank, over_rows_killed, .timeout = 60)
 {
-    crash_test("OVER ROWS", "SELECT id AS a, k AS b, SUM(v) OVER w AS c, "
+    crash_test("OVER ROWS",
+               "SELECT id AS a, k AS b, SUM(v) OVER w AS c, "
                "MIN(v) OVER w AS d FROM src WINDOW w AS (PARTITION BY k "
                "ORDER BY ts ROWS BETWEEN 2 PRECEDING AND CURRENT ROW)",
                6, 4);
@@ -255,7 +255,8 @@ Test(ckpt_crash_over_rank, over_rows_killed, .timeout = 60)
 
 Test(ckpt_crash_over_rank, over_range_killed, .timeout = 60)
 {
-    crash_test("OVER RANGE", "SELECT id AS a, k AS b, SUM(v) OVER w AS c, "
+    crash_test("OVER RANGE",
+               "SELECT id AS a, k AS b, SUM(v) OVER w AS c, "
                "COUNT(*) OVER w AS d FROM src WINDOW w AS (PARTITION BY k "
                "ORDER BY ts RANGE BETWEEN INTERVAL '1' SECOND PRECEDING AND "
                "CURRENT ROW)",
@@ -294,8 +295,8 @@ static int64_t query_int(const char *db_path, const char *sql)
     sqlite3_stmt *st = NULL;
     cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s",
                  sqlite3_errmsg(db));
-    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0)
-                                               : -1;
+    int64_t v =
+        sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
     sqlite3_finalize(st);
     sqlite3_close(db);
     return v;

@@ -469,3 +469,63 @@ Test(ckpt_over_rank, restore_refuses_other_layout_or_version)
     refuses(K_OVER_ROWS, K_OVER_RANGE);
     refuses(K_TOPN, K_DEDUP);
 }
+
+/* A job resumed after the end of a bounded input (finish() emitted
+ * everything, then the final checkpoint): the restored operator goes on
+ * after what was emitted. The last batch again is late (no second
+ * emission of its rows or windows); rows after it are emitted. */
+static void resume_after_end(kind k)
+{
+    rig r;
+    rig_init(&r, k, 5, false);
+    sl_batch *ob = sl_batch_new(r.out, 64);
+    lines out = {0}, again = {0};
+    sqlite3 *state = NULL;
+    cr_assert_eq(sqlite3_open(":memory:", &state), SQLITE_OK);
+    sl_operator *op = op_new(&r);
+    for (int b = 0; b < N_BATCHES; b++)
+        step(&r, op, b, ob, &out);
+    finish(op, ob, &out);
+    checkpoint(op, state);
+    int64_t late = op->ops->dropped(op);
+    op->ops->close(op);
+    op = op_new(&r);
+    sl_err err;
+    sl_err_clear(&err);
+    cr_assert_eq(op->ops->restore(op, state, "op0_", &err), SL_OK, "%s",
+                 err.msg);
+    cr_assert_eq(op->ops->buffered(op), 0);
+    step(&r, op, N_BATCHES - 1, ob, &again);
+    cr_assert_eq(op->ops->dropped(op) - late, r.batches[N_BATCHES - 1]->n_rows);
+    /* one row an hour later: emitted at the end */
+    sl_batch *bt = sl_batch_new(r.in, 1);
+    sl_value *row = sl_batch_append_row(bt);
+    int64_t et = 1000000 + 3600 * 1000;
+    row[0] = sl_value_int(et - et % WIN_MS);
+    row[1] = sl_value_int(et - et % WIN_MS + WIN_MS);
+    cr_assert_eq(sl_batch_set_text(bt, &row[2], "k01", 3), SL_OK);
+    row[3] = sl_value_int(7);
+    row[4] = sl_value_int(et);
+    bt->kinds[0] = SLUICE_ROW_INSERT;
+    bt->event_time[0] = et;
+    bool acc = false;
+    cr_assert_eq(op->ops->push(op, bt, &acc, &err), SL_OK, "%s", err.msg);
+    cr_assert(acc);
+    finish(op, ob, &again);
+    cr_assert_eq(again.n, 1, "%d rows after the resume", again.n);
+    op->ops->close(op);
+    sl_batch_free(bt);
+    sqlite3_close(state);
+    lines_free(&out);
+    lines_free(&again);
+    sl_batch_free(ob);
+    rig_free(&r);
+}
+
+Test(ckpt_over_rank, resume_after_end_of_input)
+{
+    resume_after_end(K_OVER_ROWS);
+    resume_after_end(K_OVER_RANGE);
+    resume_after_end(K_TOPN);
+    resume_after_end(K_DEDUP);
+}
