@@ -21,23 +21,23 @@
 
 /* planning never connects: any address does */
 #define TABLES                                                                 \
-    "CREATE TABLE u (id STRING, v BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts " \
-    "AS ts - INTERVAL '1' SECOND, PRIMARY KEY (id) NOT ENFORCED) WITH "       \
-    "('connector'='upsert-kafka', 'topic'='u', "                              \
-    "'properties.bootstrap.servers'='127.0.0.1:1', 'key.format'='json', "     \
-    "'value.format'='json');"                                                 \
-    "CREATE TABLE a (id STRING, v BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts " \
-    "AS ts - INTERVAL '1' SECOND) WITH ('connector'='kafka', 'topic'='u', "   \
-    "'properties.bootstrap.servers'='127.0.0.1:1', 'format'='json');"         \
-    "CREATE TABLE f (id STRING, v BIGINT) WITH ('connector'='filesystem', "   \
-    "'path'='/nonexistent/f.csv', 'format'='csv');"                           \
-    "CREATE TABLE k (id STRING, v BIGINT) WITH ('connector'='kafka', "        \
-    "'topic'='x', 'properties.bootstrap.servers'='127.0.0.1:1', "             \
-    "'format'='json');"                                                       \
-    "CREATE TABLE p (id STRING, v BIGINT) WITH ('connector'='print');"        \
-    "CREATE TABLE uk (id STRING, v BIGINT, PRIMARY KEY (id) NOT ENFORCED) "   \
-    "WITH ('connector'='upsert-kafka', 'topic'='y', "                         \
-    "'properties.bootstrap.servers'='127.0.0.1:1', 'key.format'='json', "     \
+    "CREATE TABLE u (id STRING, v BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts "  \
+    "AS ts - INTERVAL '1' SECOND, PRIMARY KEY (id) NOT ENFORCED) WITH "        \
+    "('connector'='upsert-kafka', 'topic'='u', "                               \
+    "'properties.bootstrap.servers'='127.0.0.1:1', 'key.format'='json', "      \
+    "'value.format'='json');"                                                  \
+    "CREATE TABLE a (id STRING, v BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts "  \
+    "AS ts - INTERVAL '1' SECOND) WITH ('connector'='kafka', 'topic'='u', "    \
+    "'properties.bootstrap.servers'='127.0.0.1:1', 'format'='json');"          \
+    "CREATE TABLE f (id STRING, v BIGINT) WITH ('connector'='filesystem', "    \
+    "'path'='/nonexistent/f.csv', 'format'='csv');"                            \
+    "CREATE TABLE k (id STRING, v BIGINT) WITH ('connector'='kafka', "         \
+    "'topic'='x', 'properties.bootstrap.servers'='127.0.0.1:1', "              \
+    "'format'='json');"                                                        \
+    "CREATE TABLE p (id STRING, v BIGINT) WITH ('connector'='print');"         \
+    "CREATE TABLE uk (id STRING, v BIGINT, PRIMARY KEY (id) NOT ENFORCED) "    \
+    "WITH ('connector'='upsert-kafka', 'topic'='y', "                          \
+    "'properties.bootstrap.servers'='127.0.0.1:1', 'key.format'='json', "      \
     "'value.format'='json');"
 
 static sluice *open_db(void)
@@ -81,9 +81,9 @@ Test(upsert_source_plan, append_only_sinks_refused)
                               "upsert (+U) or a delete (-D)", NULL};
     refused(db, "INSERT INTO k SELECT id, v * 2 FROM u WHERE v > 1", kf);
     /* through a view and a UNION ALL with an append-only table */
-    cr_assert_eq(sluice_exec(db, "CREATE VIEW uv AS SELECT id, v FROM u",
-                             NULL, NULL),
-                 SLUICE_OK, "%s", sluice_errmsg(db));
+    cr_assert_eq(
+        sluice_exec(db, "CREATE VIEW uv AS SELECT id, v FROM u", NULL, NULL),
+        SLUICE_OK, "%s", sluice_errmsg(db));
     refused(db, "INSERT INTO k SELECT id, v FROM uv", kf);
     refused(db,
             "INSERT INTO k SELECT id, v FROM a UNION ALL SELECT id, v FROM u",
@@ -115,8 +115,7 @@ Test(upsert_source_plan, updating_sinks_accept_it)
     cr_assert_eq(sluice_exec(db, "EXPLAIN INSERT INTO f SELECT id, v FROM a",
                              grab_text, &b),
                  SLUICE_OK, "%s", sluice_errmsg(db));
-    cr_assert_null(strstr(sl_buf_cstr(&b), "updating"), "%s",
-                   sl_buf_cstr(&b));
+    cr_assert_null(strstr(sl_buf_cstr(&b), "updating"), "%s", sl_buf_cstr(&b));
     sl_buf_free(&b);
     sluice_close(db);
 }
@@ -170,8 +169,8 @@ Test(upsert_source_plan, print_sink_runs_changelog, .timeout = 60)
     const char *bs = sl_test_broker_bootstraps(b);
     cr_assert_eq(
         rd_kafka_mock_topic_create(sl_test_broker_cluster(b), "uin", 1, 1), 0);
-    const char *pargv[] = {"/usr/bin/kcat", "-b", bs,  "-t", "uin",
-                           "-P",            "-K", "|", "-Z", NULL};
+    const char *pargv[] = {
+        "/usr/bin/kcat", "-b", bs, "-t", "uin", "-P", "-K", "|", "-Z", NULL};
     cr_assert_eq(sl_test_run(pargv,
                              "{\"id\":\"k1\"}|{\"id\":\"k1\",\"v\":1}\n"
                              "{\"id\":\"k2\"}|{\"id\":\"k2\",\"v\":2}\n"
