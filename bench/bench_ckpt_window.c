@@ -102,11 +102,11 @@ static int run_size(const char *base, int64_t groups, int intervals)
     const sl_type *out_types[] = {big, big, big, big, big, big, big, dbl};
     const sl_schema *in = sl_schema_new(&a, 4, in_names, in_types);
     const sl_schema *out = sl_schema_new(&a, 8, out_names, out_types);
-    sl_agg_def aggs[5] = {{SL_AGG_COUNT_STAR, -1, NULL},
-                          {SL_AGG_SUM, 3, NULL},
-                          {SL_AGG_MIN, 3, NULL},
-                          {SL_AGG_MAX, 3, NULL},
-                          {SL_AGG_AVG, 3, NULL}};
+    sl_agg_def aggs[5] = {{SL_AGG_COUNT_STAR, -1, NULL, NULL, 0},
+                          {SL_AGG_SUM, 3, NULL, NULL, 0},
+                          {SL_AGG_MIN, 3, NULL, NULL, 0},
+                          {SL_AGG_MAX, 3, NULL, NULL, 0},
+                          {SL_AGG_AVG, 3, NULL, NULL, 0}};
     sl_window_op_def def;
     memset(&def, 0, sizeof(def));
     def.ws_col = 0;

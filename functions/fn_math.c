@@ -182,7 +182,7 @@ double sl_fn_decimal_round(double x, int64_t places, bool round)
     if (places > 400)
         return x;
     if (places < -400)
-        return 0.0 * x;
+        return 0.0; /* BigDecimal has no -0: Flink gives 0.0 */
     char txt[64];
     int prec;
     for (prec = 14; prec <= 16; prec++) {
@@ -219,7 +219,7 @@ double sl_fn_decimal_round(double x, int64_t places, bool round)
             sl_parse_double(out, strlen(out), &r);
             return r;
         }
-        return neg ? -0.0 : 0.0;
+        return 0.0; /* -0.0000001 to 6 places: 0.0, as Flink */
     }
     int n = (int)keep;
     int64_t e_out = exp10 + 1;

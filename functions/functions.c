@@ -73,7 +73,7 @@ int sl_functions_register(sqlite3 *db, sl_err *err)
                                   sqlite3_errmsg(db));
         }
     }
-    return SL_OK;
+    return sl_fn_aggregates_register(db, err);
 }
 
 /* ---- shared helpers ----------------------------------------------------- */

@@ -51,6 +51,10 @@ typedef struct sl_function_info {
  * SQLITE_INNOCUOUS. Returns SL_OK, or an error code with err set. */
 int sl_functions_register(sqlite3 *db, sl_err *err);
 
+/* Register the aggregates SQLite lacks (fn_agg.c: sl_percentile, Flink's
+ * PERCENTILE); sl_functions_register calls it too. */
+int sl_fn_aggregates_register(sqlite3 *db, sl_err *err);
+
 /* The catalog: every registered function, ending with an entry whose name
  * is NULL. Static storage; never freed. */
 const sl_function_info *sl_functions_list(void);

@@ -91,9 +91,9 @@ static const sl_type *t_string(void)
 /* ---- aggregates -------------------------------------------------------- */
 
 static const char *const aggregates[] = {
-    "COUNT",   "SUM",         "MIN",         "MAX",     "AVG",
-    "LISTAGG", "STDDEV_POP",  "STDDEV_SAMP", "VAR_POP", "VAR_SAMP",
-    "COLLECT", "FIRST_VALUE", "LAST_VALUE",  NULL};
+    "COUNT",   "SUM",         "MIN",         "MAX",        "AVG",
+    "LISTAGG", "STDDEV_POP",  "STDDEV_SAMP", "VAR_POP",    "VAR_SAMP",
+    "COLLECT", "FIRST_VALUE", "LAST_VALUE",  "PERCENTILE", NULL};
 
 static bool name_is(const sl_name *n, const char *s)
 {
@@ -703,6 +703,7 @@ static const fn_rule fn_rules[] = {
     {"LAST_VALUE", RET_ARG0, 0, 0},
     {"COUNT", RET_FIXED, SL_TYPE_BIGINT, 0},
     {"LISTAGG", RET_FIXED, SL_TYPE_VARCHAR, SL_TYPE_MAX_LEN},
+    {"PERCENTILE", RET_FIXED, SL_TYPE_DOUBLE, 0},
     {"STDDEV_POP", RET_FIXED, SL_TYPE_DOUBLE, 0},
     {"STDDEV_SAMP", RET_FIXED, SL_TYPE_DOUBLE, 0},
     {"VAR_POP", RET_FIXED, SL_TYPE_DOUBLE, 0},
@@ -949,6 +950,8 @@ static int gen_func(sl_gen *g, const sl_scope *sc, const sl_expr *e,
     if (is_agg) {
         if (!strcmp(name, "LISTAGG"))
             sqlname = "group_concat";
+        else if (!strcmp(name, "PERCENTILE"))
+            sqlname = "sl_percentile"; /* functions/fn_agg.c */
         else if (!strcmp(name, "COUNT") || !strcmp(name, "SUM") ||
                  !strcmp(name, "MIN") || !strcmp(name, "MAX") ||
                  !strcmp(name, "AVG"))
@@ -1013,6 +1016,16 @@ static int gen_func(sl_gen *g, const sl_scope *sc, const sl_expr *e,
     switch (rr) {
     case RET_FIXED:
         *type = mk_type(g, rule->fixed, rule->precision, 0);
+        if (!strcmp(name, "PERCENTILE") && n > 1 &&
+            args[1]->kind == SL_EXPR_ARRAY) { /* ARRAY<DOUBLE> */
+            sl_type *t = sl_arena_alloc(g->arena, sizeof(*t));
+            if (!t)
+                return sl_err_set(g->err, SL_NOMEM, "out of memory");
+            memset(t, 0, sizeof(*t));
+            t->id = SL_TYPE_ARRAY;
+            t->elem = *type;
+            *type = t;
+        }
         break;
     case RET_ARG0:
     case RET_ARG1:

@@ -594,6 +594,59 @@ static const char *agg_name(const sl_expr *e)
     return e->func.name.n_parts == 1 ? e->func.name.parts[0].text : "";
 }
 
+/* One percentage of PERCENTILE: a numeric literal in [0, 1]. */
+static int percentage_one(sl_gen *g, const sl_expr *e, sl_buf *out)
+{
+    bool neg = false;
+    if (e->kind == SL_EXPR_UNARY && e->unary.op == SL_UNARY_NEG) {
+        neg = true;
+        e = e->unary.operand;
+    }
+    double d = 0;
+    if (e->kind != SL_EXPR_LITERAL ||
+        (e->lit.kind != SL_LIT_INT && e->lit.kind != SL_LIT_DECIMAL &&
+         e->lit.kind != SL_LIT_DOUBLE) ||
+        sl_parse_double(e->lit.text, e->lit.text_len, &d))
+        return sl_gen_error(g, SL_SQL, e->pos,
+                            "PERCENTILE's percentage must be a numeric "
+                            "literal between 0 and 1, or an ARRAY of them");
+    if (neg)
+        d = -d;
+    if (!(d >= 0.0 && d <= 1.0))
+        return sl_gen_error(g, SL_SQL, e->pos,
+                            "PERCENTILE's percentage must be between 0 and 1, "
+                            "got %s%.*s",
+                            neg ? "-" : "", (int)e->lit.text_len, e->lit.text);
+    if (out)
+        sl_buf_printf(out, "%.17g", d);
+    return SL_OK;
+}
+
+/* PERCENTILE's percentage as SQL for sl_percentile (fn_agg.c): a number,
+ * or a JSON array of numbers as a string literal; out NULL: check only. */
+static int percentage_sql(sl_gen *g, const sl_expr *e, sl_buf *out)
+{
+    if (e->kind != SL_EXPR_ARRAY)
+        return percentage_one(g, e, out);
+    if (e->list.n_items == 0 || e->list.n_items > 100)
+        return sl_gen_error(g, SL_SQL, e->pos,
+                            "PERCENTILE takes an ARRAY of 1 to 100 "
+                            "percentages, got %d",
+                            e->list.n_items);
+    if (out)
+        sl_buf_puts(out, "'[");
+    for (int i = 0; i < e->list.n_items; i++) {
+        if (out && i)
+            sl_buf_putc(out, ',');
+        int rc = percentage_one(g, e->list.items[i], out);
+        if (rc)
+            return rc;
+    }
+    if (out)
+        sl_buf_puts(out, "]'");
+    return SL_OK;
+}
+
 /* The aggregate definition of call i (args at input column arg). */
 static int agg_kind(sl_gen *g, const sl_expr *e, sl_agg_kind *kind)
 {
@@ -620,11 +673,23 @@ static int agg_kind(sl_gen *g, const sl_expr *e, sl_agg_kind *kind)
         *kind = SL_AGG_AVG;
     } else if (sl_str_nieq(nm->text, nm->len, "LISTAGG")) {
         *kind = SL_AGG_LISTAGG;
+    } else if (sl_str_nieq(nm->text, nm->len, "PERCENTILE")) {
+        if (e->func.distinct)
+            return sl_gen_error(g, SL_UNSUPPORTED, e->pos,
+                                "PERCENTILE(DISTINCT ...) is not supported "
+                                "yet");
+        *kind = SL_AGG_PERCENTILE;
+        if (e->func.n_args != 2 && e->func.n_args != 3)
+            return sl_gen_error(g, SL_SQL, e->pos,
+                                "PERCENTILE takes 2 or 3 arguments (value, "
+                                "percentage [, frequency]), got %d",
+                                e->func.n_args);
+        return percentage_sql(g, e->func.args[1], NULL);
     } else {
         return sl_gen_error(g, SL_UNSUPPORTED, e->pos,
                             "aggregate %.*s is not supported on streaming "
                             "tables yet (COUNT, SUM, MIN, MAX, AVG, LISTAGG, "
-                            "COUNT(DISTINCT) are)",
+                            "COUNT(DISTINCT), PERCENTILE are)",
                             (int)nm->len, nm->text);
     }
     int want = *kind == SL_AGG_COUNT_STAR ? 0 : 1;
@@ -881,7 +946,7 @@ static int plan_agg(sl_gen *g, const sl_query *q, const agg_list *aggs)
     sl_plan_agg *pa = sl_arena_alloc(g->arena, sizeof(*pa));
     sl_plan *sub = sl_arena_alloc(g->arena, sizeof(*sub));
     sl_select_item *items = sl_arena_alloc(
-        g->arena, sizeof(*items) * (size_t)(n_keys + n_aggs + 1));
+        g->arena, sizeof(*items) * (size_t)(n_keys + 2 * n_aggs + 1));
     sl_query *pq = sl_arena_alloc(g->arena, sizeof(*pq));
     sl_agg_def *defs =
         sl_arena_alloc(g->arena, sizeof(*defs) * (size_t)(n_aggs + 1));
@@ -929,6 +994,7 @@ static int plan_agg(sl_gen *g, const sl_query *q, const agg_list *aggs)
         return sl_gen_error(g, SL_SQL, q->pos,
                             "a window aggregate must GROUP BY both "
                             "window_start and window_end");
+    int n_freq = 0; /* PERCENTILE frequencies, input columns after aggs */
     for (int i = 0; i < n_aggs; i++) {
         const sl_expr *e = aggs->calls[i];
         sl_agg_kind kind = SL_AGG_COUNT_STAR;
@@ -941,13 +1007,34 @@ static int plan_agg(sl_gen *g, const sl_query *q, const agg_list *aggs)
         if (kind == SL_AGG_LISTAGG && e->func.n_args == 2)
             defs[i].sep = sl_arena_strndup(g->arena, e->func.args[1]->lit.text,
                                            e->func.args[1]->lit.text_len);
+        defs[i].pct = NULL;
+        defs[i].freq = 0;
+        if (kind == SL_AGG_PERCENTILE) {
+            sl_buf pb;
+            sl_buf_init(&pb, 4096);
+            rc = percentage_sql(g, e->func.args[1], &pb);
+            defs[i].pct = rc || pb.rc
+                              ? NULL
+                              : sl_arena_strndup(g->arena, pb.data, pb.len);
+            sl_buf_free(&pb);
+            if (rc)
+                return rc;
+            if (!defs[i].pct)
+                return sl_err_set(g->err, SL_NOMEM, "out of memory");
+            if (e->func.n_args == 3) { /* the frequency: after the aggs */
+                items[n_keys + n_aggs + n_freq].expr = e->func.args[2];
+                items[n_keys + n_aggs + n_freq].alias = NULL;
+                defs[i].freq = n_keys + n_aggs + n_freq + 1;
+                n_freq++;
+            }
+        }
         items[n_keys + i].expr =
             kind == SL_AGG_COUNT_STAR ? one : e->func.args[0];
         items[n_keys + i].alias = NULL;
     }
     pq->kind = SL_QUERY_SELECT;
     pq->pos = q->pos;
-    pq->select.n_items = n_keys + n_aggs;
+    pq->select.n_items = n_keys + n_aggs + n_freq;
     pq->select.items = items;
     pq->select.from = s->from;
     pq->select.where = s->where;
@@ -1005,6 +1092,34 @@ static int plan_agg(sl_gen *g, const sl_query *q, const agg_list *aggs)
         case SL_AGG_LISTAGG:
             types[n_keys + i] = sl_type_simple(SL_TYPE_VARCHAR);
             break;
+        case SL_AGG_PERCENTILE: {
+            if (!sl_type_is_numeric(at))
+                return sl_gen_error(g, SL_SQL, aggs->calls[i]->pos,
+                                    "PERCENTILE needs a numeric argument, "
+                                    "got %s",
+                                    sl_gen_type_text(g, at));
+            const sl_type *dbl = sl_type_simple(SL_TYPE_DOUBLE);
+            if (defs[i].pct && defs[i].pct[0] == '\'') {
+                sl_type *t = sl_arena_alloc(g->arena, sizeof(*t));
+                if (!t)
+                    return sl_err_set(g->err, SL_NOMEM, "out of memory");
+                memset(t, 0, sizeof(*t));
+                t->id = SL_TYPE_ARRAY;
+                t->elem = dbl;
+                dbl = t;
+            }
+            types[n_keys + i] = dbl;
+            if (defs[i].freq > 0) {
+                const sl_type *ft = in->cols[defs[i].freq - 1].type;
+                if (!sl_type_is_integer(ft))
+                    return sl_gen_error(g, SL_SQL,
+                                        aggs->calls[i]->func.args[2]->pos,
+                                        "PERCENTILE's frequency must be an "
+                                        "integer, got %s",
+                                        sl_gen_type_text(g, ft));
+            }
+            break;
+        }
         default:
             if ((defs[i].kind == SL_AGG_SUM || defs[i].kind == SL_AGG_AVG ||
                  defs[i].kind == SL_AGG_SUM_DISTINCT) &&
@@ -1250,9 +1365,16 @@ void sl_window_explain_source(const sl_plan_table *t, sl_buf *b)
 
 static const char *kind_name(sl_agg_kind k)
 {
-    static const char *const names[] = {
-        "COUNT(*)", "COUNT",           "SUM",     "MIN",          "MAX",
-        "AVG",      "COUNT(DISTINCT)", "LISTAGG", "SUM(DISTINCT)"};
+    static const char *const names[] = {"COUNT(*)",
+                                        "COUNT",
+                                        "SUM",
+                                        "MIN",
+                                        "MAX",
+                                        "AVG",
+                                        "COUNT(DISTINCT)",
+                                        "LISTAGG",
+                                        "SUM(DISTINCT)",
+                                        "PERCENTILE"};
     return (int)k >= 0 && (size_t)k < SL_ARRAY_LEN(names) ? names[k] : "?";
 }
 
@@ -1267,8 +1389,7 @@ void sl_window_explain(const sl_plan_agg *pa, const char *after_sql, sl_buf *b)
     bool buffered = false;
     for (int i = 0; i < d->n_aggs; i++) {
         sl_agg_kind k = pa->aggs[i].kind;
-        buffered = buffered || k == SL_AGG_COUNT_DISTINCT ||
-                   k == SL_AGG_LISTAGG || k == SL_AGG_SUM_DISTINCT;
+        buffered = buffered || sl_agg_is_buffered(k);
         sl_buf_printf(b, "%s %s", i ? "," : "", kind_name(k));
         if (pa->aggs[i].arg >= 0)
             sl_buf_printf(b, "(%s)", pa->in_schema->cols[pa->aggs[i].arg].name);
@@ -1277,7 +1398,7 @@ void sl_window_explain(const sl_plan_agg *pa, const char *after_sql, sl_buf *b)
                    "per window and group key: partial COUNT/SUM/MIN/MAX/AVG)");
     if (buffered)
         sl_buf_puts(b, ", table buf (argument values of COUNT(DISTINCT), "
-                       "LISTAGG)");
+                       "LISTAGG, PERCENTILE)");
     if (d->session_gap_ms > 0)
         sl_buf_printf(b,
                       "; SESSION windows (gap %lld ms): a row's window "
@@ -1603,11 +1724,12 @@ static int plan_over(sl_gen *g, const sl_query *q, int first,
         rc = agg_kind(g, e, &kind);
         if (rc)
             return rc;
-        if (kind == SL_AGG_COUNT_DISTINCT || kind == SL_AGG_SUM_DISTINCT ||
-            kind == SL_AGG_LISTAGG)
-            return sl_gen_error(g, SL_UNSUPPORTED, e->pos,
-                                "DISTINCT and LISTAGG are not supported in "
-                                "OVER aggregates yet (%s)",
+        if (sl_agg_is_buffered(kind)) /* SL_SQL: UNSUPPORTED before any
+                                       * source is planned retries the
+                                       * query as a static one */
+            return sl_gen_error(g, SL_SQL, e->pos,
+                                "DISTINCT, LISTAGG and PERCENTILE are not "
+                                "supported in OVER aggregates yet (%s)",
                                 OVER_SHAPE);
         d->agg_kind[i] = kind;
         d->agg_arg[i] = -1;

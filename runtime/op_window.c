@@ -10,15 +10,21 @@
  * push() refuses input (backpressure), so an emission never races with
  * updates to the rows it reads.
  */
+#include <stdatomic.h>
 #include <string.h>
 
 #include <sqlite3.h>
 
 #include "ckpt_track.h"
+#include "functions.h"
 #include "late_sink.h"
 #include "op_window.h"
+#include "preagg.h"
 
-#define TTL_SWEEP_MS 1000
+#define TTL_SWEEP_MS   1000
+#define SIZE_SAMPLE_MS 200
+
+static _Atomic int64_t peak_state_bytes; /* sl_window_op_peak_state_bytes */
 
 typedef struct wop {
     sl_operator base;
@@ -26,6 +32,9 @@ typedef struct wop {
     sl_agg_def *aggs;
     sqlite3 *db;
     sqlite3_stmt *upsert;
+    sqlite3_stmt *upsert_part; /* one folded partial (preagg.h), or NULL */
+    int *part_param;           /* per aggregate: its first partial's param */
+    sl_preagg pre;
     sqlite3_stmt *buf_ins;
     sqlite3_stmt *snap;    /* updating: old results into prev */
     sqlite3_stmt *emit;    /* window: due windows; updating: changes */
@@ -60,6 +69,7 @@ typedef struct wop {
     int64_t late;
     int64_t absorbed;
     int64_t last_ttl_ms;
+    int64_t last_size_ms; /* peak_state_bytes sampled */
     sl_buf key;
     sl_ckpt_track *ck_trk;   /* checkpoints: changes since the last */
     int64_t ck_rows_written; /* by the last snapshot */
@@ -69,8 +79,16 @@ static const sl_operator_ops wop_ops;
 
 static bool is_buffered(sl_agg_kind k)
 {
-    return k == SL_AGG_COUNT_DISTINCT || k == SL_AGG_LISTAGG ||
-           k == SL_AGG_SUM_DISTINCT;
+    return sl_agg_is_buffered(k);
+}
+
+/* Whether a PERCENTILE takes a frequency: then buf has a column f. */
+static bool has_freq(const wop *w)
+{
+    for (int i = 0; i < w->def.n_aggs; i++)
+        if (w->aggs[i].kind == SL_AGG_PERCENTILE && w->aggs[i].freq > 0)
+            return true;
+    return false;
 }
 
 static int db_err(wop *w, sl_err *err, const char *what)
@@ -118,7 +136,11 @@ static void final_expr(const wop *w, int i, sl_buf *b)
     case SL_AGG_COUNT_DISTINCT:
     case SL_AGG_SUM_DISTINCT:
     case SL_AGG_LISTAGG:
-        if (a->kind == SL_AGG_COUNT_DISTINCT)
+    case SL_AGG_PERCENTILE:
+        if (a->kind == SL_AGG_PERCENTILE)
+            sl_buf_printf(b, "(SELECT sl_percentile(b.v, %s%s)",
+                          a->pct ? a->pct : "0.5", a->freq > 0 ? ", b.f" : "");
+        else if (a->kind == SL_AGG_COUNT_DISTINCT)
             sl_buf_puts(b, "(SELECT count(DISTINCT b.v)");
         else if (a->kind == SL_AGG_SUM_DISTINCT)
             sl_buf_puts(b, "(SELECT sum(DISTINCT b.v)");
@@ -321,9 +343,11 @@ static int build_sql(wop *w, sl_err *err)
                   ", upd INTEGER%s, PRIMARY KEY(ws, we, gk)) WITHOUT "
                   "ROWID;",
                   d->updating ? ", nrows INTEGER NOT NULL DEFAULT 1" : "");
-    sl_buf_puts(&b, "CREATE TABLE buf(ws INTEGER, we INTEGER, gk BLOB, ai "
-                    "INTEGER, v);"
-                    "CREATE INDEX buf_key ON buf(ws, we, gk, ai);");
+    sl_buf_printf(&b,
+                  "CREATE TABLE buf(ws INTEGER, we INTEGER, gk BLOB, ai "
+                  "INTEGER, v%s);"
+                  "CREATE INDEX buf_key ON buf(ws, we, gk, ai);",
+                  has_freq(w) ? ", f INTEGER" : "");
     if (d->updating) {
         sl_buf_puts(&b, "CREATE TABLE prev(gk BLOB UNIQUE, existed INTEGER");
         for (int i = 0; i < d->n_aggs; i++)
@@ -411,8 +435,10 @@ static int build_sql(wop *w, sl_err *err)
     rc = b.rc ? SL_NOMEM : prepare(w, sl_buf_cstr(&b), &w->upsert, err);
     if (!rc)
         rc = prepare(w,
-                     "INSERT INTO buf(ws, we, gk, ai, v) VALUES(?1, ?2, ?3, "
-                     "?4, ?5)",
+                     has_freq(w) ? "INSERT INTO buf(ws, we, gk, ai, v, f) "
+                                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+                                 : "INSERT INTO buf(ws, we, gk, ai, v) "
+                                   "VALUES(?1, ?2, ?3, ?4, ?5)",
                      &w->buf_ins, err);
     if (rc)
         goto out;
@@ -492,14 +518,96 @@ out:
     return rc;
 }
 
+/* The upsert of one folded partial (preagg.h): window mode without
+ * SESSION, every aggregate foldable or buffered. Parameters: ?1 ws, ?2 we,
+ * ?3 gk, ?4.. the group columns, then the partials in aggregate order
+ * (COUNT: count; SUM, MIN, MAX: value; AVG: sum, count), then upd. */
+static int build_upsert_part(wop *w, sl_err *err)
+{
+    const sl_window_op_def *d = &w->def;
+    if (d->updating || d->session_gap_ms > 0 ||
+        !sl_preagg_supported(d->n_aggs, w->aggs))
+        return SL_OK;
+    size_t na = (size_t)(d->n_aggs ? d->n_aggs : 1);
+    w->part_param = sl_calloc(na, sizeof(int));
+    if (!w->part_param)
+        return sl_err_set(err, SL_NOMEM, "out of memory");
+    sl_buf b, vals, upd;
+    sl_buf_init(&b, 1u << 20);
+    sl_buf_init(&vals, 1u << 20);
+    sl_buf_init(&upd, 1u << 20);
+    sl_buf_puts(&b, "INSERT INTO acc(ws, we, gk");
+    sl_buf_puts(&vals, "?1, ?2, ?3");
+    for (int k = 0; k < d->n_keys; k++) {
+        sl_buf_printf(&b, ", k%d", k);
+        sl_buf_printf(&vals, ", ?%d", 4 + k);
+    }
+    int p = 4 + d->n_keys;
+    for (int i = 0; i < d->n_aggs; i++) {
+        sl_agg_kind kind = w->aggs[i].kind;
+        w->part_param[i] = p;
+        switch (kind) {
+        case SL_AGG_COUNT_STAR:
+        case SL_AGG_COUNT:
+            sl_buf_printf(&b, ", c%d", i);
+            sl_buf_printf(&vals, ", ?%d", p++);
+            sl_buf_printf(&upd, "c%d = c%d + excluded.c%d, ", i, i, i);
+            break;
+        case SL_AGG_SUM:
+        case SL_AGG_AVG:
+            sl_buf_printf(&b, ", s%d", i);
+            sl_buf_printf(&vals, ", ?%d", p++);
+            sl_buf_printf(&upd,
+                          "s%d = CASE WHEN excluded.s%d IS NULL THEN s%d "
+                          "WHEN s%d IS NULL THEN excluded.s%d ELSE s%d + "
+                          "excluded.s%d END, ",
+                          i, i, i, i, i, i, i);
+            if (kind == SL_AGG_AVG) {
+                sl_buf_printf(&b, ", n%d", i);
+                sl_buf_printf(&vals, ", ?%d", p++);
+                sl_buf_printf(&upd, "n%d = n%d + excluded.n%d, ", i, i, i);
+            }
+            break;
+        case SL_AGG_MIN:
+        case SL_AGG_MAX:
+            sl_buf_printf(&b, ", m%d", i);
+            sl_buf_printf(&vals, ", ?%d", p++);
+            sl_buf_printf(&upd,
+                          "m%d = CASE WHEN m%d IS NULL OR (excluded.m%d "
+                          "IS NOT NULL AND excluded.m%d %c m%d) THEN "
+                          "excluded.m%d ELSE m%d END, ",
+                          i, i, i, i, kind == SL_AGG_MIN ? '<' : '>', i, i, i);
+            break;
+        default:
+            w->part_param[i] = 0; /* buffered: no partial */
+            break;
+        }
+    }
+    sl_buf_printf(&b,
+                  ", upd) VALUES(%s, ?%d) ON CONFLICT(ws, we, gk) DO "
+                  "UPDATE SET ",
+                  sl_buf_cstr(&vals), p);
+    sl_buf_append(&b, upd.data, upd.len);
+    sl_buf_puts(&b, "upd = excluded.upd");
+    int rc = b.rc || vals.rc || upd.rc
+                 ? sl_err_set(err, SL_NOMEM, "out of memory")
+                 : prepare(w, sl_buf_cstr(&b), &w->upsert_part, err);
+    sl_buf_free(&b);
+    sl_buf_free(&vals);
+    sl_buf_free(&upd);
+    if (!rc)
+        sl_preagg_init(&w->pre, d->n_aggs, w->aggs);
+    return rc;
+}
+
 static void wop_close(sl_operator *op)
 {
     wop *w = (wop *)op;
-    sqlite3_stmt *all[] = {w->upsert,    w->buf_ins,  w->snap,     w->emit,
-                           w->del_acc,   w->del_buf,  w->del_prev, w->ttl_acc,
-                           w->ttl_buf,   w->min_we_q, w->ses_find, w->ses_move,
-                           w->ses_merge, w->ses_del,  w->ses_put,  w->ses_clear,
-                           w->ses_buf,   w->retract,  w->del_empty};
+    sqlite3_stmt *all[] = {
+        w->upsert,   w->upsert_part, w->buf_ins,  w->snap,      w->emit,
+        w->del_acc,  w->del_buf,     w->del_prev, w->ttl_acc,   w->ttl_buf,
+        w->min_we_q, w->ses_find,    w->ses_move, w->ses_merge, w->ses_del,
+        w->ses_put,  w->ses_clear,   w->ses_buf,  w->retract,   w->del_empty};
     for (size_t i = 0; i < SL_ARRAY_LEN(all); i++)
         sqlite3_finalize(all[i]);
     sl_ckpt_track_free(w->ck_trk);
@@ -507,10 +615,14 @@ static void wop_close(sl_operator *op)
         sqlite3_close(w->db);
     sl_late_sink_free(w->late_sink);
     if (w->aggs)
-        for (int i = 0; i < w->def.n_aggs; i++)
+        for (int i = 0; i < w->def.n_aggs; i++) {
             sl_free((char *)w->aggs[i].sep);
+            sl_free((char *)w->aggs[i].pct);
+        }
     sl_free(w->aggs);
     sl_free(w->agg_param);
+    sl_free(w->part_param);
+    sl_preagg_free(&w->pre);
     sl_buf_free(&w->key);
     sl_free(w);
 }
@@ -577,6 +689,37 @@ static int step_done(wop *w, sqlite3_stmt *st, sl_err *err, const char *what)
     return SL_OK;
 }
 
+/* Rows of the buffered aggregates (COUNT(DISTINCT), LISTAGG, ...) go into
+ * buf, keyed like their partial (w->key holds the row's group key). */
+static int buffer_values(wop *w, const sl_value *row, int64_t ws, int64_t we,
+                         sl_err *err)
+{
+    for (int i = 0; i < w->def.n_aggs; i++) {
+        const sl_agg_def *a = &w->aggs[i];
+        if (a->arg < 0 || !is_buffered(a->kind) ||
+            row[a->arg].kind == SL_V_NULL)
+            continue;
+        sqlite3_stmt *b = w->buf_ins;
+        if (a->freq > 0) { /* a NULL or 0 frequency counts the row 0 times */
+            const sl_value *f = &row[a->freq - 1];
+            if (f->kind == SL_V_NULL || (f->kind == SL_V_INT && f->u.i == 0))
+                continue;
+            bind_value(b, 6, f);
+        } else if (a->kind == SL_AGG_PERCENTILE && has_freq(w)) {
+            sqlite3_bind_int(b, 6, 1);
+        }
+        sqlite3_bind_int64(b, 1, ws);
+        sqlite3_bind_int64(b, 2, we);
+        sqlite3_bind_blob(b, 3, w->key.data, (int)w->key.len, SQLITE_STATIC);
+        sqlite3_bind_int(b, 4, i);
+        bind_value(b, 5, &row[a->arg]);
+        int rc = step_done(w, b, err, "buffer");
+        if (rc)
+            return rc;
+    }
+    return SL_OK;
+}
+
 static int absorb_row(wop *w, const sl_value *row, int64_t ws, int64_t we,
                       int64_t now_ms, sl_err *err)
 {
@@ -604,21 +747,82 @@ static int absorb_row(wop *w, const sl_value *row, int64_t ws, int64_t we,
         const sl_value *v = &row[a->arg];
         if (w->agg_param[i])
             bind_value(u, w->agg_param[i], v);
-        if (is_buffered(a->kind) && v->kind != SL_V_NULL) {
-            sqlite3_stmt *b = w->buf_ins;
-            sqlite3_bind_int64(b, 1, ws);
-            sqlite3_bind_int64(b, 2, we);
-            sqlite3_bind_blob(b, 3, w->key.data, (int)w->key.len,
-                              SQLITE_STATIC);
-            sqlite3_bind_int(b, 4, i);
-            bind_value(b, 5, v);
-            int rc = step_done(w, b, err, "buffer");
-            if (rc)
-                return rc;
-        }
     }
+    int rc = buffer_values(w, row, ws, we, err);
+    if (rc)
+        return rc;
     sqlite3_bind_int64(u, sqlite3_bind_parameter_count(u), now_ms);
     return step_done(w, u, err, "upsert");
+}
+
+/* Window mode without SESSION, every row's arguments foldable: fold the
+ * batch per (window, group key) in memory (preagg.h), then one upsert per
+ * slot. Late rows and the smallest window end are handled as in the
+ * row-by-row path. */
+static int push_folded(wop *w, const sl_batch *batch, int64_t now_ms,
+                       sl_err *err)
+{
+    int rc = sl_preagg_begin(&w->pre, batch->n_rows);
+    if (rc)
+        return sl_err_set(err, rc, "out of memory");
+    for (int r = 0; r < batch->n_rows && !rc; r++) {
+        const sl_value *row = sl_batch_crow(batch, r);
+        const sl_value *s = &row[w->def.ws_col], *e = &row[w->def.we_col];
+        if (s->kind != SL_V_INT || e->kind != SL_V_INT)
+            continue; /* no event time: belongs to no window */
+        int64_t ws = s->u.i, we = e->u.i;
+        if (we - 1 <= w->wm) {
+            w->late++;
+            if (w->late_sink)
+                rc = sl_late_sink_add(w->late_sink, batch, r, err);
+            continue;
+        }
+        if (we < w->min_we)
+            w->min_we = we;
+        encode_key(w, row);
+        if (w->key.rc)
+            return sl_err_set(err, SL_NOMEM, "group key too large");
+        rc = buffer_values(w, row, ws, we, err);
+        if (!rc && sl_preagg_add(&w->pre, ws, we, w->key.data,
+                                 (uint32_t)w->key.len, r, row))
+            rc = sl_err_set(err, SL_NOMEM, "out of memory");
+        w->absorbed++;
+    }
+    sqlite3_stmt *u = w->upsert_part;
+    int upd_param = sqlite3_bind_parameter_count(u);
+    for (int i = 0; i < w->pre.n_slots && !rc; i++) {
+        const sl_preagg_slot *sl = &w->pre.slots[i];
+        const sl_preagg_part *pt = &w->pre.parts[(size_t)i * w->def.n_aggs];
+        const sl_value *row = sl_batch_crow(batch, sl->row);
+        sqlite3_bind_int64(u, 1, sl->ws);
+        sqlite3_bind_int64(u, 2, sl->we);
+        sqlite3_bind_blob(u, 3, w->pre.keys.data + sl->koff, (int)sl->klen,
+                          SQLITE_STATIC);
+        for (int k = 0; k < w->def.n_keys; k++)
+            bind_value(u, w->n_param_keys + k, &row[k]);
+        for (int a = 0; a < w->def.n_aggs; a++) {
+            int q = w->part_param[a];
+            switch (w->aggs[a].kind) {
+            case SL_AGG_COUNT_STAR:
+            case SL_AGG_COUNT:
+                sqlite3_bind_int64(u, q, pt[a].c);
+                break;
+            case SL_AGG_AVG:
+                sqlite3_bind_int64(u, q + 1, pt[a].c);
+                /* fall through */
+            case SL_AGG_SUM:
+            case SL_AGG_MIN:
+            case SL_AGG_MAX:
+                bind_value(u, q, &pt[a].v);
+                break;
+            default:
+                break;
+            }
+        }
+        sqlite3_bind_int64(u, upd_param, now_ms);
+        rc = step_done(w, u, err, "upsert");
+    }
+    return rc;
 }
 
 /* ---- retractions (updating mode): -U/-D rows of an updating input --- */
@@ -692,6 +896,23 @@ static int retract_row(wop *w, const sl_value *row, int64_t now_ms, sl_err *err)
     return step_done(w, u, err, "retract");
 }
 
+/* Fold the state database's size into the process-wide peak. */
+static void sample_size(wop *w)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t n = 0;
+    if (sqlite3_prepare_v2(w->db,
+                           "SELECT page_count * page_size FROM "
+                           "pragma_page_count(), pragma_page_size()",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    int64_t cur = atomic_load(&peak_state_bytes);
+    while (n > cur && !atomic_compare_exchange_weak(&peak_state_bytes, &cur, n))
+        ;
+}
+
 static int wop_push(sl_operator *op, const sl_batch *batch, bool *accepted,
                     sl_err *err)
 {
@@ -703,7 +924,12 @@ static int wop_push(sl_operator *op, const sl_batch *batch, bool *accepted,
     if (rc)
         return rc;
     int64_t now = sl_now_ms();
-    for (int r = 0; r < batch->n_rows && !rc; r++) {
+    bool fold = w->upsert_part != NULL;
+    for (int r = 0; r < batch->n_rows && fold; r++)
+        fold = sl_preagg_row_ok(&w->pre, sl_batch_crow(batch, r));
+    if (fold)
+        rc = push_folded(w, batch, now, err);
+    for (int r = 0; r < batch->n_rows && !rc && !fold; r++) {
         const sl_value *row = sl_batch_crow(batch, r);
         int64_t ws = 0, we = 0;
         if (!w->def.updating) {
@@ -740,6 +966,10 @@ static int wop_push(sl_operator *op, const sl_batch *batch, bool *accepted,
     rc = exec(w, "COMMIT", err);
     if (!rc)
         *accepted = true;
+    if (!rc && now - w->last_size_ms >= SIZE_SAMPLE_MS) {
+        w->last_size_ms = now;
+        sample_size(w);
+    }
     if (!rc && w->late_sink)
         rc = sl_late_sink_flush(w->late_sink, false, err);
     return rc;
@@ -1559,6 +1789,11 @@ int sl_window_op_new(const sl_schema *in_schema, const sl_schema *out_schema,
             (def->aggs[i].arg < 0 && def->aggs[i].kind != SL_AGG_COUNT_STAR))
             return sl_err_set(err, SL_MISUSE,
                               "window operator: bad aggregate argument");
+    for (int i = 0; i < def->n_aggs; i++)
+        if (def->aggs[i].freq < 0 || def->aggs[i].freq > in_schema->n_cols ||
+            (def->aggs[i].freq && def->aggs[i].kind != SL_AGG_PERCENTILE))
+            return sl_err_set(err, SL_MISUSE,
+                              "window operator: bad frequency argument");
     if (!def->updating && (def->ws_col < 0 || def->ws_col >= def->n_keys ||
                            def->we_col < 0 || def->we_col >= def->n_keys))
         return sl_err_set(err, SL_MISUSE,
@@ -1587,6 +1822,7 @@ int sl_window_op_new(const sl_schema *in_schema, const sl_schema *out_schema,
     for (int i = 0; i < def->n_aggs; i++) {
         w->aggs[i] = def->aggs[i];
         w->aggs[i].sep = def->aggs[i].sep ? sl_strdup(def->aggs[i].sep) : NULL;
+        w->aggs[i].pct = def->aggs[i].pct ? sl_strdup(def->aggs[i].pct) : NULL;
     }
     w->def.aggs = w->aggs;
     const char *path = def->db_path ? def->db_path : "";
@@ -1604,7 +1840,11 @@ int sl_window_op_new(const sl_schema *in_schema, const sl_schema *out_schema,
                   "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY",
                   err);
     if (!rc)
+        rc = sl_fn_aggregates_register(w->db, err);
+    if (!rc)
         rc = build_sql(w, err);
+    if (!rc)
+        rc = build_upsert_part(w, err);
     if (!rc && def->updating)
         rc = build_retract(w, err);
     if (rc) {
@@ -1649,4 +1889,10 @@ int sl_window_op_set_late_sink(sl_operator *op, sl_late_sink *ls)
     sl_late_sink_free(w->late_sink);
     w->late_sink = ls;
     return SL_OK;
+}
+
+int64_t sl_window_op_peak_state_bytes(bool reset)
+{
+    return reset ? atomic_exchange(&peak_state_bytes, 0)
+                 : atomic_load(&peak_state_bytes);
 }

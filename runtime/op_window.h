@@ -36,12 +36,26 @@ typedef enum sl_agg_kind {
     SL_AGG_COUNT_DISTINCT,
     SL_AGG_LISTAGG,
     SL_AGG_SUM_DISTINCT,
+    SL_AGG_PERCENTILE, /* Flink's PERCENTILE(x, p [, frequency]) */
 } sl_agg_kind;
+
+/* Aggregates that keep their argument values (table buf) instead of a
+ * partial: the emission applies the aggregate to them. */
+static inline bool sl_agg_is_buffered(sl_agg_kind k)
+{
+    return k == SL_AGG_COUNT_DISTINCT || k == SL_AGG_LISTAGG ||
+           k == SL_AGG_SUM_DISTINCT || k == SL_AGG_PERCENTILE;
+}
 
 typedef struct sl_agg_def {
     sl_agg_kind kind;
     int arg;         /* input column, -1 for COUNT(*) */
     const char *sep; /* LISTAGG separator (copied); NULL: "," */
+    /* PERCENTILE: the percentage as SQL literal text (a number, or a
+     * quoted JSON array of numbers; copied) and the frequency's input
+     * column + 1 (0: none) */
+    const char *pct;
+    int freq;
 } sl_agg_def;
 
 typedef struct sl_window_op_def {
@@ -79,6 +93,10 @@ typedef struct sl_window_op_stats {
 /* op must come from sl_window_op_new. */
 void sl_window_op_stats_get(sl_operator *op, sl_window_op_stats *stats);
 bool sl_window_op_is(const sl_operator *op);
+/* The largest state database any window aggregate of this process reached
+ * (bytes, sampled about every 200 ms while rows arrive); reset: start
+ * again from 0. For benchmarks (bench_nexmark). */
+int64_t sl_window_op_peak_state_bytes(bool reset);
 
 /* Write late rows (window mode) to ls as well as counting them; takes
  * ownership of ls (freed with the operator, or at once on SL_MISUSE). */

@@ -9,8 +9,8 @@
  * restores from the last checkpoint and gets the batches after it: the
  * output before the checkpoint plus the restored operator's output must
  * equal the reference exactly, for window aggregates (with late rows,
- * COUNT(DISTINCT) and LISTAGG buffers) and updating GROUP BY (with TTL).
- * Snapshots after the first write only what changed.
+ * COUNT(DISTINCT), LISTAGG and PERCENTILE-with-frequency buffers) and updating
+ * GROUP BY (with TTL). Snapshots after the first write only what changed.
  */
 #include <criterion/criterion.h>
 #include <sqlite3.h>
@@ -56,7 +56,7 @@ static void lines_free(lines *l)
 typedef struct rig {
     sl_arena a;
     const sl_schema *in, *out;
-    sl_agg_def aggs[7];
+    sl_agg_def aggs[8];
     sl_window_op_def def;
     sl_batch *batches[N_BATCHES];
     int64_t wms[N_BATCHES];
@@ -87,27 +87,31 @@ static void rig_init(rig *r, bool updating, int64_t ttl_ms, int n_keys)
     const sl_type *in_types[] = {big, big, txt, big};
     r->in = sl_schema_new(&r->a, updating ? 2 : 4, in_names + (3 - nk),
                           in_types + (3 - nk));
-    const char *out_names[] = {"ws", "we", "k",  "n",  "s",
-                               "lo", "hi", "av", "nd", "la"};
-    const sl_type *out_types[] = {big, big, txt, big, big,
-                                  big, big, dbl, big, txt};
-    r->out = sl_schema_new(&r->a, nk + 7, out_names + (3 - nk),
+    const char *out_names[] = {"ws", "we", "k",  "n",  "s", "lo",
+                               "hi", "av", "nd", "la", "pc"};
+    const sl_type *out_types[] = {big, big, txt, big, big, big,
+                                  big, dbl, big, txt, dbl};
+    r->out = sl_schema_new(&r->a, nk + 8, out_names + (3 - nk),
                            out_types + (3 - nk));
     cr_assert(r->in && r->out);
     int v = nk; /* column of v */
-    sl_agg_kind kinds[] = {SL_AGG_COUNT_STAR, SL_AGG_SUM, SL_AGG_MIN,
-                           SL_AGG_MAX,        SL_AGG_AVG, SL_AGG_COUNT_DISTINCT,
-                           SL_AGG_LISTAGG};
-    for (int i = 0; i < 7; i++) {
+    sl_agg_kind kinds[] = {SL_AGG_COUNT_STAR, SL_AGG_SUM,
+                           SL_AGG_MIN,        SL_AGG_MAX,
+                           SL_AGG_AVG,        SL_AGG_COUNT_DISTINCT,
+                           SL_AGG_LISTAGG,    SL_AGG_PERCENTILE};
+    for (int i = 0; i < 8; i++) {
         r->aggs[i].kind = kinds[i];
         r->aggs[i].arg = i == 0 ? -1 : v;
         r->aggs[i].sep = i == 6 ? "|" : NULL;
+        /* PERCENTILE(v, 0.5, v): v counts v times (0: not at all) */
+        r->aggs[i].pct = i == 7 ? "0.5" : NULL;
+        r->aggs[i].freq = i == 7 ? v + 1 : 0;
     }
     r->def.updating = updating;
     r->def.ws_col = updating ? -1 : 0;
     r->def.we_col = updating ? -1 : 1;
     r->def.n_keys = nk;
-    r->def.n_aggs = 7;
+    r->def.n_aggs = 8;
     r->def.aggs = r->aggs;
     r->def.ttl_ms = ttl_ms;
     r->def.session_gap_ms = updating ? 0 : session_gap;

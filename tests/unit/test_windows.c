@@ -222,6 +222,101 @@ static void run_windows(int n_late, const char *batch_rows)
     sl_test_tmpdir_remove(dir);
 }
 
+/* PERCENTILE(v, p [, frequency]) per window against SQLite: the values of
+ * each (window, key) repeated by their frequency (ABS(v) % 3: 0 to 2
+ * times), ranked, and the two nearest ranks interpolated. A group whose
+ * frequencies are all 0 gives NULL. */
+static void pct_ref_rank(sl_buf *b, const char *p, int i)
+{
+    sl_buf_printf(b,
+                  ", MAX(CASE WHEN rn = CAST(%s * (n - 1) AS INT) THEN v END) "
+                  "AS lo%d, MAX(CASE WHEN rn = CAST(%s * (n - 1) AS INT) + "
+                  "(%s * (n - 1) > CAST(%s * (n - 1) AS INT)) THEN v END) AS "
+                  "hi%d",
+                  p, i, p, p, p, i);
+}
+
+static void pct_ref_value(sl_buf *b, const char *p, int i)
+{
+    sl_buf_printf(b,
+                  ", ROUND(lo%d + (%s * (n - 1) - CAST(%s * (n - 1) AS INT)) "
+                  "* (hi%d - lo%d), 6)",
+                  i, p, p, i, i);
+}
+
+static void pct_ref_sql(sl_buf *b, const char *starts, bool freq)
+{
+    sl_buf_printf(b,
+                  "WITH x AS (SELECT ws, we, k, v FROM %s, (SELECT 1 AS j "
+                  "UNION ALL SELECT 2) m WHERE m.j <= %s), s AS (SELECT ws, "
+                  "we, k, v, row_number() OVER (PARTITION BY ws, we, k ORDER "
+                  "BY v) - 1 AS rn, count(*) OVER (PARTITION BY ws, we, k) AS "
+                  "n FROM x), r AS (SELECT ws, we, k, n",
+                  starts, freq ? "abs(v) % 3" : "1");
+    pct_ref_rank(b, "0.3", 0);
+    pct_ref_rank(b, "1.0", 1);
+    sl_buf_printf(b,
+                  " FROM s GROUP BY ws, we, k), g AS (SELECT ws, we, k, "
+                  "count(*) AS c FROM %s GROUP BY ws, we, k) SELECT " TS(
+                      "g.ws") ", " TS("g.we") ", g.k",
+                  starts);
+    pct_ref_value(b, "0.3", 0);
+    pct_ref_value(b, "1.0", 1);
+    sl_buf_puts(b, ", g.c FROM g LEFT JOIN r USING (ws, we, k)");
+}
+
+Test(windows, percentile_matches_reference, .timeout = 120)
+{
+    char *dir = sl_test_tmpdir();
+    cr_assert_not_null(dir);
+    char path[1024];
+    sl_snprintf(path, sizeof(path), "%s/ev.csv", dir);
+    sqlite3 *ref = NULL;
+    cr_assert_eq(sqlite3_open(":memory:", &ref), SQLITE_OK);
+    make_input(path, ref, 0);
+    sluice *db = NULL;
+    cr_assert_eq(sluice_open(&db), SLUICE_OK);
+    char sql[4096];
+    sl_snprintf(sql, sizeof(sql),
+                "SET 'sluice.batch-rows' = '333';"
+                "CREATE TABLE t (k STRING, v INT, ts TIMESTAMP(3), WATERMARK "
+                "FOR ts AS ts - INTERVAL '2' SECOND) WITH ('connector' = "
+                "'filesystem', 'path' = '%s', 'format' = 'csv');",
+                path);
+    cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK, "%s",
+                 sluice_errmsg(db));
+    for (size_t c = 0; c < SL_ARRAY_LEN(cases); c++) {
+        for (int freq = 0; freq < 2; freq++) {
+            lines got = {0}, want = {0};
+            sl_snprintf(sql, sizeof(sql),
+                        "SELECT window_start, window_end, k, "
+                        "ROUND(PERCENTILE(v, 0.3%s), 6), ROUND(PERCENTILE(v, "
+                        "1%s), 6), COUNT(*) FROM TABLE(%s) GROUP BY "
+                        "window_start, window_end, k",
+                        freq ? ", ABS(v) % 3" : "", freq ? ", ABS(v) % 3" : "",
+                        cases[c].tvf);
+            cr_assert_eq(sluice_exec(db, sql, collect, &got), SLUICE_OK,
+                         "%s: %s", cases[c].name, sluice_errmsg(db));
+            sl_buf b;
+            sl_buf_init(&b, 0);
+            pct_ref_sql(&b, cases[c].starts, freq);
+            ref_rows(ref, sl_buf_cstr(&b), &want);
+            sl_buf_free(&b);
+            assert_same(&got, &want, cases[c].name);
+            int nulls = 0;
+            for (int i = 0; i < got.n; i++)
+                nulls += strstr(got.v[i], "|NULL|NULL|") != NULL;
+            cr_assert(freq ? nulls > 0 : nulls == 0,
+                      "%s: %d groups without values", cases[c].name, nulls);
+            lines_free(&got);
+            lines_free(&want);
+        }
+    }
+    sluice_close(db);
+    sqlite3_close(ref);
+    sl_test_tmpdir_remove(dir);
+}
+
 Test(windows, match_reference_out_of_order, .timeout = 120)
 {
     run_windows(0, "1024");
