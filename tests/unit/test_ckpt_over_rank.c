@@ -28,29 +28,6 @@
 #define BATCH_ROWS 60
 #define WIN_MS     300
 
-typedef struct lines {
-    char **v;
-    int n, cap;
-} lines;
-
-static void lines_add(lines *l, const char *s)
-{
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 256;
-        l->v = sl_realloc(l->v, (size_t)l->cap * sizeof(char *));
-        cr_assert(l->v);
-    }
-    l->v[l->n++] = sl_strdup(s);
-}
-
-static void lines_free(lines *l)
-{
-    for (int i = 0; i < l->n; i++)
-        sl_free(l->v[i]);
-    sl_free(l->v);
-    memset(l, 0, sizeof(*l));
-}
-
 typedef enum kind {
     K_OVER_ROWS,  /* ROWS BETWEEN 2 PRECEDING AND CURRENT ROW per key */
     K_OVER_RANGE, /* RANGE BETWEEN 500 ms PRECEDING per key */
@@ -186,7 +163,7 @@ static sl_operator *op_new(rig *r)
     return op;
 }
 
-static void format_rows(const sl_batch *b, lines *out)
+static void format_rows(const sl_batch *b, sl_test_lines *out)
 {
     for (int r = 0; r < b->n_rows; r++) {
         char line[512];
@@ -208,12 +185,12 @@ static void format_rows(const sl_batch *b, lines *out)
                 len += snprintf(line + len, sizeof(line) - (size_t)len, ",-");
             cr_assert(len < (int)sizeof(line));
         }
-        lines_add(out, line);
+        sl_test_lines_add(out, line);
     }
 }
 
 /* Pull until nothing is ready. */
-static void pull_all(sl_operator *op, sl_batch *ob, lines *out)
+static void pull_all(sl_operator *op, sl_batch *ob, sl_test_lines *out)
 {
     sl_err err;
     sl_err_clear(&err);
@@ -228,7 +205,8 @@ static void pull_all(sl_operator *op, sl_batch *ob, lines *out)
     cr_assert_fail("operator never idle");
 }
 
-static void step(rig *r, sl_operator *op, int b, sl_batch *ob, lines *out)
+static void step(rig *r, sl_operator *op, int b, sl_batch *ob,
+                 sl_test_lines *out)
 {
     sl_err err;
     sl_err_clear(&err);
@@ -256,7 +234,7 @@ static void step(rig *r, sl_operator *op, int b, sl_batch *ob, lines *out)
     cr_assert_eq(op->ops->unsaved(op), 0);
 }
 
-static void finish(sl_operator *op, sl_batch *ob, lines *out)
+static void finish(sl_operator *op, sl_batch *ob, sl_test_lines *out)
 {
     sl_err err;
     sl_err_clear(&err);
@@ -305,7 +283,7 @@ static void crash_and_restore(kind k, int last, int crash, int every)
     rig_init(&r, k, 5, false);
     sl_batch *ob = sl_batch_new(r.out, 16); /* small: emissions span pulls */
     cr_assert(ob);
-    lines ref = {0}, got = {0}, lost = {0};
+    sl_test_lines ref = {0}, got = {0}, lost = {0};
     sl_operator *op = op_new(&r);
     for (int b = 0; b < N_BATCHES; b++)
         step(&r, op, b, ob, &ref);
@@ -349,9 +327,9 @@ static void crash_and_restore(kind k, int last, int crash, int every)
     for (int i = 0; i < ref.n; i++)
         cr_assert_str_eq(got.v[i], ref.v[i], "row %d", i);
     sqlite3_close(state);
-    lines_free(&ref);
-    lines_free(&got);
-    lines_free(&lost);
+    sl_test_lines_free(&ref);
+    sl_test_lines_free(&got);
+    sl_test_lines_free(&lost);
     sl_batch_free(ob);
     rig_free(&r);
 }
@@ -389,7 +367,7 @@ static void incremental(kind k)
     rig r;
     rig_init(&r, k, 5, true);
     sl_batch *ob = sl_batch_new(r.out, 256);
-    lines out = {0};
+    sl_test_lines out = {0};
     sqlite3 *state = NULL;
     cr_assert_eq(sqlite3_open(":memory:", &state), SQLITE_OK);
     sl_operator *op = op_new(&r);
@@ -406,7 +384,7 @@ static void incremental(kind k)
     cr_assert_eq(out.n, 0);
     op->ops->close(op);
     sqlite3_close(state);
-    lines_free(&out);
+    sl_test_lines_free(&out);
     sl_batch_free(ob);
     rig_free(&r);
 }
@@ -426,7 +404,7 @@ static void refuses(kind k, kind other)
     rig_init(&r, k, 5, false);
     rig_init(&u, other, 5, false);
     sl_batch *ob = sl_batch_new(r.out, 64);
-    lines out = {0};
+    sl_test_lines out = {0};
     sqlite3 *state = NULL;
     cr_assert_eq(sqlite3_open(":memory:", &state), SQLITE_OK);
     sl_operator *op = op_new(&r);
@@ -458,7 +436,7 @@ static void refuses(kind k, kind other)
                  1);
     op->ops->close(op);
     sqlite3_close(state);
-    lines_free(&out);
+    sl_test_lines_free(&out);
     sl_batch_free(ob);
     rig_free(&r);
     rig_free(&u);
@@ -479,7 +457,7 @@ static void resume_after_end(kind k)
     rig r;
     rig_init(&r, k, 5, false);
     sl_batch *ob = sl_batch_new(r.out, 64);
-    lines out = {0}, again = {0};
+    sl_test_lines out = {0}, again = {0};
     sqlite3 *state = NULL;
     cr_assert_eq(sqlite3_open(":memory:", &state), SQLITE_OK);
     sl_operator *op = op_new(&r);
@@ -516,8 +494,8 @@ static void resume_after_end(kind k)
     op->ops->close(op);
     sl_batch_free(bt);
     sqlite3_close(state);
-    lines_free(&out);
-    lines_free(&again);
+    sl_test_lines_free(&out);
+    sl_test_lines_free(&again);
     sl_batch_free(ob);
     rig_free(&r);
 }
