@@ -1774,7 +1774,7 @@ static int plan_passes(const sl_plan_env *env, const sl_query *query,
 
 bool sl_plan_table_is_changelog(const sl_plan_table *t)
 {
-    return t->connector && t->connector == sl_connector_find("upsert-kafka");
+    return t->connector && t->connector->source_is_updating;
 }
 
 const sl_plan_table *sl_plan_changelog_source(const sl_plan *plan)
