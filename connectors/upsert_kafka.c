@@ -57,6 +57,7 @@ const sl_connector sl_upsert_kafka_connector = {
     .open_source = sl_kafka_open_source,
     .open_sink = sl_kafka_open_sink,
     .sink_accepts_updates = true,
+    .source_is_updating = true,
 };
 
 int sl_upsert_kafka_key_fields(sl_kafka_common *common, const char **kfields,

@@ -1594,10 +1594,11 @@ static int exec_explain(exec_ctx *x, const sl_stmt *st)
         sl_snprintf(what, sizeof(what), "Source %d", i + 1);
         explain_table(&b, what, &sp->sources[i]);
         sl_window_explain_source(&sp->sources[i], &b);
+        bool chg = sl_plan_table_is_changelog(&sp->sources[i]);
         sl_buf_printf(&b,
                       "  Stage %d [stateless, fused; state: none; "
-                      "changelog: append-only]\n    SQL: ",
-                      i + 1);
+                      "changelog: %s]\n    SQL: ",
+                      i + 1, chg ? "updating (+U/-D)" : "append-only");
         const char *s = sp->stage_sql[i];
         for (const char *p = s; *p; p++) {
             if (!strncmp(p, "{input}", 7)) {
@@ -1658,6 +1659,7 @@ static int exec_explain(exec_ctx *x, const sl_stmt *st)
         explain_table(&b, "Sink", &sink);
         sl_buf_printf(&b, "  changelog: %s\n",
                       plan.agg && plan.agg->def.updating ? "updating (+I/-U/+U)"
+                      : sl_plan_is_updating(&plan)       ? "updating (+U/-D)"
                                                          : "append-only");
     } else {
         sl_buf_puts(&b, "Collect: rows to the client (");

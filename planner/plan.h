@@ -172,6 +172,16 @@ int sl_plan_insert(const sl_plan_env *env, const sl_stmt *insert,
                    sl_arena *arena, sl_plan *plan, sl_plan_table *sink,
                    sl_err *err);
 
+/* The source of plan's output that reads a changelog (+U/-D by key:
+ * upsert-kafka) through stateless stages and model calls, or NULL. Its
+ * result is updating, as a non-windowed GROUP BY's (query.c). */
+const sl_plan_table *sl_plan_changelog_source(const sl_plan *plan);
+/* t's connector reads a changelog (upsert-kafka). */
+bool sl_plan_table_is_changelog(const sl_plan_table *t);
+/* plan's output is updating: a non-windowed GROUP BY or a changelog
+ * source (EXPLAIN, sink checks). */
+bool sl_plan_is_updating(const sl_plan *plan);
+
 /* The connector view of a catalog table (for_sink: the persisted columns;
  * else physical and metadata columns). Options are copied with ${ENV}
  * references resolved. */

@@ -1762,11 +1762,79 @@ static int plan_passes(const sl_plan_env *env, const sl_query *query,
     return make_schema(&g, rel, &plan->out_schema);
 }
 
+/* ---- changelog sources ---------------------------------------------------
+ *
+ * A table whose connector reads a changelog rather than append-only rows:
+ * upsert-kafka (a record is an upsert of its key, +U; a tombstone a
+ * delete, -D). Stateless stages and model calls carry each row's kind, so
+ * the result stays updating, as a non-windowed GROUP BY's does: an
+ * append-only sink cannot take it (sl_plan_insert). Stateful operators
+ * (aggregates, joins, Top-N, OVER) take append-only rows only and would
+ * count each update as a new row: refused. */
+
+bool sl_plan_table_is_changelog(const sl_plan_table *t)
+{
+    return t->connector && t->connector->source_is_updating;
+}
+
+const sl_plan_table *sl_plan_changelog_source(const sl_plan *plan)
+{
+    const sl_plan *p = plan;
+    for (int depth = 0; p && depth < 64; depth++) {
+        if (p->model) { /* model calls keep the row kinds */
+            p = p->model->input;
+            continue;
+        }
+        if (p->agg || p->rank || p->over || p->join)
+            return NULL; /* an operator's output: see its own input */
+        for (int i = 0; i < p->n_sources; i++)
+            if (sl_plan_table_is_changelog(&p->sources[i]))
+                return &p->sources[i];
+        return NULL;
+    }
+    return NULL;
+}
+
+bool sl_plan_is_updating(const sl_plan *plan)
+{
+    return (plan->agg && plan->agg->def.updating) ||
+           sl_plan_changelog_source(plan) != NULL;
+}
+
+/* The operators of plan (this level: nested ones were checked when their
+ * own query was planned) take append-only input. */
+static int check_changelog_inputs(const sl_plan_env *env, const sl_query *query,
+                                  const sl_plan *plan, sl_err *err)
+{
+    const sl_plan_table *t = NULL;
+    const char *what = NULL;
+    if (plan->agg && (t = sl_plan_changelog_source(plan->agg->input)))
+        what = plan->agg->def.updating ? "a GROUP BY" : "a window aggregate";
+    else if (plan->rank && (t = sl_plan_changelog_source(plan->rank->input)))
+        what = "a window Top-N or deduplication";
+    else if (plan->over && (t = sl_plan_changelog_source(plan->over->input)))
+        what = "an OVER aggregate";
+    for (int s = 0; s < 2 && !t && plan->join; s++)
+        if ((t = sl_plan_changelog_source(plan->join->side[s])))
+            what = "a join";
+    if (!t)
+        return SL_OK;
+    return sl_sql_error(
+        err, SL_UNSUPPORTED, env->sql, env->sql_len, query->pos.offset,
+        "table '%s' (connector '%s') is read as a changelog (each record "
+        "upserts or deletes its key: +U/-D rows), and %s over an updating "
+        "input is not supported yet: it would take every update as a new "
+        "row. Read the topic with the 'kafka' connector to get its records "
+        "as append-only rows, or read it without %s",
+        t->name, t->connector_name, what, what);
+}
+
 int sl_plan_query(const sl_plan_env *env, const sl_query *query,
                   sl_arena *arena, sl_plan *plan, sl_err *err)
 {
     sl_rel rel;
-    return plan_passes(env, query, arena, plan, &rel, NULL, NULL, err);
+    int rc = plan_passes(env, query, arena, plan, &rel, NULL, NULL, err);
+    return rc ? rc : check_changelog_inputs(env, query, plan, err);
 }
 
 typedef struct insert_ctx {
@@ -1916,6 +1984,20 @@ int sl_plan_insert(const sl_plan_env *env, const sl_stmt *insert,
             return rc;
         }
     }
+    rc = check_changelog_inputs(env, insert->insert.query, &probe, err);
+    if (rc)
+        return rc;
+    const sl_plan_table *chg = sl_plan_changelog_source(&probe);
+    if (chg && !sink->connector->sink_accepts_updates)
+        return sl_sql_error(
+            err, SL_SQL, env->sql, env->sql_len, pos.offset,
+            "table '%s' (connector '%s') is append-only and cannot take "
+            "the updating result of this query: table '%s' (connector "
+            "'%s') is read as a changelog, each record an upsert (+U) or a "
+            "delete (-D) of its PRIMARY KEY. Write to a sink that accepts "
+            "updates ('print', 'upsert-kafka'), or read the topic with the "
+            "'kafka' connector to get its records as append-only rows",
+            name, sink->connector_name, chg->name, chg->connector_name);
     if (probe.agg && probe.agg->def.updating &&
         !sink->connector->sink_accepts_updates)
         return sl_sql_error(

@@ -151,6 +151,9 @@ typedef struct sl_connector {
     const char *const *metadata_keys;
     const char *const *metadata_types;
     const bool *metadata_writable;
+    /* Appended: the source yields an updating changelog (+U/-D by key,
+     * upsert-kafka), so the planner treats its rows as updates. */
+    bool source_is_updating;
 } sl_connector;
 
 /* The connector registered under name (case-insensitive), or NULL. */

@@ -12,6 +12,7 @@
 
 #include <sqlite3.h>
 
+#include "ckpt_rows.h"
 #include "late_sink.h"
 #include "op_over.h"
 
@@ -31,9 +32,11 @@ typedef struct oop {
     int64_t emit_wm;  /* the emission in progress */
     int64_t min_ts;   /* lower bound of the pending rows' rowtime */
     int64_t pending;  /* rows not emitted yet */
+    int64_t last_ts;  /* largest rowtime emitted */
     int64_t late;
     sl_late_sink *late_sink;
-    sl_buf key; /* encoded partition key of the row being inserted */
+    sl_buf key;       /* encoded partition key of the row being inserted */
+    sl_ckpt_rows *ck; /* checkpoints (snapshot/restore), else NULL */
 } oop;
 
 static const sl_operator_ops oop_ops;
@@ -172,9 +175,10 @@ static void oop_close(sl_operator *op)
     sqlite3_stmt *all[] = {o->ins, o->emit, o->prune, o->min_ts_q};
     for (size_t i = 0; i < SL_ARRAY_LEN(all); i++)
         sqlite3_finalize(all[i]);
+    sl_late_sink_free(o->late_sink);
+    sl_ckpt_rows_free(o->ck); /* before the database: its hook */
     if (o->db)
         sqlite3_close(o->db);
-    sl_late_sink_free(o->late_sink);
     sl_buf_free(&o->key);
     sl_free(o);
 }
@@ -348,6 +352,8 @@ static int oop_pull(sl_operator *op, sl_batch *out, sl_op_status *status,
         int k = out->n_rows - 1;
         out->kinds[k] = SLUICE_ROW_INSERT;
         out->event_time[k] = sqlite3_column_int64(o->emit, 0);
+        if (out->event_time[k] > o->last_ts)
+            o->last_ts = out->event_time[k];
         out->pos[k] = (sl_srcpos){-1, -1};
         int rc = SL_OK;
         for (int c = 0; c < n && !rc; c++)
@@ -398,6 +404,116 @@ static int64_t oop_watermark_out(sl_operator *op)
     return o->emitting || due(o) ? o->fired_wm : o->wm;
 }
 
+/* ---- checkpoints: snapshot() and restore() ------------------------------
+ *
+ * The rows table (pending rows and the preceding rows later frames need)
+ * goes into the job's state database incrementally (ckpt_rows.h:
+ * <prefix>rows with each row's seq, which orders ties; <prefix>meta with
+ * the watermarks and the late count). The job takes checkpoints aligned
+ * (operator.h unsaved): never during an emission, so the table holds
+ * exactly the effect of the rows before the recorded source positions. */
+
+#define SNAP_VERSION 1
+
+/* The definition a restored table must have been written under. */
+static int layout(const oop *o, sl_buf *b, sl_err *err)
+{
+    const sl_over_op_def *d = &o->def;
+    sl_buf_printf(b, "over ts=%d %s=%lld out=%d part=", d->ts_col,
+                  d->is_range ? "range" : "rows",
+                  (long long)(d->is_range ? d->range_ms : d->preceding),
+                  d->n_out);
+    for (int i = 0; i < d->n_part; i++)
+        sl_buf_printf(b, "%d,", d->part_cols[i]);
+    sl_buf_puts(b, " aggs=");
+    for (int i = 0; i < d->n_aggs; i++)
+        sl_buf_printf(b, "%d:%d,", (int)d->agg_kind[i], d->agg_arg[i]);
+    return b->rc ? sl_err_set(err, SL_NOMEM, "out of memory") : SL_OK;
+}
+
+static int ck_open(oop *o, sl_buf *lay, sl_err *err)
+{
+    int rc = o->ck ? SL_OK
+                   : sl_ckpt_rows_new(o->db, "rows", "over aggregate",
+                                      SNAP_VERSION, &o->ck, err);
+    return rc ? rc : layout(o, lay, err);
+}
+
+static int oop_snapshot(sl_operator *op, sqlite3 *state, const char *prefix,
+                        sl_err *err)
+{
+    oop *o = (oop *)op;
+    if (o->emitting)
+        return sl_err_set(err, SL_ERROR,
+                          "internal: over aggregate snapshot during an "
+                          "emission");
+    sl_buf lay;
+    sl_buf_init(&lay, 1u << 20);
+    int rc = ck_open(o, &lay, err);
+    int64_t wm = o->wm, fire_wm = SL_MIN(o->fire_wm, o->wm),
+            fired_wm = o->fired_wm, late = o->late;
+    if (fired_wm > wm) {
+        /* finish() emitted everything (fired_wm INT64_MAX): a resumed job
+         * goes on after the last row emitted (later rows at or behind it
+         * are late; the history rows stay for later frames) */
+        wm = SL_MAX(wm, o->last_ts);
+        fire_wm = fired_wm = wm;
+    }
+    const sl_ckpt_int ints[] = {{"wm", &wm},
+                                {"fire_wm", &fire_wm},
+                                {"fired_wm", &fired_wm},
+                                {"late", &late}};
+    if (!rc)
+        rc = sl_ckpt_rows_snapshot(o->ck, state, prefix, sl_buf_cstr(&lay),
+                                   ints, (int)SL_ARRAY_LEN(ints), err);
+    sl_buf_free(&lay);
+    return rc;
+}
+
+static int oop_restore(sl_operator *op, sqlite3 *state, const char *prefix,
+                       sl_err *err)
+{
+    oop *o = (oop *)op;
+    sl_buf lay;
+    sl_buf_init(&lay, 1u << 20);
+    int rc = ck_open(o, &lay, err);
+    int64_t wm = o->wm, fire_wm = o->fire_wm, fired_wm = o->fired_wm,
+            late = o->late;
+    const sl_ckpt_int ints[] = {{"wm", &wm},
+                                {"fire_wm", &fire_wm},
+                                {"fired_wm", &fired_wm},
+                                {"late", &late}};
+    bool found = false;
+    if (!rc)
+        rc = sl_ckpt_rows_restore(o->ck, state, prefix, sl_buf_cstr(&lay), ints,
+                                  (int)SL_ARRAY_LEN(ints), &found, err);
+    sl_buf_free(&lay);
+    if (rc || !found)
+        return rc;
+    o->wm = wm;
+    o->fire_wm = fire_wm;
+    o->fired_wm = fired_wm;
+    o->late = late;
+    /* pending rows: those after what was emitted */
+    o->min_ts = INT64_MAX;
+    o->pending = 0;
+    sqlite3_bind_int64(o->min_ts_q, 1, o->fired_wm);
+    int st = sqlite3_step(o->min_ts_q);
+    if (st == SQLITE_ROW) {
+        if (sqlite3_column_type(o->min_ts_q, 0) != SQLITE_NULL)
+            o->min_ts = sqlite3_column_int64(o->min_ts_q, 0);
+        o->pending = sqlite3_column_int64(o->min_ts_q, 1);
+    }
+    sqlite3_reset(o->min_ts_q);
+    return st == SQLITE_ROW ? SL_OK : db_err(o, err, "restore");
+}
+
+/* An emission half done cannot be snapshotted exactly (operator.h). */
+static int64_t oop_unsaved(sl_operator *op)
+{
+    return ((oop *)op)->emitting ? 1 : 0;
+}
+
 static const sl_operator_ops oop_ops = {
     .version = SL_OPERATOR_VERSION,
     .name = "over_agg",
@@ -409,6 +525,9 @@ static const sl_operator_ops oop_ops = {
     .close = oop_close,
     .dropped = oop_dropped,
     .watermark_out = oop_watermark_out,
+    .snapshot = oop_snapshot,
+    .restore = oop_restore,
+    .unsaved = oop_unsaved,
 };
 
 int sl_over_op_new(const sl_schema *in_schema, const sl_schema *out_schema,
@@ -436,7 +555,7 @@ int sl_over_op_new(const sl_schema *in_schema, const sl_schema *out_schema,
     o->base.in_schema = in_schema;
     o->base.out_schema = out_schema;
     o->def = *def;
-    o->wm = o->fire_wm = o->fired_wm = INT64_MIN;
+    o->wm = o->fire_wm = o->fired_wm = o->last_ts = INT64_MIN;
     o->min_ts = INT64_MAX;
     sl_buf_init(&o->key, 16u << 20);
     if (sqlite3_open_v2("", &o->db,

@@ -12,6 +12,7 @@
 
 #include <sqlite3.h>
 
+#include "ckpt_rows.h"
 #include "late_sink.h"
 #include "op_rank.h"
 
@@ -31,9 +32,13 @@ typedef struct rop {
     int64_t emit_wm;  /* the emission in progress */
     int64_t min_we;   /* lower bound of window_end in rows */
     int64_t held;     /* rows kept */
+    int64_t last_we;  /* largest window_end emitted */
     int64_t late;
     sl_late_sink *late_sink; /* 'late-data.sink', or NULL */
+    sl_ckpt_rows *ck;        /* checkpoints (snapshot/restore), else NULL */
 } rop;
+
+static const sl_operator_ops rop_ops;
 
 static int db_err(rop *r, sl_err *err, const char *what)
 {
@@ -123,6 +128,7 @@ static void rop_close(sl_operator *op)
     sqlite3_stmt *all[] = {r->ins, r->emit, r->del, r->min_we_q};
     for (size_t i = 0; i < SL_ARRAY_LEN(all); i++)
         sqlite3_finalize(all[i]);
+    sl_ckpt_rows_free(r->ck); /* before the database: its hook */
     if (r->db)
         sqlite3_close(r->db);
     sl_late_sink_free(r->late_sink);
@@ -258,6 +264,8 @@ static int rop_pull(sl_operator *op, sl_batch *out, sl_op_status *status,
         int k = out->n_rows - 1;
         out->kinds[k] = SLUICE_ROW_INSERT;
         out->event_time[k] = sqlite3_column_int64(r->emit, 0) - 1;
+        if (out->event_time[k] + 1 > r->last_we)
+            r->last_we = out->event_time[k] + 1;
         out->pos[k] = (sl_srcpos){-1, -1};
         int rc = SL_OK;
         for (int c = 0; c < n_out && !rc; c++)
@@ -309,6 +317,113 @@ static int64_t rop_watermark_out(sl_operator *op)
     return r->emitting || due(r) ? r->fired_wm : r->wm;
 }
 
+/* ---- checkpoints: snapshot() and restore() ------------------------------
+ *
+ * The rows of the open windows go into the job's state database
+ * incrementally (ckpt_rows.h: <prefix>rows with each row's rowid, which
+ * breaks ties in arrival order; <prefix>meta with the watermarks and the
+ * late count). The job takes checkpoints aligned (operator.h unsaved):
+ * never during an emission, so the table holds exactly the rows before
+ * the recorded source positions. */
+
+#define SNAP_VERSION 1
+
+/* The definition a restored table must have been written under. */
+static int layout(const rop *r, sl_buf *b, sl_err *err)
+{
+    const sl_rank_op_def *d = &r->def;
+    sl_buf_printf(b, "rank ws=%d we=%d out=%d limit=%lld part=", d->ws_col,
+                  d->we_col, d->n_out, (long long)d->limit);
+    for (int i = 0; i < d->n_part; i++)
+        sl_buf_printf(b, "%d,", d->part_cols[i]);
+    sl_buf_puts(b, " order=");
+    for (int i = 0; i < d->n_order; i++)
+        sl_buf_printf(b, "%d:%d:%d,", d->order_cols[i],
+                      d->order_desc[i] ? 1 : 0, d->order_nulls[i]);
+    return b->rc ? sl_err_set(err, SL_NOMEM, "out of memory") : SL_OK;
+}
+
+static int ck_open(rop *r, sl_buf *lay, sl_err *err)
+{
+    int rc = r->ck ? SL_OK
+                   : sl_ckpt_rows_new(r->db, "rows", "window rank",
+                                      SNAP_VERSION, &r->ck, err);
+    return rc ? rc : layout(r, lay, err);
+}
+
+static int rop_snapshot(sl_operator *op, sqlite3 *state, const char *prefix,
+                        sl_err *err)
+{
+    rop *r = (rop *)op;
+    if (r->emitting)
+        return sl_err_set(err, SL_ERROR,
+                          "internal: window rank snapshot during an emission");
+    sl_buf lay;
+    sl_buf_init(&lay, 1u << 20);
+    int rc = ck_open(r, &lay, err);
+    int64_t wm = r->wm, fire_wm = SL_MIN(r->fire_wm, r->wm),
+            fired_wm = r->fired_wm, late = r->late;
+    if (fired_wm > wm && r->last_we != INT64_MIN) {
+        /* finish() emitted every window (fired_wm INT64_MAX): a resumed
+         * job goes on after the last window emitted (later rows of it are
+         * late, not a second emission of the window) */
+        wm = SL_MAX(wm, r->last_we - 1);
+    }
+    fired_wm = SL_MIN(fired_wm, wm);
+    fire_wm = SL_MIN(fire_wm, wm);
+    const sl_ckpt_int ints[] = {{"wm", &wm},
+                                {"fire_wm", &fire_wm},
+                                {"fired_wm", &fired_wm},
+                                {"late", &late}};
+    if (!rc)
+        rc = sl_ckpt_rows_snapshot(r->ck, state, prefix, sl_buf_cstr(&lay),
+                                   ints, (int)SL_ARRAY_LEN(ints), err);
+    sl_buf_free(&lay);
+    return rc;
+}
+
+static int rop_restore(sl_operator *op, sqlite3 *state, const char *prefix,
+                       sl_err *err)
+{
+    rop *r = (rop *)op;
+    sl_buf lay;
+    sl_buf_init(&lay, 1u << 20);
+    int rc = ck_open(r, &lay, err);
+    int64_t wm = r->wm, fire_wm = r->fire_wm, fired_wm = r->fired_wm,
+            late = r->late;
+    const sl_ckpt_int ints[] = {{"wm", &wm},
+                                {"fire_wm", &fire_wm},
+                                {"fired_wm", &fired_wm},
+                                {"late", &late}};
+    bool found = false;
+    if (!rc)
+        rc = sl_ckpt_rows_restore(r->ck, state, prefix, sl_buf_cstr(&lay), ints,
+                                  (int)SL_ARRAY_LEN(ints), &found, err);
+    sl_buf_free(&lay);
+    if (rc || !found)
+        return rc;
+    r->wm = wm;
+    r->fire_wm = fire_wm;
+    r->fired_wm = fired_wm;
+    r->late = late;
+    r->min_we = INT64_MAX;
+    r->held = 0;
+    int st = sqlite3_step(r->min_we_q);
+    if (st == SQLITE_ROW) {
+        if (sqlite3_column_type(r->min_we_q, 0) != SQLITE_NULL)
+            r->min_we = sqlite3_column_int64(r->min_we_q, 0);
+        r->held = sqlite3_column_int64(r->min_we_q, 1);
+    }
+    sqlite3_reset(r->min_we_q);
+    return st == SQLITE_ROW ? SL_OK : db_err(r, err, "restore");
+}
+
+/* An emission half done cannot be snapshotted exactly (operator.h). */
+static int64_t rop_unsaved(sl_operator *op)
+{
+    return ((rop *)op)->emitting ? 1 : 0;
+}
+
 static const sl_operator_ops rop_ops = {
     .version = SL_OPERATOR_VERSION,
     .name = "window_rank",
@@ -320,6 +435,9 @@ static const sl_operator_ops rop_ops = {
     .close = rop_close,
     .dropped = rop_dropped,
     .watermark_out = rop_watermark_out,
+    .snapshot = rop_snapshot,
+    .restore = rop_restore,
+    .unsaved = rop_unsaved,
 };
 
 int sl_rank_op_new(const sl_schema *in_schema, const sl_schema *out_schema,
@@ -346,7 +464,7 @@ int sl_rank_op_new(const sl_schema *in_schema, const sl_schema *out_schema,
     r->base.out_schema = out_schema;
     r->def = *def;
     r->def.db_path = NULL;
-    r->wm = r->fire_wm = r->fired_wm = INT64_MIN;
+    r->wm = r->fire_wm = r->fired_wm = r->last_we = INT64_MIN;
     r->min_we = INT64_MAX;
     const char *path = def->db_path ? def->db_path : "";
     if (sqlite3_open_v2(path, &r->db,

@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <criterion/criterion.h>
+
 #include "harness.h"
 
 const char *sl_test_sluice_bin(void)
@@ -393,4 +395,52 @@ int sl_test_write_file(const char *path, const char *text)
     if (fclose(f))
         rc = SL_IO;
     return rc;
+}
+
+/* ---- lines ---------------------------------------------------------- */
+
+void sl_test_lines_add(sl_test_lines *l, const char *s)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 256;
+        l->v = sl_realloc(l->v, (size_t)l->cap * sizeof(char *));
+        cr_assert(l->v, "out of memory");
+    }
+    l->v[l->n] = sl_strdup(s);
+    cr_assert(l->v[l->n], "out of memory");
+    l->n++;
+}
+
+static int cmp_line(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void sl_test_lines_sort(sl_test_lines *l)
+{
+    if (l->n > 1)
+        qsort(l->v, (size_t)l->n, sizeof(char *), cmp_line);
+}
+
+void sl_test_lines_free(sl_test_lines *l)
+{
+    for (int i = 0; i < l->n; i++)
+        sl_free(l->v[i]);
+    sl_free(l->v);
+    memset(l, 0, sizeof(*l));
+}
+
+int sl_test_collect_inserts(void *ctx, const struct sluice_row *row)
+{
+    sl_test_lines *l = ctx;
+    cr_assert_eq(sluice_row_kind(row), SLUICE_ROW_INSERT);
+    sl_buf b;
+    sl_buf_init(&b, 0);
+    for (int i = 0; i < sluice_row_column_count(row); i++) {
+        const char *t = sluice_row_text(row, i);
+        sl_buf_printf(&b, "%s%s", i ? "|" : "", t ? t : "NULL");
+    }
+    sl_test_lines_add(l, sl_buf_cstr(&b));
+    sl_buf_free(&b);
+    return 0;
 }

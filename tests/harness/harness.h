@@ -63,4 +63,18 @@ void sl_test_tmpdir_remove(char *path);
 char *sl_test_read_file(const char *path, size_t *len);
 int sl_test_write_file(const char *path, const char *text);
 
+/* A growable list of text lines: query results and reference rows to
+ * compare. Zero-initialise; lines are copied; OOM fails the test. */
+typedef struct sl_test_lines {
+    char **v;
+    int n, cap;
+} sl_test_lines;
+void sl_test_lines_add(sl_test_lines *l, const char *s);
+void sl_test_lines_sort(sl_test_lines *l); /* strcmp order */
+void sl_test_lines_free(sl_test_lines *l);
+/* A sluice_exec row callback (ctx: sl_test_lines): asserts the row is +I
+ * and adds it as "c0|c1|..." (NULL as "NULL"). */
+struct sluice_row;
+int sl_test_collect_inserts(void *ctx, const struct sluice_row *row);
+
 #endif

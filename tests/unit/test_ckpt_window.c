@@ -30,29 +30,6 @@
     "SELECT count(*) FROM op0_acc a WHERE live AND seq = (SELECT max(seq) "    \
     "FROM op0_acc b WHERE b.ws = a.ws AND b.we = a.we AND b.gk = a.gk)"
 
-typedef struct lines {
-    char **v;
-    int n, cap;
-} lines;
-
-static void lines_add(lines *l, const char *s)
-{
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 256;
-        l->v = sl_realloc(l->v, (size_t)l->cap * sizeof(char *));
-        cr_assert(l->v);
-    }
-    l->v[l->n++] = sl_strdup(s);
-}
-
-static void lines_free(lines *l)
-{
-    for (int i = 0; i < l->n; i++)
-        sl_free(l->v[i]);
-    sl_free(l->v);
-    memset(l, 0, sizeof(*l));
-}
-
 typedef struct rig {
     sl_arena a;
     const sl_schema *in, *out;
@@ -168,7 +145,7 @@ static sl_operator *op_new(rig *r)
     return op;
 }
 
-static void format_rows(const sl_batch *b, lines *out)
+static void format_rows(const sl_batch *b, sl_test_lines *out)
 {
     for (int r = 0; r < b->n_rows; r++) {
         char line[512];
@@ -189,12 +166,12 @@ static void format_rows(const sl_batch *b, lines *out)
                 len += snprintf(line + len, sizeof(line) - (size_t)len, ",-");
             cr_assert(len < (int)sizeof(line));
         }
-        lines_add(out, line);
+        sl_test_lines_add(out, line);
     }
 }
 
 /* Pull until nothing is ready (or drained). */
-static void pull_all(sl_operator *op, sl_batch *ob, lines *out)
+static void pull_all(sl_operator *op, sl_batch *ob, sl_test_lines *out)
 {
     sl_err err;
     sl_err_clear(&err);
@@ -209,7 +186,8 @@ static void pull_all(sl_operator *op, sl_batch *ob, lines *out)
     cr_assert_fail("operator never idle");
 }
 
-static void step(rig *r, sl_operator *op, int b, sl_batch *ob, lines *out)
+static void step(rig *r, sl_operator *op, int b, sl_batch *ob,
+                 sl_test_lines *out)
 {
     sl_err err;
     sl_err_clear(&err);
@@ -227,7 +205,7 @@ static void step(rig *r, sl_operator *op, int b, sl_batch *ob, lines *out)
     cr_assert_eq(op->ops->unsaved(op), 0);
 }
 
-static void finish(sl_operator *op, sl_batch *ob, lines *out)
+static void finish(sl_operator *op, sl_batch *ob, sl_test_lines *out)
 {
     sl_err err;
     sl_err_clear(&err);
@@ -278,7 +256,7 @@ static void crash_and_restore_every(bool updating, int64_t ttl_ms, int last,
     rig_init(&r, updating, ttl_ms, 40);
     sl_batch *ob = sl_batch_new(r.out, 16); /* small: emissions span pulls */
     cr_assert(ob);
-    lines ref = {0}, got = {0}, lost = {0};
+    sl_test_lines ref = {0}, got = {0}, lost = {0};
     sl_operator *op = op_new(&r);
     for (int b = 0; b < N_BATCHES; b++)
         step(&r, op, b, ob, &ref);
@@ -341,9 +319,9 @@ static void crash_and_restore_every(bool updating, int64_t ttl_ms, int last,
     /* a fresh operator restored from the last checkpoint (after the
      * restored run's own) holds the same state */
     sqlite3_close(state);
-    lines_free(&ref);
-    lines_free(&got);
-    lines_free(&lost);
+    sl_test_lines_free(&ref);
+    sl_test_lines_free(&got);
+    sl_test_lines_free(&lost);
     sl_batch_free(ob);
     rig_free(&r);
 }
@@ -403,7 +381,7 @@ Test(ckpt_window, restore_refuses_other_layout)
     rig r;
     rig_init(&r, false, 0, 40);
     sl_batch *ob = sl_batch_new(r.out, 64);
-    lines out = {0};
+    sl_test_lines out = {0};
     sqlite3 *state = NULL;
     cr_assert_eq(sqlite3_open(":memory:", &state), SQLITE_OK);
     sl_operator *op = op_new(&r);
@@ -424,7 +402,7 @@ Test(ckpt_window, restore_refuses_other_layout)
                  err.msg);
     op->ops->close(op);
     sqlite3_close(state);
-    lines_free(&out);
+    sl_test_lines_free(&out);
     sl_batch_free(ob);
     rig_free(&r);
     rig_free(&u);
@@ -437,7 +415,7 @@ Test(ckpt_window, incremental_writes_track_change)
     rig r;
     rig_init(&r, true, 0, 1000000);
     sl_batch *ob = sl_batch_new(r.out, 256);
-    lines out = {0};
+    sl_test_lines out = {0};
     sqlite3 *state = NULL;
     cr_assert_eq(sqlite3_open(":memory:", &state), SQLITE_OK);
     sl_operator *op = op_new(&r);
@@ -455,7 +433,7 @@ Test(ckpt_window, incremental_writes_track_change)
     cr_assert_eq(count_of(state, LIVE_ROWS), s.state_rows);
     op->ops->close(op);
     sqlite3_close(state);
-    lines_free(&out);
+    sl_test_lines_free(&out);
     sl_batch_free(ob);
     rig_free(&r);
 }

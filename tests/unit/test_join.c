@@ -43,51 +43,7 @@
     "CAST(round((julianday(" x ") - 2440587.5) * 86400000) AS INTEGER)"
 #define TSX(x) "strftime('%Y-%m-%d %H:%M:%f', (" x ") / 1000.0, 'unixepoch')"
 
-typedef struct lines {
-    char **v;
-    int n, cap;
-} lines;
-
-static void lines_add(lines *l, const char *s)
-{
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 256;
-        l->v = sl_realloc(l->v, sizeof(char *) * (size_t)l->cap);
-        cr_assert_not_null(l->v);
-    }
-    l->v[l->n++] = sl_strdup(s);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void lines_free(lines *l)
-{
-    for (int i = 0; i < l->n; i++)
-        sl_free(l->v[i]);
-    sl_free(l->v);
-    memset(l, 0, sizeof(*l));
-}
-
-/* Collects rows as "c0|c1|..." (NULL as "NULL"); checks all are +I. */
-static int collect(void *ctx, const sluice_row *row)
-{
-    lines *l = ctx;
-    cr_assert_eq(sluice_row_kind(row), SLUICE_ROW_INSERT);
-    sl_buf b;
-    sl_buf_init(&b, 0);
-    for (int i = 0; i < sluice_row_column_count(row); i++) {
-        const char *t = sluice_row_text(row, i);
-        sl_buf_printf(&b, "%s%s", i ? "|" : "", t ? t : "NULL");
-    }
-    lines_add(l, sl_buf_cstr(&b));
-    sl_buf_free(&b);
-    return 0;
-}
-
-static void ref_rows(sqlite3 *ref, const char *sql, lines *out)
+static void ref_rows(sqlite3 *ref, const char *sql, sl_test_lines *out)
 {
     sqlite3_stmt *st = NULL;
     cr_assert_eq(sqlite3_prepare_v2(ref, sql, -1, &st, NULL), SQLITE_OK,
@@ -99,16 +55,17 @@ static void ref_rows(sqlite3 *ref, const char *sql, lines *out)
             const char *t = (const char *)sqlite3_column_text(st, i);
             sl_buf_printf(&b, "%s%s", i ? "|" : "", t ? t : "NULL");
         }
-        lines_add(out, sl_buf_cstr(&b));
+        sl_test_lines_add(out, sl_buf_cstr(&b));
         sl_buf_free(&b);
     }
     sqlite3_finalize(st);
 }
 
-static void assert_same(lines *got, lines *want, int min_rows, const char *what)
+static void assert_same(sl_test_lines *got, sl_test_lines *want, int min_rows,
+                        const char *what)
 {
-    qsort(got->v, (size_t)got->n, sizeof(char *), cmp_str);
-    qsort(want->v, (size_t)want->n, sizeof(char *), cmp_str);
+    sl_test_lines_sort(got);
+    sl_test_lines_sort(want);
     cr_assert_geq(want->n, min_rows, "%s: reference too small (%d rows)", what,
                   want->n);
     cr_assert_eq(got->n, want->n, "%s: %d rows, reference %d", what, got->n,
@@ -199,13 +156,13 @@ static void load_auctions(void)
 
 static void check(const char *query, const char *reference, int min_rows)
 {
-    lines got = {0}, want = {0};
-    cr_assert_eq(sluice_exec(db, query, collect, &got), SLUICE_OK, "%s: %s",
-                 query, sluice_errmsg(db));
+    sl_test_lines got = {0}, want = {0};
+    cr_assert_eq(sluice_exec(db, query, sl_test_collect_inserts, &got),
+                 SLUICE_OK, "%s: %s", query, sluice_errmsg(db));
     ref_rows(ref, reference, &want);
     assert_same(&got, &want, min_rows, query);
-    lines_free(&got);
-    lines_free(&want);
+    sl_test_lines_free(&got);
+    sl_test_lines_free(&want);
 }
 
 TestSuite(nexmark_join, .init = setup, .fini = teardown, .timeout = 120);
@@ -354,12 +311,12 @@ static void check_changelog(const char *query, const char *reference,
                  SQLITE_OK);
     cr_assert_eq(sluice_exec(db, query, apply, ref), SLUICE_OK, "%s: %s", query,
                  sluice_errmsg(db));
-    lines got = {0}, want = {0};
+    sl_test_lines got = {0}, want = {0};
     ref_rows(ref, "SELECT v FROM got", &got);
     ref_rows(ref, reference, &want);
     assert_same(&got, &want, min_rows, query);
-    lines_free(&got);
-    lines_free(&want);
+    sl_test_lines_free(&got);
+    sl_test_lines_free(&want);
 }
 
 /* q4: join, an updating GROUP BY over it, and an updating GROUP BY over
@@ -416,11 +373,11 @@ Test(nexmark_join, q6_average_per_seller)
 
 Test(nexmark_join, rejected_at_plan_time)
 {
-    lines got = {0};
+    sl_test_lines got = {0};
     cr_assert_neq(sluice_exec(db,
                               "SELECT P.name FROM person P LEFT JOIN auction "
                               "A ON A.seller = P.id",
-                              collect, &got),
+                              sl_test_collect_inserts, &got),
                   SLUICE_OK);
     cr_assert(strstr(sluice_errmsg(db), "LEFT OUTER joins"), "%s",
               sluice_errmsg(db));
@@ -430,11 +387,11 @@ Test(nexmark_join, rejected_at_plan_time)
                               "SELECT P.name FROM person P JOIN (SELECT "
                               "seller, COUNT(*) AS n FROM auction GROUP BY "
                               "seller) A ON A.seller = P.id",
-                              collect, &got),
+                              sl_test_collect_inserts, &got),
                   SLUICE_OK);
     cr_assert(strstr(sluice_errmsg(db), "updating"), "%s", sluice_errmsg(db));
     cr_assert_eq(got.n, 0);
-    lines_free(&got);
+    sl_test_lines_free(&got);
 }
 
 /* ---- the operator alone: snapshot and restore of its state ------------ */

@@ -21,34 +21,6 @@
 
 #define N_ROWS 3000
 
-typedef struct lines {
-    char **v;
-    int n, cap;
-} lines;
-
-static void lines_add(lines *l, const char *s)
-{
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 256;
-        l->v = sl_realloc(l->v, (size_t)l->cap * sizeof(char *));
-        cr_assert(l->v);
-    }
-    l->v[l->n++] = sl_strdup(s);
-}
-
-static void lines_free(lines *l)
-{
-    for (int i = 0; i < l->n; i++)
-        sl_free(l->v[i]);
-    sl_free(l->v);
-    memset(l, 0, sizeof(*l));
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static uint64_t rng_state;
 static uint64_t rnd(void)
 {
@@ -157,7 +129,7 @@ static void rig_init(rig *r, bool text_mode, bool text_in_sum)
     }
 }
 
-static void format_rows(const sl_batch *b, lines *out)
+static void format_rows(const sl_batch *b, sl_test_lines *out)
 {
     for (int r = 0; r < b->n_rows; r++) {
         char line[512];
@@ -176,12 +148,12 @@ static void format_rows(const sl_batch *b, lines *out)
                 len += snprintf(line + len, room, "-,");
             cr_assert(len < (int)sizeof(line));
         }
-        lines_add(out, line);
+        sl_test_lines_add(out, line);
     }
 }
 
 /* Feed the rows in batches of per_batch, then finish and collect. */
-static void run(rig *r, int per_batch, lines *out)
+static void run(rig *r, int per_batch, sl_test_lines *out)
 {
     sl_operator *op = NULL;
     sl_err err;
@@ -216,14 +188,14 @@ static void run(rig *r, int per_batch, lines *out)
     op->ops->close(op);
     sl_batch_free(in);
     sl_batch_free(ob);
-    qsort(out->v, (size_t)out->n, sizeof(char *), cmp_str);
+    sl_test_lines_sort(out);
 }
 
 static void check(bool text_mode, bool text_in_sum)
 {
     rig r;
     rig_init(&r, text_mode, text_in_sum);
-    lines one = {0}, many = {0};
+    sl_test_lines one = {0}, many = {0};
     run(&r, 1, &one);
     run(&r, 97, &many);
     cr_assert_eq(one.n, 30, "6 windows x 5 groups, got %d", one.n);
@@ -242,8 +214,8 @@ static void check(bool text_mode, bool text_in_sum)
         }
         cr_assert(real_sum || text_in_sum, "no INT sum overflowed");
     }
-    lines_free(&one);
-    lines_free(&many);
+    sl_test_lines_free(&one);
+    sl_test_lines_free(&many);
     sl_batch_free(r.rows);
     sl_arena_free(&r.a);
 }

@@ -32,44 +32,6 @@
 #define N_LATE  20
 #define BASE_MS 1704067200000LL /* 2024-01-01 00:00:00 */
 
-typedef struct lines {
-    char **v;
-    int n, cap;
-} lines;
-
-static void lines_add(lines *l, const char *s)
-{
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 256;
-        l->v = sl_realloc(l->v, (size_t)l->cap * sizeof(char *));
-        cr_assert(l->v);
-    }
-    l->v[l->n++] = sl_strdup(s);
-}
-
-static void lines_free(lines *l)
-{
-    for (int i = 0; i < l->n; i++)
-        sl_free(l->v[i]);
-    sl_free(l->v);
-    memset(l, 0, sizeof(*l));
-}
-
-static int collect(void *ctx, const sluice_row *row)
-{
-    lines *l = ctx;
-    cr_assert_eq(sluice_row_kind(row), SLUICE_ROW_INSERT);
-    sl_buf b;
-    sl_buf_init(&b, 0);
-    for (int i = 0; i < sluice_row_column_count(row); i++) {
-        const char *t = sluice_row_text(row, i);
-        sl_buf_printf(&b, "%s%s", i ? "|" : "", t ? t : "NULL");
-    }
-    lines_add(l, sl_buf_cstr(&b));
-    sl_buf_free(&b);
-    return 0;
-}
-
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint64_t next_rand(void)
 {
@@ -100,9 +62,9 @@ static void produce(const char *bs, sqlite3 *ref)
         int v = (int)(next_rand() % 1000) - 100;
         /* 10 rows per second of event time, out of order by up to 1.5 s;
          * the late ones 60 s behind the end */
-        int64_t ts = late ? BASE_MS + (int64_t)(N_ROWS / 10 - 60) * 1000 + i
-                          : BASE_MS + (int64_t)i * 100 -
-                                (int64_t)(next_rand() % 1500);
+        int64_t ts =
+            late ? BASE_MS + (int64_t)(N_ROWS / 10 - 60) * 1000 + i
+                 : BASE_MS + (int64_t)i * 100 - (int64_t)(next_rand() % 1500);
         sl_buf t;
         sl_buf_init(&t, 0);
         sl_format_timestamp(ts, 3, &t);
@@ -121,8 +83,8 @@ static void produce(const char *bs, sqlite3 *ref)
     }
     sqlite3_finalize(ins);
     cr_assert_eq(sqlite3_exec(ref, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
-    const char *argv[] = {"/usr/bin/kcat", "-b", bs,  "-t", "ev",
-                          "-P",            "-p", "0", NULL};
+    const char *argv[] = {
+        "/usr/bin/kcat", "-b", bs, "-t", "ev", "-P", "-p", "0", NULL};
     cr_assert_eq(sl_test_run(argv, sl_buf_cstr(&in), NULL, NULL, 30000), 0);
     sl_buf_free(&in);
 }
@@ -131,7 +93,7 @@ static void produce(const char *bs, sqlite3 *ref)
 
 /* Windows of the rows: (ws, we) per row */
 #define HOP_WINDOWS                                                            \
-    "(SELECT r.*, ts - ts % 1000 - j * 1000 AS ws, ts - ts % 1000 - j * "     \
+    "(SELECT r.*, ts - ts % 1000 - j * 1000 AS ws, ts - ts % 1000 - j * "      \
     "1000 + 4000 AS we FROM ref r, (SELECT 0 AS j UNION ALL SELECT 1 UNION "   \
     "ALL SELECT 2 UNION ALL SELECT 3))"
 #define CUMULATE_WINDOWS                                                       \
@@ -139,7 +101,7 @@ static void produce(const char *bs, sqlite3 *ref)
     "we FROM ref r, (SELECT 0 AS j UNION ALL SELECT 1 UNION ALL SELECT 2) "    \
     "WHERE ts - ts % 3000 + (j + 1) * 1000 > ts)"
 #define SESSIONS                                                               \
-    "WITH o AS (SELECT *, rowid AS rid, CASE WHEN ts - lag(ts) OVER "         \
+    "WITH o AS (SELECT *, rowid AS rid, CASE WHEN ts - lag(ts) OVER "          \
     "(PARTITION BY k ORDER BY ts, rowid) <= 1000 THEN 0 ELSE 1 END AS st "     \
     "FROM ref), s AS (SELECT *, sum(st) OVER (PARTITION BY k ORDER BY ts, "    \
     "rid ROWS UNBOUNDED PRECEDING) AS sid FROM o) "
@@ -181,7 +143,7 @@ static const wcase cases[] = {
                            "sid"},
 };
 
-static void ref_rows(sqlite3 *ref, const char *sql, lines *out)
+static void ref_rows(sqlite3 *ref, const char *sql, sl_test_lines *out)
 {
     sqlite3_stmt *st = NULL;
     cr_assert_eq(sqlite3_prepare_v2(ref, sql, -1, &st, NULL), SQLITE_OK,
@@ -193,7 +155,7 @@ static void ref_rows(sqlite3 *ref, const char *sql, lines *out)
             const char *t = (const char *)sqlite3_column_text(st, i);
             sl_buf_printf(&b, "%s%s", i ? "|" : "", t ? t : "NULL");
         }
-        lines_add(out, sl_buf_cstr(&b));
+        sl_test_lines_add(out, sl_buf_cstr(&b));
         sl_buf_free(&b);
     }
     sqlite3_finalize(st);
@@ -219,8 +181,8 @@ static void *tick_main(void *arg)
     if (!rk)
         return NULL;
     for (int i = 0; !atomic_load(&tk->stop) && i < 100000; i++) {
-        int64_t ts = BASE_MS + (int64_t)(N_ROWS / 10 + 10) * 1000 +
-                     (int64_t)i * 100;
+        int64_t ts =
+            BASE_MS + (int64_t)(N_ROWS / 10 + 10) * 1000 + (int64_t)i * 100;
         sl_buf t, m;
         sl_buf_init(&t, 0);
         sl_buf_init(&m, 0);
@@ -271,17 +233,16 @@ Test(window_idle, idle_partition_releases_windows, .timeout = 120)
 
     /* no idle timeout: partition 1 holds the watermark back */
     create_table(db, bs, "");
-    lines wm = {0};
+    sl_test_lines wm = {0};
     char q[2048];
-    sl_snprintf(q, sizeof(q),
-                "SELECT CURRENT_WATERMARK(ts) FROM t LIMIT %d", N_ROWS);
-    cr_assert_eq(sluice_exec(db, q, collect, &wm), SLUICE_OK, "%s",
-                 sluice_errmsg(db));
+    sl_snprintf(q, sizeof(q), "SELECT CURRENT_WATERMARK(ts) FROM t LIMIT %d",
+                N_ROWS);
+    cr_assert_eq(sluice_exec(db, q, sl_test_collect_inserts, &wm), SLUICE_OK,
+                 "%s", sluice_errmsg(db));
     cr_assert_eq(wm.n, N_ROWS);
     for (int i = 0; i < wm.n; i++)
-        cr_assert_str_eq(wm.v[i], "NULL", "row %d: watermark %s", i,
-                         wm.v[i]);
-    lines_free(&wm);
+        cr_assert_str_eq(wm.v[i], "NULL", "row %d: watermark %s", i, wm.v[i]);
+    sl_test_lines_free(&wm);
 
     ticker tk = {.bs = bs};
     atomic_init(&tk.stop, false);
@@ -289,26 +250,26 @@ Test(window_idle, idle_partition_releases_windows, .timeout = 120)
     cr_assert_eq(pthread_create(&th, NULL, tick_main, &tk), 0);
     create_table(db, bs, ", 'scan.watermark.idle-timeout' = '300 ms'");
     for (size_t c = 0; c < SL_ARRAY_LEN(cases); c++) {
-        lines want = {0}, got = {0};
+        sl_test_lines want = {0}, got = {0};
         ref_rows(ref, cases[c].ref, &want);
         cr_assert_gt(want.n, 500, "%s: reference too small", cases[c].name);
         /* the source never ends: only a moving watermark emits these */
         sl_snprintf(q, sizeof(q), "%s LIMIT 300", cases[c].query);
-        cr_assert_eq(sluice_exec(db, q, collect, &got), SLUICE_OK, "%s: %s",
-                     cases[c].name, sluice_errmsg(db));
+        cr_assert_eq(sluice_exec(db, q, sl_test_collect_inserts, &got),
+                     SLUICE_OK, "%s: %s", cases[c].name, sluice_errmsg(db));
         cr_assert_eq(got.n, 300, "%s: %d windows", cases[c].name, got.n);
         for (int i = 0; i < got.n; i++) {
             cr_assert(!strstr(got.v[i], "|tick|"),
-                      "%s: a tick window before the data's: %s",
-                      cases[c].name, got.v[i]);
+                      "%s: a tick window before the data's: %s", cases[c].name,
+                      got.v[i]);
             bool found = false;
             for (int j = 0; j < want.n && !found; j++)
                 found = !strcmp(got.v[i], want.v[j]);
             cr_assert(found, "%s: window %s not in the reference",
                       cases[c].name, got.v[i]);
         }
-        lines_free(&want);
-        lines_free(&got);
+        sl_test_lines_free(&want);
+        sl_test_lines_free(&got);
     }
     atomic_store(&tk.stop, true);
     pthread_join(th, NULL);

@@ -23,50 +23,6 @@
 #define N_ROWS  30000
 #define BASE_MS 1704067200000LL /* 2024-01-01 00:00:00 */
 
-typedef struct lines {
-    char **v;
-    int n, cap;
-} lines;
-
-static void lines_add(lines *l, const char *s)
-{
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 256;
-        l->v = sl_realloc(l->v, sizeof(char *) * (size_t)l->cap);
-        cr_assert_not_null(l->v);
-    }
-    l->v[l->n++] = sl_strdup(s);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void lines_free(lines *l)
-{
-    for (int i = 0; i < l->n; i++)
-        sl_free(l->v[i]);
-    sl_free(l->v);
-    memset(l, 0, sizeof(*l));
-}
-
-/* Collects rows as "c0|c1|..." (NULL as "NULL"); checks all are +I. */
-static int collect(void *ctx, const sluice_row *row)
-{
-    lines *l = ctx;
-    cr_assert_eq(sluice_row_kind(row), SLUICE_ROW_INSERT);
-    sl_buf b;
-    sl_buf_init(&b, 0);
-    for (int i = 0; i < sluice_row_column_count(row); i++) {
-        const char *t = sluice_row_text(row, i);
-        sl_buf_printf(&b, "%s%s", i ? "|" : "", t ? t : "NULL");
-    }
-    lines_add(l, sl_buf_cstr(&b));
-    sl_buf_free(&b);
-    return 0;
-}
-
 static uint64_t rng = 88172645463325252ull;
 static uint64_t next_rand(void)
 {
@@ -119,7 +75,7 @@ static void make_input(const char *path, sqlite3 *ref, int n_late)
     sl_buf_free(&csv);
 }
 
-static void ref_rows(sqlite3 *ref, const char *sql, lines *out)
+static void ref_rows(sqlite3 *ref, const char *sql, sl_test_lines *out)
 {
     sqlite3_stmt *st = NULL;
     cr_assert_eq(sqlite3_prepare_v2(ref, sql, -1, &st, NULL), SQLITE_OK,
@@ -131,16 +87,17 @@ static void ref_rows(sqlite3 *ref, const char *sql, lines *out)
             const char *t = (const char *)sqlite3_column_text(st, i);
             sl_buf_printf(&b, "%s%s", i ? "|" : "", t ? t : "NULL");
         }
-        lines_add(out, sl_buf_cstr(&b));
+        sl_test_lines_add(out, sl_buf_cstr(&b));
         sl_buf_free(&b);
     }
     sqlite3_finalize(st);
 }
 
-static void assert_same(lines *got, lines *want, const char *what)
+static void assert_same(sl_test_lines *got, sl_test_lines *want,
+                        const char *what)
 {
-    qsort(got->v, (size_t)got->n, sizeof(char *), cmp_str);
-    qsort(want->v, (size_t)want->n, sizeof(char *), cmp_str);
+    sl_test_lines_sort(got);
+    sl_test_lines_sort(want);
     cr_assert_gt(want->n, 40, "%s: reference too small", what);
     cr_assert_eq(got->n, want->n, "%s: %d rows, reference %d", what, got->n,
                  want->n);
@@ -197,14 +154,14 @@ static void run_windows(int n_late, const char *batch_rows)
     cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK, "%s",
                  sluice_errmsg(db));
     for (size_t c = 0; c < SL_ARRAY_LEN(cases); c++) {
-        lines got = {0}, want = {0};
+        sl_test_lines got = {0}, want = {0};
         sl_snprintf(sql, sizeof(sql),
                     "SELECT window_start, window_end, k, COUNT(*), SUM(v), "
                     "MIN(v), MAX(v), AVG(v), COUNT(DISTINCT v %% 10) FROM "
                     "TABLE(%s) GROUP BY window_start, window_end, k",
                     cases[c].tvf);
-        cr_assert_eq(sluice_exec(db, sql, collect, &got), SLUICE_OK, "%s: %s",
-                     cases[c].name, sluice_errmsg(db));
+        cr_assert_eq(sluice_exec(db, sql, sl_test_collect_inserts, &got),
+                     SLUICE_OK, "%s: %s", cases[c].name, sluice_errmsg(db));
         sl_snprintf(
             sql, sizeof(sql),
             "SELECT " TS("ws") ", " TS(
@@ -214,8 +171,8 @@ static void run_windows(int n_late, const char *batch_rows)
             cases[c].starts);
         ref_rows(ref, sql, &want);
         assert_same(&got, &want, cases[c].name);
-        lines_free(&got);
-        lines_free(&want);
+        sl_test_lines_free(&got);
+        sl_test_lines_free(&want);
     }
     sluice_close(db);
     sqlite3_close(ref);
@@ -287,7 +244,7 @@ Test(windows, percentile_matches_reference, .timeout = 120)
                  sluice_errmsg(db));
     for (size_t c = 0; c < SL_ARRAY_LEN(cases); c++) {
         for (int freq = 0; freq < 2; freq++) {
-            lines got = {0}, want = {0};
+            sl_test_lines got = {0}, want = {0};
             sl_snprintf(sql, sizeof(sql),
                         "SELECT window_start, window_end, k, "
                         "ROUND(PERCENTILE(v, 0.3%s), 6), ROUND(PERCENTILE(v, "
@@ -295,8 +252,8 @@ Test(windows, percentile_matches_reference, .timeout = 120)
                         "window_start, window_end, k",
                         freq ? ", ABS(v) % 3" : "", freq ? ", ABS(v) % 3" : "",
                         cases[c].tvf);
-            cr_assert_eq(sluice_exec(db, sql, collect, &got), SLUICE_OK,
-                         "%s: %s", cases[c].name, sluice_errmsg(db));
+            cr_assert_eq(sluice_exec(db, sql, sl_test_collect_inserts, &got),
+                         SLUICE_OK, "%s: %s", cases[c].name, sluice_errmsg(db));
             sl_buf b;
             sl_buf_init(&b, 0);
             pct_ref_sql(&b, cases[c].starts, freq);
@@ -308,8 +265,8 @@ Test(windows, percentile_matches_reference, .timeout = 120)
                 nulls += strstr(got.v[i], "|NULL|NULL|") != NULL;
             cr_assert(freq ? nulls > 0 : nulls == 0,
                       "%s: %d groups without values", cases[c].name, nulls);
-            lines_free(&got);
-            lines_free(&want);
+            sl_test_lines_free(&got);
+            sl_test_lines_free(&want);
         }
     }
     sluice_close(db);
@@ -335,10 +292,10 @@ Test(windows, late_rows_dropped, .timeout = 120)
 /* The late rows show in the job's metrics (SHOW JOBS). */
 static int show_jobs(void *ctx, const sluice_row *row)
 {
-    lines *l = ctx;
+    sl_test_lines *l = ctx;
     for (int i = 0; i < sluice_row_column_count(row); i++)
         if (!strcmp(sluice_row_column_name(row, i), "late rows"))
-            lines_add(l, sluice_row_text(row, i));
+            sl_test_lines_add(l, sluice_row_text(row, i));
     return 0;
 }
 
@@ -367,9 +324,9 @@ Test(windows, late_rows_counted_in_show_jobs, .timeout = 120)
                 path);
     cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK, "%s",
                  sluice_errmsg(db));
-    lines late = {0};
+    sl_test_lines late = {0};
     for (int tries = 0; tries < 200; tries++) {
-        lines_free(&late);
+        sl_test_lines_free(&late);
         cr_assert_eq(sluice_exec(db, "SHOW JOBS", show_jobs, &late), SLUICE_OK);
         if (late.n == 1 && !strcmp(late.v[0], "25"))
             break;
@@ -378,7 +335,7 @@ Test(windows, late_rows_counted_in_show_jobs, .timeout = 120)
     }
     cr_assert_eq(late.n, 1);
     cr_assert_str_eq(late.v[0], "25");
-    lines_free(&late);
+    sl_test_lines_free(&late);
     sluice_close(db);
     sqlite3_close(ref);
     sl_test_tmpdir_remove(dir);
@@ -448,13 +405,13 @@ Test(windows, updating_group_by_matches_reference, .timeout = 120)
                              apply, &s),
                  SLUICE_OK, "%s", sluice_errmsg(db));
     cr_assert_gt(s.n_updates, 1000);
-    lines got = {0}, want = {0};
+    sl_test_lines got = {0}, want = {0};
     ref_rows(ref, "SELECT k, c, s, m FROM got", &got);
     ref_rows(ref, "SELECT k, count(*), sum(v), max(v) FROM ref GROUP BY k",
              &want);
     assert_same(&got, &want, "group by");
-    lines_free(&got);
-    lines_free(&want);
+    sl_test_lines_free(&got);
+    sl_test_lines_free(&want);
     sluice_close(db);
     sqlite3_close(ref);
     sl_test_tmpdir_remove(dir);
@@ -538,10 +495,10 @@ Test(nexmark, queries_match_reference, .timeout = 300)
                  SLUICE_OK, "%s", sluice_errmsg(db));
     sqlite3_finalize(ins);
     sqlite3_exec(ref, "COMMIT", NULL, NULL, NULL);
-    lines n = {0};
+    sl_test_lines n = {0};
     ref_rows(ref, "SELECT count(*) FROM b", &n);
     cr_assert_str_eq(n.v[0], "92000"); /* 46 of every 50 events */
-    lines_free(&n);
+    sl_test_lines_free(&n);
     static const char *const q[][2] = {
         {"SELECT auction, bidder, price, dateTime FROM bid",
          "SELECT auction, bidder, price, t FROM b"},
@@ -567,13 +524,13 @@ Test(nexmark, queries_match_reference, .timeout = 300)
                                  "t") " % 100 AS ws FROM b) GROUP BY ws"},
     };
     for (size_t i = 0; i < SL_ARRAY_LEN(q); i++) {
-        lines got = {0}, want = {0};
-        cr_assert_eq(sluice_exec(db, q[i][0], collect, &got), SLUICE_OK,
-                     "%s: %s", q[i][0], sluice_errmsg(db));
+        sl_test_lines got = {0}, want = {0};
+        cr_assert_eq(sluice_exec(db, q[i][0], sl_test_collect_inserts, &got),
+                     SLUICE_OK, "%s: %s", q[i][0], sluice_errmsg(db));
         ref_rows(ref, q[i][1], &want);
         assert_same(&got, &want, q[i][0]);
-        lines_free(&got);
-        lines_free(&want);
+        sl_test_lines_free(&got);
+        sl_test_lines_free(&want);
     }
     sluice_close(db);
     sqlite3_close(ref);
@@ -652,41 +609,41 @@ Test(windows, current_watermark_filters_late_rows, .timeout = 120)
     /* filtering with it in front of a window aggregate: the 25 rows behind
      * the watermark never reach the operator (no late rows), every other
      * row is counted (each is ahead of every earlier row's watermark) */
-    lines got = {0}, want = {0};
+    sl_test_lines got = {0}, want = {0};
     cr_assert_eq(sluice_exec(db,
                              "SELECT window_start, k, COUNT(*), SUM(v) FROM "
                              "TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL "
                              "'1' SECOND)) WHERE CURRENT_WATERMARK(ts) IS "
                              "NULL OR ts > CURRENT_WATERMARK(ts) GROUP BY "
                              "window_start, window_end, k",
-                             collect, &got),
+                             sl_test_collect_inserts, &got),
                  SLUICE_OK, "%s", sluice_errmsg(db));
     ref_rows(ref,
              "SELECT " TSX("ts - ts % 1000") ", k, count(*), sum(v) FROM ref "
                                              "GROUP BY ts - ts % 1000, k",
              &want);
     assert_same(&got, &want, "current_watermark filter");
-    lines_free(&got);
-    lines_free(&want);
+    sl_test_lines_free(&got);
+    sl_test_lines_free(&want);
     /* the rows it removes are exactly the late ones */
-    lines late = {0};
+    sl_test_lines late = {0};
     cr_assert_eq(sluice_exec(db,
                              "SELECT v FROM t WHERE ts <= "
                              "CURRENT_WATERMARK(ts)",
-                             collect, &late),
+                             sl_test_collect_inserts, &late),
                  SLUICE_OK, "%s", sluice_errmsg(db));
     cr_assert_eq(late.n, 25);
-    lines_free(&late);
+    sl_test_lines_free(&late);
     /* NULL without any watermark; plan-time type check */
-    lines none = {0};
+    sl_test_lines none = {0};
     cr_assert_eq(sluice_exec(db,
                              "SELECT CURRENT_WATERMARK(TIMESTAMP "
                              "'2024-01-01 00:00:00')",
-                             collect, &none),
+                             sl_test_collect_inserts, &none),
                  SLUICE_OK, "%s", sluice_errmsg(db));
     cr_assert_eq(none.n, 1);
     cr_assert_str_eq(none.v[0], "NULL");
-    lines_free(&none);
+    sl_test_lines_free(&none);
     cr_assert_neq(
         sluice_exec(db, "SELECT CURRENT_WATERMARK(v) FROM t", NULL, NULL),
         SLUICE_OK);
@@ -754,13 +711,13 @@ static void run_sessions(const char *batch_rows)
                             "sid"},
     };
     for (size_t i = 0; i < SL_ARRAY_LEN(q); i++) {
-        lines got = {0}, want = {0};
-        cr_assert_eq(sluice_exec(db, q[i][0], collect, &got), SLUICE_OK,
-                     "%s: %s", q[i][0], sluice_errmsg(db));
+        sl_test_lines got = {0}, want = {0};
+        cr_assert_eq(sluice_exec(db, q[i][0], sl_test_collect_inserts, &got),
+                     SLUICE_OK, "%s: %s", q[i][0], sluice_errmsg(db));
         ref_rows(ref, q[i][1], &want);
         assert_same(&got, &want, q[i][0]);
-        lines_free(&got);
-        lines_free(&want);
+        sl_test_lines_free(&got);
+        sl_test_lines_free(&want);
     }
     sluice_close(db);
     sqlite3_close(ref);
@@ -845,13 +802,13 @@ static void run_ranks(int n_late, const char *batch_rows)
                    "AS rn FROM ref) WHERE rn = 1"},
     };
     for (size_t i = 0; i < SL_ARRAY_LEN(q); i++) {
-        lines got = {0}, want = {0};
-        cr_assert_eq(sluice_exec(db, q[i][0], collect, &got), SLUICE_OK,
-                     "%s: %s", q[i][0], sluice_errmsg(db));
+        sl_test_lines got = {0}, want = {0};
+        cr_assert_eq(sluice_exec(db, q[i][0], sl_test_collect_inserts, &got),
+                     SLUICE_OK, "%s: %s", q[i][0], sluice_errmsg(db));
         ref_rows(ref, q[i][1], &want);
         assert_same(&got, &want, q[i][0]);
-        lines_free(&got);
-        lines_free(&want);
+        sl_test_lines_free(&got);
+        sl_test_lines_free(&want);
     }
     sluice_close(db);
     sqlite3_close(ref);
@@ -870,8 +827,8 @@ Test(windows, topn_and_dedup_small_batches_late_rows, .timeout = 120)
 
 /* ---- 'late-data.sink' --------------------------------------------------- */
 
-/* The lines of a text file, sorted. */
-static void file_lines(const char *path, lines *out)
+/* The sl_test_lines of a text file, sorted. */
+static void file_lines(const char *path, sl_test_lines *out)
 {
     size_t len = 0;
     char *text = sl_test_read_file(path, &len);
@@ -882,13 +839,13 @@ static void file_lines(const char *path, lines *out)
         if (nl)
             *nl = '\0';
         if (*p)
-            lines_add(out, p);
+            sl_test_lines_add(out, p);
         if (!nl)
             break;
         p = nl + 1;
     }
     sl_free(text);
-    qsort(out->v, (size_t)out->n, sizeof(char *), cmp_str);
+    sl_test_lines_sort(out);
 }
 
 /* Late rows of a window aggregate, a window Top-N, a SESSION aggregate and
@@ -903,8 +860,8 @@ Test(windows, late_rows_written_to_late_data_sink, .timeout = 120)
     sqlite3 *ref = NULL;
     cr_assert_eq(sqlite3_open(":memory:", &ref), SQLITE_OK);
     make_input(path, ref, 25);
-    /* the late rows are the last 25 lines of the input */
-    lines all = {0}, want = {0};
+    /* the late rows are the last 25 sl_test_lines of the input */
+    sl_test_lines all = {0}, want = {0};
     {
         size_t len = 0;
         char *text = sl_test_read_file(path, &len);
@@ -913,16 +870,16 @@ Test(windows, late_rows_written_to_late_data_sink, .timeout = 120)
         while (*p) {
             char *nl = strchr(p, '\n');
             *nl = '\0';
-            lines_add(&all, p);
+            sl_test_lines_add(&all, p);
             p = nl + 1;
         }
         sl_free(text);
     }
     cr_assert_eq(all.n, N_ROWS + 25);
     for (int i = N_ROWS; i < all.n; i++)
-        lines_add(&want, all.v[i]);
-    qsort(want.v, (size_t)want.n, sizeof(char *), cmp_str);
-    lines_free(&all);
+        sl_test_lines_add(&want, all.v[i]);
+    sl_test_lines_sort(&want);
+    sl_test_lines_free(&all);
     static const char *const q[] = {
         "SELECT window_start, k, COUNT(*) FROM TABLE(TUMBLE(TABLE t, "
         "DESCRIPTOR(ts), INTERVAL '1' SECOND)) GROUP BY window_start, "
@@ -953,19 +910,19 @@ Test(windows, late_rows_written_to_late_data_sink, .timeout = 120)
                     path, out);
         cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK, "%s",
                      sluice_errmsg(db));
-        lines got = {0}, late = {0};
-        cr_assert_eq(sluice_exec(db, q[i], collect, &got), SLUICE_OK, "%s",
-                     sluice_errmsg(db));
+        sl_test_lines got = {0}, late = {0};
+        cr_assert_eq(sluice_exec(db, q[i], sl_test_collect_inserts, &got),
+                     SLUICE_OK, "%s", sluice_errmsg(db));
         cr_assert_gt(got.n, 40);
         file_lines(out, &late);
         cr_assert_eq(late.n, want.n, "%s: %d late rows written", q[i], late.n);
         for (int k = 0; k < late.n; k++)
             cr_assert_str_eq(late.v[k], want.v[k]);
-        lines_free(&got);
-        lines_free(&late);
+        sl_test_lines_free(&got);
+        sl_test_lines_free(&late);
         sluice_close(db);
     }
-    lines_free(&want);
+    sl_test_lines_free(&want);
     sqlite3_close(ref);
     sl_test_tmpdir_remove(dir);
 }
@@ -1017,13 +974,13 @@ static void run_over(int n_late, const char *batch_rows)
                                 "ROW) FROM ref"},
     };
     for (size_t i = 0; i < SL_ARRAY_LEN(q); i++) {
-        lines got = {0}, want = {0};
-        cr_assert_eq(sluice_exec(db, q[i][0], collect, &got), SLUICE_OK,
-                     "%s: %s", q[i][0], sluice_errmsg(db));
+        sl_test_lines got = {0}, want = {0};
+        cr_assert_eq(sluice_exec(db, q[i][0], sl_test_collect_inserts, &got),
+                     SLUICE_OK, "%s: %s", q[i][0], sluice_errmsg(db));
         ref_rows(ref, q[i][1], &want);
         assert_same(&got, &want, q[i][0]);
-        lines_free(&got);
-        lines_free(&want);
+        sl_test_lines_free(&got);
+        sl_test_lines_free(&want);
     }
     sluice_close(db);
     sqlite3_close(ref);
@@ -1057,7 +1014,7 @@ Test(windows, topn_over_aggregate_on_unbounded_source, .timeout = 60)
                              "= '5')",
                              NULL, NULL),
                  SLUICE_OK, "%s", sluice_errmsg(db));
-    lines got = {0};
+    sl_test_lines got = {0};
     cr_assert_eq(
         sluice_exec(db,
                     "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY "
@@ -1066,7 +1023,7 @@ Test(windows, topn_over_aggregate_on_unbounded_source, .timeout = 60)
                     "FROM TABLE(TUMBLE(TABLE bid, DESCRIPTOR(dateTime), "
                     "INTERVAL '1' SECOND)) GROUP BY window_start, window_end, "
                     "auction)) WHERE rownum <= 1 LIMIT 3",
-                    collect, &got),
+                    sl_test_collect_inserts, &got),
         SLUICE_OK, "%s", sluice_errmsg(db));
     cr_assert_eq(got.n, 3);
     /* consecutive windows, one row each, rownum 1 */
@@ -1077,6 +1034,6 @@ Test(windows, topn_over_aggregate_on_unbounded_source, .timeout = 60)
         size_t len = strlen(got.v[i]);
         cr_assert(len > 2 && !strcmp(got.v[i] + len - 2, "|1"), "%s", got.v[i]);
     }
-    lines_free(&got);
+    sl_test_lines_free(&got);
     sluice_close(db);
 }
