@@ -59,6 +59,7 @@
 #include "connector.h"
 #include "format.h"
 #include "job.h"
+#include "sluice.h"
 #include "stage.h"
 
 #define LEAD          20000
@@ -215,7 +216,7 @@ static int64_t thread_cpu_ns(void)
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
-static bool concurrent, only_memory, only_kafka;
+static bool concurrent, only_memory, only_kafka, only_job;
 
 typedef struct feeder {
     const char *bootstrap;
@@ -784,6 +785,79 @@ typedef struct cluster {
     char bs[256];
 } cluster;
 
+/* The same query as a whole Sluice job through the public API: CREATE
+ * TABLE (Kafka json source read from the earliest to the latest offsets at
+ * start, all partitions assigned without a group join; Kafka json sink,
+ * at-least-once) and INSERT INTO, which returns when the bounded job has
+ * ended and its sink flushed. Timed from the INSERT to its return, so job
+ * start (planning, metadata, connections) is included. *rows_out: records
+ * in 'out' afterwards (the sum of its partitions' high watermarks). */
+static phase_cpu cpu_job;
+
+static double sluice_job(const char *bs, feeder *f, long *rows_out)
+{
+    pthread_t t;
+    start_feed(f, &t);
+    sl_buf props_in, props_out, sql;
+    sl_buf_init(&props_in, 0);
+    sl_buf_init(&props_out, 0);
+    sl_buf_init(&sql, 0);
+    for (int i = 0; consumer_props[i][0]; i++)
+        if (strcmp(consumer_props[i][0], "enable.auto.commit"))
+            sl_buf_printf(&props_in, ", 'properties.%s' = '%s'",
+                          consumer_props[i][0], consumer_props[i][1]);
+    for (int i = 0; producer_props[i][0]; i++)
+        sl_buf_printf(&props_out, ", 'properties.%s' = '%s'",
+                      producer_props[i][0], producer_props[i][1]);
+    sl_buf_printf(
+        &sql,
+        "CREATE TABLE src (user_id BIGINT, url STRING, ts TIMESTAMP(3), "
+        "score DOUBLE, country STRING, agent STRING) WITH ('connector' = "
+        "'kafka', 'topic' = '%s', 'properties.bootstrap.servers' = '%s', "
+        "'properties.group.id' = 'bench-job', 'scan.startup.mode' = "
+        "'earliest-offset', 'scan.bounded.mode' = 'latest-offset', "
+        "'scan.partition-assignment' = 'all', 'format' = 'json'%s);"
+        "CREATE TABLE dst (user_id BIGINT, url STRING, ts TIMESTAMP(3), "
+        "score DOUBLE, country STRING) WITH ('connector' = 'kafka', 'topic' "
+        "= 'job_out', 'properties.bootstrap.servers' = '%s', 'format' = "
+        "'json'%s);",
+        f->topic, bs, sl_buf_cstr(&props_in), bs, sl_buf_cstr(&props_out));
+    sluice *db = NULL;
+    if (sluice_open(&db) != SLUICE_OK)
+        die("sluice_open", "failed");
+    const char *set = getenv("BENCH_JOB_SQL"); /* e.g. SET statements */
+    if (set && sluice_exec(db, set, NULL, NULL) != SLUICE_OK)
+        die("BENCH_JOB_SQL", sluice_errmsg(db));
+    if (sluice_exec(db, sl_buf_cstr(&sql), NULL, NULL) != SLUICE_OK)
+        die("job tables", sluice_errmsg(db));
+    int64_t t0 = sl_mono_ns();
+    phase_start(&cpu_job);
+    if (sluice_exec(db,
+                    "INSERT INTO dst SELECT user_id, url, ts, score, country "
+                    "FROM src WHERE user_id % 10 <> 0",
+                    NULL, NULL) != SLUICE_OK)
+        die("job", sluice_errmsg(db));
+    double secs = (double)(sl_mono_ns() - t0) / 1e9;
+    phase_end(&cpu_job);
+    sluice_close(db);
+    sl_buf_free(&props_in);
+    sl_buf_free(&props_out);
+    sl_buf_free(&sql);
+    if (concurrent)
+        pthread_join(t, NULL);
+    /* what arrived: the output topic's high watermarks */
+    rd_kafka_t *rk = new_client(RD_KAFKA_CONSUMER, bs, "bench-count");
+    *rows_out = 0;
+    for (int part = 0; part < n_parts; part++) {
+        int64_t lo = 0, hi = 0;
+        if (!rd_kafka_query_watermark_offsets(rk, "job_out", part, &lo, &hi,
+                                              10000))
+            *rows_out += hi;
+    }
+    rd_kafka_destroy(rk);
+    return (double)f->n / secs;
+}
+
 static bool one_cluster; /* --one-cluster: all phases on the first one */
 static cluster shared;
 
@@ -866,6 +940,8 @@ int main(int argc, char **argv)
             only_kafka = true;
         else if (!strcmp(argv[i], "--one-cluster"))
             one_cluster = true;
+        else if (!strcmp(argv[i], "--job"))
+            only_job = true;
         else if (strtol(argv[i], NULL, 10) > 0)
             n = strtol(argv[i], NULL, 10);
     }
@@ -900,6 +976,20 @@ int main(int argc, char **argv)
         printf(sets[k][0][0] ? "\n" : " -\n");
     }
 
+    if (only_job) {
+        cluster c;
+        cluster_open(&c, "in5", "job_out");
+        feeder f5 = {c.bs, "in5", n, 0, false, 0};
+        long out = 0;
+        double job = sluice_job(c.bs, &f5, &out);
+        cluster_close(&c);
+        printf("sluice job (public API: INSERT INTO, bounded)     %10.0f "
+               "records/s  (%ld of %ld rows out), process CPU %.2f "
+               "us/record, %.2f cores\n",
+               job, out, n, cpu_job.cpu_s * 1e6 / (double)n,
+               cpu_job.cpu_s / cpu_job.wall_s);
+        return 0;
+    }
     pipe_schemas p;
     schemas_init(&p);
     long mem_rows = 0;
@@ -943,6 +1033,17 @@ int main(int argc, char **argv)
     double raw_p2 = (double)n / f2.seconds;
     cluster_close(&c);
     schemas_free(&p);
+
+    /* the whole engine: a bounded INSERT job (not with --concurrent: the
+     * bound is the latest offsets when the job starts) */
+    double job = 0;
+    long job_out = 0;
+    if (!concurrent) {
+        cluster_open(&c, "in5", "job_out");
+        feeder f5 = {c.bs, "in5", n, 0, false, 0};
+        job = sluice_job(c.bs, &f5, &job_out);
+        cluster_close(&c);
+    }
 
     /* raw consume once more, after the other phases (warm allocator,
      * other moment of the machine): the baseline is the better run */
@@ -990,6 +1091,15 @@ int main(int argc, char **argv)
            flushed);
     printf("  job thread CPU %.2f us/record (%.0f records/s of one core)\n",
            sluice_cpu_us, 1e6 / sluice_cpu_us);
+    if (job > 0 && !only_kafka)
+        printf("sluice job (public API: INSERT INTO, bounded)     %10.0f "
+               "records/s  (%.0f%% of raw consume; job start and final "
+               "flush included; %ld of %ld rows out)\n",
+               job, 100.0 * job / raw_c, job_out, n);
+    else if (job > 0)
+        printf("sluice job (public API: INSERT INTO, bounded)     %10.0f "
+               "records/s  (%ld of %ld rows out)\n",
+               job, job_out, n);
     printf("sluice same pipeline, no broker (memory in/out)   %10.0f "
            "records/s  (%.0f%% of the 1 M goal; %ld of %ld rows out)\n",
            mem, mem / 1e4, mem_rows, n);
@@ -997,10 +1107,12 @@ int main(int argc, char **argv)
            mem_cpu_us, 1e6 / mem_cpu_us);
     printf("process CPU (all threads: client, librdkafka, mock broker) per "
            "record, and cores busy:\n");
-    const phase_cpu *pc[] = {&cpu_consume, &cpu_through, &cpu_sluice};
+    const phase_cpu *pc[] = {&cpu_consume, &cpu_through, &cpu_sluice,
+                             &cpu_job};
     const char *pn[] = {"raw consume", "raw consume -> produce",
-                        "sluice kafka pipeline (to flush)"};
-    for (int i = 0; i < 3; i++)
+                        "sluice kafka pipeline (to flush)",
+                        "sluice job (INSERT INTO, bounded)"};
+    for (int i = 0; i < 4; i++)
         if (pc[i]->wall_s > 0)
             printf("  %-34s %5.2f us/record, %.2f cores\n", pn[i],
                    pc[i]->cpu_s * 1e6 / (double)n,

@@ -36,6 +36,11 @@
 #define IDLE_POLL_MS     10 /* a source without wait hints */
 #define SINK_POLL_MS     5  /* unacked writes, sink without poll fd */
 #define PUBLISH_MS       100
+/* An input whose batch waits this long for the chain pauses its source
+ * (backpressure). Not at once: pausing a Kafka consumer drops what
+ * librdkafka prefetched and resuming refetches it after up to a second,
+ * so a pause per batch would stall a fast pipeline. */
+#define PAUSE_AFTER_MS   250
 #define DEFAULT_FLUSH_MS 30000
 /* A stateful job's checkpoint waits at most this long for the rows in
  * flight to settle (an operator without snapshot() may hold rows until a
@@ -74,6 +79,7 @@ typedef struct input_rt {
     char *name;
     sl_batch *read;
     bool read_closed; /* R handed to the chain */
+    int64_t closed_ns; /* when R was handed over (pause after PAUSE_AFTER) */
     int64_t read_first_ns;
     int n_stages;
     step_rt *stages;
@@ -665,6 +671,7 @@ static void close_read(sl_job *job, input_rt *in)
     if (in->read->n_rows == 0)
         return;
     in->read_closed = true;
+    in->closed_ns = now_ns();
     int64_t bytes = batch_bytes(in->read);
     job->m.bytes_read += bytes;
     in->bytes_read += bytes;
@@ -1012,9 +1019,12 @@ static int pump(sl_job *job, bool *all_done, bool *busy)
         if (job->sink->ops->poll(job->sink, &e))
             rc = fail(job, e.code ? e.code : SL_IO, "sink: %s", e.msg);
     }
+    int64_t t = now_ns();
     for (int j = 0; j < job->n_inputs; j++) {
         input_rt *in = &job->inputs[j];
-        set_paused(job, in, !in->eof && in->read_closed);
+        set_paused(job, in,
+                   !in->eof && in->read_closed &&
+                       t - in->closed_ns >= (int64_t)PAUSE_AFTER_MS * 1000000);
     }
     return rc;
 }
@@ -1025,6 +1035,9 @@ static int wait_timeout_ms(sl_job *job)
     int64_t best = (int64_t)PUBLISH_MS * 1000000;
     for (int j = 0; j < job->n_inputs; j++) {
         input_rt *in = &job->inputs[j];
+        if (!in->eof && in->read_closed && !in->paused)
+            best = SL_MIN(best, in->closed_ns +
+                                    (int64_t)PAUSE_AFTER_MS * 1000000 - t);
         if (in->eof || in->read_closed)
             continue;
         if (in->ready && !job->aligning)

@@ -447,7 +447,11 @@ Test(job, backpressure_pauses_the_source)
     sl_err_clear(&err);
     cr_assert_eq(sl_job_new(&spec, &job, &err), SL_OK, "%s", err.msg);
     cr_assert_eq(sl_job_start(job, &err), SL_OK, "%s", err.msg);
-    usleep(200000);
+    usleep(100000);
+    /* blocked for less than PAUSE_AFTER_MS (250 ms): not paused yet, so a
+     * short wait does not make a Kafka consumer drop its prefetch */
+    cr_assert_not(atomic_load(&src.paused), "paused too early");
+    usleep(300000);
     /* 3 unacked batches in the sink + T + the stage's input + R */
     int64_t read = atomic_load(&src.next);
     cr_assert_leq(read, 6 * 100, "read %lld rows", (long long)read);
