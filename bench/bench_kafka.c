@@ -1107,8 +1107,7 @@ int main(int argc, char **argv)
            mem_cpu_us, 1e6 / mem_cpu_us);
     printf("process CPU (all threads: client, librdkafka, mock broker) per "
            "record, and cores busy:\n");
-    const phase_cpu *pc[] = {&cpu_consume, &cpu_through, &cpu_sluice,
-                             &cpu_job};
+    const phase_cpu *pc[] = {&cpu_consume, &cpu_through, &cpu_sluice, &cpu_job};
     const char *pn[] = {"raw consume", "raw consume -> produce",
                         "sluice kafka pipeline (to flush)",
                         "sluice job (INSERT INTO, bounded)"};

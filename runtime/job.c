@@ -31,11 +31,11 @@
 #include "vtab.h"
 #include "watermark.h"
 
-#define MAX_OP_FDS       8
-#define MAX_PASSES       64
-#define IDLE_POLL_MS     10 /* a source without wait hints */
-#define SINK_POLL_MS     5  /* unacked writes, sink without poll fd */
-#define PUBLISH_MS       100
+#define MAX_OP_FDS   8
+#define MAX_PASSES   64
+#define IDLE_POLL_MS 10 /* a source without wait hints */
+#define SINK_POLL_MS 5  /* unacked writes, sink without poll fd */
+#define PUBLISH_MS   100
 /* An input whose batch waits this long for the chain pauses its source
  * (backpressure). Not at once: pausing a Kafka consumer drops what
  * librdkafka prefetched and resuming refetches it after up to a second,
@@ -78,7 +78,7 @@ typedef struct input_rt {
     const sl_schema *schema;
     char *name;
     sl_batch *read;
-    bool read_closed; /* R handed to the chain */
+    bool read_closed;  /* R handed to the chain */
     int64_t closed_ns; /* when R was handed over (pause after PAUSE_AFTER) */
     int64_t read_first_ns;
     int n_stages;
