@@ -432,6 +432,25 @@ static int chunk_encode(ksink *k, sl_encoder *enc, sl_buf *buf, int side,
     return rc;
 }
 
+enum { ROW_RECORD, ROW_TOMBSTONE, ROW_SKIP };
+
+/* What a row of this kind becomes: a record, a tombstone (upsert-kafka
+ * -D), nothing (upsert-kafka -U: the +U that follows replaces it), or an
+ * error (-1, err set) for update rows on an append-only topic. */
+static int row_action(ksink *k, uint8_t kind, sl_err *err)
+{
+    if (kind == SLUICE_ROW_INSERT || kind == SLUICE_ROW_UPDATE_AFTER)
+        return ROW_RECORD;
+    if (!k->common.upsert) {
+        sl_err_set(err, SL_UNSUPPORTED,
+                   "kafka table '%s' is append-only and cannot take "
+                   "update/delete rows (use upsert-kafka)",
+                   k->common.table->name);
+        return -1;
+    }
+    return kind == SLUICE_ROW_UPDATE_BEFORE ? ROW_SKIP : ROW_TOMBSTONE;
+}
+
 static int write_batched(ksink *k, const sl_batch *batch, uint64_t seq,
                          pending *p, sl_err *err)
 {
@@ -439,20 +458,12 @@ static int write_batched(ksink *k, const sl_batch *batch, uint64_t seq,
     sl_buf_reset(&k->kbuf);
     sl_buf_reset(&k->vbuf);
     for (int r = 0; r < batch->n_rows; r++) {
-        bool tombstone = false;
-        if (batch->kinds[r] != SLUICE_ROW_INSERT &&
-            batch->kinds[r] != SLUICE_ROW_UPDATE_AFTER) {
-            if (!k->common.upsert)
-                return sl_err_set(err, SL_UNSUPPORTED,
-                                  "kafka table '%s' is append-only and "
-                                  "cannot take update/delete rows (use "
-                                  "upsert-kafka)",
-                                  k->common.table->name);
-            /* upsert-kafka: -U is replaced by the +U that follows */
-            if (batch->kinds[r] == SLUICE_ROW_UPDATE_BEFORE)
-                continue;
-            tombstone = true;
-        }
+        int act = row_action(k, batch->kinds[r], err);
+        if (act < 0)
+            return err->code;
+        if (act == ROW_SKIP)
+            continue;
+        bool tombstone = act == ROW_TOMBSTONE;
         bool flush = false;
         k->chunk_len[n][0] = k->chunk_len[n][1] = -1;
         if (k->key_enc && (rc = chunk_encode(k, k->key_enc, &k->kbuf, 0, batch,
@@ -481,12 +492,16 @@ static int write_batched(ksink *k, const sl_batch *batch, uint64_t seq,
     return n ? produce_chunk(k, n, seq, p, err) : SL_OK;
 }
 
+static int write_rows(ksink *k, const sl_batch *batch, uint64_t seq, pending *p,
+                      sl_err *err);
+
 static int sink_write(sl_sink *sink, const sl_batch *batch, uint64_t seq,
                       sl_err *err)
 {
     ksink *k = (ksink *)sink;
     if (k->async_err.code)
         return sl_err_set(err, k->async_err.code, "%s", k->async_err.msg);
+    pending *p = NULL; /* this write's delivery count (at-least-once) */
     if (k->guarantee != GUARANTEE_NONE) {
         while (k->ring_len == k->ring_cap) {
             /* Too many writes in flight: wait for deliveries. */
@@ -496,38 +511,33 @@ static int sink_write(sl_sink *sink, const sl_batch *batch, uint64_t seq,
                 return sl_err_set(err, k->async_err.code, "%s",
                                   k->async_err.msg);
         }
-        pending *p = &k->ring[(k->ring_head + k->ring_len) % k->ring_cap];
+        p = &k->ring[(k->ring_head + k->ring_len) % k->ring_cap];
         p->seq = seq;
         p->outstanding = 0;
         k->ring_len++;
     }
     k->write_ts = sl_now_ms();
-    if (k->batched) {
-        pending *p = k->guarantee != GUARANTEE_NONE ? ring_find(k, seq) : NULL;
-        int rc = write_batched(k, batch, seq, p, err);
-        if (rc)
-            return rc;
-        k->last_seq = seq;
-        rd_kafka_poll(k->rk, 0);
-        ring_advance(k);
-        return SL_OK;
-    }
+    int rc = k->batched ? write_batched(k, batch, seq, p, err)
+                        : write_rows(k, batch, seq, p, err);
+    if (rc)
+        return rc;
+    k->last_seq = seq;
+    rd_kafka_poll(k->rk, 0);
+    ring_advance(k);
+    return SL_OK;
+}
+
+/* Records one at a time (headers, timestamp column or transactions). */
+static int write_rows(ksink *k, const sl_batch *batch, uint64_t seq, pending *p,
+                      sl_err *err)
+{
     for (int r = 0; r < batch->n_rows; r++) {
-        bool tombstone = false;
-        if (batch->kinds[r] != SLUICE_ROW_INSERT &&
-            batch->kinds[r] != SLUICE_ROW_UPDATE_AFTER) {
-            if (!k->common.upsert)
-                return sl_err_set(err, SL_UNSUPPORTED,
-                                  "kafka table '%s' is append-only and "
-                                  "cannot take update/delete rows (use "
-                                  "upsert-kafka)",
-                                  k->common.table->name);
-            /* upsert-kafka: -U is replaced by the +U that follows */
-            if (batch->kinds[r] == SLUICE_ROW_UPDATE_BEFORE)
-                continue;
-            tombstone = true;
-        }
-        pending *p = k->guarantee != GUARANTEE_NONE ? ring_find(k, seq) : NULL;
+        int act = row_action(k, batch->kinds[r], err);
+        if (act < 0)
+            return err->code;
+        if (act == ROW_SKIP)
+            continue;
+        bool tombstone = act == ROW_TOMBSTONE;
         if (p)
             p->outstanding++;
         int rc = produce_row(k, batch, r, seq, tombstone, err);
@@ -537,9 +547,6 @@ static int sink_write(sl_sink *sink, const sl_batch *batch, uint64_t seq,
             return rc;
         }
     }
-    k->last_seq = seq;
-    rd_kafka_poll(k->rk, 0);
-    ring_advance(k);
     return SL_OK;
 }
 
