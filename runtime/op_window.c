@@ -35,6 +35,7 @@ typedef struct wop {
     sqlite3_stmt *upsert_part; /* one folded partial (preagg.h), or NULL */
     int *part_param;           /* per aggregate: its first partial's param */
     sl_preagg pre;
+    bool buf_f; /* a PERCENTILE takes a frequency: buf has a column f */
     sqlite3_stmt *buf_ins;
     sqlite3_stmt *snap;    /* updating: old results into prev */
     sqlite3_stmt *emit;    /* window: due windows; updating: changes */
@@ -76,20 +77,6 @@ typedef struct wop {
 } wop;
 
 static const sl_operator_ops wop_ops;
-
-static bool is_buffered(sl_agg_kind k)
-{
-    return sl_agg_is_buffered(k);
-}
-
-/* Whether a PERCENTILE takes a frequency: then buf has a column f. */
-static bool has_freq(const wop *w)
-{
-    for (int i = 0; i < w->def.n_aggs; i++)
-        if (w->aggs[i].kind == SL_AGG_PERCENTILE && w->aggs[i].freq > 0)
-            return true;
-    return false;
-}
 
 static int db_err(wop *w, sl_err *err, const char *what)
 {
@@ -308,6 +295,9 @@ static int session_merge(wop *w, const sl_value *row, int64_t *ws, int64_t *we,
     return rc;
 }
 
+static int build_upsert(wop *w, bool partial, sqlite3_stmt **stmt, int *params,
+                        sl_err *err);
+
 static int build_sql(wop *w, sl_err *err)
 {
     const sl_window_op_def *d = &w->def;
@@ -347,7 +337,7 @@ static int build_sql(wop *w, sl_err *err)
                   "CREATE TABLE buf(ws INTEGER, we INTEGER, gk BLOB, ai "
                   "INTEGER, v%s);"
                   "CREATE INDEX buf_key ON buf(ws, we, gk, ai);",
-                  has_freq(w) ? ", f INTEGER" : "");
+                  w->buf_f ? ", f INTEGER" : "");
     if (d->updating) {
         sl_buf_puts(&b, "CREATE TABLE prev(gk BLOB UNIQUE, existed INTEGER");
         for (int i = 0; i < d->n_aggs; i++)
@@ -357,88 +347,14 @@ static int build_sql(wop *w, sl_err *err)
     int rc = b.rc ? SL_NOMEM : exec(w, sl_buf_cstr(&b), err);
     if (rc)
         goto out;
-    /* upsert: ?1 ws, ?2 we, ?3 gk, ?4.. keys, then one per aggregate
-     * argument, then upd */
-    sl_buf_reset(&b);
     w->n_param_keys = 4;
-    int p = 4 + d->n_keys;
-    sl_buf_puts(&b, "INSERT INTO acc(ws, we, gk");
-    for (int k = 0; k < d->n_keys; k++)
-        sl_buf_printf(&b, ", k%d", k);
-    sl_buf vals, upd;
-    sl_buf_init(&vals, 1u << 20);
-    sl_buf_init(&upd, 1u << 20);
-    sl_buf_puts(&vals, "?1, ?2, ?3");
-    for (int k = 0; k < d->n_keys; k++)
-        sl_buf_printf(&vals, ", ?%d", 4 + k);
-    bool first_upd = true;
-    for (int i = 0; i < d->n_aggs; i++) {
-        sl_agg_kind kind = w->aggs[i].kind;
-        w->agg_param[i] = w->aggs[i].arg >= 0 ? p++ : 0;
-        int q = w->agg_param[i];
-        const char *sep = first_upd ? "" : ", ";
-        switch (kind) {
-        case SL_AGG_COUNT_STAR:
-            sl_buf_printf(&b, ", c%d", i);
-            sl_buf_puts(&vals, ", 1");
-            sl_buf_printf(&upd, "%sc%d = c%d + 1", sep, i, i);
-            break;
-        case SL_AGG_COUNT:
-            sl_buf_printf(&b, ", c%d", i);
-            sl_buf_printf(&vals, ", (?%d IS NOT NULL)", q);
-            sl_buf_printf(&upd, "%sc%d = c%d + excluded.c%d", sep, i, i, i);
-            break;
-        case SL_AGG_SUM:
-            sl_buf_printf(&b, ", s%d", i);
-            sl_buf_printf(&vals, ", ?%d", q);
-            sl_buf_printf(&upd,
-                          "%ss%d = CASE WHEN excluded.s%d IS NULL THEN s%d "
-                          "WHEN s%d IS NULL THEN excluded.s%d ELSE s%d + "
-                          "excluded.s%d END",
-                          sep, i, i, i, i, i, i, i);
-            break;
-        case SL_AGG_AVG:
-            sl_buf_printf(&b, ", s%d, n%d", i, i);
-            sl_buf_printf(&vals, ", ?%d, (?%d IS NOT NULL)", q, q);
-            sl_buf_printf(&upd,
-                          "%ss%d = CASE WHEN excluded.s%d IS NULL THEN s%d "
-                          "WHEN s%d IS NULL THEN excluded.s%d ELSE s%d + "
-                          "excluded.s%d END, n%d = n%d + excluded.n%d",
-                          sep, i, i, i, i, i, i, i, i, i, i);
-            break;
-        case SL_AGG_MIN:
-        case SL_AGG_MAX:
-            sl_buf_printf(&b, ", m%d", i);
-            sl_buf_printf(&vals, ", ?%d", q);
-            sl_buf_printf(&upd,
-                          "%sm%d = CASE WHEN m%d IS NULL OR (excluded.m%d "
-                          "IS NOT NULL AND excluded.m%d %c m%d) THEN "
-                          "excluded.m%d ELSE m%d END",
-                          sep, i, i, i, i, kind == SL_AGG_MIN ? '<' : '>', i, i,
-                          i);
-            break;
-        default:
-            continue;
-        }
-        first_upd = false;
-    }
-    int upd_param = p;
-    sl_buf_printf(&b,
-                  ", upd) VALUES(%s, ?%d) ON CONFLICT(ws, we, gk) DO "
-                  "UPDATE SET ",
-                  sl_buf_cstr(&vals), upd_param);
-    sl_buf_append(&b, upd.data, upd.len);
-    sl_buf_printf(&b, "%supd = excluded.upd%s", first_upd ? "" : ", ",
-                  d->updating ? ", nrows = nrows + 1" : "");
-    sl_buf_free(&vals);
-    sl_buf_free(&upd);
-    rc = b.rc ? SL_NOMEM : prepare(w, sl_buf_cstr(&b), &w->upsert, err);
+    rc = build_upsert(w, false, &w->upsert, w->agg_param, err);
     if (!rc)
         rc = prepare(w,
-                     has_freq(w) ? "INSERT INTO buf(ws, we, gk, ai, v, f) "
-                                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
-                                 : "INSERT INTO buf(ws, we, gk, ai, v) "
-                                   "VALUES(?1, ?2, ?3, ?4, ?5)",
+                     w->buf_f ? "INSERT INTO buf(ws, we, gk, ai, v, f) "
+                                "VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+                              : "INSERT INTO buf(ws, we, gk, ai, v) "
+                                "VALUES(?1, ?2, ?3, ?4, ?5)",
                      &w->buf_ins, err);
     if (rc)
         goto out;
@@ -518,20 +434,17 @@ out:
     return rc;
 }
 
-/* The upsert of one folded partial (preagg.h): window mode without
- * SESSION, every aggregate foldable or buffered. Parameters: ?1 ws, ?2 we,
- * ?3 gk, ?4.. the group columns, then the partials in aggregate order
- * (COUNT: count; SUM, MIN, MAX: value; AVG: sum, count), then upd. */
-static int build_upsert_part(wop *w, sl_err *err)
+/* The upsert of a row's partials into acc: ?1 ws, ?2 we, ?3 gk, ?4.. the
+ * group columns, then the aggregates' parameters (params[i], 0: none),
+ * then upd. partial false: one parameter per aggregate argument, each row
+ * upserted alone (COUNT(*) adds 1, COUNT(x) adds x IS NOT NULL); true: one
+ * parameter per partial of a folded batch (preagg.h: COUNT: count; SUM,
+ * MIN, MAX: value; AVG: sum, then count). Either way an existing row
+ * combines with the new partial the same way. */
+static int build_upsert(wop *w, bool partial, sqlite3_stmt **stmt, int *params,
+                        sl_err *err)
 {
     const sl_window_op_def *d = &w->def;
-    if (d->updating || d->session_gap_ms > 0 ||
-        !sl_preagg_supported(d->n_aggs, w->aggs))
-        return SL_OK;
-    size_t na = (size_t)(d->n_aggs ? d->n_aggs : 1);
-    w->part_param = sl_calloc(na, sizeof(int));
-    if (!w->part_param)
-        return sl_err_set(err, SL_NOMEM, "out of memory");
     sl_buf b, vals, upd;
     sl_buf_init(&b, 1u << 20);
     sl_buf_init(&vals, 1u << 20);
@@ -545,18 +458,28 @@ static int build_upsert_part(wop *w, sl_err *err)
     int p = 4 + d->n_keys;
     for (int i = 0; i < d->n_aggs; i++) {
         sl_agg_kind kind = w->aggs[i].kind;
-        w->part_param[i] = p;
+        params[i] = 0;
+        if (sl_agg_is_buffered(kind))
+            continue; /* its values go to buf */
+        if (partial || w->aggs[i].arg >= 0)
+            params[i] = p++;
+        int q = params[i];
         switch (kind) {
         case SL_AGG_COUNT_STAR:
         case SL_AGG_COUNT:
             sl_buf_printf(&b, ", c%d", i);
-            sl_buf_printf(&vals, ", ?%d", p++);
+            if (partial)
+                sl_buf_printf(&vals, ", ?%d", q);
+            else if (kind == SL_AGG_COUNT_STAR)
+                sl_buf_puts(&vals, ", 1");
+            else
+                sl_buf_printf(&vals, ", (?%d IS NOT NULL)", q);
             sl_buf_printf(&upd, "c%d = c%d + excluded.c%d, ", i, i, i);
             break;
         case SL_AGG_SUM:
         case SL_AGG_AVG:
             sl_buf_printf(&b, ", s%d", i);
-            sl_buf_printf(&vals, ", ?%d", p++);
+            sl_buf_printf(&vals, ", ?%d", q);
             sl_buf_printf(&upd,
                           "s%d = CASE WHEN excluded.s%d IS NULL THEN s%d "
                           "WHEN s%d IS NULL THEN excluded.s%d ELSE s%d + "
@@ -564,14 +487,17 @@ static int build_upsert_part(wop *w, sl_err *err)
                           i, i, i, i, i, i, i);
             if (kind == SL_AGG_AVG) {
                 sl_buf_printf(&b, ", n%d", i);
-                sl_buf_printf(&vals, ", ?%d", p++);
+                if (partial)
+                    sl_buf_printf(&vals, ", ?%d", p++);
+                else
+                    sl_buf_printf(&vals, ", (?%d IS NOT NULL)", q);
                 sl_buf_printf(&upd, "n%d = n%d + excluded.n%d, ", i, i, i);
             }
             break;
         case SL_AGG_MIN:
         case SL_AGG_MAX:
             sl_buf_printf(&b, ", m%d", i);
-            sl_buf_printf(&vals, ", ?%d", p++);
+            sl_buf_printf(&vals, ", ?%d", q);
             sl_buf_printf(&upd,
                           "m%d = CASE WHEN m%d IS NULL OR (excluded.m%d "
                           "IS NOT NULL AND excluded.m%d %c m%d) THEN "
@@ -579,7 +505,6 @@ static int build_upsert_part(wop *w, sl_err *err)
                           i, i, i, i, kind == SL_AGG_MIN ? '<' : '>', i, i, i);
             break;
         default:
-            w->part_param[i] = 0; /* buffered: no partial */
             break;
         }
     }
@@ -588,13 +513,30 @@ static int build_upsert_part(wop *w, sl_err *err)
                   "UPDATE SET ",
                   sl_buf_cstr(&vals), p);
     sl_buf_append(&b, upd.data, upd.len);
-    sl_buf_puts(&b, "upd = excluded.upd");
+    sl_buf_printf(&b, "upd = excluded.upd%s",
+                  d->updating ? ", nrows = nrows + 1" : "");
     int rc = b.rc || vals.rc || upd.rc
                  ? sl_err_set(err, SL_NOMEM, "out of memory")
-                 : prepare(w, sl_buf_cstr(&b), &w->upsert_part, err);
+                 : prepare(w, sl_buf_cstr(&b), stmt, err);
     sl_buf_free(&b);
     sl_buf_free(&vals);
     sl_buf_free(&upd);
+    return rc;
+}
+
+/* Window mode without SESSION, every aggregate foldable or buffered: the
+ * upsert of one folded partial (build_upsert, partial). */
+static int build_upsert_part(wop *w, sl_err *err)
+{
+    const sl_window_op_def *d = &w->def;
+    if (d->updating || d->session_gap_ms > 0 ||
+        !sl_preagg_supported(d->n_aggs, w->aggs))
+        return SL_OK;
+    size_t na = (size_t)(d->n_aggs ? d->n_aggs : 1);
+    w->part_param = sl_calloc(na, sizeof(int));
+    if (!w->part_param)
+        return sl_err_set(err, SL_NOMEM, "out of memory");
+    int rc = build_upsert(w, true, &w->upsert_part, w->part_param, err);
     if (!rc)
         sl_preagg_init(&w->pre, d->n_aggs, w->aggs);
     return rc;
@@ -696,7 +638,7 @@ static int buffer_values(wop *w, const sl_value *row, int64_t ws, int64_t we,
 {
     for (int i = 0; i < w->def.n_aggs; i++) {
         const sl_agg_def *a = &w->aggs[i];
-        if (a->arg < 0 || !is_buffered(a->kind) ||
+        if (a->arg < 0 || !sl_agg_is_buffered(a->kind) ||
             row[a->arg].kind == SL_V_NULL)
             continue;
         sqlite3_stmt *b = w->buf_ins;
@@ -705,7 +647,7 @@ static int buffer_values(wop *w, const sl_value *row, int64_t ws, int64_t we,
             if (f->kind == SL_V_NULL || (f->kind == SL_V_INT && f->u.i == 0))
                 continue;
             bind_value(b, 6, f);
-        } else if (a->kind == SL_AGG_PERCENTILE && has_freq(w)) {
+        } else if (a->kind == SL_AGG_PERCENTILE && w->buf_f) {
             sqlite3_bind_int(b, 6, 1);
         }
         sqlite3_bind_int64(b, 1, ws);
@@ -1825,6 +1767,9 @@ int sl_window_op_new(const sl_schema *in_schema, const sl_schema *out_schema,
         w->aggs[i].pct = def->aggs[i].pct ? sl_strdup(def->aggs[i].pct) : NULL;
     }
     w->def.aggs = w->aggs;
+    for (int i = 0; i < def->n_aggs; i++)
+        w->buf_f = w->buf_f || (def->aggs[i].kind == SL_AGG_PERCENTILE &&
+                                def->aggs[i].freq > 0);
     const char *path = def->db_path ? def->db_path : "";
     if (sqlite3_open_v2(path, &w->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
