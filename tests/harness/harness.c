@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <sqlite3.h>
 
 #include "harness.h"
 
@@ -443,4 +444,22 @@ int sl_test_collect_inserts(void *ctx, const struct sluice_row *row)
     sl_test_lines_add(l, sl_buf_cstr(&b));
     sl_buf_free(&b);
     return 0;
+}
+
+void sl_test_query_lines(sqlite3 *db, const char *sql, sl_test_lines *out)
+{
+    sqlite3_stmt *st = NULL;
+    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK,
+                 "%s: %s", sql, sqlite3_errmsg(db));
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        sl_buf b;
+        sl_buf_init(&b, 0);
+        for (int i = 0; i < sqlite3_column_count(st); i++) {
+            const char *t = (const char *)sqlite3_column_text(st, i);
+            sl_buf_printf(&b, "%s%s", i ? "|" : "", t ? t : "NULL");
+        }
+        sl_test_lines_add(out, sl_buf_cstr(&b));
+        sl_buf_free(&b);
+    }
+    sqlite3_finalize(st);
 }

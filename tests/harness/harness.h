@@ -76,5 +76,10 @@ void sl_test_lines_free(sl_test_lines *l);
  * and adds it as "c0|c1|..." (NULL as "NULL"). */
 struct sluice_row;
 int sl_test_collect_inserts(void *ctx, const struct sluice_row *row);
+/* Run a query on a SQLite database (a reference computation) and add its
+ * rows in the same "c0|c1|..." form. */
+struct sqlite3;
+void sl_test_query_lines(struct sqlite3 *db, const char *sql,
+                         sl_test_lines *out);
 
 #endif

@@ -43,24 +43,6 @@
     "CAST(round((julianday(" x ") - 2440587.5) * 86400000) AS INTEGER)"
 #define TSX(x) "strftime('%Y-%m-%d %H:%M:%f', (" x ") / 1000.0, 'unixepoch')"
 
-static void ref_rows(sqlite3 *ref, const char *sql, sl_test_lines *out)
-{
-    sqlite3_stmt *st = NULL;
-    cr_assert_eq(sqlite3_prepare_v2(ref, sql, -1, &st, NULL), SQLITE_OK,
-                 "%s: %s", sql, sqlite3_errmsg(ref));
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        sl_buf b;
-        sl_buf_init(&b, 0);
-        for (int i = 0; i < sqlite3_column_count(st); i++) {
-            const char *t = (const char *)sqlite3_column_text(st, i);
-            sl_buf_printf(&b, "%s%s", i ? "|" : "", t ? t : "NULL");
-        }
-        sl_test_lines_add(out, sl_buf_cstr(&b));
-        sl_buf_free(&b);
-    }
-    sqlite3_finalize(st);
-}
-
 static void assert_same(sl_test_lines *got, sl_test_lines *want, int min_rows,
                         const char *what)
 {
@@ -159,7 +141,7 @@ static void check(const char *query, const char *reference, int min_rows)
     sl_test_lines got = {0}, want = {0};
     cr_assert_eq(sluice_exec(db, query, sl_test_collect_inserts, &got),
                  SLUICE_OK, "%s: %s", query, sluice_errmsg(db));
-    ref_rows(ref, reference, &want);
+    sl_test_query_lines(ref, reference, &want);
     assert_same(&got, &want, min_rows, query);
     sl_test_lines_free(&got);
     sl_test_lines_free(&want);
@@ -312,8 +294,8 @@ static void check_changelog(const char *query, const char *reference,
     cr_assert_eq(sluice_exec(db, query, apply, ref), SLUICE_OK, "%s: %s", query,
                  sluice_errmsg(db));
     sl_test_lines got = {0}, want = {0};
-    ref_rows(ref, "SELECT v FROM got", &got);
-    ref_rows(ref, reference, &want);
+    sl_test_query_lines(ref, "SELECT v FROM got", &got);
+    sl_test_query_lines(ref, reference, &want);
     assert_same(&got, &want, min_rows, query);
     sl_test_lines_free(&got);
     sl_test_lines_free(&want);

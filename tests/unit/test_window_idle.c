@@ -143,24 +143,6 @@ static const wcase cases[] = {
                            "sid"},
 };
 
-static void ref_rows(sqlite3 *ref, const char *sql, sl_test_lines *out)
-{
-    sqlite3_stmt *st = NULL;
-    cr_assert_eq(sqlite3_prepare_v2(ref, sql, -1, &st, NULL), SQLITE_OK,
-                 "%s: %s", sql, sqlite3_errmsg(ref));
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        sl_buf b;
-        sl_buf_init(&b, 0);
-        for (int i = 0; i < sqlite3_column_count(st); i++) {
-            const char *t = (const char *)sqlite3_column_text(st, i);
-            sl_buf_printf(&b, "%s%s", i ? "|" : "", t ? t : "NULL");
-        }
-        sl_test_lines_add(out, sl_buf_cstr(&b));
-        sl_buf_free(&b);
-    }
-    sqlite3_finalize(st);
-}
-
 typedef struct ticker {
     const char *bs;
     atomic_bool stop;
@@ -251,7 +233,7 @@ Test(window_idle, idle_partition_releases_windows, .timeout = 120)
     create_table(db, bs, ", 'scan.watermark.idle-timeout' = '300 ms'");
     for (size_t c = 0; c < SL_ARRAY_LEN(cases); c++) {
         sl_test_lines want = {0}, got = {0};
-        ref_rows(ref, cases[c].ref, &want);
+        sl_test_query_lines(ref, cases[c].ref, &want);
         cr_assert_gt(want.n, 500, "%s: reference too small", cases[c].name);
         /* the source never ends: only a moving watermark emits these */
         sl_snprintf(q, sizeof(q), "%s LIMIT 300", cases[c].query);

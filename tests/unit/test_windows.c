@@ -75,24 +75,6 @@ static void make_input(const char *path, sqlite3 *ref, int n_late)
     sl_buf_free(&csv);
 }
 
-static void ref_rows(sqlite3 *ref, const char *sql, sl_test_lines *out)
-{
-    sqlite3_stmt *st = NULL;
-    cr_assert_eq(sqlite3_prepare_v2(ref, sql, -1, &st, NULL), SQLITE_OK,
-                 "%s: %s", sql, sqlite3_errmsg(ref));
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        sl_buf b;
-        sl_buf_init(&b, 0);
-        for (int i = 0; i < sqlite3_column_count(st); i++) {
-            const char *t = (const char *)sqlite3_column_text(st, i);
-            sl_buf_printf(&b, "%s%s", i ? "|" : "", t ? t : "NULL");
-        }
-        sl_test_lines_add(out, sl_buf_cstr(&b));
-        sl_buf_free(&b);
-    }
-    sqlite3_finalize(st);
-}
-
 static void assert_same(sl_test_lines *got, sl_test_lines *want,
                         const char *what)
 {
@@ -169,7 +151,7 @@ static void run_windows(int n_late, const char *batch_rows)
                       "min(v), max(v), sum(v) / count(v), count(DISTINCT v %% "
                       "10) FROM %s GROUP BY ws, we, k",
             cases[c].starts);
-        ref_rows(ref, sql, &want);
+        sl_test_query_lines(ref, sql, &want);
         assert_same(&got, &want, cases[c].name);
         sl_test_lines_free(&got);
         sl_test_lines_free(&want);
@@ -257,7 +239,7 @@ Test(windows, percentile_matches_reference, .timeout = 120)
             sl_buf b;
             sl_buf_init(&b, 0);
             pct_ref_sql(&b, cases[c].starts, freq);
-            ref_rows(ref, sl_buf_cstr(&b), &want);
+            sl_test_query_lines(ref, sl_buf_cstr(&b), &want);
             sl_buf_free(&b);
             assert_same(&got, &want, cases[c].name);
             int nulls = 0;
@@ -406,9 +388,9 @@ Test(windows, updating_group_by_matches_reference, .timeout = 120)
                  SLUICE_OK, "%s", sluice_errmsg(db));
     cr_assert_gt(s.n_updates, 1000);
     sl_test_lines got = {0}, want = {0};
-    ref_rows(ref, "SELECT k, c, s, m FROM got", &got);
-    ref_rows(ref, "SELECT k, count(*), sum(v), max(v) FROM ref GROUP BY k",
-             &want);
+    sl_test_query_lines(ref, "SELECT k, c, s, m FROM got", &got);
+    sl_test_query_lines(
+        ref, "SELECT k, count(*), sum(v), max(v) FROM ref GROUP BY k", &want);
     assert_same(&got, &want, "group by");
     sl_test_lines_free(&got);
     sl_test_lines_free(&want);
@@ -496,7 +478,7 @@ Test(nexmark, queries_match_reference, .timeout = 300)
     sqlite3_finalize(ins);
     sqlite3_exec(ref, "COMMIT", NULL, NULL, NULL);
     sl_test_lines n = {0};
-    ref_rows(ref, "SELECT count(*) FROM b", &n);
+    sl_test_query_lines(ref, "SELECT count(*) FROM b", &n);
     cr_assert_str_eq(n.v[0], "92000"); /* 46 of every 50 events */
     sl_test_lines_free(&n);
     static const char *const q[][2] = {
@@ -527,7 +509,7 @@ Test(nexmark, queries_match_reference, .timeout = 300)
         sl_test_lines got = {0}, want = {0};
         cr_assert_eq(sluice_exec(db, q[i][0], sl_test_collect_inserts, &got),
                      SLUICE_OK, "%s: %s", q[i][0], sluice_errmsg(db));
-        ref_rows(ref, q[i][1], &want);
+        sl_test_query_lines(ref, q[i][1], &want);
         assert_same(&got, &want, q[i][0]);
         sl_test_lines_free(&got);
         sl_test_lines_free(&want);
@@ -618,10 +600,11 @@ Test(windows, current_watermark_filters_late_rows, .timeout = 120)
                              "window_start, window_end, k",
                              sl_test_collect_inserts, &got),
                  SLUICE_OK, "%s", sluice_errmsg(db));
-    ref_rows(ref,
-             "SELECT " TSX("ts - ts % 1000") ", k, count(*), sum(v) FROM ref "
-                                             "GROUP BY ts - ts % 1000, k",
-             &want);
+    sl_test_query_lines(
+        ref,
+        "SELECT " TSX("ts - ts % 1000") ", k, count(*), sum(v) FROM ref "
+                                        "GROUP BY ts - ts % 1000, k",
+        &want);
     assert_same(&got, &want, "current_watermark filter");
     sl_test_lines_free(&got);
     sl_test_lines_free(&want);
@@ -714,7 +697,7 @@ static void run_sessions(const char *batch_rows)
         sl_test_lines got = {0}, want = {0};
         cr_assert_eq(sluice_exec(db, q[i][0], sl_test_collect_inserts, &got),
                      SLUICE_OK, "%s: %s", q[i][0], sluice_errmsg(db));
-        ref_rows(ref, q[i][1], &want);
+        sl_test_query_lines(ref, q[i][1], &want);
         assert_same(&got, &want, q[i][0]);
         sl_test_lines_free(&got);
         sl_test_lines_free(&want);
@@ -805,7 +788,7 @@ static void run_ranks(int n_late, const char *batch_rows)
         sl_test_lines got = {0}, want = {0};
         cr_assert_eq(sluice_exec(db, q[i][0], sl_test_collect_inserts, &got),
                      SLUICE_OK, "%s: %s", q[i][0], sluice_errmsg(db));
-        ref_rows(ref, q[i][1], &want);
+        sl_test_query_lines(ref, q[i][1], &want);
         assert_same(&got, &want, q[i][0]);
         sl_test_lines_free(&got);
         sl_test_lines_free(&want);
@@ -977,7 +960,7 @@ static void run_over(int n_late, const char *batch_rows)
         sl_test_lines got = {0}, want = {0};
         cr_assert_eq(sluice_exec(db, q[i][0], sl_test_collect_inserts, &got),
                      SLUICE_OK, "%s: %s", q[i][0], sluice_errmsg(db));
-        ref_rows(ref, q[i][1], &want);
+        sl_test_query_lines(ref, q[i][1], &want);
         assert_same(&got, &want, q[i][0]);
         sl_test_lines_free(&got);
         sl_test_lines_free(&want);
