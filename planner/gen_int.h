@@ -51,6 +51,7 @@ typedef struct sl_gen {
     sl_err *err;
     bool collect;   /* first pass: create source occurrences */
     bool with_row;  /* relations carry _row (streaming) */
+    bool met_table; /* !with_row: a table was found (not a static query) */
     int current;    /* occurrence read from {input}; -1: none */
     int occurrence; /* occurrences seen in this pass */
     int alias_seq;

@@ -224,10 +224,12 @@ int sl_plan_table_columns(const sl_cat_entry *entry, sl_arena *arena,
 static int gen_table(sl_gen *g, sl_cat_entry *entry, const char *alias,
                      sl_pos pos, sl_buf *out, sl_scope *sc)
 {
-    if (!g->with_row)
+    if (!g->with_row) {
+        g->met_table = true;
         return sl_gen_error(g, SL_UNSUPPORTED, pos,
                             "VALUES or a SELECT without FROM cannot be "
                             "combined with a streaming table yet");
+    }
     int idx = g->occurrence++;
     if (idx >= SL_PLAN_MAX_SOURCES)
         return sl_gen_error(g, SL_LIMIT, pos,
@@ -1710,8 +1712,11 @@ static int plan_passes(const sl_plan_env *env, const sl_query *query,
     sl_buf out;
     sl_buf_init(&out, 64u << 20);
     int rc = sl_gen_query(&g, query, &out, rel);
+    sl_err first; /* why the streaming pass gave up */
+    sl_err_clear(&first);
     if (rc == SL_UNSUPPORTED && plan->n_sources == 0) {
         /* maybe a static query: retry without _row below */
+        first = *err;
         sl_err_clear(err);
         rc = SL_OK;
     }
@@ -1746,6 +1751,12 @@ static int plan_passes(const sl_plan_env *env, const sl_query *query,
         }
         if (!rc && out.rc)
             rc = sl_err_set(err, out.rc, "query too large to plan");
+        if (rc && plan->is_static && g.met_table && first.code) {
+            /* not static after all: the streaming pass's reason holds
+             * (e.g. an operator it does not support yet) */
+            *err = first;
+            rc = first.code;
+        }
         if (rc) {
             sl_buf_free(&out);
             return rc;

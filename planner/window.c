@@ -1724,10 +1724,8 @@ static int plan_over(sl_gen *g, const sl_query *q, int first,
         rc = agg_kind(g, e, &kind);
         if (rc)
             return rc;
-        if (sl_agg_is_buffered(kind)) /* SL_SQL: UNSUPPORTED before any
-                                       * source is planned retries the
-                                       * query as a static one */
-            return sl_gen_error(g, SL_SQL, e->pos,
+        if (sl_agg_is_buffered(kind))
+            return sl_gen_error(g, SL_UNSUPPORTED, e->pos,
                                 "DISTINCT, LISTAGG and PERCENTILE are not "
                                 "supported in OVER aggregates yet (%s)",
                                 OVER_SHAPE);
