@@ -75,6 +75,44 @@ static void make_input(const char *path, sqlite3 *ref, int n_late)
     sl_buf_free(&csv);
 }
 
+/* Table t over the CSV of make_input (n_late rows far behind the
+ * watermark), WATERMARK 2 s behind ts, read batch_rows rows at a time;
+ * ref holds the on-time rows for the reference queries. */
+typedef struct wsetup {
+    char *dir;
+    sqlite3 *ref;
+    sluice *db;
+} wsetup;
+
+static void wsetup_open(wsetup *w, int n_late, const char *batch_rows)
+{
+    w->dir = sl_test_tmpdir();
+    cr_assert_not_null(w->dir);
+    char path[1024];
+    sl_snprintf(path, sizeof(path), "%s/ev.csv", w->dir);
+    w->ref = NULL;
+    cr_assert_eq(sqlite3_open(":memory:", &w->ref), SQLITE_OK);
+    make_input(path, w->ref, n_late);
+    w->db = NULL;
+    cr_assert_eq(sluice_open(&w->db), SLUICE_OK);
+    char sql[2048];
+    sl_snprintf(sql, sizeof(sql),
+                "SET 'sluice.batch-rows' = '%s';"
+                "CREATE TABLE t (k STRING, v INT, ts TIMESTAMP(3), WATERMARK "
+                "FOR ts AS ts - INTERVAL '2' SECOND) WITH ('connector' = "
+                "'filesystem', 'path' = '%s', 'format' = 'csv');",
+                batch_rows, path);
+    cr_assert_eq(sluice_exec(w->db, sql, NULL, NULL), SLUICE_OK, "%s",
+                 sluice_errmsg(w->db));
+}
+
+static void wsetup_close(wsetup *w)
+{
+    sluice_close(w->db);
+    sqlite3_close(w->ref);
+    sl_test_tmpdir_remove(w->dir);
+}
+
 static void assert_same(sl_test_lines *got, sl_test_lines *want,
                         const char *what)
 {
@@ -117,24 +155,11 @@ static const wcase cases[] = {
 
 static void run_windows(int n_late, const char *batch_rows)
 {
-    char *dir = sl_test_tmpdir();
-    cr_assert_not_null(dir);
-    char path[1024];
-    sl_snprintf(path, sizeof(path), "%s/ev.csv", dir);
-    sqlite3 *ref = NULL;
-    cr_assert_eq(sqlite3_open(":memory:", &ref), SQLITE_OK);
-    make_input(path, ref, n_late);
-    sluice *db = NULL;
-    cr_assert_eq(sluice_open(&db), SLUICE_OK);
+    wsetup ws;
+    wsetup_open(&ws, n_late, batch_rows);
+    sqlite3 *ref = ws.ref;
+    sluice *db = ws.db;
     char sql[4096];
-    sl_snprintf(sql, sizeof(sql),
-                "SET 'sluice.batch-rows' = '%s';"
-                "CREATE TABLE t (k STRING, v INT, ts TIMESTAMP(3), WATERMARK "
-                "FOR ts AS ts - INTERVAL '2' SECOND) WITH ('connector' = "
-                "'filesystem', 'path' = '%s', 'format' = 'csv');",
-                batch_rows, path);
-    cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK, "%s",
-                 sluice_errmsg(db));
     for (size_t c = 0; c < SL_ARRAY_LEN(cases); c++) {
         sl_test_lines got = {0}, want = {0};
         sl_snprintf(sql, sizeof(sql),
@@ -156,9 +181,7 @@ static void run_windows(int n_late, const char *batch_rows)
         sl_test_lines_free(&got);
         sl_test_lines_free(&want);
     }
-    sluice_close(db);
-    sqlite3_close(ref);
-    sl_test_tmpdir_remove(dir);
+    wsetup_close(&ws);
 }
 
 /* PERCENTILE(v, p [, frequency]) per window against SQLite: the values of
@@ -206,24 +229,11 @@ static void pct_ref_sql(sl_buf *b, const char *starts, bool freq)
 
 Test(windows, percentile_matches_reference, .timeout = 120)
 {
-    char *dir = sl_test_tmpdir();
-    cr_assert_not_null(dir);
-    char path[1024];
-    sl_snprintf(path, sizeof(path), "%s/ev.csv", dir);
-    sqlite3 *ref = NULL;
-    cr_assert_eq(sqlite3_open(":memory:", &ref), SQLITE_OK);
-    make_input(path, ref, 0);
-    sluice *db = NULL;
-    cr_assert_eq(sluice_open(&db), SLUICE_OK);
+    wsetup ws;
+    wsetup_open(&ws, 0, "333");
+    sqlite3 *ref = ws.ref;
+    sluice *db = ws.db;
     char sql[4096];
-    sl_snprintf(sql, sizeof(sql),
-                "SET 'sluice.batch-rows' = '333';"
-                "CREATE TABLE t (k STRING, v INT, ts TIMESTAMP(3), WATERMARK "
-                "FOR ts AS ts - INTERVAL '2' SECOND) WITH ('connector' = "
-                "'filesystem', 'path' = '%s', 'format' = 'csv');",
-                path);
-    cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK, "%s",
-                 sluice_errmsg(db));
     for (size_t c = 0; c < SL_ARRAY_LEN(cases); c++) {
         for (int freq = 0; freq < 2; freq++) {
             sl_test_lines got = {0}, want = {0};
@@ -251,9 +261,7 @@ Test(windows, percentile_matches_reference, .timeout = 120)
             sl_test_lines_free(&want);
         }
     }
-    sluice_close(db);
-    sqlite3_close(ref);
-    sl_test_tmpdir_remove(dir);
+    wsetup_close(&ws);
 }
 
 Test(windows, match_reference_out_of_order, .timeout = 120)
@@ -561,24 +569,10 @@ static int check_wm(void *ctx, const sluice_row *row)
 
 Test(windows, current_watermark_filters_late_rows, .timeout = 120)
 {
-    char *dir = sl_test_tmpdir();
-    cr_assert_not_null(dir);
-    char path[1024];
-    sl_snprintf(path, sizeof(path), "%s/ev.csv", dir);
-    sqlite3 *ref = NULL;
-    cr_assert_eq(sqlite3_open(":memory:", &ref), SQLITE_OK);
-    make_input(path, ref, 25);
-    sluice *db = NULL;
-    cr_assert_eq(sluice_open(&db), SLUICE_OK);
-    char sql[4096];
-    sl_snprintf(sql, sizeof(sql),
-                "SET 'sluice.batch-rows' = '64';"
-                "CREATE TABLE t (k STRING, v INT, ts TIMESTAMP(3), WATERMARK "
-                "FOR ts AS ts - INTERVAL '2' SECOND) WITH ('connector' = "
-                "'filesystem', 'path' = '%s', 'format' = 'csv');",
-                path);
-    cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK, "%s",
-                 sluice_errmsg(db));
+    wsetup ws;
+    wsetup_open(&ws, 25, "64");
+    sqlite3 *ref = ws.ref;
+    sluice *db = ws.db;
     wm_seen s = {0, 0, INT64_MIN / 2, INT64_MIN, false};
     cr_assert_eq(sluice_exec(db,
                              "SELECT ts, "
@@ -632,9 +626,7 @@ Test(windows, current_watermark_filters_late_rows, .timeout = 120)
         SLUICE_OK);
     cr_assert(strstr(sluice_errmsg(db), "CURRENT_WATERMARK expects the "
                                         "rowtime column"));
-    sluice_close(db);
-    sqlite3_close(ref);
-    sl_test_tmpdir_remove(dir);
+    wsetup_close(&ws);
 }
 
 /* ---- SESSION windows ---------------------------------------------------- */
@@ -650,24 +642,10 @@ Test(windows, current_watermark_filters_late_rows, .timeout = 120)
 
 static void run_sessions(const char *batch_rows)
 {
-    char *dir = sl_test_tmpdir();
-    cr_assert_not_null(dir);
-    char path[1024];
-    sl_snprintf(path, sizeof(path), "%s/ev.csv", dir);
-    sqlite3 *ref = NULL;
-    cr_assert_eq(sqlite3_open(":memory:", &ref), SQLITE_OK);
-    make_input(path, ref, 0);
-    sluice *db = NULL;
-    cr_assert_eq(sluice_open(&db), SLUICE_OK);
-    char sql[4096];
-    sl_snprintf(sql, sizeof(sql),
-                "SET 'sluice.batch-rows' = '%s';"
-                "CREATE TABLE t (k STRING, v INT, ts TIMESTAMP(3), WATERMARK "
-                "FOR ts AS ts - INTERVAL '2' SECOND) WITH ('connector' = "
-                "'filesystem', 'path' = '%s', 'format' = 'csv');",
-                batch_rows, path);
-    cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK, "%s",
-                 sluice_errmsg(db));
+    wsetup ws;
+    wsetup_open(&ws, 0, batch_rows);
+    sqlite3 *ref = ws.ref;
+    sluice *db = ws.db;
     static const char *const q[][2] = {
         /* per key, gap 1 s: ~34 sessions per key, rows out of order by up
          * to 1.5 s merge sessions that were apart */
@@ -702,9 +680,7 @@ static void run_sessions(const char *batch_rows)
         sl_test_lines_free(&got);
         sl_test_lines_free(&want);
     }
-    sluice_close(db);
-    sqlite3_close(ref);
-    sl_test_tmpdir_remove(dir);
+    wsetup_close(&ws);
 }
 
 Test(windows, session_matches_reference, .timeout = 120)
@@ -721,24 +697,10 @@ Test(windows, session_matches_reference_small_batches, .timeout = 120)
 
 static void run_ranks(int n_late, const char *batch_rows)
 {
-    char *dir = sl_test_tmpdir();
-    cr_assert_not_null(dir);
-    char path[1024];
-    sl_snprintf(path, sizeof(path), "%s/ev.csv", dir);
-    sqlite3 *ref = NULL;
-    cr_assert_eq(sqlite3_open(":memory:", &ref), SQLITE_OK);
-    make_input(path, ref, n_late);
-    sluice *db = NULL;
-    cr_assert_eq(sluice_open(&db), SLUICE_OK);
-    char sql[4096];
-    sl_snprintf(sql, sizeof(sql),
-                "SET 'sluice.batch-rows' = '%s';"
-                "CREATE TABLE t (k STRING, v INT, ts TIMESTAMP(3), WATERMARK "
-                "FOR ts AS ts - INTERVAL '2' SECOND) WITH ('connector' = "
-                "'filesystem', 'path' = '%s', 'format' = 'csv');",
-                batch_rows, path);
-    cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK, "%s",
-                 sluice_errmsg(db));
+    wsetup ws;
+    wsetup_open(&ws, n_late, batch_rows);
+    sqlite3 *ref = ws.ref;
+    sluice *db = ws.db;
     /* ties are broken by arrival order, which is file (rowid) order */
     static const char *const q[][2] = {
         /* Top-3 rows per window over a window TVF */
@@ -793,9 +755,7 @@ static void run_ranks(int n_late, const char *batch_rows)
         sl_test_lines_free(&got);
         sl_test_lines_free(&want);
     }
-    sluice_close(db);
-    sqlite3_close(ref);
-    sl_test_tmpdir_remove(dir);
+    wsetup_close(&ws);
 }
 
 Test(windows, topn_and_dedup_match_reference, .timeout = 120)
@@ -914,24 +874,10 @@ Test(windows, late_rows_written_to_late_data_sink, .timeout = 120)
 
 static void run_over(int n_late, const char *batch_rows)
 {
-    char *dir = sl_test_tmpdir();
-    cr_assert_not_null(dir);
-    char path[1024];
-    sl_snprintf(path, sizeof(path), "%s/ev.csv", dir);
-    sqlite3 *ref = NULL;
-    cr_assert_eq(sqlite3_open(":memory:", &ref), SQLITE_OK);
-    make_input(path, ref, n_late);
-    sluice *db = NULL;
-    cr_assert_eq(sluice_open(&db), SLUICE_OK);
-    char sql[4096];
-    sl_snprintf(sql, sizeof(sql),
-                "SET 'sluice.batch-rows' = '%s';"
-                "CREATE TABLE t (k STRING, v INT, ts TIMESTAMP(3), WATERMARK "
-                "FOR ts AS ts - INTERVAL '2' SECOND) WITH ('connector' = "
-                "'filesystem', 'path' = '%s', 'format' = 'csv');",
-                batch_rows, path);
-    cr_assert_eq(sluice_exec(db, sql, NULL, NULL), SLUICE_OK, "%s",
-                 sluice_errmsg(db));
+    wsetup ws;
+    wsetup_open(&ws, n_late, batch_rows);
+    sqlite3 *ref = ws.ref;
+    sluice *db = ws.db;
     /* rows of equal rowtime: arrival (file, rowid) order for ROWS; peers
      * for RANGE */
     static const char *const q[][2] = {
@@ -965,9 +911,7 @@ static void run_over(int n_late, const char *batch_rows)
         sl_test_lines_free(&got);
         sl_test_lines_free(&want);
     }
-    sluice_close(db);
-    sqlite3_close(ref);
-    sl_test_tmpdir_remove(dir);
+    wsetup_close(&ws);
 }
 
 Test(windows, over_aggregates_match_reference, .timeout = 120)
