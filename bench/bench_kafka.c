@@ -31,16 +31,19 @@
  * consumer, librdkafka producer, mock broker).
  *
  *   ./build/bench/bench_kafka [N] [--concurrent] [--no-broker]
- *                             [--sluice-kafka] [--one-cluster]
+ *                             [--sluice-kafka] [--one-cluster] [--job]
  *   (default N = 1000000; --no-broker runs only the memory pipeline,
  *   --sluice-kafka only Sluice's Kafka pipeline, e.g. under perf,
- *   --one-cluster every phase on one mock cluster, as before round 3)
+ *   --one-cluster every phase on one mock cluster, as before round 3,
+ *   --job only the whole-engine phase: the query as an INSERT INTO job
+ *   through the public API)
  *
  * Environment: BENCH_CONSUMER / BENCH_PRODUCER / BENCH_FEEDER =
  * "key=value,..." change the client settings (printed at the start);
  * BENCH_PERF_CTL=<fifo> drives `perf record -D -1 --control fifo:<fifo>`
  * so that only the measured phases are profiled; BENCH_TRACE=1 prints the
- * Sluice loop's read / work / idle times.
+ * Sluice loop's read / work / idle times; BENCH_JOB_SQL="SET ...;" runs
+ * before the engine phase's tables (e.g. another 'sluice.batch-rows').
  */
 #include <dirent.h>
 #include <poll.h>
