@@ -67,8 +67,10 @@ typedef struct csv_codec {
 static int one_char(sl_options *opts, const char *key, const char *dflt,
                     int *out, sl_err *err)
 {
-    const char *v;
-    sl_options_string(opts, key, dflt, &v, err);
+    const char *v = NULL;
+    int rc = sl_options_string(opts, key, dflt, &v, err);
+    if (rc)
+        return rc;
     if (!v) {
         *out = -1;
         return SL_OK;
@@ -90,7 +92,7 @@ static int codec_init(csv_codec *c, const sl_format_info *info, sl_err *err)
     char key[128];
     const char *p = info->prefix;
     sl_options *o = info->options;
-    int delim, quote, escape;
+    int delim = ',', quote = '"', escape = -1;
     bool disable = false, ignored = false, sci = true;
     const char *aed;
     if (one_char(o, sl_format_key(key, sizeof(key), p, "field-delimiter"), ",",
