@@ -29,6 +29,9 @@
  *     SQLite text, TEXT/BLOB into a numeric column fails with a message
  *     naming the column; NULL into a NOT NULL column fails. The planner
  *     casts; this is the safety net.
+ *   - An out column that is a bare input column (`SELECT a, b + 1, _row
+ *     FROM {input}`) is copied from the input row `_row` names without
+ *     SQLite computing it, with the same storage rules (stage.c says when).
  *   - An error raised while stepping (a failed CAST, a function error) fails
  *     the run with "stage '<name>': <sqlite message> (input row from split
  *     S offset O)".
@@ -84,6 +87,9 @@ const char *sl_stage_explain(const sl_stage *stage);
 const char *sl_stage_name(const sl_stage *stage);
 const sl_schema *sl_stage_in_schema(const sl_stage *stage);
 const sl_schema *sl_stage_out_schema(const sl_stage *stage);
+/* How many out columns the stage copies straight from the input row
+ * instead of computing them in SQL (pass-through columns, see stage.c). */
+int sl_stage_pass_columns(const sl_stage *stage);
 /* The prepared statement (e.g. for sqlite3_stmt_status in metrics). */
 sqlite3_stmt *sl_stage_stmt(sl_stage *stage);
 

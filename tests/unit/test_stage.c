@@ -397,3 +397,213 @@ Test(stage, scan_without_batch_is_empty)
     sqlite3_finalize(st);
     sl_vtab_drop(db, name);
 }
+
+/* Run sql over in into a fresh batch of out; the caller frees it. */
+static sl_batch *run_sql(const sl_schema *out, const char *sql,
+                         const sl_batch *in, int *n_pass)
+{
+    sl_stage *stage;
+    sl_err err;
+    sl_err_clear(&err);
+    cr_assert_eq(sl_stage_new(db, in_schema, out, sql, &stage, &err), SL_OK,
+                 "%s", err.msg);
+    *n_pass = sl_stage_pass_columns(stage);
+    sl_batch *o = sl_batch_new(out, 64);
+    cr_assert_eq(sl_stage_run(stage, in, o, &err), SL_OK, "%s", err.msg);
+    cr_assert_not(sl_stage_pending(stage));
+    sl_stage_free(stage);
+    return o;
+}
+
+static void assert_same_batches(const sl_batch *a, const sl_batch *b)
+{
+    cr_assert_eq(a->n_rows, b->n_rows);
+    for (int r = 0; r < a->n_rows; r++) {
+        cr_assert_eq(a->kinds[r], b->kinds[r]);
+        cr_assert_eq(a->event_time[r], b->event_time[r]);
+        cr_assert_eq(a->pos[r].offset, b->pos[r].offset);
+        for (int c = 0; c < a->n_cols; c++) {
+            const sl_value *x = &sl_batch_crow(a, r)[c];
+            const sl_value *y = &sl_batch_crow(b, r)[c];
+            cr_assert_eq(x->kind, y->kind, "row %d col %d", r, c);
+            if (x->kind == SL_V_INT)
+                cr_assert_eq(x->u.i, y->u.i);
+            else if (x->kind == SL_V_REAL)
+                cr_assert_eq(x->u.d, y->u.d);
+            else if (x->kind == SL_V_TEXT || x->kind == SL_V_BLOB) {
+                cr_assert_eq(x->len, y->len);
+                cr_assert_eq(memcmp(x->u.b, y->u.b, x->len), 0);
+            }
+        }
+    }
+}
+
+/* Bare input columns are copied from the input row, not computed by
+ * SQLite; the result equals the same query with every column an expression
+ * (`+a` is not a bare column), through the planner's nested subqueries too. */
+Test(stage, pass_through_columns_equal_the_sql_result)
+{
+    static const char *const names[] = {"a", "c", "d", "x", "b", "e"};
+    static const sl_type_id ids[] = {SL_TYPE_BIGINT,    SL_TYPE_VARCHAR,
+                                     SL_TYPE_VARBINARY, SL_TYPE_BIGINT,
+                                     SL_TYPE_DOUBLE,    SL_TYPE_BOOLEAN};
+    const sl_schema *out = schema_of(6, names, ids);
+    sl_batch *in = make_input(40);
+    int n_pass = -1, n_ref = -1;
+    sl_batch *ref = run_sql(out,
+                            "SELECT +a, +c, +d, a * 2, +b, +e, _row FROM "
+                            "{input} WHERE a % 3 <> 0",
+                            in, &n_ref);
+    cr_assert_eq(n_ref, 0);
+    cr_assert_eq(ref->n_rows, 26);
+    sl_batch *o = run_sql(out,
+                          "SELECT a, c, d, a * 2, b, e, _row FROM {input} "
+                          "WHERE a % 3 <> 0",
+                          in, &n_pass);
+    cr_assert_eq(n_pass, 5);
+    assert_same_batches(o, ref);
+    /* copies in o's arena, not pointers into in */
+    cr_assert_neq(sl_batch_crow(o, 0)[1].u.s, sl_batch_crow(in, 1)[2].u.s);
+    cr_assert_str_eq(sl_batch_crow(o, 0)[1].u.s, "s1");
+    sl_batch_free(o);
+    o = run_sql(out,
+                "SELECT (c0), (c1), (c2), (c3), (c4), (c5), _row FROM "
+                "(SELECT t0.c0 AS c0, t0.c1 AS c1, t0.c2 AS c2, t0.c0 * 2 AS "
+                "c3, t0.c4 AS c4, t0.c5 AS c5, t0._row AS _row FROM (SELECT "
+                "\"a\" AS c0, \"c\" AS c1, \"d\" AS c2, \"b\" AS c4, \"e\" AS "
+                "c5, _row AS _row FROM {input}) AS t0 WHERE (t0.c0 % 3) <> 0)",
+                in, &n_pass);
+    cr_assert_eq(n_pass, 5);
+    assert_same_batches(o, ref);
+    sl_batch_free(o);
+    /* an aggregate takes its bare columns and _row from one row */
+    static const char *const gnames[] = {"a", "n"};
+    static const sl_type_id gids[] = {SL_TYPE_BIGINT, SL_TYPE_BIGINT};
+    const sl_schema *gout = schema_of(2, gnames, gids);
+    ref =
+        (sl_batch_free(ref),
+         run_sql(gout, "SELECT +a, count(*), _row FROM {input} GROUP BY a % 4",
+                 in, &n_ref));
+    o = run_sql(gout, "SELECT a, count(*), _row FROM {input} GROUP BY a % 4",
+                in, &n_pass);
+    cr_assert_eq(n_pass, 1);
+    cr_assert_eq(o->n_rows, 4);
+    assert_same_batches(o, ref);
+    sl_batch_free(o);
+    sl_batch_free(ref);
+    sl_batch_free(in);
+}
+
+/* Where a result row's columns may come from another row than `_row` (a
+ * second scan of the input, a CTE, another arm of a compound SELECT) or
+ * the out column's storage differs, every column stays SQL. */
+Test(stage, no_pass_through_where_the_row_may_differ)
+{
+    static const char *const names[] = {"a"};
+    static const sl_type_id ids[] = {SL_TYPE_BIGINT};
+    const sl_schema *out = schema_of(1, names, ids);
+    sl_batch *in = make_input(6);
+    int n_pass = -1;
+    sl_batch *o = run_sql(out,
+                          "SELECT y.a, x._row FROM {input} AS x JOIN {input} "
+                          "AS y ON y.a = x.a + 1",
+                          in, &n_pass);
+    cr_assert_eq(n_pass, 0);
+    cr_assert_eq(o->n_rows, 5);
+    for (int r = 0; r < 5; r++)
+        cr_assert_eq(sl_batch_crow(o, r)[0].u.i, o->pos[r].offset - 40 + 1);
+    sl_batch_free(o);
+    o = run_sql(out,
+                "WITH w AS (SELECT a, _row FROM {input}) SELECT y.a, x._row "
+                "FROM w AS x JOIN w AS y ON y.a = x.a + 1",
+                in, &n_pass);
+    cr_assert_eq(n_pass, 0);
+    cr_assert_eq(o->n_rows, 5);
+    for (int r = 0; r < 5; r++)
+        cr_assert_eq(sl_batch_crow(o, r)[0].u.i, o->pos[r].offset - 40 + 1);
+    sl_batch_free(o);
+    o = run_sql(out,
+                "SELECT a, _row FROM {input} WHERE a < 2 "
+                "union all SELECT 7, 0",
+                in, &n_pass);
+    cr_assert_eq(n_pass, 0);
+    cr_assert_eq(o->n_rows, 3);
+    cr_assert_eq(sl_batch_crow(o, 2)[0].u.i, 7);
+    sl_batch_free(o);
+    /* a scalar subquery returning the input's column: NULL when it finds
+     * no row */
+    o = run_sql(out,
+                "SELECT (SELECT x.a FROM (SELECT 1) WHERE x.a > 2), x._row "
+                "FROM {input} AS x",
+                in, &n_pass);
+    cr_assert_eq(n_pass, 0);
+    cr_assert_eq(o->n_rows, 6);
+    cr_assert_eq(sl_batch_crow(o, 0)[0].kind, SL_V_NULL);
+    cr_assert_eq(sl_batch_crow(o, 3)[0].u.i, 3);
+    sl_batch_free(o);
+    /* a BIGINT into a VARCHAR column is SQLite's text of it */
+    static const char *const tnames[] = {"t"};
+    static const sl_type_id tids[] = {SL_TYPE_VARCHAR};
+    o = run_sql(schema_of(1, tnames, tids), "SELECT a, _row FROM {input}", in,
+                &n_pass);
+    cr_assert_eq(n_pass, 0);
+    cr_assert_str_eq(sl_batch_crow(o, 3)[0].u.s, "3");
+    sl_batch_free(o);
+    /* 'UNION' inside a string literal is no compound SELECT */
+    o = run_sql(out, "SELECT a, _row FROM {input} WHERE 'UNION' <> c", in,
+                &n_pass);
+    cr_assert_eq(n_pass, 1);
+    cr_assert_eq(o->n_rows, 5);
+    sl_batch_free(o);
+    sl_batch_free(in);
+}
+
+/* A batch value whose kind is not its column's storage class goes through
+ * the same coercions as a value SQLite returns. */
+Test(stage, pass_through_coerces_like_sql)
+{
+    static const char *const names[] = {"a", "b", "c"};
+    static const sl_type_id ids[] = {SL_TYPE_BIGINT, SL_TYPE_DOUBLE,
+                                     SL_TYPE_VARCHAR};
+    const sl_schema *out = schema_of(3, names, ids);
+    sl_batch *in = make_input(3);
+    sl_value *row = sl_batch_row(in, 1);
+    row[0] = sl_value_real(7.75); /* REAL in a BIGINT column */
+    row[1] = sl_value_int(5);     /* INT in a DOUBLE column */
+    row[2] = sl_value_int(-12);   /* INT in a VARCHAR column */
+    int n_pass = -1, n_ref = -1;
+    sl_batch *o =
+        run_sql(out, "SELECT a, b, c, _row FROM {input}", in, &n_pass);
+    sl_batch *ref =
+        run_sql(out, "SELECT +a, +b, +c, _row FROM {input}", in, &n_ref);
+    cr_assert_eq(n_pass, 3);
+    assert_same_batches(o, ref);
+    const sl_value *v = sl_batch_crow(o, 1);
+    cr_assert_eq(v[0].kind, SL_V_INT);
+    cr_assert_eq(v[0].u.i, 7);
+    cr_assert_eq(v[1].kind, SL_V_REAL);
+    cr_assert_eq(v[1].u.d, 5.0);
+    cr_assert_str_eq(v[2].u.s, "-12");
+    sl_batch_free(o);
+    sl_batch_free(ref);
+    /* TEXT in a BIGINT column: the same error as from SQL */
+    row[0].kind = SL_V_TEXT;
+    row[0].u.s = "abc";
+    row[0].len = 3;
+    sl_stage *stage;
+    sl_err err;
+    sl_err_clear(&err);
+    cr_assert_eq(sl_stage_new(db, in_schema, out,
+                              "SELECT a, b, c, _row FROM {input}", &stage,
+                              &err),
+                 SL_OK);
+    o = sl_batch_new(out, 8);
+    cr_assert_neq(sl_stage_run(stage, in, o, &err), SL_OK);
+    cr_assert(strstr(err.msg, "column 'a' is declared BIGINT but the stage "
+                              "produced TEXT value 'abc'") != NULL,
+              "%s", err.msg);
+    cr_assert(strstr(err.msg, "split 1 offset 41") != NULL, "%s", err.msg);
+    sl_stage_free(stage);
+    sl_batch_free(o);
+    sl_batch_free(in);
+}
