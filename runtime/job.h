@@ -52,7 +52,7 @@
 #include "stage.h"
 
 #define SL_JOB_DEFAULT_LINGER_MS 5
-#define SL_JOB_DEFAULT_UNACKED   16 /* sink batches written, not acked */
+#define SL_JOB_DEFAULT_UNACKED   64 /* sink batches written, not acked */
 #define SL_JOB_MAX_INPUTS        64
 #define SL_JOB_MAX_STEPS         256
 #define SL_JOB_MAX_SPLITS        65536 /* distinct splits per source */

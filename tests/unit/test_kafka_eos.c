@@ -400,9 +400,12 @@ static void sleep_ms(int ms)
 
 /* Fill topic 'in' (3 partitions) with ids 1..n and write the job script:
  * in -> o2 (exactly-once, prefix prefix), checkpoints every interval. */
+/* batch_rows bounds how much a checkpoint interval carries: the sink
+ * acknowledges only at checkpoints, and the job keeps at most 64 batches
+ * unacknowledged (SL_JOB_DEFAULT_UNACKED). */
 static void k2k_setup(sl_test_broker *b, int64_t n, const char *dir,
-                      const char *prefix, const char *interval, char *script,
-                      size_t script_len)
+                      const char *prefix, const char *interval, int batch_rows,
+                      char *script, size_t script_len)
 {
     const char *bs = sl_test_broker_bootstraps(b);
     rd_kafka_mock_cluster_t *mc = sl_test_broker_cluster(b);
@@ -430,7 +433,7 @@ static void k2k_setup(sl_test_broker *b, int64_t n, const char *dir,
              "SET 'state.dir' = '%s/state';\n"
              "SET 'execution.checkpointing.interval' = '%s';\n"
              "SET 'pipeline.name' = 'eos';\n"
-             "SET 'sluice.batch-rows' = '50';\n"
+             "SET 'sluice.batch-rows' = '%d';\n"
              "CREATE TABLE i (id BIGINT) WITH ('connector'='kafka', "
              "'topic'='in', 'properties.bootstrap.servers'='%s', "
              "'scan.startup.mode'='earliest-offset', "
@@ -441,7 +444,7 @@ static void k2k_setup(sl_test_broker *b, int64_t n, const char *dir,
              "'sink.delivery-guarantee'='exactly-once', "
              "'sink.transactional-id-prefix'='%s');\n"
              "INSERT INTO o SELECT id, id * 2 FROM i;\n",
-             dir, interval, bs, bs, prefix);
+             dir, interval, batch_rows, bs, bs, prefix);
     cr_assert_eq(sl_test_write_file(script, text), 0);
 }
 
@@ -468,7 +471,8 @@ Test(kafka_eos, job_killed_between_sqlite_and_kafka_commit, .timeout = 60)
     const int64_t n = 3000;
     char *tmp = sl_test_tmpdir();
     char script[512];
-    k2k_setup(b, n, tmp, "between", "200 ms", script, sizeof(script));
+    /* 3000 rows over several checkpoints: 640 rows each */
+    k2k_setup(b, n, tmp, "between", "200 ms", 10, script, sizeof(script));
     const char *argv[] = {sl_test_sluice_bin(), "-f", script, NULL};
     setenv("SLUICE_TEST_KAFKA_TXN_KILL", "2", 1);
     int killed = 0;
@@ -510,7 +514,7 @@ Test(kafka_eos, crash_kafka_to_kafka_exactly_once, .timeout = 90)
     const int64_t n = 20000;
     char *tmp = sl_test_tmpdir();
     char script[512];
-    k2k_setup(b, n, tmp, "k2k", "100 ms", script, sizeof(script));
+    k2k_setup(b, n, tmp, "k2k", "100 ms", 50, script, sizeof(script));
     unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
     int64_t t0 = sl_mono_ns();
     int kills =
