@@ -309,6 +309,37 @@ static int offsets_for_time(ksource *s,
     return SL_OK;
 }
 
+/* The first (LIST_EARLIEST) or the next (LIST_LATEST) offset of every
+ * partition of parts, in one ListOffsets round per broker, as a list in
+ * the same order; NULL when the lookup fails (the caller falls back).
+ * Starting from these offsets instead of OFFSET_BEGINNING / OFFSET_END
+ * lets a partition fetch as soon as its leader is known: librdkafka 2.0
+ * resolves a logical offset only once the partition has joined its
+ * leader's thread and otherwise retries 500 ms later, so with many
+ * partitions assigned at once some of them started half a second late. */
+#define LIST_EARLIEST (-2)
+#define LIST_LATEST   (-1)
+
+static rd_kafka_topic_partition_list_t *
+edge_offsets(ksource *s, const rd_kafka_topic_partition_list_t *parts,
+             int64_t which)
+{
+    rd_kafka_topic_partition_list_t *l =
+        rd_kafka_topic_partition_list_copy(parts);
+    for (int i = 0; i < l->cnt; i++)
+        l->elems[i].offset = which;
+    if (rd_kafka_offsets_for_times(s->rk, l, WATERMARK_MS)) {
+        rd_kafka_topic_partition_list_destroy(l);
+        return NULL;
+    }
+    return l;
+}
+
+static int64_t edge_at(const rd_kafka_topic_partition_list_t *l, int i)
+{
+    return l && !l->elems[i].err ? l->elems[i].offset : -1;
+}
+
 static int64_t high_watermark(ksource *s, const char *topic, int32_t part)
 {
     int64_t lo = 0, hi = 0;
@@ -327,6 +358,7 @@ static int64_t high_watermark(ksource *s, const char *topic, int32_t part)
 static void on_assign(ksource *s, rd_kafka_topic_partition_list_t *parts)
 {
     rd_kafka_topic_partition_list_t *start_ts = NULL, *end_ts = NULL;
+    rd_kafka_topic_partition_list_t *first = NULL, *next = NULL;
     bool fresh = false;
     for (int i = 0; i < parts->cnt; i++) {
         int slot = slot_of(s, parts->elems[i].topic);
@@ -340,6 +372,10 @@ static void on_assign(ksource *s, rd_kafka_topic_partition_list_t *parts)
         offsets_for_time(s, parts, s->start_ts, &start_ts);
     if (fresh && s->bound_mode == BOUND_TIMESTAMP)
         offsets_for_time(s, parts, s->bound_ts, &end_ts);
+    if (fresh && s->start_mode == START_EARLIEST)
+        first = edge_offsets(s, parts, LIST_EARLIEST);
+    if (fresh && (s->start_mode == START_LATEST || s->bound_mode != BOUND_NONE))
+        next = edge_offsets(s, parts, LIST_LATEST);
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *tp = &parts->elems[i];
         int slot = slot_of(s, tp->topic);
@@ -366,10 +402,12 @@ static void on_assign(ksource *s, rd_kafka_topic_partition_list_t *parts)
             tp->offset = so;
             break;
         case START_EARLIEST:
-            tp->offset = RD_KAFKA_OFFSET_BEGINNING;
+            so = edge_at(first, i);
+            tp->offset = so >= 0 ? so : RD_KAFKA_OFFSET_BEGINNING;
             break;
         case START_LATEST:
-            tp->offset = RD_KAFKA_OFFSET_END;
+            so = edge_at(next, i);
+            tp->offset = so >= 0 ? so : RD_KAFKA_OFFSET_END;
             break;
         case START_TIMESTAMP:
             /* Where the broker cannot resolve the time (the mock cluster
@@ -389,21 +427,22 @@ static void on_assign(ksource *s, rd_kafka_topic_partition_list_t *parts)
         int64_t end = NO_END;
         switch (s->bound_mode) {
         case BOUND_LATEST:
-            end = high_watermark(s, tp->topic, tp->partition);
+            end = -1;
             break;
         case BOUND_TIMESTAMP:
             end = end_ts ? end_ts->elems[i].offset : -1;
-            if (end < 0)
-                end = high_watermark(s, tp->topic, tp->partition);
             break;
         case BOUND_SPECIFIC:
             end = specific_offset(s->bound_offsets, s->n_bound_offsets,
                                   tp->partition);
-            if (end < 0)
-                end = high_watermark(s, tp->topic, tp->partition);
             break;
         default:
             break;
+        }
+        if (end < 0 && s->bound_mode != BOUND_NONE) {
+            end = edge_at(next, i);
+            if (end < 0)
+                end = high_watermark(s, tp->topic, tp->partition);
         }
         kp->end = end < 0 ? 0 : end;
         if (kp->end == 0 || (tp->offset >= 0 && tp->offset >= kp->end))
@@ -413,6 +452,10 @@ static void on_assign(ksource *s, rd_kafka_topic_partition_list_t *parts)
         rd_kafka_topic_partition_list_destroy(start_ts);
     if (end_ts)
         rd_kafka_topic_partition_list_destroy(end_ts);
+    if (first)
+        rd_kafka_topic_partition_list_destroy(first);
+    if (next)
+        rd_kafka_topic_partition_list_destroy(next);
     rd_kafka_resp_err_t e = rd_kafka_assign(s->rk, parts);
     if (e)
         sl_err_set(&s->async_err, SL_IO, "kafka table '%s': assign: %s",
