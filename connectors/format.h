@@ -4,11 +4,14 @@
  *
  * A decoder turns one record's bytes into values of selected batch columns
  * (col_map[i] is the batch column of the format's i-th field; the format's
- * fields are fmt_schema). It writes into an already appended row and copies
- * strings into the batch arena (or pins). An encoder turns one batch row
- * into bytes. Options are read under the format's prefix ("json.",
- * "csv.", ...; Kafka's 'key.json.' and 'value.json.' pass the right one).
- * Errors name the field and reason; the caller adds file/line or
+ * fields are fmt_schema). col_map[i] = -1 in a decoder's info: the query
+ * reads no such column; the field is checked only as far as needed to
+ * find the next one (its value is not converted, so its type errors do
+ * not count, as with Flink's projection push-down). It writes into an already
+ * appended row and copies strings into the batch arena (or pins). An encoder
+ * turns one batch row into bytes. Options are read under the format's prefix
+ * ("json.", "csv.", ...; Kafka's 'key.json.' and 'value.json.' pass the right
+ * one). Errors name the field and reason; the caller adds file/line or
  * topic/partition/offset.
  */
 #ifndef SL_FORMAT_H

@@ -621,7 +621,7 @@ int sl_avro_decode_body(const sl_avro_schema *s, const unsigned char *p,
     const anode *r = s->root;
     for (int i = 0; i < r->n; i++) {
         int f = r->col[i];
-        if (f < 0) {
+        if (f < 0 || s->col_map[f] < 0) {
             if (skip(&c, r->kids[i], 1))
                 return truncated(err, r->names[i]);
             continue;

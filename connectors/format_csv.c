@@ -433,7 +433,7 @@ static int csv_decode(sl_decoder *dec, const char *data, size_t len,
                 tlen = d->scratch.len;
             }
         }
-        if (n < c->n_fields) {
+        if (n < c->n_fields && c->fields[n].col >= 0) {
             const cfield *f = &c->fields[n];
             int rc = convert(d, f, txt, tlen, quoted, batch, &row[f->col], err);
             if (rc)

@@ -1214,8 +1214,11 @@ static int json_decode(sl_decoder *dec, const char *data, size_t len,
         p = skip_ws(p + 1, end);
         if (p >= end)
             return sl_err_set(err, SL_ERROR, "unexpected end of JSON");
-        if (f) {
+        if (f && f->col >= 0) {
             p = decode_value(d, f, p, end, batch, &row[f->col], err);
+            d->seen[f - d->c.fields] = d->gen;
+        } else if (f) { /* a field the query does not read */
+            p = scan_value(p, end, NULL, err);
             d->seen[f - d->c.fields] = d->gen;
         } else {
             p = scan_value(p, end, NULL, err);

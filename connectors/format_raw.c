@@ -30,6 +30,8 @@ static int raw_decode(sl_decoder *dec, const char *data, size_t len,
                       sl_batch *batch, sl_value *row, sl_err *err)
 {
     raw_codec *c = (raw_codec *)dec;
+    if (c->col < 0)
+        return SL_OK; /* the query does not read it */
     if (!data) {
         row[c->col] = sl_value_null();
         return SL_OK;

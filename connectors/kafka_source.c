@@ -945,6 +945,9 @@ static int source_splits(sl_source *src, int32_t *out, int max)
     return n;
 }
 
+static int source_project(sl_source *src, const bool *used, int n_cols,
+                          sl_err *err);
+
 static const sl_source_ops source_ops = {
     .read = source_read,
     .wait_hint = source_wait_hint,
@@ -956,6 +959,7 @@ static const sl_source_ops source_ops = {
     .snapshot = source_snapshot,
     .restore = source_restore,
     .splits = source_splits,
+    .project = source_project,
 };
 
 static int open_decoder(sl_kafka_side *side, sl_options *table_opts,
@@ -974,6 +978,39 @@ static int open_decoder(sl_kafka_side *side, sl_options *table_opts,
     };
     int rc = side->format->open_decoder(&info, out, err);
     sl_kafka_side_sync_used(side, table_opts);
+    return rc;
+}
+
+/* The query reads no column of some fields of side: map them to -1 and
+ * reopen the side's decoder, which then skips their values. */
+static int project_side(ksource *s, sl_kafka_side *side, sl_decoder **dec,
+                        const bool *used, int n_cols, sl_err *err)
+{
+    if (!side->format || !*dec)
+        return SL_OK;
+    bool any = false;
+    for (int i = 0; i < side->schema->n_cols; i++) {
+        int c = side->col_map[i];
+        if (c >= 0 && c < n_cols && !used[c]) {
+            side->col_map[i] = -1;
+            any = true;
+        }
+    }
+    if (!any)
+        return SL_OK;
+    (*dec)->close(*dec);
+    *dec = NULL;
+    return open_decoder(side, s->common.table->options, dec, err);
+}
+
+static int source_project(sl_source *src, const bool *used, int n_cols,
+                          sl_err *err)
+{
+    ksource *s = (ksource *)src;
+    int rc = project_side(s, &s->common.key, &s->key_dec, used, n_cols, err);
+    if (!rc)
+        rc =
+            project_side(s, &s->common.value, &s->value_dec, used, n_cols, err);
     return rc;
 }
 

@@ -1107,6 +1107,40 @@ static int add_option(sl_arena *arena, sl_options *o, const char *key,
 /* Build the job for a plan: sources opened, one stage per source; with an
  * ML_PREDICT, the model operator and the stage after it as steps. Takes
  * sink and ckpt, also on failure. */
+
+/* Tell a source which of its table's columns the query reads (its stage
+ * and its event-time stage, as SQLite planned them), so that it can skip
+ * decoding the others. Unknown use: every column. */
+static int project_source(sl_source *src, const sl_plan_table *t,
+                          const sl_stage *stage, const sl_stage *time_stage,
+                          sl_err *err)
+{
+    int n = t->info.schema->n_cols;
+    if (!src->ops->project || n == 0)
+        return SL_OK;
+    bool *used = sl_calloc((size_t)n * 2, sizeof(bool));
+    if (!used)
+        return sl_err_set(err, SL_NOMEM, "out of memory");
+    bool *more = used + n;
+    int rc = SL_OK;
+    bool known = sl_stage_columns_used(stage, used);
+    if (known && time_stage) {
+        known = sl_stage_columns_used(time_stage, more);
+        for (int c = 0; c < n; c++)
+            used[c] = used[c] || more[c];
+    }
+    if (known) {
+        rc = src->ops->project(src, used, n, err);
+        if (rc) {
+            char msg[SL_ERR_MSG_MAX];
+            sl_strlcpy(msg, err->msg, sizeof(msg));
+            sl_err_reset(err, rc, "table '%s': %s", t->name, msg);
+        }
+    }
+    sl_free(used);
+    return rc;
+}
+
 static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
                      sl_sink *sink, row_emitter *em, sl_ckpt *ckpt,
                      sl_job **out)
@@ -1168,6 +1202,8 @@ static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
         inputs[i].stages = &stages[i];
         rc = sl_window_time_stage(jdb, plan->arena, t, &inputs[i].time_stage,
                                   err);
+        if (!rc)
+            rc = project_source(src, t, stages[i], inputs[i].time_stage, err);
         inputs[i].idle_timeout_ms = t->idle_timeout_ms;
     }
     for (const sl_plan_model *m = pm; !rc && !tree && m; m = m->next) {

@@ -92,6 +92,11 @@ typedef struct sl_source_ops {
      * the watermark back as in Flink (until 'scan.watermark.idle-timeout')
      * instead of being ignored until its first row. */
     int (*splits)(sl_source *src, int32_t *out, int max);
+    /* Appended (issue 5), optional: the query reads only the columns with
+     * used[i] (i < n_cols of the table's schema); the source may leave the
+     * others NULL, e.g. not decode them. Called at most once, before the
+     * first read(). */
+    int (*project)(sl_source *src, const bool *used, int n_cols, sl_err *err);
 } sl_source_ops;
 
 struct sl_source {

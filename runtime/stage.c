@@ -34,8 +34,9 @@ struct sl_stage {
     unsigned flags;
     uint8_t *store; /* storage class per out column */
     uint8_t *not_null;
-    int *pass;  /* per out column: the input column it copies, or -1 */
-    int n_pass; /* out columns copied from the input row */
+    int *pass;     /* per out column: the input column it copies, or -1 */
+    int n_pass;    /* out columns copied from the input row */
+    uint64_t used; /* input columns the SQL reads (SQLite's colUsed) */
     sl_vtab_bind bind;
     const sl_batch *cur_in;
     bool pending;
@@ -264,8 +265,10 @@ int sl_stage_new_ex(sqlite3 *db, const sl_schema *in, const sl_schema *out,
         return sl_err_set(err, SL_NOMEM, "stage SQL too large or no memory");
     }
     stage->sql = sl_buf_steal(&sql);
+    sl_vtab_track_used(stage->vtab, &stage->used);
     rc = sqlite3_prepare_v3(db, stage->sql, -1, SQLITE_PREPARE_PERSISTENT,
                             &stage->stmt, NULL);
+    sl_vtab_track_used(NULL, NULL);
     if (rc != SQLITE_OK || !stage->stmt) {
         sl_err_set(err, SL_SQL, "stage '%s': cannot prepare: %s (SQL: %s)",
                    stage->name,
@@ -651,6 +654,15 @@ const sl_schema *sl_stage_in_schema(const sl_stage *stage)
 const sl_schema *sl_stage_out_schema(const sl_stage *stage)
 {
     return stage->out;
+}
+
+bool sl_stage_columns_used(const sl_stage *stage, bool *used)
+{
+    if (stage->used == 0)
+        return false;
+    for (int j = 0; j < stage->in->n_cols; j++)
+        used[j] = (stage->used >> (j < 63 ? j : 63)) & 1u;
+    return true;
 }
 
 int sl_stage_pass_columns(const sl_stage *stage)

@@ -87,6 +87,10 @@ const char *sl_stage_explain(const sl_stage *stage);
 const char *sl_stage_name(const sl_stage *stage);
 const sl_schema *sl_stage_in_schema(const sl_stage *stage);
 const sl_schema *sl_stage_out_schema(const sl_stage *stage);
+/* Which input columns the stage reads (used[j] for column j of its in
+ * schema), as SQLite planned its statement; false when that is unknown
+ * (then take every column as read). Pass-through columns count as read. */
+bool sl_stage_columns_used(const sl_stage *stage, bool *used);
 /* How many out columns the stage copies straight from the input row
  * instead of computing them in SQL (pass-through columns, see stage.c). */
 int sl_stage_pass_columns(const sl_stage *stage);

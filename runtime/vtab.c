@@ -23,7 +23,20 @@ enum { HID_BATCH = 0, HID_KIND = 1, HID_ETIME = 2, HID_ROW = 3 };
 typedef struct vtab {
     sqlite3_vtab base;
     int n_cols;
+    char name[32]; /* "in_<n>" */
 } vtab;
+
+/* sl_vtab_track_used: while a stage prepares its statement on this thread,
+ * xBestIndex ORs the columns SQLite will read (colUsed) into *used_mask
+ * for the vtab of that name. */
+static _Thread_local const char *used_name;
+static _Thread_local uint64_t *used_mask;
+
+void sl_vtab_track_used(const char *name, uint64_t *mask)
+{
+    used_name = name;
+    used_mask = mask;
+}
 
 typedef struct cursor {
     sqlite3_vtab_cursor base;
@@ -66,6 +79,7 @@ static int vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
         return SQLITE_NOMEM;
     memset(vt, 0, sizeof(*vt));
     vt->n_cols = argc - 3;
+    sl_strlcpy(vt->name, argc > 2 ? argv[2] : "", sizeof(vt->name));
     *out = &vt->base;
     return SQLITE_OK;
 }
@@ -79,6 +93,8 @@ static int vt_disconnect(sqlite3_vtab *base)
 static int vt_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 {
     vtab *vt = (vtab *)base;
+    if (used_mask && !strcmp(vt->name, used_name))
+        *used_mask |= (uint64_t)info->colUsed;
     int batch_c = -1, row_c = -1;
     for (int i = 0; i < info->nConstraint; i++) {
         const struct sqlite3_index_constraint *c = &info->aConstraint[i];

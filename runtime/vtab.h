@@ -65,6 +65,11 @@ void sl_vtab_drop(sqlite3 *db, const char *name);
  * temp."in_<n>"(:sl_batch). */
 int sl_vtab_input_ref(const char *name, sl_buf *out);
 
+/* Until called again with NULLs, statements prepared on this thread OR the
+ * columns they read of vtab name into *mask (SQLite's colUsed: bit i for
+ * column i < 63, bit 63 for any column from 63 on, hidden ones included). */
+void sl_vtab_track_used(const char *name, uint64_t *mask);
+
 /* The SQLite declared type for a storage class ("INTEGER", "REAL", "TEXT",
  * "BLOB"). */
 const char *sl_vtab_decltype(const sl_type *type);
