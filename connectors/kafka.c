@@ -66,7 +66,8 @@ static const sl_option_def kafka_options[] = {
      "End time for 'timestamp' bounded mode (epoch ms, exclusive)."},
     {"scan.bounded.specific-offsets", "string", NULL,
      "End offsets (exclusive), same syntax as the startup offsets."},
-    {"scan.partition-assignment", "enum", "group",
+    {"scan.partition-assignment", "enum",
+     "group with 'properties.group.id' or 'topic-pattern', else all",
      "Sluice extension: 'group' (partitions come from the consumer group) "
      "or 'all' (the source reads every partition of 'topic' itself, as "
      "Flink's KafkaSource: no group join, a restarted job reads at once)."},

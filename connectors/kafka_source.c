@@ -199,10 +199,18 @@ static int read_modes(ksource *s, sl_err *err)
                             &s->bound_offsets, &s->n_bound_offsets, err)))
         return rc;
     s->base.is_bounded = s->bound_mode != BOUND_NONE;
+    /* Without 'properties.group.id' the group is this source's own
+     * (sluice-<pid>-<random>): no other member can share its partitions, so
+     * joining it would only cost the broker's initial rebalance delay
+     * (group.initial.rebalance.delay.ms, 3 s by default) before the first
+     * record. */
     static const char *const assigns[] = {"group", "all", NULL};
-    int assign = 0;
-    if ((rc = sl_options_enum(opts, "scan.partition-assignment", assigns, 0,
-                              &assign, err)))
+    int assign =
+        sl_options_has(opts, "properties.group.id") || s->common.topic_pattern
+            ? 0
+            : 1;
+    if ((rc = sl_options_enum(opts, "scan.partition-assignment", assigns,
+                              assign, &assign, err)))
         return rc;
     s->self_assign = assign == 1;
     if (s->self_assign && s->common.topic_pattern)
