@@ -1104,10 +1104,6 @@ static int add_option(sl_arena *arena, sl_options *o, const char *key,
     return SL_OK;
 }
 
-/* Build the job for a plan: sources opened, one stage per source; with an
- * ML_PREDICT, the model operator and the stage after it as steps. Takes
- * sink and ckpt, also on failure. */
-
 /* Tell a source which of its table's columns the query reads (its stage
  * and its event-time stage, as SQLite planned them), so that it can skip
  * decoding the others. Unknown use: every column. */
@@ -1141,6 +1137,9 @@ static int project_source(sl_source *src, const sl_plan_table *t,
     return rc;
 }
 
+/* Build the job for a plan: sources opened, one stage per source; with an
+ * ML_PREDICT, the model operator and the stage after it as steps. Takes
+ * sink and ckpt, also on failure. */
 static int build_job(exec_ctx *x, sl_plan *plan, const char *name,
                      sl_sink *sink, row_emitter *em, sl_ckpt *ckpt,
                      sl_job **out)
