@@ -578,11 +578,40 @@ static int fill_metadata(ksource *s, rd_kafka_message_t *m, const char *topic,
     return rc;
 }
 
+/* Errors the consumer reports that retrying cannot fix: the job fails
+ * with the broker's reason (Flink's source fails on them too). Others
+ * (brokers down, timeouts) are counted and librdkafka retries. */
+static bool permanent_error(rd_kafka_resp_err_t e)
+{
+    switch (e) {
+    case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
+    case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+    case RD_KAFKA_RESP_ERR_INVALID_GROUP_ID:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* Decode one message into a new row. Returns SL_OK (row kept or skipped)
  * or an error that fails the read. */
 static int take_message(ksource *s, rd_kafka_message_t *m, sl_batch *batch,
                         sl_err *err)
 {
+    if (m->err && (!m->rkt || permanent_error(m->err))) {
+        /* a consumer event rather than a record: no topic when it comes
+         * from the client or the group */
+        if (permanent_error(m->err))
+            return sl_err_set(err, SL_IO, "kafka table '%s'%s%s: %s",
+                              s->common.table->name, m->rkt ? ": topic " : "",
+                              m->rkt ? rd_kafka_topic_name(m->rkt) : "",
+                              rd_kafka_message_errstr(m));
+        s->n_transient++;
+        return SL_OK;
+    }
     const char *topic = rd_kafka_topic_name(m->rkt);
     int slot;
     if (m->rkt == s->last_rkt) {

@@ -5,8 +5,11 @@
  * its decoders). Records whose unread fields hold values of the wrong type
  * pass (as with Flink's projection push-down) when the query does not read
  * them and fail with topic/partition/offset when it does; a column only
- * the watermark reads is still decoded. Real broker (mock cluster over
- * TCP), records written by kcat, queries through the public API.
+ * the watermark reads is still decoded. Also: without a group id the
+ * source does not join a consumer group (a broker refusing JoinGroup still
+ * serves it; with a group id that refusal fails the query cleanly). Real
+ * broker (mock cluster over TCP), records written by kcat, queries
+ * through the public API.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -37,8 +40,7 @@ static int run(const char *setup, const char *query, sl_test_lines *out,
     return rc;
 }
 
-static void expect_rows(const sl_test_lines *l, const char *const *want,
-                        int n)
+static void expect_rows(const sl_test_lines *l, const char *const *want, int n)
 {
     cr_assert_eq(l->n, n, "%d rows", l->n);
     for (int i = 0; i < n; i++)
@@ -90,8 +92,8 @@ Test(kafka_project, unread_fields_are_not_decoded, .timeout = 120)
     expect_rows(&l, want, 3);
     sl_test_lines_free(&l);
     /* a column read only by the filter is decoded */
-    cr_assert_neq(run(setup, "SELECT id, name FROM j WHERE bad IS NOT NULL",
-                      &l, msg, sizeof(msg)),
+    cr_assert_neq(run(setup, "SELECT id, name FROM j WHERE bad IS NOT NULL", &l,
+                      msg, sizeof(msg)),
                   SLUICE_OK);
     cr_assert(strstr(msg, "topic 'pj' partition 0 offset 0") != NULL, "%s",
               msg);
@@ -118,6 +120,52 @@ Test(kafka_project, unread_fields_are_not_decoded, .timeout = 120)
                   SLUICE_OK);
     cr_assert(strstr(msg, "topic 'pc' partition 0 offset 0") != NULL, "%s",
               msg);
+    sl_test_lines_free(&l);
+    sl_test_broker_stop(b);
+}
+
+/* Without 'properties.group.id' the source's consumer group would be its
+ * own: it reads every partition itself and never joins the group, so a
+ * broker that refuses every JoinGroup still serves the query (a join
+ * would also wait out the broker's initial rebalance delay). With a group
+ * id the refusal fails the query with the broker's reason (before, the
+ * consumer's group error, which has no topic, crashed the source). */
+Test(kafka_project, no_group_join_without_a_group_id, .timeout = 60)
+{
+    sl_test_broker *b = sl_test_broker_start(1);
+    const char *bs = sl_test_broker_bootstraps(b);
+    rd_kafka_mock_cluster_t *mc = sl_test_broker_cluster(b);
+    cr_assert_eq(rd_kafka_mock_topic_create(mc, "ng", 2, 1), 0);
+    kcat_produce(bs, "ng", "{\"id\":1}\n{\"id\":2}\n");
+    rd_kafka_resp_err_t errs[64];
+    for (int i = 0; i < 64; i++)
+        errs[i] = RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED;
+    rd_kafka_mock_push_request_errors_array(mc, 11 /* JoinGroup */, 64, errs);
+    char setup[1024];
+    snprintf(setup, sizeof(setup),
+             "CREATE TABLE t (id BIGINT) WITH ('connector'='kafka', "
+             "'topic'='ng', 'properties.bootstrap.servers'='%s', "
+             "'scan.startup.mode'='earliest-offset', "
+             "'scan.bounded.mode'='latest-offset', 'format'='json');"
+             "CREATE TABLE tg (id BIGINT) WITH ('connector'='kafka', "
+             "'topic'='ng', 'properties.bootstrap.servers'='%s', "
+             "'properties.group.id'='g1', "
+             "'scan.startup.mode'='earliest-offset', "
+             "'scan.bounded.mode'='latest-offset', 'format'='json');",
+             bs, bs);
+    sl_test_lines l = {0};
+    char msg[1024];
+    cr_assert_eq(run(setup, "SELECT id FROM t", &l, msg, sizeof(msg)),
+                 SLUICE_OK, "%s", msg);
+    sl_test_lines_sort(&l);
+    static const char *const want[] = {"1", "2"};
+    expect_rows(&l, want, 2);
+    sl_test_lines_free(&l);
+    cr_assert_neq(run(setup, "SELECT id FROM tg", &l, msg, sizeof(msg)),
+                  SLUICE_OK);
+    cr_assert(strstr(msg, "kafka table 'tg'") != NULL, "%s", msg);
+    cr_assert(strstr(msg, "Group authorization failed") != NULL, "%s", msg);
+    cr_assert_eq(l.n, 0);
     sl_test_lines_free(&l);
     sl_test_broker_stop(b);
 }
