@@ -601,14 +601,15 @@ static bool permanent_error(rd_kafka_resp_err_t e)
 static int take_message(ksource *s, rd_kafka_message_t *m, sl_batch *batch,
                         sl_err *err)
 {
-    if (m->err && (!m->rkt || permanent_error(m->err))) {
-        /* a consumer event rather than a record: no topic when it comes
-         * from the client or the group */
+    if (m->err && (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF || !m->rkt)) {
+        /* a consumer event rather than a record (no topic when it comes
+         * from the client or the group, no partition when it is about a
+         * topic): fail on what retrying cannot fix, else count it */
         if (permanent_error(m->err))
-            return sl_err_set(err, SL_IO, "kafka table '%s'%s%s: %s",
-                              s->common.table->name, m->rkt ? ": topic " : "",
+            return sl_err_set(err, SL_IO, "kafka table '%s'%s%s%s: %s",
+                              s->common.table->name, m->rkt ? ": topic '" : "",
                               m->rkt ? rd_kafka_topic_name(m->rkt) : "",
-                              rd_kafka_message_errstr(m));
+                              m->rkt ? "'" : "", rd_kafka_message_errstr(m));
         s->n_transient++;
         return SL_OK;
     }
@@ -632,13 +633,9 @@ static int take_message(ksource *s, rd_kafka_message_t *m, sl_batch *batch,
                           "kafka table '%s': too many "
                           "partitions",
                           s->common.table->name);
-    if (m->err) {
-        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            if (kp->end != NO_END && m->offset >= kp->end)
-                mark_done(s, kp);
-            return SL_OK;
-        }
-        s->n_transient++;
+    if (m->err) { /* the end of the partition for now */
+        if (kp->end != NO_END && m->offset >= kp->end)
+            mark_done(s, kp);
         return SL_OK;
     }
     if (kp->end != NO_END && m->offset >= kp->end) {
