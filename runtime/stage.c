@@ -365,7 +365,8 @@ static int fail_row(sl_stage *stage, sl_err *err, int code, int row,
     return sl_err_set(err, code, "stage '%s': %s%s", stage->name, what, where);
 }
 
-static int null_into(sl_stage *stage, sl_value *v, int c, sl_err *err)
+/* row: the input row the value comes from, for the message. */
+static int null_into(sl_stage *stage, sl_value *v, int c, int row, sl_err *err)
 {
     v->kind = SL_V_NULL;
     if (!stage->not_null[c])
@@ -375,11 +376,11 @@ static int null_into(sl_stage *stage, sl_value *v, int c, sl_err *err)
                 "column '%s' is NOT NULL, however, a null value "
                 "is being written into it",
                 stage->out->cols[c].name);
-    return fail_row(stage, err, SL_RUNTIME, stage->bind.cur_row, msg);
+    return fail_row(stage, err, SL_RUNTIME, row, msg);
 }
 
-static int wrong_storage(sl_stage *stage, int c, int t, const char *txt,
-                         sl_err *err)
+static int wrong_storage(sl_stage *stage, int c, int row, int t,
+                         const char *txt, sl_err *err)
 {
     char msg[384];
     const sl_schema *schema = stage->out;
@@ -388,7 +389,7 @@ static int wrong_storage(sl_stage *stage, int c, int t, const char *txt,
                 "value '%.64s'",
                 schema->cols[c].name, sl_type_id_name(schema->cols[c].type->id),
                 storage_name(t), txt ? txt : "");
-    return fail_row(stage, err, SL_RUNTIME, stage->bind.cur_row, msg);
+    return fail_row(stage, err, SL_RUNTIME, row, msg);
 }
 
 static int bytes_into(sl_stage *stage, sl_batch *out, sl_value *v, bool blob,
@@ -404,15 +405,17 @@ static int bytes_into(sl_stage *stage, sl_batch *out, sl_value *v, bool blob,
     return SL_OK;
 }
 
-/* Store src, a value of the input row, into out column c with the rules
- * copy_row applies to SQLite's values (a batch value normally already has
- * its column's storage class, which is the out column's: see find_pass). */
+/* Store pass-through column c's value from input row `row` into out with
+ * the rules copy_row applies to SQLite's values (a batch value normally
+ * already has its column's storage class, which is the out column's: see
+ * find_pass). */
 static int copy_pass(sl_stage *stage, sl_batch *out, sl_value *v, int c,
-                     const sl_value *src, sl_err *err)
+                     int row, sl_err *err)
 {
+    const sl_value *src = &sl_batch_crow(stage->cur_in, row)[stage->pass[c]];
     int want = stage->store[c];
     if (src->kind == SL_V_NULL)
-        return null_into(stage, v, c, err);
+        return null_into(stage, v, c, row, err);
     if (src->kind == want && (want == SL_V_INT || want == SL_V_REAL)) {
         *v = *src;
         return SL_OK;
@@ -440,7 +443,7 @@ static int copy_pass(sl_stage *stage, sl_batch *out, sl_value *v, int c,
                 return SL_OK;
             }
             sqlite3_snprintf(sizeof(num), num, "%!.15g", d);
-            return wrong_storage(stage, c, SQLITE_FLOAT, num, err);
+            return wrong_storage(stage, c, row, SQLITE_FLOAT, num, err);
         }
         sqlite3_snprintf(sizeof(num), num, "%!.15g", src->u.d);
         n = strlen(num);
@@ -453,8 +456,8 @@ static int copy_pass(sl_stage *stage, sl_batch *out, sl_value *v, int c,
             sl_snprintf(txt, sizeof(txt), "%.*s", (int)SL_MIN(n, 64u),
                         p ? p : "");
             return wrong_storage(
-                stage, c, src->kind == SL_V_TEXT ? SQLITE_TEXT : SQLITE_BLOB,
-                txt, err);
+                stage, c, row,
+                src->kind == SL_V_TEXT ? SQLITE_TEXT : SQLITE_BLOB, txt, err);
         }
         break;
     }
@@ -504,15 +507,14 @@ static int copy_row(sl_stage *stage, sl_batch *out, sl_err *err)
     for (int c = 0; c < schema->n_cols; c++) {
         sl_value *v = &row[c];
         if (stage->pass[c] >= 0) {
-            rc = copy_pass(stage, out, v, c,
-                           &sl_batch_crow(in, (int)src)[stage->pass[c]], err);
+            rc = copy_pass(stage, out, v, c, (int)src, err);
             if (rc)
                 return rc;
             continue;
         }
         int t = sqlite3_column_type(st, c);
         if (t == SQLITE_NULL) {
-            rc = null_into(stage, v, c, err);
+            rc = null_into(stage, v, c, stage->bind.cur_row, err);
             if (rc)
                 return rc;
             continue;
@@ -557,7 +559,7 @@ static int copy_row(sl_stage *stage, sl_batch *out, sl_err *err)
                 return rc;
             continue;
         }
-        return wrong_storage(stage, c, t,
+        return wrong_storage(stage, c, stage->bind.cur_row, t,
                              (const char *)sqlite3_column_text(st, c), err);
     }
     if (stage->flags & SL_STAGE_NO_ROW) {
