@@ -50,7 +50,8 @@ typedef struct part_offset {
 typedef struct kpart {
     int slot; /* topic slot */
     int32_t partition;
-    int64_t end; /* exclusive end offset, NO_END when unbounded */
+    int64_t end;  /* exclusive end offset, NO_END when unbounded */
+    int64_t next; /* the next offset to read, -1 until known (lag) */
     bool assigned, seen, done;
     bool skip_before_ts; /* start ts not resolved by the broker: filter */
 } kpart;
@@ -265,6 +266,7 @@ static kpart *part_find(ksource *s, int slot, int32_t partition, bool create)
     kp->slot = slot;
     kp->partition = partition;
     kp->end = NO_END;
+    kp->next = -1;
     return kp;
 }
 
@@ -454,6 +456,8 @@ static void on_assign(ksource *s, rd_kafka_topic_partition_list_t *parts)
                 end = high_watermark(s, tp->topic, tp->partition);
         }
         kp->end = end < 0 ? 0 : end;
+        if (tp->offset >= 0)
+            kp->next = tp->offset;
         if (kp->end == 0 || (tp->offset >= 0 && tp->offset >= kp->end))
             kp->done = true;
     }
@@ -634,10 +638,12 @@ static int take_message(ksource *s, rd_kafka_message_t *m, sl_batch *batch,
                           "partitions",
                           s->common.table->name);
     if (m->err) { /* the end of the partition for now */
+        kp->next = m->offset;
         if (kp->end != NO_END && m->offset >= kp->end)
             mark_done(s, kp);
         return SL_OK;
     }
+    kp->next = m->offset + 1;
     if (kp->end != NO_END && m->offset >= kp->end) {
         mark_done(s, kp);
         return SL_OK;
@@ -982,6 +988,29 @@ static int source_splits(sl_source *src, int32_t *out, int max)
 static int source_project(sl_source *src, const bool *used, int n_cols,
                           sl_err *err);
 
+/* Records after the read position of every assigned partition that has
+ * not reached its bounded end, from the high watermarks librdkafka keeps
+ * from its last fetch responses (no request); -1 while none is known. */
+static int64_t source_lag(sl_source *src)
+{
+    ksource *s = (ksource *)src;
+    int64_t sum = 0;
+    bool known = false;
+    for (int i = 0; i < s->n_parts; i++) {
+        const kpart *kp = &s->parts[i];
+        int64_t lo = 0, hi = -1;
+        if (!kp->assigned || kp->done || kp->next < 0 ||
+            rd_kafka_get_watermark_offsets(s->rk, s->slots[kp->slot],
+                                           kp->partition, &lo, &hi) ||
+            hi < 0)
+            continue;
+        int64_t end = kp->end != NO_END && kp->end < hi ? kp->end : hi;
+        sum += end > kp->next ? end - kp->next : 0;
+        known = true;
+    }
+    return known ? sum : -1;
+}
+
 static const sl_source_ops source_ops = {
     .read = source_read,
     .wait_hint = source_wait_hint,
@@ -994,6 +1023,7 @@ static const sl_source_ops source_ops = {
     .restore = source_restore,
     .splits = source_splits,
     .project = source_project,
+    .lag = source_lag,
 };
 
 static int open_decoder(sl_kafka_side *side, sl_options *table_opts,

@@ -178,6 +178,7 @@ enum {
     J_FRACTION,
     S_ROWS,
     S_BYTES,
+    S_LAG,
     O_IN,
     O_OUT,
     M_REQUESTS,
@@ -245,6 +246,11 @@ static const metric_def metrics[] = {
       "In-memory bytes of the rows a source read."},
      SC_SOURCE,
      S_BYTES},
+    {{"sluice_source_lag_records", "gauge",
+      "Records after a source's read position (Kafka: up to each "
+      "partition's high watermark); absent while unknown."},
+     SC_SOURCE,
+     S_LAG},
     {{"sluice_operator_rows_in_total", "counter",
       "Rows into a stage or operator."},
      SC_OPERATOR,
@@ -476,12 +482,15 @@ static int family_samples(sink *k, const metric_def *d, const snapshot *s,
         }
         case SC_SOURCE:
             for (int j = 0; !rc && j < js->n_src; j++) {
+                const sl_source_metrics *sm = &js->src[j];
+                if (d->which == S_LAG && sm->lag < 0)
+                    continue;
                 sl_buf_reset(lb);
-                label(lb, "source", js->src[j].name);
+                label(lb, "source", sm->name);
                 rc = k->sample(k, &d->f, "", js->id, sl_buf_cstr(lb),
-                               d->which == S_ROWS
-                                   ? (double)js->src[j].rows_read
-                                   : (double)js->src[j].bytes_read);
+                               d->which == S_ROWS    ? (double)sm->rows_read
+                               : d->which == S_BYTES ? (double)sm->bytes_read
+                                                     : (double)sm->lag);
             }
             break;
         case SC_OPERATOR:
@@ -512,9 +521,11 @@ static bool family_empty(const metric_def *d, const snapshot *s)
         bool present = true;
         if (d->sc == SC_JOB)
             job_value(js, d->which, &present);
-        else if (d->sc == SC_SOURCE)
-            present = js->n_src > 0;
-        else if (d->sc == SC_OPERATOR)
+        else if (d->sc == SC_SOURCE) {
+            present = false;
+            for (int j = 0; j < js->n_src; j++)
+                present = present || d->which != S_LAG || js->src[j].lag >= 0;
+        } else if (d->sc == SC_OPERATOR)
             present = js->n_steps > 0;
         else
             present = js->n_models > 0;

@@ -97,6 +97,12 @@ typedef struct sl_source_ops {
      * others NULL, e.g. not decode them. Called at most once, before the
      * first read(). */
     int (*project)(sl_source *src, const bool *used, int n_cols, sl_err *err);
+    /* Appended (issue 5), optional: how many records of the input lie
+     * after the read position, as far as the source knows without a
+     * request (Kafka: up to each assigned partition's high watermark from
+     * the last fetch), or -1 when it does not know yet. Called by the job
+     * thread when it publishes metrics. */
+    int64_t (*lag)(sl_source *src);
 } sl_source_ops;
 
 struct sl_source {

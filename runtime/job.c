@@ -427,6 +427,9 @@ static void publish_detail(sl_job *job)
         p->rows_read = in->rows_read;
         p->bytes_read = in->bytes_read;
         p->eof = in->eof;
+        p->lag = in->eof             ? 0
+                 : in->src->ops->lag ? in->src->ops->lag(in->src)
+                                     : -1;
     }
     int k = 0;
     for (int i = 0; i < job->n_steps && k < job->n_models; i++)

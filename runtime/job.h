@@ -164,6 +164,7 @@ typedef struct sl_source_metrics {
     int64_t rows_read;
     int64_t bytes_read; /* in-memory bytes of the rows read */
     bool eof;           /* a bounded source reached its end */
+    int64_t lag; /* records after the read position (ops->lag), -1: unknown */
 } sl_source_metrics;
 
 /* Client metrics of one model operator (one ML_PREDICT call site). */

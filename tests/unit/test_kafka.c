@@ -680,3 +680,57 @@ Test(kafka, broker_command_fixed_port, .timeout = 120)
     sl_free(out);
     cr_assert_eq(sl_test_proc_stop(proc, SIGINT, 10000), 0);
 }
+
+/* ops->lag: records after the read position, up to the high watermark
+ * librdkafka learnt from its last fetch; unknown (-1) before any fetch. */
+Test(kafka, lag_counts_records_after_the_read_position, .timeout = 120)
+{
+    sl_test_broker *b = sl_test_broker_start(1);
+    const char *bs = sl_test_broker_bootstraps(b);
+    kt_topic(b, "lag", 1);
+    produce_numbers(bs, "lag", 0, 100);
+    const char *cols[] = {"v STRING", NULL};
+    const char *opts[] = {"connector",
+                          "kafka",
+                          "topic",
+                          "lag",
+                          "properties.bootstrap.servers",
+                          bs,
+                          "format",
+                          "raw",
+                          "scan.startup.mode",
+                          "earliest-offset",
+                          NULL};
+    kt_table *t = kt_table_new(cols, opts);
+    sl_source *src = kt_open_source(t);
+    cr_assert_not_null(src->ops->lag);
+    cr_assert_eq(src->ops->lag(src), -1); /* nothing assigned yet */
+    sl_batch *batch = sl_batch_new(t->info.schema, 30);
+    sl_read_status st;
+    sl_err err;
+    cr_assert_eq(kt_read(src, batch, 30, 30000, &st, &err), SL_OK, "%s",
+                 err.msg);
+    cr_assert_eq(batch->n_rows, 30);
+    cr_assert_eq(src->ops->lag(src), 70);
+    sl_batch *all = sl_batch_new(t->info.schema, 256);
+    cr_assert_eq(kt_read(src, all, 70, 30000, &st, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(all->n_rows, 70);
+    cr_assert_eq(src->ops->lag(src), 0);
+    /* 20 more: the lag shows them once fetched, until they are read */
+    produce_numbers(bs, "lag", 100, 120);
+    int64_t lag = 0;
+    for (int i = 0; i < 300 && lag != 20; i++) {
+        usleep(20 * 1000);
+        lag = src->ops->lag(src);
+    }
+    cr_assert_eq(lag, 20);
+    sl_batch_clear(all);
+    cr_assert_eq(kt_read(src, all, 20, 30000, &st, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(all->n_rows, 20);
+    cr_assert_eq(src->ops->lag(src), 0);
+    src->ops->close(src);
+    sl_batch_free(batch);
+    sl_batch_free(all);
+    kt_table_free(t);
+    sl_test_broker_stop(b);
+}

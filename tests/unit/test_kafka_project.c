@@ -7,13 +7,16 @@
  * them and fail with topic/partition/offset when it does; a column only
  * the watermark reads is still decoded. Also: without a group id the
  * source does not join a consumer group (a broker refusing JoinGroup still
- * serves it; with a group id that refusal fails the query cleanly). Real
+ * serves it; with a group id that refusal fails the query cleanly), and
+ * a running job exports each source's lag as a metric. Real
  * broker (mock cluster over TCP), records written by kcat, queries
  * through the public API.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "sluice.h"
@@ -167,5 +170,68 @@ Test(kafka_project, no_group_join_without_a_group_id, .timeout = 60)
     cr_assert(strstr(msg, "Group authorization failed") != NULL, "%s", msg);
     cr_assert_eq(l.n, 0);
     sl_test_lines_free(&l);
+    sl_test_broker_stop(b);
+}
+
+/* The value of the sample of metric whose labels contain label, or -1. */
+static double sample_of(const char *text, const char *metric, const char *label)
+{
+    size_t n = strlen(metric);
+    for (const char *p = text; (p = strstr(p, metric)) != NULL; p += n) {
+        if ((p != text && p[-1] != '\n') || p[n] != '{')
+            continue;
+        const char *end = strchr(p, '}');
+        const char *eol = strchr(p, '\n');
+        if (!end || !eol || end > eol)
+            continue;
+        if (memmem(p, (size_t)(end - p), label, strlen(label)))
+            return strtod(end + 1, NULL);
+    }
+    return -1;
+}
+
+/* A running Kafka job exports sluice_source_lag_records per source; it
+ * comes back to 0 once the job has read what was written. */
+Test(kafka_project, source_lag_exported, .timeout = 120)
+{
+    sl_test_broker *b = sl_test_broker_start(1);
+    const char *bs = sl_test_broker_bootstraps(b);
+    cr_assert_eq(
+        rd_kafka_mock_topic_create(sl_test_broker_cluster(b), "lg", 1, 1), 0);
+    kcat_produce(bs, "lg", "{\"id\":1}\n{\"id\":2}\n{\"id\":3}\n");
+    char setup[1024];
+    snprintf(setup, sizeof(setup),
+             "SET 'table.dml-sync' = 'false';"
+             "CREATE TABLE src (id BIGINT) WITH ('connector'='kafka', "
+             "'topic'='lg', 'properties.bootstrap.servers'='%s', "
+             "'scan.startup.mode'='earliest-offset', 'format'='json');"
+             "CREATE TABLE bh (id BIGINT) WITH ('connector'='blackhole');"
+             "INSERT INTO bh SELECT id FROM src;",
+             bs);
+    sluice *db = NULL;
+    cr_assert_eq(sluice_open(&db), SLUICE_OK);
+    cr_assert_eq(sluice_exec(db, setup, NULL, NULL), SLUICE_OK, "%s",
+                 sluice_errmsg(db));
+    const int want_rows[] = {3, 5};
+    for (int round = 0; round < 2; round++) {
+        if (round == 1)
+            kcat_produce(bs, "lg", "{\"id\":4}\n{\"id\":5}\n");
+        char *text = NULL;
+        bool ok = false;
+        for (int i = 0; i < 400 && !ok; i++) {
+            usleep(25 * 1000);
+            sluice_free(text);
+            cr_assert_eq(sluice_metrics(db, &text, NULL), SLUICE_OK);
+            ok = sample_of(text, "sluice_source_rows_read_total",
+                           "source=\"src\"") == want_rows[round] &&
+                 sample_of(text, "sluice_source_lag_records",
+                           "source=\"src\"") == 0;
+        }
+        cr_assert(ok, "round %d: %s", round, text);
+        cr_assert(strstr(text, "# TYPE sluice_source_lag_records gauge"), "%s",
+                  text);
+        sluice_free(text);
+    }
+    sluice_close(db);
     sl_test_broker_stop(b);
 }
