@@ -418,8 +418,9 @@ static int process_acks(sl_job *job)
 /* ---- metrics ---------------------------------------------------------- */
 
 /* Per-source figures and model client metrics, copied under mu (a few
- * hundred bytes per model operator, at most every PUBLISH_MS). */
-static void publish_detail(sl_job *job)
+ * hundred bytes per model operator, at most every PUBLISH_MS); lag[j] is
+ * source j's lag, asked before taking mu. */
+static void publish_detail(sl_job *job, const int64_t *lag)
 {
     for (int j = 0; j < job->n_inputs; j++) {
         const input_rt *in = &job->inputs[j];
@@ -427,9 +428,7 @@ static void publish_detail(sl_job *job)
         p->rows_read = in->rows_read;
         p->bytes_read = in->bytes_read;
         p->eof = in->eof;
-        p->lag = in->eof             ? 0
-                 : in->src->ops->lag ? in->src->ops->lag(in->src)
-                                     : -1;
+        p->lag = lag[j];
     }
     int k = 0;
     for (int i = 0; i < job->n_steps && k < job->n_models; i++)
@@ -472,6 +471,13 @@ static void publish(sl_job *job, bool force)
             job->steps[i].op->ops->dropped)
             job->m.late_rows +=
                 job->steps[i].op->ops->dropped(job->steps[i].op);
+    int64_t lag[SL_JOB_MAX_INPUTS];
+    for (int j = 0; j < job->n_inputs; j++) {
+        const input_rt *in = &job->inputs[j];
+        lag[j] = in->eof             ? 0
+                 : in->src->ops->lag ? in->src->ops->lag(in->src)
+                                     : -1;
+    }
     pthread_mutex_lock(&job->mu);
     job->pub = job->m;
     int n = 0;
@@ -480,7 +486,7 @@ static void publish(sl_job *job, bool force)
             job->pub_steps[n++] = job->inputs[j].stages[k].m;
     for (int i = 0; i < job->n_steps; i++)
         job->pub_steps[n++] = job->steps[i].m;
-    publish_detail(job);
+    publish_detail(job, lag);
     pthread_mutex_unlock(&job->mu);
 }
 
