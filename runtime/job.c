@@ -474,9 +474,9 @@ static void publish(sl_job *job, bool force)
     int64_t lag[SL_JOB_MAX_INPUTS];
     for (int j = 0; j < job->n_inputs; j++) {
         const input_rt *in = &job->inputs[j];
-        lag[j] = in->eof             ? 0
-                 : in->src->ops->lag ? in->src->ops->lag(in->src)
-                                     : -1;
+        lag[j] = in->eof                        ? 0
+                 : in->src && in->src->ops->lag ? in->src->ops->lag(in->src)
+                                                : -1;
     }
     pthread_mutex_lock(&job->mu);
     job->pub = job->m;
