@@ -355,9 +355,13 @@ static int track(ctx *x)
     return sl_ckpt_track_new(x->c->db, "", x->c->table, &x->c->trk, x->err);
 }
 
+/* The keys of sl_ckpt_clock's fields in <prefix>meta, in field order. */
+static const char *const clock_keys[] = {"wm", "fire_wm", "fired_wm", "late"};
+#define CLOCK_FIELDS ((int)SL_ARRAY_LEN(clock_keys))
+
 int sl_ckpt_rows_snapshot(sl_ckpt_rows *c, sqlite3 *state, const char *prefix,
-                          const char *layout, const sl_ckpt_int *ints,
-                          int n_ints, sl_err *err)
+                          const char *layout, const sl_ckpt_clock *clock,
+                          sl_err *err)
 {
     ctx x;
     c->written = 0;
@@ -396,8 +400,10 @@ int sl_ckpt_rows_snapshot(sl_ckpt_rows *c, sqlite3 *state, const char *prefix,
         rc = meta_put(&x, put, "version", c->version, NULL);
     if (!rc)
         rc = meta_put(&x, put, "layout", 0, sl_buf_cstr(&x.layout));
-    for (int i = 0; i < n_ints && !rc; i++)
-        rc = meta_put(&x, put, ints[i].key, *ints[i].val, NULL);
+    const int64_t vals[] = {clock->wm, clock->fire_wm, clock->fired_wm,
+                            clock->late};
+    for (int i = 0; i < CLOCK_FIELDS && !rc; i++)
+        rc = meta_put(&x, put, clock_keys[i], vals[i], NULL);
     sqlite3_finalize(put);
     if (!rc)
         rc = track(&x);
@@ -411,8 +417,8 @@ int sl_ckpt_rows_snapshot(sl_ckpt_rows *c, sqlite3 *state, const char *prefix,
 }
 
 int sl_ckpt_rows_restore(sl_ckpt_rows *c, sqlite3 *state, const char *prefix,
-                         const char *layout, const sl_ckpt_int *ints,
-                         int n_ints, bool *found, sl_err *err)
+                         const char *layout, sl_ckpt_clock *clock, bool *found,
+                         sl_err *err)
 {
     *found = false;
     ctx x;
@@ -471,15 +477,18 @@ int sl_ckpt_rows_restore(sl_ckpt_rows *c, sqlite3 *state, const char *prefix,
             sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
     }
     stmts_free(&x);
-    for (int i = 0; i < n_ints && !rc; i++) {
+    int64_t vals[CLOCK_FIELDS];
+    for (int i = 0; i < CLOCK_FIELDS && !rc; i++) {
         bool f = false;
-        rc = meta_get(&x, ints[i].key, ints[i].val, NULL, &f);
+        rc = meta_get(&x, clock_keys[i], &vals[i], NULL, &f);
         if (!rc && !f)
             rc = sl_err_set(err, SL_UNSUPPORTED,
                             "%s checkpoint: the state lacks '%s'; use a new "
                             "'pipeline.name' or an empty 'state.dir'",
-                            c->what, ints[i].key);
+                            c->what, clock_keys[i]);
     }
+    if (!rc)
+        *clock = (sl_ckpt_clock){vals[0], vals[1], vals[2], vals[3]};
     if (!rc)
         rc = track(&x); /* the copy now equals the table */
     if (!rc)

@@ -14,7 +14,8 @@
  *   <prefix>meta(k TEXT PRIMARY KEY, v)
  *       "version" (the caller's layout version), "layout" (the table's
  *       CREATE TABLE text and the caller's definition text: a different
- *       query is refused on restore), and the caller's named integers.
+ *       query is refused on restore), and the operator's event-time clock
+ *       (sl_ckpt_clock, one row per field).
  *
  * The first snapshot of a process (no tracker yet, or it overflowed, or the
  * prefix held another layout) copies the whole table. Rows written per
@@ -30,11 +31,13 @@
 
 typedef struct sl_ckpt_rows sl_ckpt_rows;
 
-/* A named integer kept in <prefix>meta. */
-typedef struct sl_ckpt_int {
-    const char *key;
-    int64_t *val;
-} sl_ckpt_int;
+/* The event-time clock both operators keep beside their rows. */
+typedef struct sl_ckpt_clock {
+    int64_t wm;       /* the watermark taken in */
+    int64_t fire_wm;  /* up to where emission is due */
+    int64_t fired_wm; /* up to where rows were emitted */
+    int64_t late;     /* rows dropped behind the watermark */
+} sl_ckpt_clock;
 
 /* db: the operator's database; table: its rowid table; what: the operator
  * for messages ("over aggregate"); version: the layout version the caller
@@ -45,20 +48,19 @@ int sl_ckpt_rows_new(sqlite3 *db, const char *table, const char *what,
 /* NULL is fine. */
 void sl_ckpt_rows_free(sl_ckpt_rows *c);
 
-/* Write the table's changes (or all of it) and ints[0..n) under prefix,
- * inside the caller's transaction on state. layout: the caller's
- * definition (what a restore must match). On failure the next snapshot
- * copies everything. */
+/* Write the table's changes (or all of it) and clock under prefix, inside
+ * the caller's transaction on state. layout: the caller's definition (what
+ * a restore must match). On failure the next snapshot copies everything. */
 int sl_ckpt_rows_snapshot(sl_ckpt_rows *c, sqlite3 *state, const char *prefix,
-                          const char *layout, const sl_ckpt_int *ints,
-                          int n_ints, sl_err *err);
+                          const char *layout, const sl_ckpt_clock *clock,
+                          sl_err *err);
 
-/* Read the table and ints back (the table must be empty). *found false:
+/* Read the table and *clock back (the table must be empty). *found false:
  * prefix holds no snapshot (first start); nothing changed. A snapshot of
  * another version or layout: SL_UNSUPPORTED with a message. */
 int sl_ckpt_rows_restore(sl_ckpt_rows *c, sqlite3 *state, const char *prefix,
-                         const char *layout, const sl_ckpt_int *ints,
-                         int n_ints, bool *found, sl_err *err);
+                         const char *layout, sl_ckpt_clock *clock, bool *found,
+                         sl_err *err);
 
 /* Rows the last snapshot wrote or deleted in the state database. */
 int64_t sl_ckpt_rows_written(const sl_ckpt_rows *c);

@@ -450,22 +450,17 @@ static int oop_snapshot(sl_operator *op, sqlite3 *state, const char *prefix,
     sl_buf lay;
     sl_buf_init(&lay, 1u << 20);
     int rc = ck_open(o, &lay, err);
-    int64_t wm = o->wm, fire_wm = SL_MIN(o->fire_wm, o->wm),
-            fired_wm = o->fired_wm, late = o->late;
-    if (fired_wm > wm) {
+    sl_ckpt_clock k = {o->wm, SL_MIN(o->fire_wm, o->wm), o->fired_wm, o->late};
+    if (k.fired_wm > k.wm) {
         /* finish() emitted everything (fired_wm INT64_MAX): a resumed job
          * goes on after the last row emitted (later rows at or behind it
          * are late; the history rows stay for later frames) */
-        wm = SL_MAX(wm, o->last_ts);
-        fire_wm = fired_wm = wm;
+        k.wm = SL_MAX(k.wm, o->last_ts);
+        k.fire_wm = k.fired_wm = k.wm;
     }
-    const sl_ckpt_int ints[] = {{"wm", &wm},
-                                {"fire_wm", &fire_wm},
-                                {"fired_wm", &fired_wm},
-                                {"late", &late}};
     if (!rc)
-        rc = sl_ckpt_rows_snapshot(o->ck, state, prefix, sl_buf_cstr(&lay),
-                                   ints, (int)SL_ARRAY_LEN(ints), err);
+        rc = sl_ckpt_rows_snapshot(o->ck, state, prefix, sl_buf_cstr(&lay), &k,
+                                   err);
     sl_buf_free(&lay);
     return rc;
 }
@@ -477,23 +472,18 @@ static int oop_restore(sl_operator *op, sqlite3 *state, const char *prefix,
     sl_buf lay;
     sl_buf_init(&lay, 1u << 20);
     int rc = ck_open(o, &lay, err);
-    int64_t wm = o->wm, fire_wm = o->fire_wm, fired_wm = o->fired_wm,
-            late = o->late;
-    const sl_ckpt_int ints[] = {{"wm", &wm},
-                                {"fire_wm", &fire_wm},
-                                {"fired_wm", &fired_wm},
-                                {"late", &late}};
+    sl_ckpt_clock k;
     bool found = false;
     if (!rc)
-        rc = sl_ckpt_rows_restore(o->ck, state, prefix, sl_buf_cstr(&lay), ints,
-                                  (int)SL_ARRAY_LEN(ints), &found, err);
+        rc = sl_ckpt_rows_restore(o->ck, state, prefix, sl_buf_cstr(&lay), &k,
+                                  &found, err);
     sl_buf_free(&lay);
     if (rc || !found)
         return rc;
-    o->wm = wm;
-    o->fire_wm = fire_wm;
-    o->fired_wm = fired_wm;
-    o->late = late;
+    o->wm = k.wm;
+    o->fire_wm = k.fire_wm;
+    o->fired_wm = k.fired_wm;
+    o->late = k.late;
     /* pending rows: those after what was emitted */
     o->min_ts = INT64_MAX;
     o->pending = 0;

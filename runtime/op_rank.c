@@ -361,23 +361,18 @@ static int rop_snapshot(sl_operator *op, sqlite3 *state, const char *prefix,
     sl_buf lay;
     sl_buf_init(&lay, 1u << 20);
     int rc = ck_open(r, &lay, err);
-    int64_t wm = r->wm, fire_wm = SL_MIN(r->fire_wm, r->wm),
-            fired_wm = r->fired_wm, late = r->late;
-    if (fired_wm > wm && r->last_we != INT64_MIN) {
+    sl_ckpt_clock k = {r->wm, SL_MIN(r->fire_wm, r->wm), r->fired_wm, r->late};
+    if (k.fired_wm > k.wm && r->last_we != INT64_MIN) {
         /* finish() emitted every window (fired_wm INT64_MAX): a resumed
          * job goes on after the last window emitted (later rows of it are
          * late, not a second emission of the window) */
-        wm = SL_MAX(wm, r->last_we - 1);
+        k.wm = SL_MAX(k.wm, r->last_we - 1);
     }
-    fired_wm = SL_MIN(fired_wm, wm);
-    fire_wm = SL_MIN(fire_wm, wm);
-    const sl_ckpt_int ints[] = {{"wm", &wm},
-                                {"fire_wm", &fire_wm},
-                                {"fired_wm", &fired_wm},
-                                {"late", &late}};
+    k.fired_wm = SL_MIN(k.fired_wm, k.wm);
+    k.fire_wm = SL_MIN(k.fire_wm, k.wm);
     if (!rc)
-        rc = sl_ckpt_rows_snapshot(r->ck, state, prefix, sl_buf_cstr(&lay),
-                                   ints, (int)SL_ARRAY_LEN(ints), err);
+        rc = sl_ckpt_rows_snapshot(r->ck, state, prefix, sl_buf_cstr(&lay), &k,
+                                   err);
     sl_buf_free(&lay);
     return rc;
 }
@@ -389,23 +384,18 @@ static int rop_restore(sl_operator *op, sqlite3 *state, const char *prefix,
     sl_buf lay;
     sl_buf_init(&lay, 1u << 20);
     int rc = ck_open(r, &lay, err);
-    int64_t wm = r->wm, fire_wm = r->fire_wm, fired_wm = r->fired_wm,
-            late = r->late;
-    const sl_ckpt_int ints[] = {{"wm", &wm},
-                                {"fire_wm", &fire_wm},
-                                {"fired_wm", &fired_wm},
-                                {"late", &late}};
+    sl_ckpt_clock k;
     bool found = false;
     if (!rc)
-        rc = sl_ckpt_rows_restore(r->ck, state, prefix, sl_buf_cstr(&lay), ints,
-                                  (int)SL_ARRAY_LEN(ints), &found, err);
+        rc = sl_ckpt_rows_restore(r->ck, state, prefix, sl_buf_cstr(&lay), &k,
+                                  &found, err);
     sl_buf_free(&lay);
     if (rc || !found)
         return rc;
-    r->wm = wm;
-    r->fire_wm = fire_wm;
-    r->fired_wm = fired_wm;
-    r->late = late;
+    r->wm = k.wm;
+    r->fire_wm = k.fire_wm;
+    r->fired_wm = k.fired_wm;
+    r->late = k.late;
     r->min_we = INT64_MAX;
     r->held = 0;
     int st = sqlite3_step(r->min_we_q);
