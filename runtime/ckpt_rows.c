@@ -133,6 +133,19 @@ static int prepare_values(ctx *x, sqlite3 *db, int n, sqlite3_stmt **st,
     return rc;
 }
 
+/* The statements copy_rows uses: x->sel, the rid and columns of rows, on
+ * from; x->ins, ins_head then VALUES for them, on to. */
+static int prepare_copy(ctx *x, sqlite3 *from, const sl_buf *sel, sqlite3 *to,
+                        const sl_buf *ins_head)
+{
+    if (sel->rc || ins_head->rc)
+        return sl_err_set(x->err, SL_NOMEM, "out of memory");
+    int rc = prepare(x, from, sl_buf_cstr(sel), &x->sel);
+    return rc ? rc
+              : prepare_values(x, to, x->n_cols + 1, &x->ins,
+                               sl_buf_cstr(ins_head));
+}
+
 /* Step `to` once per row of `from` (all its columns bound in order). */
 static int copy_rows(ctx *x, sqlite3_stmt *from, sqlite3_stmt *to,
                      sqlite3 *to_db)
@@ -220,22 +233,18 @@ static int write_all(ctx *x)
     sl_snprintf(sql, sizeof(sql), "DELETE FROM %s", x->rows);
     int rc = exec(x, x->state, sql);
     x->c->written += sqlite3_changes(x->state);
-    sl_buf q;
-    sl_buf_init(&q, MAX_SQL);
-    sl_buf_printf(&q, "SELECT rowid, * FROM main.\"%s\"", x->c->table);
-    if (!rc)
-        rc = q.rc ? sl_err_set(x->err, SL_NOMEM, "out of memory")
-                  : prepare(x, x->c->db, sl_buf_cstr(&q), &x->sel);
-    sl_buf_reset(&q);
-    sl_buf_printf(&q, "INSERT INTO %s(rid, %s)", x->rows,
+    sl_buf sel, ins;
+    sl_buf_init(&sel, MAX_SQL);
+    sl_buf_init(&ins, MAX_SQL);
+    sl_buf_printf(&sel, "SELECT rowid, * FROM main.\"%s\"", x->c->table);
+    sl_buf_printf(&ins, "INSERT INTO %s(rid, %s)", x->rows,
                   sl_buf_cstr(&x->cols));
     if (!rc)
-        rc = q.rc ? sl_err_set(x->err, SL_NOMEM, "out of memory")
-                  : prepare_values(x, x->state, x->n_cols + 1, &x->ins,
-                                   sl_buf_cstr(&q));
+        rc = prepare_copy(x, x->c->db, &sel, x->state, &ins);
     if (!rc)
         rc = copy_rows(x, x->sel, x->ins, x->state);
-    sl_buf_free(&q);
+    sl_buf_free(&sel);
+    sl_buf_free(&ins);
     stmts_free(x);
     return rc;
 }
@@ -275,23 +284,19 @@ static int write_changes(ctx *x)
     int rc = prepare(x, x->state, sql, &x->del);
     if (!rc)
         rc = sl_ckpt_track_each(x->c->trk, SL_TRACK_DELETED, del_cb, x);
-    sl_buf q;
-    sl_buf_init(&q, MAX_SQL);
-    sl_buf_printf(&q, "SELECT rowid, * FROM main.\"%s\" WHERE rowid = ?1",
+    sl_buf sel, ins;
+    sl_buf_init(&sel, MAX_SQL);
+    sl_buf_init(&ins, MAX_SQL);
+    sl_buf_printf(&sel, "SELECT rowid, * FROM main.\"%s\" WHERE rowid = ?1",
                   x->c->table);
-    if (!rc)
-        rc = q.rc ? sl_err_set(x->err, SL_NOMEM, "out of memory")
-                  : prepare(x, x->c->db, sl_buf_cstr(&q), &x->sel);
-    sl_buf_reset(&q);
-    sl_buf_printf(&q, "INSERT OR REPLACE INTO %s(rid, %s)", x->rows,
+    sl_buf_printf(&ins, "INSERT OR REPLACE INTO %s(rid, %s)", x->rows,
                   sl_buf_cstr(&x->cols));
     if (!rc)
-        rc = q.rc ? sl_err_set(x->err, SL_NOMEM, "out of memory")
-                  : prepare_values(x, x->state, x->n_cols + 1, &x->ins,
-                                   sl_buf_cstr(&q));
+        rc = prepare_copy(x, x->c->db, &sel, x->state, &ins);
     if (!rc)
         rc = sl_ckpt_track_each(x->c->trk, SL_TRACK_INSERTED, ins_cb, x);
-    sl_buf_free(&q);
+    sl_buf_free(&sel);
+    sl_buf_free(&ins);
     stmts_free(x);
     return rc;
 }
@@ -453,20 +458,16 @@ int sl_ckpt_rows_restore(sl_ckpt_rows *c, sqlite3 *state, const char *prefix,
         ctx_free(&x);
         return rc;
     }
-    sl_buf q;
-    sl_buf_init(&q, MAX_SQL);
-    sl_buf_printf(&q, "SELECT rid, %s FROM %s ORDER BY rid",
+    sl_buf sel, ins;
+    sl_buf_init(&sel, MAX_SQL);
+    sl_buf_init(&ins, MAX_SQL);
+    sl_buf_printf(&sel, "SELECT rid, %s FROM %s ORDER BY rid",
                   sl_buf_cstr(&x.cols), x.rows);
-    rc = q.rc ? sl_err_set(err, SL_NOMEM, "out of memory")
-              : prepare(&x, state, sl_buf_cstr(&q), &x.sel);
-    sl_buf_reset(&q);
-    sl_buf_printf(&q, "INSERT INTO main.\"%s\"(rowid, %s)", c->table,
+    sl_buf_printf(&ins, "INSERT INTO main.\"%s\"(rowid, %s)", c->table,
                   sl_buf_cstr(&x.cols));
-    if (!rc)
-        rc = q.rc ? sl_err_set(err, SL_NOMEM, "out of memory")
-                  : prepare_values(&x, c->db, x.n_cols + 1, &x.ins,
-                                   sl_buf_cstr(&q));
-    sl_buf_free(&q);
+    rc = prepare_copy(&x, state, &sel, c->db, &ins);
+    sl_buf_free(&sel);
+    sl_buf_free(&ins);
     if (!rc)
         rc = exec(&x, c->db, "BEGIN");
     if (!rc) {
