@@ -296,34 +296,12 @@ static void mark_done(ksource *s, kpart *kp)
     pause_one(s, kp, true);
 }
 
-/* Offsets of the first message at or after ts for every partition of
- * list (in place); -1 where none. Blocks up to WATERMARK_MS (only at
- * assignment time). */
-static int offsets_for_time(ksource *s,
-                            const rd_kafka_topic_partition_list_t *parts,
-                            int64_t ts, rd_kafka_topic_partition_list_t **out)
-{
-    rd_kafka_topic_partition_list_t *l =
-        rd_kafka_topic_partition_list_copy(parts);
-    for (int i = 0; i < l->cnt; i++)
-        l->elems[i].offset = ts;
-    rd_kafka_resp_err_t e = rd_kafka_offsets_for_times(s->rk, l, WATERMARK_MS);
-    if (e) {
-        rd_kafka_topic_partition_list_destroy(l);
-        sl_err_set(&s->async_err, SL_IO,
-                   "kafka table '%s': looking up offsets for timestamp "
-                   "%lld: %s",
-                   s->common.table->name, (long long)ts, rd_kafka_err2str(e));
-        return SL_IO;
-    }
-    *out = l;
-    return SL_OK;
-}
-
-/* The first (LIST_EARLIEST) or the next (LIST_LATEST) offset of every
- * partition of parts, in one ListOffsets round per broker, as a list in
- * the same order; NULL when the lookup fails (the caller falls back).
- * Starting from these offsets instead of OFFSET_BEGINNING / OFFSET_END
+/* ListOffsets for every partition of parts, in one round per broker, as a
+ * list in the same order, or NULL when the lookup fails. ts: a time (the
+ * first offset at or after it; -1 where none), LIST_EARLIEST or
+ * LIST_LATEST. Blocks up to WATERMARK_MS (only at assignment time).
+ *
+ * Starting from looked-up offsets instead of OFFSET_BEGINNING / OFFSET_END
  * lets a partition fetch as soon as its leader is known: librdkafka 2.0
  * resolves a logical offset only once the partition has joined its
  * leader's thread and otherwise retries 500 ms later, so with many
@@ -332,17 +310,33 @@ static int offsets_for_time(ksource *s,
 #define LIST_LATEST   (-1)
 
 static rd_kafka_topic_partition_list_t *
-edge_offsets(ksource *s, const rd_kafka_topic_partition_list_t *parts,
-             int64_t which)
+list_offsets(ksource *s, const rd_kafka_topic_partition_list_t *parts,
+             int64_t ts, rd_kafka_resp_err_t *e)
 {
     rd_kafka_topic_partition_list_t *l =
         rd_kafka_topic_partition_list_copy(parts);
     for (int i = 0; i < l->cnt; i++)
-        l->elems[i].offset = which;
-    if (rd_kafka_offsets_for_times(s->rk, l, WATERMARK_MS)) {
+        l->elems[i].offset = ts;
+    *e = rd_kafka_offsets_for_times(s->rk, l, WATERMARK_MS);
+    if (*e) {
         rd_kafka_topic_partition_list_destroy(l);
         return NULL;
     }
+    return l;
+}
+
+/* list_offsets for a time the query gave: a failure fails the source. */
+static rd_kafka_topic_partition_list_t *
+offsets_for_time(ksource *s, const rd_kafka_topic_partition_list_t *parts,
+                 int64_t ts)
+{
+    rd_kafka_resp_err_t e;
+    rd_kafka_topic_partition_list_t *l = list_offsets(s, parts, ts, &e);
+    if (!l)
+        sl_err_set(&s->async_err, SL_IO,
+                   "kafka table '%s': looking up offsets for timestamp "
+                   "%lld: %s",
+                   s->common.table->name, (long long)ts, rd_kafka_err2str(e));
     return l;
 }
 
@@ -379,14 +373,15 @@ static void on_assign(ksource *s, rd_kafka_topic_partition_list_t *parts)
         if (kp && !kp->seen)
             fresh = true;
     }
+    rd_kafka_resp_err_t le; /* a failed edge lookup falls back */
     if (fresh && s->start_mode == START_TIMESTAMP)
-        offsets_for_time(s, parts, s->start_ts, &start_ts);
+        start_ts = offsets_for_time(s, parts, s->start_ts);
     if (fresh && s->bound_mode == BOUND_TIMESTAMP)
-        offsets_for_time(s, parts, s->bound_ts, &end_ts);
+        end_ts = offsets_for_time(s, parts, s->bound_ts);
     if (fresh && s->start_mode == START_EARLIEST)
-        first = edge_offsets(s, parts, LIST_EARLIEST);
+        first = list_offsets(s, parts, LIST_EARLIEST, &le);
     if (fresh && (s->start_mode == START_LATEST || s->bound_mode != BOUND_NONE))
-        next = edge_offsets(s, parts, LIST_LATEST);
+        next = list_offsets(s, parts, LIST_LATEST, &le);
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *tp = &parts->elems[i];
         int slot = slot_of(s, tp->topic);
