@@ -18,6 +18,17 @@
 
 #include "util.h"
 
+/* xorshift64: the tests' reproducible pseudo-random numbers; *state must
+ * start non-zero. Returns the new state. */
+static inline uint64_t sl_test_xorshift(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *state = x;
+}
+
 /* Paths fixed at build time. */
 const char *sl_test_sluice_bin(void); /* the built `sluice` program */
 const char *sl_test_source_dir(void); /* repository root */

@@ -48,10 +48,7 @@ typedef struct rig {
 static uint64_t rng_state;
 static uint64_t rnd(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
+    return sl_test_xorshift(&rng_state);
 }
 
 /* in: (ws, we, k, v, ts); event times rising 10 ms a row with up to

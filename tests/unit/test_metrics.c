@@ -282,9 +282,7 @@ Test(metrics, endpoint_answers_bad_requests_and_keeps_serving, .timeout = 60)
         const char *seed = seeds[i % 4];
         size_t n = strlen(seed);
         memcpy(req, seed, n);
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
+        sl_test_xorshift(&x);
         int flips = (int)(x % 4);
         for (int k = 0; k < flips; k++)
             req[(x >> (8 + k * 8)) % n] = (char)(x >> (k * 5));

@@ -35,10 +35,7 @@
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint64_t next_rand(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return sl_test_xorshift(&rng);
 }
 
 /* Produce the rows into partition 0 with kcat and load the on-time ones

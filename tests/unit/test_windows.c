@@ -26,10 +26,7 @@
 static uint64_t rng = 88172645463325252ull;
 static uint64_t next_rand(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return sl_test_xorshift(&rng);
 }
 
 /* Write the CSV and load the same rows into ref(k, v, ts). n_late rows far
