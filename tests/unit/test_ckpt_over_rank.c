@@ -20,7 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "harness.h"
+#include "op_harness.h"
 #include "op_over.h"
 #include "op_rank.h"
 
@@ -160,48 +160,6 @@ static sl_operator *op_new(rig *r)
     return op;
 }
 
-static void format_rows(const sl_batch *b, sl_test_lines *out)
-{
-    for (int r = 0; r < b->n_rows; r++) {
-        char line[512];
-        int len = snprintf(line, sizeof(line), "%d@%lld", b->kinds[r],
-                           (long long)b->event_time[r]);
-        const sl_value *row = sl_batch_crow(b, r);
-        for (int c = 0; c < b->n_cols; c++) {
-            const sl_value *v = &row[c];
-            if (v->kind == SL_V_INT)
-                len += snprintf(line + len, sizeof(line) - (size_t)len, ",%lld",
-                                (long long)v->u.i);
-            else if (v->kind == SL_V_REAL)
-                len += snprintf(line + len, sizeof(line) - (size_t)len, ",%.9g",
-                                v->u.d);
-            else if (v->kind == SL_V_TEXT)
-                len += snprintf(line + len, sizeof(line) - (size_t)len, ",%s",
-                                v->u.s);
-            else
-                len += snprintf(line + len, sizeof(line) - (size_t)len, ",-");
-            cr_assert(len < (int)sizeof(line));
-        }
-        sl_test_lines_add(out, line);
-    }
-}
-
-/* Pull until nothing is ready. */
-static void pull_all(sl_operator *op, sl_batch *ob, sl_test_lines *out)
-{
-    sl_err err;
-    sl_err_clear(&err);
-    for (int guard = 0; guard < 100000; guard++) {
-        sl_batch_clear(ob);
-        sl_op_status st = SL_OP_IDLE;
-        cr_assert_eq(op->ops->pull(op, ob, &st, &err), SL_OK, "%s", err.msg);
-        format_rows(ob, out);
-        if (st != SL_OP_READY)
-            return;
-    }
-    cr_assert_fail("operator never idle");
-}
-
 static void step(rig *r, sl_operator *op, int b, sl_batch *ob,
                  sl_test_lines *out)
 {
@@ -213,63 +171,22 @@ static void step(rig *r, sl_operator *op, int b, sl_batch *ob,
         cr_assert_eq(op->ops->push(op, r->batches[b], &acc, &err), SL_OK, "%s",
                      err.msg);
         if (!acc)
-            pull_all(op, ob, out);
+            sl_test_op_pull_all(op, ob, true, out);
     }
-    pull_all(op, ob, out);
+    sl_test_op_pull_all(op, ob, true, out);
     if (r->wms[b] != INT64_MIN) {
         cr_assert_eq(op->ops->on_watermark(op, r->wms[b], &err), SL_OK);
         /* an emission half done: not snapshottable */
         sl_batch_clear(ob);
         sl_op_status st = SL_OP_IDLE;
         cr_assert_eq(op->ops->pull(op, ob, &st, &err), SL_OK, "%s", err.msg);
-        format_rows(ob, out);
+        sl_test_op_rows(ob, true, out);
         if (st == SL_OP_READY && sl_batch_is_full(ob))
             cr_assert_eq(op->ops->unsaved(op), 1);
         if (st == SL_OP_READY)
-            pull_all(op, ob, out);
+            sl_test_op_pull_all(op, ob, true, out);
     }
     cr_assert_eq(op->ops->unsaved(op), 0);
-}
-
-static void finish(sl_operator *op, sl_batch *ob, sl_test_lines *out)
-{
-    sl_err err;
-    sl_err_clear(&err);
-    cr_assert_eq(op->ops->finish(op, &err), SL_OK);
-    for (int guard = 0; guard < 100000; guard++) {
-        sl_batch_clear(ob);
-        sl_op_status st = SL_OP_IDLE;
-        cr_assert_eq(op->ops->pull(op, ob, &st, &err), SL_OK, "%s", err.msg);
-        format_rows(ob, out);
-        if (st == SL_OP_DRAINED)
-            return;
-    }
-    cr_assert_fail("operator never drained");
-}
-
-/* One checkpoint transaction; returns the rows it changed in the state
- * database. */
-static int64_t checkpoint(sl_operator *op, sqlite3 *state)
-{
-    sl_err err;
-    sl_err_clear(&err);
-    int before = sqlite3_total_changes(state);
-    cr_assert_eq(sqlite3_exec(state, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
-    cr_assert_eq(op->ops->snapshot(op, state, "op0_", &err), SL_OK, "%s",
-                 err.msg);
-    cr_assert_eq(sqlite3_exec(state, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
-    return sqlite3_total_changes(state) - before;
-}
-
-static int64_t count_of(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s",
-                 sqlite3_errmsg(db));
-    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
-    int64_t n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return n;
 }
 
 /* Reference vs. a crash after batch `crash` with the last checkpoint after
@@ -284,7 +201,7 @@ static void crash_and_restore(kind k, int last, int crash, int every)
     sl_operator *op = op_new(&r);
     for (int b = 0; b < N_BATCHES; b++)
         step(&r, op, b, ob, &ref);
-    finish(op, ob, &ref);
+    sl_test_op_finish(op, ob, true, &ref);
     int64_t ref_late = op->ops->dropped(op);
     op->ops->close(op);
     cr_assert(ref.n > 50, "%d rows", ref.n);
@@ -297,9 +214,10 @@ static void crash_and_restore(kind k, int last, int crash, int every)
     for (int b = 0; b <= crash; b++) {
         step(&r, op, b, ob, b <= last ? &got : &lost);
         if (b <= last && (b % every == every - 1 || b == last)) {
-            checkpoint(op, state);
+            sl_test_op_checkpoint(op, state);
             /* the state database holds what the operator holds */
-            held_at_last = count_of(state, "SELECT count(*) FROM op0_rows");
+            held_at_last =
+                sl_test_count(state, "SELECT count(*) FROM op0_rows");
             cr_assert_geq(held_at_last, op->ops->buffered(op));
         }
     }
@@ -314,9 +232,9 @@ static void crash_and_restore(kind k, int last, int crash, int every)
     for (int b = last + 1; b < N_BATCHES; b++) {
         step(&r, op, b, ob, &got);
         if (b % 3 == 2) /* the restored operator checkpoints on */
-            checkpoint(op, state);
+            sl_test_op_checkpoint(op, state);
     }
-    finish(op, ob, &got);
+    sl_test_op_finish(op, ob, true, &got);
     cr_assert_eq(op->ops->dropped(op), ref_late);
     op->ops->close(op);
     cr_assert_eq(got.n, ref.n, "restored run: %d rows, reference %d", got.n,
@@ -370,14 +288,14 @@ static void incremental(kind k)
     sl_operator *op = op_new(&r);
     for (int b = 0; b < N_BATCHES - 1; b++)
         step(&r, op, b, ob, &out);
-    int64_t full = checkpoint(op, state);
+    int64_t full = sl_test_op_checkpoint(op, state);
     step(&r, op, N_BATCHES - 1, ob, &out);
-    int64_t incr = checkpoint(op, state);
+    int64_t incr = sl_test_op_checkpoint(op, state);
     int64_t held = op->ops->buffered(op);
     cr_assert(held > 1000, "%lld", (long long)held);
     cr_assert(full >= held - BATCH_ROWS - 3, "%lld", (long long)full);
     cr_assert(incr <= BATCH_ROWS + 3 + 8, "incremental %lld", (long long)incr);
-    cr_assert_eq(count_of(state, "SELECT count(*) FROM op0_rows"), held);
+    cr_assert_eq(sl_test_count(state, "SELECT count(*) FROM op0_rows"), held);
     cr_assert_eq(out.n, 0);
     op->ops->close(op);
     sqlite3_close(state);
@@ -406,7 +324,7 @@ static void refuses(kind k, kind other)
     cr_assert_eq(sqlite3_open(":memory:", &state), SQLITE_OK);
     sl_operator *op = op_new(&r);
     step(&r, op, 0, ob, &out);
-    checkpoint(op, state);
+    sl_test_op_checkpoint(op, state);
     op->ops->close(op);
     op = op_new(&u);
     sl_err err;
@@ -428,9 +346,9 @@ static void refuses(kind k, kind other)
     cr_assert_eq(op->ops->restore(op, state, "op0_", &err), SL_UNSUPPORTED);
     cr_assert(strstr(err.msg, "version 99"), "%s", err.msg);
     /* a snapshot under that prefix replaces the old state */
-    checkpoint(op, state);
-    cr_assert_eq(count_of(state, "SELECT v FROM op0_meta WHERE k = 'version'"),
-                 1);
+    sl_test_op_checkpoint(op, state);
+    cr_assert_eq(
+        sl_test_count(state, "SELECT v FROM op0_meta WHERE k = 'version'"), 1);
     op->ops->close(op);
     sqlite3_close(state);
     sl_test_lines_free(&out);
@@ -460,8 +378,8 @@ static void resume_after_end(kind k)
     sl_operator *op = op_new(&r);
     for (int b = 0; b < N_BATCHES; b++)
         step(&r, op, b, ob, &out);
-    finish(op, ob, &out);
-    checkpoint(op, state);
+    sl_test_op_finish(op, ob, true, &out);
+    sl_test_op_checkpoint(op, state);
     int64_t late = op->ops->dropped(op);
     op->ops->close(op);
     op = op_new(&r);
@@ -486,7 +404,7 @@ static void resume_after_end(kind k)
     bool acc = false;
     cr_assert_eq(op->ops->push(op, bt, &acc, &err), SL_OK, "%s", err.msg);
     cr_assert(acc);
-    finish(op, ob, &again);
+    sl_test_op_finish(op, ob, true, &again);
     cr_assert_eq(again.n, 1, "%d rows after the resume", again.n);
     op->ops->close(op);
     sl_batch_free(bt);

@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "harness.h"
+#include "op_harness.h"
 #include "op_window.h"
 
 #define N_BATCHES  24
@@ -142,47 +142,6 @@ static sl_operator *op_new(rig *r)
     return op;
 }
 
-static void format_rows(const sl_batch *b, sl_test_lines *out)
-{
-    for (int r = 0; r < b->n_rows; r++) {
-        char line[512];
-        int len = snprintf(line, sizeof(line), "%d", b->kinds[r]);
-        const sl_value *row = sl_batch_crow(b, r);
-        for (int c = 0; c < b->n_cols; c++) {
-            const sl_value *v = &row[c];
-            if (v->kind == SL_V_INT)
-                len += snprintf(line + len, sizeof(line) - (size_t)len, ",%lld",
-                                (long long)v->u.i);
-            else if (v->kind == SL_V_REAL)
-                len += snprintf(line + len, sizeof(line) - (size_t)len, ",%.9g",
-                                v->u.d);
-            else if (v->kind == SL_V_TEXT)
-                len += snprintf(line + len, sizeof(line) - (size_t)len, ",%s",
-                                v->u.s);
-            else
-                len += snprintf(line + len, sizeof(line) - (size_t)len, ",-");
-            cr_assert(len < (int)sizeof(line));
-        }
-        sl_test_lines_add(out, line);
-    }
-}
-
-/* Pull until nothing is ready (or drained). */
-static void pull_all(sl_operator *op, sl_batch *ob, sl_test_lines *out)
-{
-    sl_err err;
-    sl_err_clear(&err);
-    for (int guard = 0; guard < 100000; guard++) {
-        sl_batch_clear(ob);
-        sl_op_status st = SL_OP_IDLE;
-        cr_assert_eq(op->ops->pull(op, ob, &st, &err), SL_OK, "%s", err.msg);
-        format_rows(ob, out);
-        if (st != SL_OP_READY)
-            return;
-    }
-    cr_assert_fail("operator never idle");
-}
-
 static void step(rig *r, sl_operator *op, int b, sl_batch *ob,
                  sl_test_lines *out)
 {
@@ -194,53 +153,12 @@ static void step(rig *r, sl_operator *op, int b, sl_batch *ob,
         cr_assert_eq(op->ops->push(op, r->batches[b], &acc, &err), SL_OK, "%s",
                      err.msg);
         if (!acc)
-            pull_all(op, ob, out);
+            sl_test_op_pull_all(op, ob, false, out);
     }
-    pull_all(op, ob, out);
+    sl_test_op_pull_all(op, ob, false, out);
     cr_assert_eq(op->ops->on_watermark(op, r->wms[b], &err), SL_OK);
-    pull_all(op, ob, out);
+    sl_test_op_pull_all(op, ob, false, out);
     cr_assert_eq(op->ops->unsaved(op), 0);
-}
-
-static void finish(sl_operator *op, sl_batch *ob, sl_test_lines *out)
-{
-    sl_err err;
-    sl_err_clear(&err);
-    cr_assert_eq(op->ops->finish(op, &err), SL_OK);
-    for (int guard = 0; guard < 100000; guard++) {
-        sl_batch_clear(ob);
-        sl_op_status st = SL_OP_IDLE;
-        cr_assert_eq(op->ops->pull(op, ob, &st, &err), SL_OK, "%s", err.msg);
-        format_rows(ob, out);
-        if (st == SL_OP_DRAINED)
-            return;
-    }
-    cr_assert_fail("operator never drained");
-}
-
-/* One checkpoint transaction; returns the rows it changed in the state
- * database. */
-static int64_t checkpoint(sl_operator *op, sqlite3 *state)
-{
-    sl_err err;
-    sl_err_clear(&err);
-    int before = sqlite3_total_changes(state);
-    cr_assert_eq(sqlite3_exec(state, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
-    cr_assert_eq(op->ops->snapshot(op, state, "op0_", &err), SL_OK, "%s",
-                 err.msg);
-    cr_assert_eq(sqlite3_exec(state, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
-    return sqlite3_total_changes(state) - before;
-}
-
-static int64_t count_of(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s",
-                 sqlite3_errmsg(db));
-    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
-    int64_t n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return n;
 }
 
 /* Reference vs. crash after batch `crash` with the last checkpoint after
@@ -257,7 +175,7 @@ static void crash_and_restore_every(bool updating, int64_t ttl_ms, int last,
     sl_operator *op = op_new(&r);
     for (int b = 0; b < N_BATCHES; b++)
         step(&r, op, b, ob, &ref);
-    finish(op, ob, &ref);
+    sl_test_op_finish(op, ob, false, &ref);
     int64_t ref_late = op->ops->dropped(op);
     op->ops->close(op);
     cr_assert(ref.n > 50, "%d rows", ref.n);
@@ -272,9 +190,9 @@ static void crash_and_restore_every(bool updating, int64_t ttl_ms, int last,
         step(&r, op, b, ob, b <= last ? &got : &lost);
         if (b <= last && (b % every == every - 1 || b == last)) {
             int64_t seq0 =
-                full ? count_of(state, "SELECT max(seq) FROM op0_acc") : 0;
-            int64_t ch = checkpoint(op, state);
-            if (count_of(state, "SELECT max(seq) FROM op0_acc") < seq0)
+                full ? sl_test_count(state, "SELECT max(seq) FROM op0_acc") : 0;
+            int64_t ch = sl_test_op_checkpoint(op, state);
+            if (sl_test_count(state, "SELECT max(seq) FROM op0_acc") < seq0)
                 compactions++; /* the log was rewritten */
             if (!full)
                 full = ch;
@@ -283,7 +201,7 @@ static void crash_and_restore_every(bool updating, int64_t ttl_ms, int last,
             /* the state database holds what the operator holds */
             sl_window_op_stats s;
             sl_window_op_stats_get(op, &s);
-            cr_assert_eq(count_of(state, LIVE_ROWS), s.state_rows);
+            cr_assert_eq(sl_test_count(state, LIVE_ROWS), s.state_rows);
         }
     }
     op->ops->close(op); /* the crash */
@@ -304,9 +222,9 @@ static void crash_and_restore_every(bool updating, int64_t ttl_ms, int last,
     for (int b = last + 1; b < N_BATCHES; b++) {
         step(&r, op, b, ob, &got);
         if (b % 3 == 2) /* the restored operator checkpoints on */
-            checkpoint(op, state);
+            sl_test_op_checkpoint(op, state);
     }
-    finish(op, ob, &got);
+    sl_test_op_finish(op, ob, false, &got);
     cr_assert_eq(op->ops->dropped(op), ref_late);
     op->ops->close(op);
     cr_assert_eq(got.n, ref.n, "restored run: %d rows, reference %d", got.n,
@@ -383,7 +301,7 @@ Test(ckpt_window, restore_refuses_other_layout)
     cr_assert_eq(sqlite3_open(":memory:", &state), SQLITE_OK);
     sl_operator *op = op_new(&r);
     step(&r, op, 0, ob, &out);
-    checkpoint(op, state);
+    sl_test_op_checkpoint(op, state);
     op->ops->close(op);
     /* the same prefix restored into an aggregate of another query */
     rig u;
@@ -418,16 +336,16 @@ Test(ckpt_window, incremental_writes_track_change)
     sl_operator *op = op_new(&r);
     for (int b = 0; b < N_BATCHES - 1; b++)
         step(&r, op, b, ob, &out);
-    int64_t full = checkpoint(op, state);
+    int64_t full = sl_test_op_checkpoint(op, state);
     step(&r, op, N_BATCHES - 1, ob, &out);
-    int64_t incr = checkpoint(op, state);
+    int64_t incr = sl_test_op_checkpoint(op, state);
     sl_window_op_stats s;
     sl_window_op_stats_get(op, &s);
     cr_assert(s.state_rows > 1000, "%lld", (long long)s.state_rows);
     cr_assert(full >= s.state_rows - BATCH_ROWS, "%lld", (long long)full);
     cr_assert(incr * 10 < full, "full %lld, incremental %lld", (long long)full,
               (long long)incr);
-    cr_assert_eq(count_of(state, LIVE_ROWS), s.state_rows);
+    cr_assert_eq(sl_test_count(state, LIVE_ROWS), s.state_rows);
     op->ops->close(op);
     sqlite3_close(state);
     sl_test_lines_free(&out);
