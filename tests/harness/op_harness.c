@@ -11,10 +11,10 @@ void sl_test_op_rows(const sl_batch *b, bool with_etime, sl_test_lines *out)
 {
     for (int r = 0; r < b->n_rows; r++) {
         char line[512];
-        int len = with_etime ? snprintf(line, sizeof(line), "%d@%lld",
-                                        b->kinds[r],
-                                        (long long)b->event_time[r])
-                             : snprintf(line, sizeof(line), "%d", b->kinds[r]);
+        int len = with_etime
+                      ? snprintf(line, sizeof(line), "%d@%lld", b->kinds[r],
+                                 (long long)b->event_time[r])
+                      : snprintf(line, sizeof(line), "%d", b->kinds[r]);
         const sl_value *row = sl_batch_crow(b, r);
         for (int c = 0; c < b->n_cols; c++) {
             const sl_value *v = &row[c];
@@ -79,6 +79,22 @@ int64_t sl_test_op_checkpoint(sl_operator *op, sqlite3 *state)
                  err.msg);
     cr_assert_eq(sqlite3_exec(state, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
     return sqlite3_total_changes(state) - before;
+}
+
+void sl_test_op_restore(sl_operator *op, sqlite3 *state)
+{
+    sl_err err;
+    sl_err_clear(&err);
+    cr_assert_eq(op->ops->restore(op, state, "op0_", &err), SL_OK, "%s",
+                 err.msg);
+}
+
+void sl_test_op_same_rows(const sl_test_lines *got, const sl_test_lines *ref)
+{
+    cr_assert_eq(got->n, ref->n, "restored run: %d rows, reference %d", got->n,
+                 ref->n);
+    for (int i = 0; i < ref->n; i++)
+        cr_assert_str_eq(got->v[i], ref->v[i], "row %d", i);
 }
 
 int64_t sl_test_count(sqlite3 *db, const char *sql)

@@ -24,6 +24,10 @@ void sl_test_op_finish(sl_operator *op, sl_batch *ob, bool with_etime,
 /* One snapshot under prefix "op0_" in its own transaction on state;
  * returns the rows it changed there. */
 int64_t sl_test_op_checkpoint(sl_operator *op, sqlite3 *state);
+/* restore() from prefix "op0_" of state, which must succeed. */
+void sl_test_op_restore(sl_operator *op, sqlite3 *state);
+/* A restored run's rows equal the uninterrupted run's, in order. */
+void sl_test_op_same_rows(const sl_test_lines *got, const sl_test_lines *ref);
 /* The first column of the first row of sql on db. */
 int64_t sl_test_count(sqlite3 *db, const char *sql);
 

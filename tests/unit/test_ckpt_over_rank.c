@@ -225,10 +225,7 @@ static void crash_and_restore(kind k, int last, int crash, int every)
     cr_assert(held_at_last > 0, "nothing held at the checkpoint");
 
     op = op_new(&r);
-    sl_err err;
-    sl_err_clear(&err);
-    cr_assert_eq(op->ops->restore(op, state, "op0_", &err), SL_OK, "%s",
-                 err.msg);
+    sl_test_op_restore(op, state);
     for (int b = last + 1; b < N_BATCHES; b++) {
         step(&r, op, b, ob, &got);
         if (b % 3 == 2) /* the restored operator checkpoints on */
@@ -237,10 +234,7 @@ static void crash_and_restore(kind k, int last, int crash, int every)
     sl_test_op_finish(op, ob, true, &got);
     cr_assert_eq(op->ops->dropped(op), ref_late);
     op->ops->close(op);
-    cr_assert_eq(got.n, ref.n, "restored run: %d rows, reference %d", got.n,
-                 ref.n);
-    for (int i = 0; i < ref.n; i++)
-        cr_assert_str_eq(got.v[i], ref.v[i], "row %d", i);
+    sl_test_op_same_rows(&got, &ref);
     sqlite3_close(state);
     sl_test_lines_free(&ref);
     sl_test_lines_free(&got);
@@ -383,10 +377,7 @@ static void resume_after_end(kind k)
     int64_t late = op->ops->dropped(op);
     op->ops->close(op);
     op = op_new(&r);
-    sl_err err;
-    sl_err_clear(&err);
-    cr_assert_eq(op->ops->restore(op, state, "op0_", &err), SL_OK, "%s",
-                 err.msg);
+    sl_test_op_restore(op, state);
     cr_assert_eq(op->ops->buffered(op), 0);
     step(&r, op, N_BATCHES - 1, ob, &again);
     cr_assert_eq(op->ops->dropped(op) - late, r.batches[N_BATCHES - 1]->n_rows);
@@ -402,6 +393,8 @@ static void resume_after_end(kind k)
     bt->kinds[0] = SLUICE_ROW_INSERT;
     bt->event_time[0] = et;
     bool acc = false;
+    sl_err err;
+    sl_err_clear(&err);
     cr_assert_eq(op->ops->push(op, bt, &acc, &err), SL_OK, "%s", err.msg);
     cr_assert(acc);
     sl_test_op_finish(op, ob, true, &again);

@@ -215,10 +215,7 @@ static void crash_and_restore_every(bool updating, int64_t ttl_ms, int last,
               "%lld", (long long)incr_max);
 
     op = op_new(&r);
-    sl_err err;
-    sl_err_clear(&err);
-    cr_assert_eq(op->ops->restore(op, state, "op0_", &err), SL_OK, "%s",
-                 err.msg);
+    sl_test_op_restore(op, state);
     for (int b = last + 1; b < N_BATCHES; b++) {
         step(&r, op, b, ob, &got);
         if (b % 3 == 2) /* the restored operator checkpoints on */
@@ -227,10 +224,7 @@ static void crash_and_restore_every(bool updating, int64_t ttl_ms, int last,
     sl_test_op_finish(op, ob, false, &got);
     cr_assert_eq(op->ops->dropped(op), ref_late);
     op->ops->close(op);
-    cr_assert_eq(got.n, ref.n, "restored run: %d rows, reference %d", got.n,
-                 ref.n);
-    for (int i = 0; i < ref.n; i++)
-        cr_assert_str_eq(got.v[i], ref.v[i], "row %d", i);
+    sl_test_op_same_rows(&got, &ref);
     /* a fresh operator restored from the last checkpoint (after the
      * restored run's own) holds the same state */
     sqlite3_close(state);
