@@ -423,6 +423,32 @@ void sl_test_lines_sort(sl_test_lines *l)
         qsort(l->v, (size_t)l->n, sizeof(char *), cmp_line);
 }
 
+void sl_test_lines_diff(const char *what, const sl_test_lines *got,
+                        const sl_test_lines *want, int *dups, int *missing,
+                        int *extra)
+{
+    *dups = *missing = *extra = 0;
+    int j = 0;
+    for (int i = 0; i < got->n; i++) {
+        if (i && !strcmp(got->v[i], got->v[i - 1])) {
+            (*dups)++;
+            continue;
+        }
+        while (j < want->n && strcmp(want->v[j], got->v[i]) < 0) {
+            if ((*missing)++ < 20)
+                fprintf(stderr, "%s: missing: %s\n", what, want->v[j]);
+            j++;
+        }
+        if (j < want->n && !strcmp(want->v[j], got->v[i]))
+            j++;
+        else if ((*extra)++ < 20)
+            fprintf(stderr, "%s: not in the reference: %s\n", what, got->v[i]);
+    }
+    for (; j < want->n; j++)
+        if ((*missing)++ < 20)
+            fprintf(stderr, "%s: missing: %s\n", what, want->v[j]);
+}
+
 void sl_test_lines_free(sl_test_lines *l)
 {
     for (int i = 0; i < l->n; i++)

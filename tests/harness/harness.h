@@ -83,6 +83,13 @@ typedef struct sl_test_lines {
 void sl_test_lines_add(sl_test_lines *l, const char *s);
 void sl_test_lines_sort(sl_test_lines *l); /* strcmp order */
 void sl_test_lines_free(sl_test_lines *l);
+/* Compare two sorted lists: lines of got equal to the line before
+ * (*dups), lines of want not in got (*missing), lines of got not in want
+ * (*extra); the first 20 of the last two are printed to stderr after
+ * what. */
+void sl_test_lines_diff(const char *what, const sl_test_lines *got,
+                        const sl_test_lines *want, int *dups, int *missing,
+                        int *extra);
 /* A sluice_exec row callback (ctx: sl_test_lines): asserts the row is +I
  * and adds it as "c0|c1|..." (NULL as "NULL"). */
 struct sluice_row;

@@ -37,37 +37,24 @@
 #define N_ROWS 4000
 #define RATE   2000 /* rows per second while the job is killed */
 
+/* Result lines (sorted) and how many were torn (no line end). */
 typedef struct lines {
-    char **v;
-    int n, cap;
+    sl_test_lines l;
     int torn;
 } lines;
 
 static void lines_add(lines *l, const char *s, size_t len)
 {
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 1024;
-        l->v = sl_realloc(l->v, (size_t)l->cap * sizeof(char *));
-        cr_assert(l->v);
-    }
-    char *c = sl_malloc(len + 1);
+    char *c = sl_strndup(s, len);
     cr_assert(c);
-    memcpy(c, s, len);
-    c[len] = '\0';
-    l->v[l->n++] = c;
+    sl_test_lines_add(&l->l, c);
+    sl_free(c);
 }
 
 static void lines_free(lines *l)
 {
-    for (int i = 0; i < l->n; i++)
-        sl_free(l->v[i]);
-    sl_free(l->v);
+    sl_test_lines_free(&l->l);
     memset(l, 0, sizeof(*l));
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static void sleep_ms(int ms)
@@ -103,7 +90,7 @@ static void read_dir(const char *dir, lines *out)
         sl_free(text);
     }
     closedir(d);
-    qsort(out->v, (size_t)out->n, sizeof(char *), cmp_str);
+    sl_test_lines_sort(&out->l);
 }
 
 /* The source: id 1..N_ROWS, 7 keys, v in 0..100, ts 10 ms a row
@@ -143,32 +130,6 @@ static int run_sluice(const char *script, int timeout_ms, sl_buf *err)
     return sl_test_run(argv, NULL, NULL, err, timeout_ms);
 }
 
-/* got vs want: counts duplicates, missing and wrong rows. */
-static void compare(const char *what, const lines *got, const lines *want,
-                    int *dups, int *missing, int *extra)
-{
-    *dups = *missing = *extra = 0;
-    int j = 0;
-    for (int i = 0; i < got->n; i++) {
-        if (i && !strcmp(got->v[i], got->v[i - 1])) {
-            (*dups)++;
-            continue;
-        }
-        while (j < want->n && strcmp(want->v[j], got->v[i]) < 0) {
-            if ((*missing)++ < 20)
-                fprintf(stderr, "%s: missing: %s\n", what, want->v[j]);
-            j++;
-        }
-        if (j < want->n && !strcmp(want->v[j], got->v[i]))
-            j++;
-        else if ((*extra)++ < 20)
-            fprintf(stderr, "%s: not in the reference: %s\n", what, got->v[i]);
-    }
-    for (; j < want->n; j++)
-        if ((*missing)++ < 20)
-            fprintf(stderr, "%s: missing: %s\n", what, want->v[j]);
-}
-
 /* The crash-free run of query into <tmp>/ref. */
 static void reference(const char *tmp, const char *wm_delay, const char *query,
                       lines *want)
@@ -185,8 +146,9 @@ static void reference(const char *tmp, const char *wm_delay, const char *query,
     sl_buf_free(&err);
     read_dir(out, want);
     cr_assert_eq(want->torn, 0);
-    for (int i = 1; i < want->n; i++)
-        cr_assert_str_neq(want->v[i], want->v[i - 1], "reference not unique");
+    for (int i = 1; i < want->l.n; i++)
+        cr_assert_str_neq(want->l.v[i], want->l.v[i - 1],
+                          "reference not unique");
 }
 
 /* query (columns a, b, c, d) killed `kills` times while the rate-limited
@@ -198,7 +160,7 @@ static void crash_test(const char *what, const char *query, int kills,
     char *tmp = sl_test_tmpdir();
     lines want = {0}, got = {0};
     reference(tmp, "'1' SECOND", query, &want);
-    cr_assert(want.n > 50, "%s: reference has %d rows", what, want.n);
+    cr_assert(want.l.n > 50, "%s: reference has %d rows", what, want.l.n);
     char script[600], state[600], out[600];
     snprintf(script, sizeof(script), "%s/job.sql", tmp);
     snprintf(state, sizeof(state), "%s/state", tmp);
@@ -225,12 +187,12 @@ static void crash_test(const char *what, const char *query, int kills,
     sl_buf_free(&err);
     read_dir(out, &got);
     int dups, missing, extra;
-    compare(what, &got, &want, &dups, &missing, &extra);
+    sl_test_lines_diff(what, &got.l, &want.l, &dups, &missing, &extra);
     fprintf(stderr,
             "%s crash test: %d kills (seed %u), %.1f s: %d rows, %d "
             "duplicates, %d missing, %d wrong, %d torn lines\n",
-            what, kills, seed, (double)(sl_mono_ns() - t0) / 1e9, want.n, dups,
-            missing, extra, got.torn);
+            what, kills, seed, (double)(sl_mono_ns() - t0) / 1e9, want.l.n,
+            dups, missing, extra, got.torn);
     cr_assert_eq(missing, 0, "%s: seed %u", what, seed);
     cr_assert_eq(extra, 0, "%s: seed %u", what, seed);
     /* duplicates: only rows written after a kill's last checkpoint (one
@@ -238,7 +200,7 @@ static void crash_test(const char *what, const char *query, int kills,
      * hold acknowledgements back and most of the input is read again,
      * many more (a window Top-N emits a few rows a window, every 50 ms
      * here: the bound is looser). */
-    cr_assert_leq(dups, want.n / max_dups_div, "%s: %d duplicates (seed %u)",
+    cr_assert_leq(dups, want.l.n / max_dups_div, "%s: %d duplicates (seed %u)",
                   what, dups, seed);
     lines_free(&got);
     lines_free(&want);
@@ -346,7 +308,7 @@ Test(ckpt_crash_over_rank, over_holding_rows_makes_progress, .timeout = 60)
     char *tmp = sl_test_tmpdir();
     lines want = {0}, got = {0};
     reference(tmp, "'1' HOUR", query, &want);
-    cr_assert_eq(want.n, N_ROWS);
+    cr_assert_eq(want.l.n, N_ROWS);
     char script[600], state[600], out[600], db[1200];
     snprintf(script, sizeof(script), "%s/job.sql", tmp);
     snprintf(state, sizeof(state), "%s/state", tmp);
@@ -374,7 +336,7 @@ Test(ckpt_crash_over_rank, over_holding_rows_makes_progress, .timeout = 60)
     sl_buf_free(&err);
     read_dir(out, &got);
     int dups, missing, extra;
-    compare("held rows", &got, &want, &dups, &missing, &extra);
+    sl_test_lines_diff("held rows", &got.l, &want.l, &dups, &missing, &extra);
     cr_assert_eq(missing + extra + dups, 0, "%d missing, %d wrong, %d dups",
                  missing, extra, dups);
     lines_free(&got);
@@ -406,8 +368,8 @@ Test(ckpt_crash_over_rank, topn_stop_and_resume_exactly_once, .timeout = 60)
     sleep_ms(N_ROWS * 1000 / RATE / 2);
     cr_assert_eq(sl_test_proc_stop(p, SIGTERM, 10000), 0);
     read_dir(out, &mid);
-    cr_assert(mid.n > 0 && mid.n < want.n, "%d of %d rows before the stop",
-              mid.n, want.n);
+    cr_assert(mid.l.n > 0 && mid.l.n < want.l.n,
+              "%d of %d rows before the stop", mid.l.n, want.l.n);
     sl_buf err;
     sl_buf_init(&err, 1 << 20);
     int rc = run_sluice(script, 30000, &err);
@@ -415,7 +377,8 @@ Test(ckpt_crash_over_rank, topn_stop_and_resume_exactly_once, .timeout = 60)
     sl_buf_free(&err);
     read_dir(out, &got);
     int dups, missing, extra;
-    compare("stop and resume", &got, &want, &dups, &missing, &extra);
+    sl_test_lines_diff("stop and resume", &got.l, &want.l, &dups, &missing,
+                       &extra);
     cr_assert_eq(missing + extra + dups, 0, "%d missing, %d wrong, %d dups",
                  missing, extra, dups);
     lines_free(&got);

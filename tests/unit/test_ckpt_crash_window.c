@@ -42,34 +42,23 @@
 #define N_ROWS 10000
 #define RATE   500 /* rows per second from the producer */
 
+/* Result lines (sorted), malformed ones, and for read_view the records
+ * in the topic. */
 typedef struct lines {
-    char **v;
-    int n, cap;
+    sl_test_lines l;
     int bad;
     int raw; /* read_view: records in the topic, committed or not */
 } lines;
 
 static void lines_add(lines *l, const char *s)
 {
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 1024;
-        l->v = sl_realloc(l->v, (size_t)l->cap * sizeof(char *));
-        cr_assert(l->v);
-    }
-    l->v[l->n++] = sl_strdup(s);
+    sl_test_lines_add(&l->l, s);
 }
 
 static void lines_free(lines *l)
 {
-    for (int i = 0; i < l->n; i++)
-        sl_free(l->v[i]);
-    sl_free(l->v);
+    sl_test_lines_free(&l->l);
     memset(l, 0, sizeof(*l));
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static int collect(void *ctx, const sluice_row *row)
@@ -112,7 +101,7 @@ static void read_topic(const char *bs, const char *topic, lines *out)
     cr_assert_eq(sluice_exec(db, sql, collect, out), SLUICE_OK, "%s",
                  sluice_errmsg(db));
     sluice_close(db);
-    qsort(out->v, (size_t)out->n, sizeof(char *), cmp_str);
+    sl_test_lines_sort(&out->l);
 }
 
 /* The job script: in -> TUMBLE(1 s) per key -> topic out. */
@@ -249,7 +238,7 @@ static void read_view(const char *bs, const char *topic, const char *tid,
         line = nl ? nl + 1 : NULL;
     }
     free(text); /* sl: allow */
-    qsort(out->v, (size_t)out->n, sizeof(char *), cmp_str);
+    sl_test_lines_sort(&out->l);
 }
 
 /* Kafka -> TUMBLE -> Kafka killed `kills` times while the input is
@@ -337,47 +326,33 @@ static void crash_test(bool eos)
     cr_assert_eq(got.bad + want.bad, 0);
     /* the reference: every row in exactly one window result */
     long long total = 0;
-    for (int i = 0; i < want.n; i++) {
-        const char *p = strrchr(want.v[i], '|');
+    for (int i = 0; i < want.l.n; i++) {
+        const char *p = strrchr(want.l.v[i], '|');
         cr_assert(p);
         const char *q = p - 1;
-        while (q > want.v[i] && *q != '|')
+        while (q > want.l.v[i] && *q != '|')
             q--;
         total += strtoll(q + 1, NULL, 10);
         if (i)
-            cr_assert_str_neq(want.v[i], want.v[i - 1]);
+            cr_assert_str_neq(want.l.v[i], want.l.v[i - 1]);
     }
     cr_assert_eq(total, N_ROWS, "reference counts %lld rows", total);
     /* at-least-once: the same set of window results; duplicates allowed */
-    int dups = 0, missing = 0, extra = 0, j = 0;
-    for (int i = 0; i < got.n; i++) {
-        if (i && !strcmp(got.v[i], got.v[i - 1])) {
-            dups++;
-            continue;
-        }
-        while (j < want.n && strcmp(want.v[j], got.v[i]) < 0) {
-            fprintf(stderr, "missing: %s\n", want.v[j]);
-            j++, missing++;
-        }
-        if (j < want.n && !strcmp(want.v[j], got.v[i]))
-            j++;
-        else if (extra++ < 20)
-            fprintf(stderr, "not in the reference: %s\n", got.v[i]);
-    }
-    for (; j < want.n; j++, missing++)
-        fprintf(stderr, "missing: %s\n", want.v[j]);
+    int dups, missing, extra;
+    sl_test_lines_diff("window crash test", &got.l, &want.l, &dups, &missing,
+                       &extra);
     fprintf(stderr,
             "window crash test (%s): %d kills (seed %u), last run %.1f s, "
             "reference %.1f s, total %.1f s: %d window results, %d "
             "duplicates, %d missing, %d wrong\n",
             eos ? "exactly-once" : "at-least-once", kills, seed,
             (double)(t2 - t1) / 1e9, (double)(sl_mono_ns() - t2) / 1e9,
-            (double)(sl_mono_ns() - t0) / 1e9, want.n, dups, missing, extra);
+            (double)(sl_mono_ns() - t0) / 1e9, want.l.n, dups, missing, extra);
     if (eos)
         fprintf(stderr,
                 "window crash test (exactly-once): %d records in the output "
                 "topic, %d committed\n",
-                got.raw, got.n);
+                got.raw, got.l.n);
     cr_assert_eq(missing, 0, "seed %u", seed);
     cr_assert_eq(extra, 0, "seed %u", seed);
     if (eos) /* the committed output equals the crash-free run exactly */
