@@ -60,6 +60,21 @@ void sl_test_op_pull_all(sl_operator *op, sl_batch *ob, bool with_etime,
     pull_until(op, ob, with_etime, out, false);
 }
 
+void sl_test_op_push(sl_operator *op, const sl_batch *b, sl_batch *ob,
+                     bool with_etime, sl_test_lines *out)
+{
+    sl_err err;
+    sl_err_clear(&err);
+    bool acc = false;
+    for (int tries = 0; !acc; tries++) {
+        cr_assert(tries < 3, "push refused after pulls");
+        cr_assert_eq(op->ops->push(op, b, &acc, &err), SL_OK, "%s", err.msg);
+        if (!acc)
+            sl_test_op_pull_all(op, ob, with_etime, out);
+    }
+    sl_test_op_pull_all(op, ob, with_etime, out);
+}
+
 void sl_test_op_finish(sl_operator *op, sl_batch *ob, bool with_etime,
                        sl_test_lines *out)
 {

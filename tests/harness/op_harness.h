@@ -18,6 +18,10 @@ void sl_test_op_rows(const sl_batch *b, bool with_etime, sl_test_lines *out);
 /* Pull into ob until the operator has nothing ready, adding the rows. */
 void sl_test_op_pull_all(sl_operator *op, sl_batch *ob, bool with_etime,
                          sl_test_lines *out);
+/* Push b (pulling into ob while the operator refuses it), then pull until
+ * idle. */
+void sl_test_op_push(sl_operator *op, const sl_batch *b, sl_batch *ob,
+                     bool with_etime, sl_test_lines *out);
 /* finish() the operator, then pull until it is drained. */
 void sl_test_op_finish(sl_operator *op, sl_batch *ob, bool with_etime,
                        sl_test_lines *out);

@@ -145,17 +145,9 @@ static sl_operator *op_new(rig *r)
 static void step(rig *r, sl_operator *op, int b, sl_batch *ob,
                  sl_test_lines *out)
 {
+    sl_test_op_push(op, r->batches[b], ob, false, out);
     sl_err err;
     sl_err_clear(&err);
-    bool acc = false;
-    for (int tries = 0; !acc; tries++) {
-        cr_assert(tries < 3, "push refused after pulls");
-        cr_assert_eq(op->ops->push(op, r->batches[b], &acc, &err), SL_OK, "%s",
-                     err.msg);
-        if (!acc)
-            sl_test_op_pull_all(op, ob, false, out);
-    }
-    sl_test_op_pull_all(op, ob, false, out);
     cr_assert_eq(op->ops->on_watermark(op, r->wms[b], &err), SL_OK);
     sl_test_op_pull_all(op, ob, false, out);
     cr_assert_eq(op->ops->unsaved(op), 0);
